@@ -1,0 +1,1 @@
+"""Benchmarks of the networks (parameters, MACs, latency) and of training throughput."""

@@ -1,0 +1,81 @@
+"""Parameters, MACs and interleaved latency of networks, measured the same way for all.
+
+MACs are counted with torch.utils.flop_counter.FlopCounterMode (convolutions, linear layers and
+attention matmuls, forward only; elementwise ops, norms and interpolation are not counted) and
+halved: one multiply-accumulate = 2 FLOPs. Latency: warm-up calls, then rounds in which every
+model runs once in rotating order (A B C, B C A, ...), so drift of the machine hits all equally;
+we report medians.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.utils.flop_counter import FlopCounterMode
+
+from engine.models import count_parameters, preset_config, build_network
+
+
+@dataclass
+class NetworkCost:
+    name: str
+    params: int
+    trainable_params: int
+    macs: int
+    latency_ms: float
+    latency_iqr_ms: tuple[float, float]
+    runs: int
+
+
+def build_preset(preset: str, channels: int) -> nn.Module:
+    arch, config = preset_config(preset, channels)
+    return build_network(arch, config).eval()
+
+
+def count_macs(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> int:
+    counter = FlopCounterMode(display=False)
+    with counter, torch.inference_mode():
+        network(x, t)
+    return counter.get_total_flops() // 2
+
+
+def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> float:
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+    start = time.perf_counter()
+    with torch.inference_mode():
+        network(x, t)
+    if x.device.type == "cuda":
+        torch.cuda.synchronize()
+    return (time.perf_counter() - start) * 1000
+
+
+def measure_networks(
+    presets: list[str], size: int, batch: int, channels: int = 3, device: str = "cpu",
+    rounds: int = 10, warmup: int = 2, seed: int = 0,
+) -> list[NetworkCost]:
+    torch.manual_seed(seed)
+    networks = {name: build_preset(name, channels).to(device) for name in presets}
+    x = torch.randn(batch, channels, size, size, device=device)
+    t = torch.randint(0, 1000, (batch,), device=device)
+    macs = {name: count_macs(net, x[:1], t[:1]) for name, net in networks.items()}
+    for net in networks.values():
+        for _ in range(warmup):
+            _time_call(net, x, t)
+    times: dict[str, list[float]] = {name: [] for name in networks}
+    names = list(networks)
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            times[name].append(_time_call(networks[name], x, t))
+    results = []
+    for name, net in networks.items():
+        q = statistics.quantiles(times[name], n=4) if len(times[name]) > 1 else [times[name][0]] * 3
+        results.append(
+            NetworkCost(name, count_parameters(net), count_parameters(net, trainable_only=True), macs[name],
+                        statistics.median(times[name]), (q[0], q[2]), len(times[name]))
+        )
+    return results

@@ -1,0 +1,22 @@
+"""Model files (safetensors + JSON metadata), training-checkpoint discovery and the model store."""
+
+from engine.checkpoints.model_files import (
+    LoadedModel,
+    checkpoint_path,
+    list_checkpoints,
+    load_model,
+    save_model_folder,
+)
+from engine.checkpoints.spec import ModelSpec
+from engine.checkpoints.store import ModelEntry, ModelStore
+
+__all__ = [
+    "LoadedModel",
+    "ModelEntry",
+    "ModelSpec",
+    "ModelStore",
+    "checkpoint_path",
+    "list_checkpoints",
+    "load_model",
+    "save_model_folder",
+]

@@ -1,0 +1,126 @@
+"""Save and load models: a model folder (model.json + model.safetensors), a training run folder,
+or a training checkpoint file. Every path is validated before any weight reaches a network."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from engine.atomic import atomic_write_text
+from engine.checkpoints.spec import ModelSpec
+from engine.checkpoints.weights import SAFETENSORS_SUFFIX, read_metadata, read_tensors, write_tensors
+from engine.diffusion import Denoiser, NoiseSchedule
+from engine.errors import ModelLoadError
+
+MODEL_JSON = "model.json"
+MODEL_WEIGHTS = "model.safetensors"
+CHECKPOINT_DIR = "checkpoints"
+CHECKPOINT_PATTERN = re.compile(r"^step-(\d+)\.safetensors$")
+SPEC_KEY = "spec"
+
+
+@dataclass
+class LoadedModel:
+    """A network ready for inference (eval mode, on `device`) with its schedule and metadata."""
+
+    spec: ModelSpec
+    network: nn.Module
+    schedule: NoiseSchedule
+    device: torch.device
+    source: Path
+
+    def denoiser(self, clip_x0: bool = True) -> Denoiser:
+        return Denoiser(self.network, self.schedule, self.spec.prediction, clip_x0=clip_x0)
+
+    @property
+    def name(self) -> str:
+        return str(self.spec.card.get("display_name") or self.source.name)
+
+
+def save_model_folder(folder: Path, spec: ModelSpec, state: dict[str, torch.Tensor], half: bool = False) -> None:
+    """Write weights then metadata (each atomically). `half` stores floats as fp16 (half the size;
+    loaded back as fp32)."""
+    tensors = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state.items()}
+    write_tensors(folder / MODEL_WEIGHTS, tensors, {SPEC_KEY: spec.to_json()})
+    atomic_write_text(folder / MODEL_JSON, spec.to_json() + "\n")
+
+
+def checkpoint_path(run_dir: Path, step: int) -> Path:
+    return run_dir / CHECKPOINT_DIR / f"step-{step:08d}{SAFETENSORS_SUFFIX}"
+
+
+def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
+    """(step, path) of complete checkpoints in a run folder, oldest first (temp files ignored)."""
+    folder = run_dir / CHECKPOINT_DIR
+    if not folder.is_dir():
+        return []
+    found = []
+    for path in folder.iterdir():
+        match = CHECKPOINT_PATTERN.match(path.name)
+        if match:
+            found.append((int(match.group(1)), path))
+    return sorted(found)
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Load a model folder, a run folder (its latest checkpoint, EMA weights) or a checkpoint file."""
+    path = Path(path).expanduser()
+    if path.is_dir() and (path / MODEL_JSON).exists():
+        spec = ModelSpec.from_json(_read_text(path / MODEL_JSON), str(path / MODEL_JSON))
+        tensors = read_tensors(path / MODEL_WEIGHTS)
+    elif path.is_dir() and list_checkpoints(path):
+        return load_model(list_checkpoints(path)[-1][1], device)
+    elif path.is_file() and path.suffix == SAFETENSORS_SUFFIX:
+        spec = _spec_from_weights(path)
+        tensors = read_tensors(path)
+        prefix = "ema." if any(k.startswith("ema.") for k in tensors) else "model."
+        tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+    elif path.is_file():
+        raise ModelLoadError(f"{path}: not a model; expected a model folder or a .safetensors checkpoint")
+    else:
+        raise ModelLoadError(f"{path}: no model here (no {MODEL_JSON} and no training checkpoints)")
+    network = spec.build_network()
+    _load_weights(network, tensors, path)
+    device = torch.device(device)
+    network.to(device).eval()
+    return LoadedModel(spec, network, spec.build_schedule(), device, path)
+
+
+def _spec_from_weights(path: Path) -> ModelSpec:
+    metadata = read_metadata(path)
+    if SPEC_KEY not in metadata:
+        raise ModelLoadError(f"{path}: safetensors file has no cUNet Studio metadata")
+    return ModelSpec.from_json(metadata[SPEC_KEY], str(path))
+
+
+def _load_weights(network: nn.Module, tensors: dict[str, torch.Tensor], source: Path) -> None:
+    expected = network.state_dict()
+    missing = sorted(set(expected) - set(tensors))
+    unexpected = sorted(set(tensors) - set(expected))
+    if missing or unexpected:
+        raise ModelLoadError(
+            f"{source}: weights do not match the architecture in its metadata "
+            f"({len(missing)} missing, e.g. {missing[:2]}; {len(unexpected)} unexpected, e.g. {unexpected[:2]})"
+        )
+    for name, tensor in tensors.items():
+        if tensor.shape != expected[name].shape:
+            raise ModelLoadError(
+                f"{source}: weight {name} has shape {tuple(tensor.shape)}, the architecture needs "
+                f"{tuple(expected[name].shape)}"
+            )
+        if tensor.is_floating_point() != expected[name].is_floating_point():
+            raise ModelLoadError(f"{source}: weight {name} has dtype {tensor.dtype}, expected {expected[name].dtype}")
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise ModelLoadError(f"{source}: weight {name} contains NaN or infinite values")
+    network.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise ModelLoadError(f"{path}: cannot read ({error})") from None

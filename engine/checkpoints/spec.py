@@ -1,0 +1,95 @@
+"""ModelSpec: everything needed to rebuild and run a trained model, stored as JSON beside its
+weights. Validation lives here so every loader (model folder, training checkpoint, bundled model)
+refuses the same bad metadata with the same clear message."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.diffusion import NoiseSchedule, ScheduleConfig
+from engine.diffusion.prediction import check_prediction_type
+from engine.errors import ConfigError, ModelLoadError
+from engine.models import build_network, config_from_dict
+from torch import nn
+
+FORMAT_NAME = "cunet-studio-model"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """What a model is. `card` is free-form descriptive metadata (display_name, description,
+    dataset, licence, training provenance, recommended sampler/steps, measured quality)."""
+
+    arch: str
+    network: dict[str, Any]
+    image_size: int
+    channels: int
+    schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
+    prediction: str = "eps"
+    card: dict[str, Any] = field(default_factory=dict)
+
+    def build_network(self) -> nn.Module:
+        return build_network(self.arch, config_from_dict(self.arch, self.network))
+
+    def build_schedule(self) -> NoiseSchedule:
+        return NoiseSchedule(self.schedule)
+
+    def recommended_sampler(self) -> tuple[str, int]:
+        rec = self.card.get("recommended", {})
+        return str(rec.get("sampler", "dpmpp-2m")), int(rec.get("steps", 20))
+
+    def to_json(self) -> str:
+        data = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
+        return json.dumps(data, indent=2, sort_keys=True)
+
+    @staticmethod
+    def from_json(text: str, source: str) -> "ModelSpec":
+        try:
+            data = json.loads(text)
+        except (json.JSONDecodeError, UnicodeDecodeError) as error:
+            raise ModelLoadError(f"{source}: metadata is not valid JSON ({error})") from None
+        return ModelSpec.from_dict(data, source)
+
+    @staticmethod
+    def from_dict(data: Any, source: str) -> "ModelSpec":
+        if not isinstance(data, dict) or data.get("format") != FORMAT_NAME:
+            raise ModelLoadError(f"{source}: not a cUNet Studio model (missing format tag {FORMAT_NAME!r})")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ModelLoadError(
+                f"{source}: model format version {data.get('format_version')!r} is not supported "
+                f"(this version reads {FORMAT_VERSION})"
+            )
+        try:
+            spec = ModelSpec(
+                arch=_typed(data, "arch", str),
+                network=_typed(data, "network", dict),
+                image_size=_typed(data, "image_size", int),
+                channels=_typed(data, "channels", int),
+                schedule=ScheduleConfig(**_typed(data, "schedule", dict)),
+                prediction=check_prediction_type(_typed(data, "prediction", str)),
+                card=_typed(data, "card", dict),
+            )
+            config = config_from_dict(spec.arch, spec.network)
+        except (ConfigError, TypeError) as error:
+            raise ModelLoadError(f"{source}: invalid metadata: {error}") from None
+        if getattr(config, "in_channels", None) != spec.channels:
+            raise ModelLoadError(
+                f"{source}: metadata says {spec.channels} channels but the network is built for "
+                f"{getattr(config, 'in_channels', '?')}"
+            )
+        if not 4 <= spec.image_size <= 4096:
+            raise ModelLoadError(f"{source}: image_size {spec.image_size} is out of range")
+        return spec
+
+
+def _typed(data: dict, key: str, kind: type) -> Any:
+    if key not in data:
+        raise ConfigError(f"missing field {key!r}")
+    value = data[key]
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"field {key!r} should be {kind.__name__}, got {type(value).__name__}")
+    return value

@@ -1,0 +1,45 @@
+"""Entry point of the `engine` command: parse, dispatch, and turn EngineErrors into one line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import torch
+
+from engine.errors import Cancelled, EngineError
+
+EXIT_USER_ERROR = 2
+EXIT_CANCELLED = 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from engine.cli import bench_cmd, models_cmd, sample_cmd, train_cmd
+
+    parser = argparse.ArgumentParser(prog="engine", description="cUNet Studio engine: sample, train, denoise, bench")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in (sample_cmd, train_cmd, bench_cmd, models_cmd):
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except Cancelled as error:
+        print(f"cancelled: {error}", file=sys.stderr)
+        return EXIT_CANCELLED
+    except EngineError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except OSError as error:
+        where = f" ({error.filename})" if error.filename else ""
+        print(f"error: {error.strerror or error}{where}", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except (MemoryError, torch.OutOfMemoryError):
+        print("error: out of memory; try a smaller batch, image or tile size", file=sys.stderr)
+        return EXIT_USER_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return EXIT_CANCELLED

@@ -1,0 +1,60 @@
+"""`engine models` (what can be sampled) and `engine info` (device, threads, versions)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+
+import torch
+
+from engine import __version__
+from engine.checkpoints import ModelStore
+from engine.device import available_devices
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    models = subparsers.add_parser("models", help="list bundled and user models")
+    models.add_argument("--json", action="store_true")
+    models.set_defaults(run=run_models)
+    info = subparsers.add_parser("info", help="device, threads and versions")
+    info.add_argument("--json", action="store_true")
+    info.set_defaults(run=run_info)
+
+
+def run_models(args: argparse.Namespace) -> int:
+    entries = ModelStore().list()
+    if args.json:
+        print(json.dumps([
+            {"name": e.name, "source": e.source, "path": str(e.path), "arch": e.spec.arch,
+             "image_size": e.spec.image_size, "channels": e.spec.channels, "card": e.spec.card}
+            for e in entries
+        ], indent=2))
+        return 0
+    if not entries:
+        print("no models installed")
+    for e in entries:
+        description = e.spec.card.get("description", "")
+        print(f"{e.name:<16} {e.source:<8} {e.spec.arch:<6} {e.spec.channels}x{e.spec.image_size}px  {description}")
+    return 0
+
+
+def run_info(args: argparse.Namespace) -> int:
+    import torchdiffeq
+
+    info = {
+        "cunet_studio": __version__,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "torchdiffeq": getattr(torchdiffeq, "__version__", "?"),
+        "devices": available_devices(),
+        "cuda_devices": [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())],
+        "threads": torch.get_num_threads(),
+        "cpu": platform.processor() or platform.machine(),
+    }
+    if args.json:
+        print(json.dumps(info, indent=2))
+    else:
+        for key, value in info.items():
+            print(f"{key:<14} {value}")
+    return 0

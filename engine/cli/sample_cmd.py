@@ -1,0 +1,64 @@
+"""`engine sample`: generate images from a model, optionally saving the reverse process."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from tqdm import tqdm
+
+from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
+from engine.generate import GenerationRequest, generate
+from engine.imaging import grid, save_png, to_pil
+from engine.sampling import SAMPLERS
+from engine.trajectory import save_trajectory
+
+DEFAULT_MODEL = "digits"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("sample", help="generate images from a trained model")
+    parser.add_argument("--model", default=DEFAULT_MODEL, help="model name (see `engine models`), model/run folder or checkpoint")
+    parser.add_argument("-n", "--count", type=int, default=16, help="number of images")
+    parser.add_argument("--seed", type=int, default=0, help="image i uses seed+i")
+    parser.add_argument("--sampler", choices=list(SAMPLERS), default=None, help="default: the model's recommendation")
+    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's recommendation)")
+    parser.add_argument("--eta", type=float, default=0.0, help="DDIM stochasticity (0 = deterministic)")
+    parser.add_argument("--batch", type=int, default=16, help="images per network call")
+    parser.add_argument("--out", type=Path, default=Path("samples"), help="output folder")
+    parser.add_argument("--grid", action="store_true", help="also write grid.png with all images")
+    parser.add_argument("--trajectory", action="store_true",
+                        help="save the reverse process: trajectory.gif/.webp and trajectory-sheet.png")
+    add_solver_arguments(parser)
+    add_device_arguments(parser)
+    parser.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = open_model(args.model, args)
+    request = GenerationRequest(
+        count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
+        batch_size=args.batch, solver=solver_from_args(args), keep_trajectory=args.trajectory,
+    )
+    with tqdm(total=None, unit="step", desc=f"sampling {model.name}", leave=False) as bar:
+        def on_progress(p) -> None:
+            bar.total = p.total
+            bar.update(p.done - bar.n)
+
+        result = generate(model, request, progress=on_progress)
+    settings = {
+        "model": model.name, "sampler": result.sampler, "steps": result.steps, "eta": args.eta,
+        "solver": model.spec.network.get("solver") if request.solver is None else request.solver.__dict__,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    for i, image in enumerate(result.images):
+        seed = args.seed + i
+        text = {"cunet-studio": json.dumps(settings | {"seed": seed})}
+        save_png(args.out / f"sample-{seed:06d}.png", to_pil(image), text)
+    if args.grid:
+        save_png(args.out / "grid.png", to_pil(grid(result.images)), {"cunet-studio": json.dumps(settings)})
+    if args.trajectory:
+        save_trajectory(args.out, result)
+    print(f"wrote {len(result.images)} images to {args.out} ({result.sampler}, {result.steps} steps)")
+    return 0

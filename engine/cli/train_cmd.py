@@ -1,0 +1,114 @@
+"""`engine train`: train a model on an image folder or .npz file, resumable, with a progress bar.
+Ctrl-C saves a checkpoint and exits cleanly; `--resume` continues from it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+from pathlib import Path
+
+from tqdm import tqdm
+
+from engine.checkpoints import ModelStore
+from engine.models import PRESETS
+from engine.training import TrainingConfig, TrainingControl, TrainingProgress, train
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("train", help="train a model on your images (folder or .npz)")
+    p.add_argument("--data", required=True, help="image folder (recursive) or .npz array file")
+    p.add_argument("--out", required=True, type=Path, help="run folder (config, checkpoints, samples, log)")
+    p.add_argument("--steps", type=int, required=True, help="train until this optimizer step")
+    p.add_argument("--batch", type=int, default=32, help="images per optimizer step (all processes)")
+    p.add_argument("--size", type=int, default=32, help="image size in pixels (square)")
+    p.add_argument("--channels", type=int, choices=(1, 3), default=3)
+    p.add_argument("--arch", choices=("cunet", "unet"), default="cunet", help="network family")
+    p.add_argument("--preset", choices=list(PRESETS), default=None,
+                   help="network preset (default: cunet-small for --arch cunet, unet-small for unet)")
+    p.add_argument("--network", default="{}", help='JSON overrides of the preset config, e.g. \'{"base_channels": 12}\'')
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--lr-schedule", choices=("cosine", "constant"), default="cosine")
+    p.add_argument("--warmup", type=int, default=200, help="learning-rate warm-up steps")
+    p.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimizer step")
+    p.add_argument("--ema", type=float, default=0.999, help="EMA decay")
+    p.add_argument("--schedule", choices=("linear", "cosine", "sigmoid"), default="cosine")
+    p.add_argument("--max-step", type=int, default=None, help="train only t <= this (denoising models)")
+    p.add_argument("--prediction", choices=("eps", "v"), default="eps")
+    p.add_argument("--no-flip", action="store_true", help="disable random horizontal flips")
+    p.add_argument("--native-crops", action="store_true", help="random crops at native resolution (no resize)")
+    p.add_argument("--val-fraction", type=float, default=0.05)
+    p.add_argument("--save-every", type=int, default=500)
+    p.add_argument("--sample-every", type=int, default=500)
+    p.add_argument("--validate-every", type=int, default=250)
+    p.add_argument("--keep", type=int, default=3, help="checkpoints to keep")
+    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
+    p.add_argument("--compile", action="store_true", help="torch.compile the network")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--card", default="{}", help="JSON model-card fields (dataset, licence, description)")
+    p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--threads", type=int, default=None)
+    p.set_defaults(run=run)
+
+
+def _json_arg(text: str, flag: str) -> dict:
+    from engine.errors import ConfigError
+
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{flag} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{flag} must be a JSON object")
+    return value
+
+
+def run(args: argparse.Namespace) -> int:
+    from engine.device import set_threads
+
+    set_threads(args.threads)
+    preset = args.preset or ("cunet-small" if args.arch == "cunet" else "unet-small")
+    config = TrainingConfig(
+        data=str(args.data), out=str(args.out), preset=preset, network_overrides=_json_arg(args.network, "--network"),
+        image_size=args.size, channels=args.channels, steps=args.steps, batch_size=args.batch,
+        grad_accumulation=args.grad_accum, lr=args.lr, lr_schedule=args.lr_schedule, warmup_steps=args.warmup,
+        ema_decay=args.ema, schedule=args.schedule, max_step=args.max_step, prediction=args.prediction,
+        hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
+        save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
+        keep_checkpoints=args.keep, bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
+        card=_json_arg(args.card, "--card"),
+    )
+    control = TrainingControl()
+    previous = signal.signal(signal.SIGINT, lambda *_: control.request_stop())
+    bar = tqdm(total=args.steps, unit="step", dynamic_ncols=True, disable=True)  # replaced once data is open
+
+    def on_progress(event: TrainingProgress) -> None:
+        nonlocal bar
+        if event.event == "started":
+            bar = tqdm(total=event.total_steps, initial=event.step, unit="step", dynamic_ncols=True)
+            bar.write(event.message)
+        elif event.event == "step":
+            bar.update(event.step - bar.n)
+            postfix = {"loss": f"{event.loss:.4f}", "img/s": f"{event.images_per_second:.0f}"}
+            if event.val_loss is not None:
+                postfix["val"] = f"{event.val_loss:.4f}"
+            bar.set_postfix(postfix, refresh=False)
+        elif event.event == "checkpoint" and event.message == "stop":
+            bar.write(f"stopped: checkpoint saved at step {event.step} ({event.path})")
+
+    try:
+        summary = train(config, resume=args.resume, progress=on_progress, control=control)
+    finally:
+        bar.close()
+        signal.signal(signal.SIGINT, previous)
+    state = "stopped" if summary.stopped else "finished"
+    print(f"{state} at step {summary.step}/{summary.total_steps}; run folder {summary.run_dir}")
+    if args.register and summary.model_dir is not None and not summary.stopped:
+        path = ModelStore().register(summary.model_dir, args.register)
+        print(f"registered as {args.register!r} ({path})")
+    if not summary.ranks_in_sync:
+        print("error: distributed ranks ended with different weights")
+        return 1
+    return 0

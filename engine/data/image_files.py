@@ -1,0 +1,87 @@
+"""Finding image files in a folder and decoding one safely.
+
+Every way a user's file can be bad (empty, truncated, corrupt, not an image at all, or a
+decompression bomb over Pillow's default `Image.MAX_IMAGE_PIXELS`) surfaces as one
+`ImageLoadError` whose message is a short, one-line reason without the path: the caller knows
+the path and decides whether to skip the file or report it.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.errors import ImageLoadError
+
+IMAGE_EXTENSIONS = frozenset(
+    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+)
+
+# Pillow's decoders raise many exception types on malformed input; all of them mean "bad file".
+_MALFORMED_FILE_ERRORS = (
+    OSError,
+    ValueError,
+    TypeError,
+    SyntaxError,
+    EOFError,
+    IndexError,
+    KeyError,
+    struct.error,
+    ZeroDivisionError,
+)
+
+
+def find_image_files(folder: Path) -> list[Path]:
+    """Files under `folder` (recursively) with an image extension, any case, in a stable order."""
+    found = []
+    for directory, _, names in os.walk(folder):
+        found.extend(Path(directory, name) for name in names if Path(name).suffix.lower() in IMAGE_EXTENSIONS)
+    return sorted(found, key=lambda path: path.relative_to(folder).as_posix())
+
+
+def decode_image(path: Path, min_size: int | None = None) -> Image.Image:
+    """Fully decoded first frame of `path`, EXIF orientation applied, still in its file's mode.
+
+    `min_size` lets JPEGs decode at a reduced DCT scale (much faster for camera photos) as long
+    as both sides stay at least `min_size`; other formats ignore it.
+    """
+    with _reading(path), Image.open(path) as image:
+        if min_size is not None:
+            image.draft(None, (min_size, min_size))
+        return ImageOps.exif_transpose(image)
+
+
+def check_image_header(path: Path) -> None:
+    """Cheap check (header only) that `path` is an image Pillow can open and within size limits."""
+    with _reading(path), Image.open(path):
+        pass
+
+
+@contextmanager
+def _reading(path: Path) -> Iterator[None]:
+    try:
+        if path.stat().st_size == 0:
+            raise ImageLoadError("empty file (0 bytes)")
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            yield
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageLoadError(
+            f"too many pixels for Pillow's safety limit of {Image.MAX_IMAGE_PIXELS:,} "
+            "(possible decompression bomb); downscale it"
+        ) from error
+    except (FileNotFoundError, PermissionError) as error:
+        raise ImageLoadError(f"cannot open the file ({error.strerror})") from error
+    except UnidentifiedImageError as error:
+        raise ImageLoadError("not an image Pillow can read (corrupt, or a wrong extension)") from error
+    except _MALFORMED_FILE_ERRORS as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if "truncated" in detail:
+            raise ImageLoadError(f"truncated file, the end of the image data is missing ({detail})") from error
+        raise ImageLoadError(f"corrupt image ({detail})") from error

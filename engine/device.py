@@ -1,0 +1,40 @@
+"""Device choice and thread settings, with errors that say what is available."""
+
+from __future__ import annotations
+
+import torch
+
+from engine.errors import ConfigError
+
+DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
+
+
+def available_devices() -> list[str]:
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(choice: str = "auto") -> torch.device:
+    """'auto' picks CUDA, then MPS, then CPU; an unavailable explicit choice is an error."""
+    if choice not in DEVICE_CHOICES and not choice.startswith("cuda:"):
+        raise ConfigError(f"unknown device {choice!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    available = available_devices()
+    if choice == "auto":
+        return torch.device(available[1] if len(available) > 1 else "cpu")
+    if choice.split(":")[0] not in available:
+        raise ConfigError(f"device {choice!r} is not available on this machine (available: {', '.join(available)})")
+    return torch.device(choice)
+
+
+def set_threads(threads: int | None) -> int:
+    """Set torch's intra-op thread count (None keeps the default); returns the count in use."""
+    if threads is not None:
+        if threads < 1:
+            raise ConfigError("thread count must be >= 1")
+        torch.set_num_threads(threads)
+    return torch.get_num_threads()

@@ -1,0 +1,118 @@
+"""Unconditional generation: the one function the CLI and the GUI call to sample images.
+
+Image i starts from noise seeded with `seed + i`, so a result can be reproduced on its own (the
+stochastic samplers' later noise is seeded per batch, so those also depend on the batch size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+
+from engine.checkpoints import LoadedModel
+from engine.errors import ConfigError
+from engine.imaging import to_uint8
+from engine.models import CUNet, SolverSettings
+from engine.sampling import CancelToken, SamplerStep, get_sampler, sampling_timesteps
+
+MAX_IMAGES = 10_000
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """count images, `sampler`/`steps` default to the model's recommendation; `solver` overrides
+    the cUNet's ODE solver (speed/quality dial; ignored for the discrete U-Net)."""
+
+    count: int = 16
+    seed: int = 0
+    sampler: str | None = None
+    steps: int | None = None
+    eta: float = 0.0
+    batch_size: int = 16
+    solver: SolverSettings | None = None
+    keep_trajectory: bool = False
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.count <= MAX_IMAGES:
+            raise ConfigError(f"image count must be between 1 and {MAX_IMAGES}")
+        if self.batch_size < 1:
+            raise ConfigError("batch size must be >= 1")
+
+
+@dataclass(frozen=True)
+class GenerationProgress:
+    """Reported after every sampler step: global step counters plus the step itself."""
+
+    done: int
+    total: int
+    first_image: int
+    step: SamplerStep
+
+
+@dataclass
+class GenerationResult:
+    images: np.ndarray  # (N, H, W, C) uint8
+    sampler: str
+    steps: int
+    timesteps: list[int]
+    # Per step, (N, H, W, C) uint8 of x_t and of the predicted clean image (keep_trajectory only).
+    trajectory_x_t: list[np.ndarray] = field(default_factory=list)
+    trajectory_x0: list[np.ndarray] = field(default_factory=list)
+
+
+def generate(
+    model: LoadedModel,
+    request: GenerationRequest,
+    progress: Callable[[GenerationProgress], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> GenerationResult:
+    """Sample `request.count` images from `model`; raises Cancelled if `cancel` is set."""
+    sampler_name, steps = model.spec.recommended_sampler()
+    sampler_name = request.sampler or sampler_name
+    steps = request.steps or steps
+    sampler = get_sampler(sampler_name)
+    if request.solver is not None and isinstance(model.network, CUNet):
+        model.network.set_solver(request.solver)
+    timesteps = sampling_timesteps(model.schedule.max_step, steps)
+    denoiser = model.denoiser()
+    size, channels = model.spec.image_size, model.spec.channels
+    batches = range(0, request.count, request.batch_size)
+    total = len(batches) * len(timesteps)
+    images: list[np.ndarray] = []
+    x_t_frames: list[list[np.ndarray]] = [[] for _ in timesteps]
+    x0_frames: list[list[np.ndarray]] = [[] for _ in timesteps]
+
+    for batch_number, first in enumerate(batches):
+        count = min(request.batch_size, request.count - first)
+        noise = torch.stack(
+            [
+                torch.randn((channels, size, size), generator=torch.Generator().manual_seed(request.seed + first + i))
+                for i in range(count)
+            ]
+        ).to(model.device)
+        generator = torch.Generator().manual_seed(request.seed + first + 1_000_003)
+
+        def on_step(step: SamplerStep, batch_number: int = batch_number, first: int = first) -> None:
+            if request.keep_trajectory:
+                x_t_frames[step.index].append(to_uint8(step.x_t))
+                x0_frames[step.index].append(to_uint8(step.predicted_x0))
+            if progress is not None:
+                done = batch_number * len(timesteps) + step.index + 1
+                progress(GenerationProgress(done, total, first, step))
+
+        kwargs = {"eta": request.eta} if sampler_name == "ddim" else {}
+        with torch.inference_mode():
+            result = sampler(denoiser, noise, timesteps, generator=generator, callback=on_step, cancel=cancel, **kwargs)
+        images.append(to_uint8(result))
+
+    return GenerationResult(
+        images=np.concatenate(images),
+        sampler=sampler_name,
+        steps=len(timesteps),
+        timesteps=timesteps,
+        trajectory_x_t=[np.concatenate(f) for f in x_t_frames] if request.keep_trajectory else [],
+        trajectory_x0=[np.concatenate(f) for f in x0_frames] if request.keep_trajectory else [],
+    )

@@ -1,0 +1,292 @@
+"""Continuous U-Net (cUNet): a U-Net whose levels are neural-ODE blocks (arXiv 2310.20092).
+
+Two faithful-or-fixed variants live in one class, chosen by `CUNetConfig`:
+
+* `paper` preset reproduces the official code (`ConvSODEUNet`): InstanceNorm, softplus, the vector
+  field `softplus(conv(IN(softplus(conv(IN(h)))))) + h`, 2 non-residual attention layers at the
+  1/8 level, a frozen step-embedding table that is never used (so the network is blind to the
+  diffusion time; bug B1 of the paper digest), one RK4 step per block.
+* `default` preset fixes those bugs: the diffusion time reaches every vector field through
+  scale/shift, GroupNorm, SiLU, zero-initialised output convs (each block starts as the identity
+  flow), residual attention, and optionally a true second-order block (dz/ds = v, dv/ds = f).
+
+Shapes: input (B, C, H, W) with any H, W (reflect-padded to a multiple of 2**levels internally),
+output (B, C, H, W); t is the diffusion step, shape (B,).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, replace
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.errors import ConfigError
+from engine.models.layers import Attention, SinusoidalTimeEmbedding, pad_to_multiple
+from engine.models.ode_block import ODEBlock, SolverSettings
+
+
+@dataclass(frozen=True)
+class CUNetConfig:
+    """Architecture of a continuous U-Net. Level i has base_channels * channel_mults[i] channels;
+    the last entry is the bottleneck. `attention_levels` indexes channel_mults (mirrored in the
+    decoder)."""
+
+    in_channels: int = 3
+    base_channels: int = 16
+    channel_mults: tuple[int, ...] = (2, 4, 8, 16, 32)
+    attention_levels: tuple[int, ...] = (3,)
+    residual_attention: bool = True
+    norm: str = "group"  # group | instance
+    activation: str = "silu"  # silu | softplus
+    time_conditioning: bool = True
+    time_embedding_dim: int = 128
+    second_order: bool = False
+    paper_vector_field: bool = False  # softplus(...) + h, no zero-init (official code)
+    frozen_step_table: bool = False  # official code's unused 1000x256 embedding (parameter fidelity)
+    solver: SolverSettings = field(default_factory=SolverSettings)
+
+    def __post_init__(self) -> None:
+        for name in ("channel_mults", "attention_levels"):
+            object.__setattr__(self, name, tuple(getattr(self, name)))
+        if isinstance(self.solver, dict):
+            object.__setattr__(self, "solver", SolverSettings(**self.solver))
+        if self.in_channels not in (1, 3):
+            raise ConfigError(f"cunet supports 1 or 3 image channels, got {self.in_channels}")
+        if len(self.channel_mults) < 2:
+            raise ConfigError("cunet needs at least one down level and a bottleneck")
+        if self.norm not in ("group", "instance"):
+            raise ConfigError(f"unknown norm {self.norm!r}; use group or instance")
+        if self.activation not in ("silu", "softplus"):
+            raise ConfigError(f"unknown activation {self.activation!r}; use silu or softplus")
+        if any(not 0 <= i < len(self.channel_mults) for i in self.attention_levels):
+            raise ConfigError("attention_levels must index channel_mults")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def paper_config(in_channels: int = 3) -> CUNetConfig:
+    """The official `ConvSODEUNet` as committed (8,811,875 parameters at 3 channels)."""
+    return CUNetConfig(
+        in_channels=in_channels,
+        base_channels=16,
+        channel_mults=(2, 4, 8, 16, 32),
+        attention_levels=(3,),
+        residual_attention=False,
+        norm="instance",
+        activation="softplus",
+        time_conditioning=False,
+        second_order=False,
+        paper_vector_field=True,
+        frozen_step_table=True,
+        solver=SolverSettings(method="rk4", steps=1),
+    )
+
+
+def default_config(in_channels: int = 3) -> CUNetConfig:
+    """Our bug-fixed cUNet at the paper's widths: time-conditioned, one midpoint step per block
+    (2 evaluations instead of RK4's 4, the main lever behind its speed)."""
+    return CUNetConfig(in_channels=in_channels, solver=SolverSettings(method="midpoint", steps=1))
+
+
+def small_config(in_channels: int = 3) -> CUNetConfig:
+    """A narrow 3-level cUNet sized to train on a laptop CPU in an hour (for 28-32 px datasets)."""
+    return CUNetConfig(
+        in_channels=in_channels,
+        base_channels=8,
+        channel_mults=(2, 4, 8, 16),
+        attention_levels=(2,),
+        time_embedding_dim=64,
+        solver=SolverSettings(method="midpoint", steps=1),
+    )
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels)
+    return nn.GroupNorm(math.gcd(8, channels), channels)
+
+
+def _activation(kind: str) -> nn.Module:
+    return nn.Softplus() if kind == "softplus" else nn.SiLU()
+
+
+class VectorField(nn.Module):
+    """f(h, c): the learned derivative inside one ODE block.
+
+    norm -> act -> conv3x3 -> norm -> [scale/shift from c] -> act -> conv3x3. In the paper variant
+    the order is the official one (conv before act, a trailing softplus, `+ h`).
+    For a second-order block the input is [z, v] (2*channels) and the output dv/ds (channels).
+    """
+
+    def __init__(self, config: CUNetConfig, channels: int, in_factor: int = 1) -> None:
+        super().__init__()
+        self.paper = config.paper_vector_field
+        width_in = channels * in_factor
+        self.norm1 = _norm(config.norm, width_in)
+        self.conv1 = nn.Conv2d(width_in, channels, 3, padding=1)
+        self.norm2 = _norm(config.norm, channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.act = _activation(config.activation)
+        self.to_scale_shift = (
+            nn.Sequential(nn.SiLU(), nn.Linear(config.time_embedding_dim, 2 * channels))
+            if config.time_conditioning
+            else None
+        )
+        if not self.paper:
+            nn.init.zeros_(self.conv2.weight)
+            nn.init.zeros_(self.conv2.bias)
+
+    def forward(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        if self.paper:
+            out = self.norm2(self.act(self.conv1(self.norm1(h))))
+            out = self._modulate(out, condition)
+            return self.act(self.conv2(out)) + h
+        out = self.conv1(self.act(self.norm1(h)))
+        out = self._modulate(self.norm2(out), condition)
+        return self.conv2(self.act(out))
+
+    def _modulate(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        if self.to_scale_shift is None:
+            return h
+        scale, shift = self.to_scale_shift(condition)[:, :, None, None].chunk(2, dim=1)
+        return h * (1 + scale) + shift
+
+
+class SecondOrderField(nn.Module):
+    """d/ds [z, v] = [v, f([z, v], c)]: a true second-order ODE on the (2*channels) state."""
+
+    def __init__(self, config: CUNetConfig, channels: int) -> None:
+        super().__init__()
+        self.channels = channels
+        self.acceleration = VectorField(config, channels, in_factor=2)
+
+    def forward(self, state: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        velocity = state[:, self.channels :]
+        return torch.cat([velocity, self.acceleration(state, condition)], dim=1)
+
+
+class ContinuousLevel(nn.Module):
+    """One ODE block plus, for second-order models, the learned initial velocity v0 = g(z0)."""
+
+    def __init__(self, config: CUNetConfig, channels: int) -> None:
+        super().__init__()
+        self.second_order = config.second_order
+        if self.second_order:
+            self.initial_velocity = nn.Conv2d(channels, channels, 3, padding=1)
+            nn.init.zeros_(self.initial_velocity.weight)
+            nn.init.zeros_(self.initial_velocity.bias)
+            self.block = ODEBlock(SecondOrderField(config, channels))
+        else:
+            self.block = ODEBlock(VectorField(config, channels))
+
+    def forward(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        if not self.second_order:
+            return self.block(h, condition)
+        state = torch.cat([h, self.initial_velocity(h)], dim=1)
+        return self.block(state, condition)[:, : h.shape[1]]
+
+
+def _official_step_table(steps: int = 1000, dim: int = 256) -> torch.Tensor:
+    """The official code's sinusoidal table, including its even-index frequency quirk (B6)."""
+    position = torch.arange(steps, dtype=torch.float32)[:, None]
+    freqs = 1.0 / 10000 ** (2 * torch.arange(dim, dtype=torch.float32) / dim)
+    table = position * freqs[None, :]
+    table[:, 0::2] = torch.sin(table[:, 0::2])
+    table[:, 1::2] = torch.cos(table[:, 0::2])
+    return table
+
+
+class CUNet(nn.Module):
+    """The continuous U-Net; see the module docstring for the two presets."""
+
+    def __init__(self, config: CUNetConfig) -> None:
+        super().__init__()
+        self.config = config
+        widths = [config.base_channels * m for m in config.channel_mults]
+        self.levels = len(widths) - 1
+        act = config.activation
+        self.act = _activation(act)
+
+        if config.frozen_step_table:
+            self.step_table = nn.Embedding(1000, 256)
+            self.step_table.weight.data.copy_(_official_step_table())
+            self.step_table.weight.requires_grad_(False)
+        if config.time_conditioning:
+            self.time_mlp = nn.Sequential(
+                SinusoidalTimeEmbedding(config.time_embedding_dim),
+                nn.Linear(config.time_embedding_dim, config.time_embedding_dim),
+                nn.SiLU(),
+                nn.Linear(config.time_embedding_dim, config.time_embedding_dim),
+            )
+
+        # Stem: the paper's "initial velocity" module lifts the image into the ODE state.
+        if config.paper_vector_field:
+            self.stem = nn.Sequential(
+                nn.InstanceNorm2d(config.in_channels),
+                nn.Conv2d(config.in_channels, config.base_channels, 3, padding=1),
+                nn.Softplus(),
+                nn.InstanceNorm2d(config.base_channels),
+                nn.Conv2d(config.base_channels, widths[0], 1),
+                nn.Softplus(),
+            )
+        else:
+            self.stem = nn.Conv2d(config.in_channels, widths[0], 3, padding=1)
+
+        def attention(width: int) -> nn.Module:
+            return Attention(width, heads=4, dim_head=32, residual=config.residual_attention)
+
+        self.down_blocks = nn.ModuleList(ContinuousLevel(config, w) for w in widths[:-1])
+        self.down_attn = nn.ModuleDict(
+            {str(i): attention(widths[i]) for i in config.attention_levels if i < self.levels}
+        )
+        self.down_proj = nn.ModuleList(nn.Conv2d(widths[i], widths[i + 1], 1) for i in range(self.levels))
+        self.middle = ContinuousLevel(config, widths[-1])
+        self.middle_attn = attention(widths[-1]) if self.levels in config.attention_levels else None
+        # Decoder level i: upsample from widths[i+1], concat skip (widths[i]), 1x1 to widths[i].
+        self.up_proj = nn.ModuleList(nn.Conv2d(widths[i + 1] + widths[i], widths[i], 1) for i in range(self.levels))
+        self.up_blocks = nn.ModuleList(ContinuousLevel(config, w) for w in widths[:-1])
+        self.up_attn = nn.ModuleDict(
+            {str(i): attention(widths[i]) for i in config.attention_levels if i < self.levels}
+        )
+        if config.paper_vector_field:
+            self.head = nn.Conv2d(widths[0], config.in_channels, 1)
+        else:
+            self.head = nn.Sequential(
+                _norm(config.norm, widths[0]), _activation(act), nn.Conv2d(widths[0], config.in_channels, 3, padding=1)
+            )
+        self.set_solver(config.solver)
+
+    def set_solver(self, settings: SolverSettings) -> None:
+        """Change how every ODE block is integrated (speed/quality dial; no retraining needed
+        for nearby settings, though quality is best at the trained setting)."""
+        for module in self.modules():
+            if isinstance(module, ODEBlock):
+                module.solver = settings
+        self.config = replace(self.config, solver=settings)
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        condition = self.time_mlp(t) if self.config.time_conditioning else None
+        x, (height, width) = pad_to_multiple(x, 2**self.levels)
+        h = self.stem(x)
+        skips = []
+        for i in range(self.levels):
+            h = self.down_blocks[i](h, condition)
+            if str(i) in self.down_attn:
+                h = self.down_attn[str(i)](h)
+            skips.append(h)
+            h = self.act(self.down_proj[i](h))
+            h = F.interpolate(h, scale_factor=0.5, mode="bilinear", align_corners=False)
+        h = self.middle(h, condition)
+        if self.middle_attn is not None:
+            h = self.middle_attn(h)
+        for i in reversed(range(self.levels)):
+            h = F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False)
+            h = self.act(self.up_proj[i](torch.cat([h, skips[i]], dim=1)))
+            h = self.up_blocks[i](h, condition)
+            if str(i) in self.up_attn:
+                h = self.up_attn[str(i)](h)
+        return self.head(h)[..., :height, :width]

@@ -1,0 +1,37 @@
+"""Where things live: bundled resources (source tree or PyInstaller bundle) and per-user data.
+
+Functions, not module constants, so tests and the app can point them elsewhere through arguments
+or the CUNET_STUDIO_HOME environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "cunet-studio"
+
+
+def resources_dir() -> Path:
+    """`resources/` beside the packages from source, or inside the frozen bundle."""
+    frozen_root = getattr(sys, "_MEIPASS", None)
+    if frozen_root:
+        return Path(frozen_root) / "resources"
+    return Path(__file__).resolve().parent.parent / "resources"
+
+
+def bundled_models_dir() -> Path:
+    return resources_dir() / "models"
+
+
+def user_data_dir() -> Path:
+    """Per-user data folder; CUNET_STUDIO_HOME overrides it (tests, portable installs)."""
+    override = os.environ.get("CUNET_STUDIO_HOME")
+    return Path(override) if override else Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def user_models_dir() -> Path:
+    return user_data_dir() / "models"

@@ -1,0 +1,86 @@
+"""TrainingConfig: every knob of a training run, saved as the run folder's config.json so a run
+is self-describing and `--resume` continues with exactly the settings it started with."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ConfigError
+
+CONFIG_FILE = "config.json"
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    data: str
+    out: str
+    preset: str = "cunet-small"
+    network_overrides: dict[str, Any] = field(default_factory=dict)
+    image_size: int = 32
+    channels: int = 3
+    steps: int = 10_000
+    batch_size: int = 32  # images per optimizer step, summed over all processes
+    grad_accumulation: int = 1  # micro-batches per optimizer step (each batch_size / accumulation)
+    lr: float = 5e-4
+    lr_schedule: str = "cosine"  # cosine (to 10% at `steps`) | constant
+    warmup_steps: int = 200
+    weight_decay: float = 0.0
+    grad_clip: float = 1.0
+    ema_decay: float = 0.999
+    schedule: str = "cosine"
+    max_step: int | None = None
+    prediction: str = "eps"
+    hflip: bool = True
+    resize_short_side: bool = True
+    validation_fraction: float = 0.05
+    validation_images: int = 256
+    save_every: int = 500
+    sample_every: int = 500
+    validate_every: int = 250
+    sample_count: int = 16
+    keep_checkpoints: int = 3
+    bf16: bool = False
+    compile: bool = False
+    seed: int = 0
+    device: str = "auto"
+    card: dict[str, Any] = field(default_factory=dict)  # dataset/licence notes for the model card
+
+    def __post_init__(self) -> None:
+        checks = [
+            (self.steps >= 1, "steps must be >= 1"),
+            (self.batch_size >= 1, "batch size must be >= 1"),
+            (self.grad_accumulation >= 1, "gradient accumulation must be >= 1"),
+            (self.batch_size % self.grad_accumulation == 0, "batch size must be divisible by gradient accumulation"),
+            (self.lr > 0, "learning rate must be positive"),
+            (self.lr_schedule in ("cosine", "constant"), "lr schedule must be cosine or constant"),
+            (self.channels in (1, 3), "channels must be 1 or 3"),
+            (4 <= self.image_size <= 1024, "image size must be between 4 and 1024"),
+            (0 <= self.validation_fraction < 1, "validation fraction must be in [0, 1)"),
+            (0 <= self.ema_decay < 1, "EMA decay must be in [0, 1)"),
+            (min(self.save_every, self.sample_every, self.validate_every) >= 1, "intervals must be >= 1"),
+            (self.keep_checkpoints >= 1, "keep at least 1 checkpoint"),
+        ]
+        for ok, message in checks:
+            if not ok:
+                raise ConfigError(message)
+
+    def with_changes(self, **changes: Any) -> "TrainingConfig":
+        return dataclasses.replace(self, **changes)
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), indent=2, sort_keys=True)
+
+    @staticmethod
+    def load(run_dir: Path) -> "TrainingConfig":
+        path = run_dir / CONFIG_FILE
+        try:
+            values = json.loads(path.read_text("utf-8"))
+            return TrainingConfig(**values)
+        except FileNotFoundError:
+            raise ConfigError(f"{run_dir} is not a training run folder (no {CONFIG_FILE})") from None
+        except (json.JSONDecodeError, TypeError) as error:
+            raise ConfigError(f"{path} is damaged: {error}") from None

@@ -1,0 +1,284 @@
+"""`train()`: the whole training run in one readable function plus small helpers.
+
+Per optimizer step: load the step's batch (deterministic, see batches.py), draw t and noise from
+the step's generator, regress the network output onto the eps/v target, clip, AdamW, EMA. Around
+it: validation loss of the EMA weights on a fixed noisy batch, a fixed-seed sample grid, atomic
+checkpoints, and a JSONL log. Stop and pause always save a checkpoint first.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
+
+from engine.atomic import atomic_write_text
+from engine.checkpoints import LoadedModel, ModelSpec, save_model_folder
+from engine.checkpoints.model_files import checkpoint_path
+from engine.data import open_training_images, split_train_validation
+from engine.device import resolve_device
+from engine.diffusion import NoiseSchedule, ScheduleConfig, training_target
+from engine.errors import ConfigError
+from engine.generate import GenerationRequest, generate
+from engine.imaging import grid, save_png, to_pil
+from engine.models import config_from_dict, preset_config
+from engine.training import distributed
+from engine.training.batches import DataOrder, step_generator
+from engine.training.config import CONFIG_FILE, TrainingConfig
+from engine.training.control import ProgressCallback, TrainingControl, TrainingProgress
+from engine.training.ema import EMA
+from engine.training.run_folder import RunFolder
+from engine.training.state import TrainingState, load_checkpoint, save_checkpoint
+
+SAMPLE_STEPS = 20
+SPEED_WINDOW = 20
+
+
+@dataclass
+class TrainingSummary:
+    run_dir: Path
+    step: int
+    total_steps: int
+    stopped: bool
+    model_dir: Path | None
+    final_loss: float | None
+    ranks_in_sync: bool = True
+
+
+def model_spec_for(config: TrainingConfig) -> ModelSpec:
+    arch, network_config = preset_config(config.preset, config.channels)
+    values = dataclasses.asdict(network_config) | dict(config.network_overrides)
+    network_config = config_from_dict(arch, values)  # validates the overrides
+    return ModelSpec(
+        arch=arch,
+        network=dataclasses.asdict(network_config),
+        image_size=config.image_size,
+        channels=config.channels,
+        schedule=ScheduleConfig(kind=config.schedule, max_step=config.max_step),
+        prediction=config.prediction,
+        card=dict(config.card),
+    )
+
+
+def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder]:
+    """The settings of a new run, or of the run being resumed (its stored settings, taking only the
+    new step target, intervals and device). Writes nothing: bad input must leave no run folder."""
+    run = RunFolder(Path(config.out).expanduser())
+    if resume:
+        previous = TrainingConfig.load(run.root)
+        config = previous.with_changes(
+            steps=config.steps, device=config.device, save_every=config.save_every,
+            sample_every=config.sample_every, validate_every=config.validate_every,
+        )
+    elif is_main and (run.root / CONFIG_FILE).exists():
+        raise ConfigError(f"{run.root} already holds a training run; use --resume or another --out folder")
+    return config, run
+
+
+def _lr_at(config: TrainingConfig, step: int) -> float:
+    warm = min(1.0, (step + 1) / max(1, config.warmup_steps))
+    if config.lr_schedule == "constant":
+        return config.lr * warm
+    progress = min(1.0, step / max(1, config.steps))
+    return config.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
+
+
+def _load_batch(dataset, indices: list[int], generator: torch.Generator) -> torch.Tensor:
+    return torch.stack([dataset.load(i, generator) for i in indices])
+
+
+def _noised_batch(
+    schedule: NoiseSchedule, prediction: str, images: torch.Tensor, generator: torch.Generator, device: torch.device
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """Draw (t, noise) for `images` from the generator; returns (x_t, t, target) on `device`."""
+    t = torch.randint(0, schedule.max_step + 1, (images.shape[0],), generator=generator)
+    noise = torch.randn(images.shape, generator=generator)
+    abar = schedule.abar(t).float()[:, None, None, None]
+    x_t = abar.sqrt() * images + (1 - abar).sqrt() * noise
+    target = training_target(prediction, images, noise, abar)
+    return x_t.to(device), t.to(device), target.to(device)
+
+
+def train(
+    config: TrainingConfig,
+    *,
+    resume: bool = False,
+    progress: ProgressCallback | None = None,
+    control: TrainingControl | None = None,
+) -> TrainingSummary:
+    control = control or TrainingControl()
+    device = resolve_device(config.device)
+    group = distributed.init_from_environment(device)
+    if group.active and device.type == "cuda":
+        device = torch.device("cuda", group.local_rank)
+    if config.batch_size % (group.world_size * config.grad_accumulation):
+        raise ConfigError("batch size must be divisible by (processes x gradient accumulation)")
+    config, run = resolve_run(config, resume, group.is_main)
+
+    def emit(event: TrainingProgress) -> None:
+        if progress is not None and group.is_main:
+            progress(event)
+
+    dataset = open_training_images(
+        config.data, config.image_size, config.channels, hflip=config.hflip, resize_short_side=config.resize_short_side
+    )
+    train_set, validation_set = split_train_validation(dataset, config.validation_fraction, config.seed)
+    spec = model_spec_for(config)
+    if group.is_main:
+        run.root.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(run.root / CONFIG_FILE, config.to_json() + "\n")
+        run.write_skipped(list(getattr(dataset, "skipped", [])))
+    schedule = spec.build_schedule()
+    torch.manual_seed(config.seed)  # weight initialisation
+    network = spec.build_network().to(device)
+    ema_network = spec.build_network().to(device).eval()
+    ema = EMA(network, config.ema_decay)
+    optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=config.weight_decay)
+    state = TrainingState(step=0, images_seen=0, elapsed_seconds=0.0)
+
+    latest = run.latest_checkpoint() if resume else None
+    if resume and latest is None:
+        raise ConfigError(f"{run.root} has no checkpoint to resume from")
+    if latest is not None:
+        state = load_checkpoint(latest, network, ema, optimizer)
+        if group.is_main:
+            run.truncate_log(state.step)
+
+    model = DistributedDataParallel(network) if group.active else network
+    forward = torch.compile(model) if config.compile else model
+    order = DataOrder(len(train_set), config.seed)
+    validation_batch = _validation_batch(validation_set, config, schedule, spec.prediction)
+
+    def save(reason: str) -> Path:
+        path = checkpoint_path(run.root, state.step)
+        if group.is_main:
+            save_checkpoint(path, spec, network, ema, optimizer, state)
+            run.prune_checkpoints(config.keep_checkpoints)
+        emit(TrainingProgress("checkpoint", state.step, config.steps, path=path, message=reason))
+        return path
+
+    emit(TrainingProgress("started", state.step, config.steps, message=dataset.describe()))
+    step_times: deque[float] = deque(maxlen=SPEED_WINDOW)
+    last_loss: float | None = None
+    last_saved = state.step
+    micro = config.batch_size // (group.world_size * config.grad_accumulation)
+    stopped = False
+
+    while state.step < config.steps:
+        if distributed.any_rank(control.pause_requested, group, device):
+            if last_saved != state.step:
+                save("pause")
+                last_saved = state.step
+            emit(TrainingProgress("paused", state.step, config.steps, loss=last_loss))
+            control.wait_while_paused()
+            emit(TrainingProgress("resumed", state.step, config.steps, loss=last_loss))
+        if distributed.any_rank(control.stop_requested, group, device):
+            stopped = True
+            break
+
+        started = time.perf_counter()
+        generator = step_generator(config.seed, state.step, group.rank)
+        indices = order.batch(state.step, config.batch_size, group.rank, group.world_size)
+        images = _load_batch(train_set, indices, generator)
+        x_t, t, target = _noised_batch(schedule, spec.prediction, images, generator, device)
+        lr = _lr_at(config, state.step)
+        for param_group in optimizer.param_groups:
+            param_group["lr"] = lr
+        total_loss = 0.0
+        for k in range(config.grad_accumulation):
+            part = slice(k * micro, (k + 1) * micro)
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
+                output = forward(x_t[part], t[part])
+            loss = F.mse_loss(output.float(), target[part]) / config.grad_accumulation
+            loss.backward()
+            total_loss += loss.item()
+        if not math.isfinite(total_loss):
+            raise ConfigError(f"training diverged at step {state.step} (loss is {total_loss}); try a lower learning rate")
+        torch.nn.utils.clip_grad_norm_(network.parameters(), config.grad_clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        state.step += 1
+        ema.update(network, state.step)
+        state.images_seen += config.batch_size
+        elapsed = time.perf_counter() - started
+        state.elapsed_seconds += elapsed
+        step_times.append(elapsed)
+        last_loss = total_loss
+
+        speed = len(step_times) * config.batch_size / sum(step_times)
+        eta = (config.steps - state.step) * sum(step_times) / len(step_times)
+        record = {"step": state.step, "loss": total_loss, "lr": lr, "images_per_second": speed}
+        val_loss = None
+        if state.step % config.validate_every == 0 or state.step == config.steps:
+            ema_network.load_state_dict(ema.state_dict())
+            val_loss = _validation_loss(ema_network, validation_batch, device)
+            record["val_loss"] = val_loss
+        if group.is_main:
+            run.append_log(record)
+        emit(TrainingProgress("step", state.step, config.steps, total_loss, val_loss, speed, eta, lr))
+        if val_loss is not None:
+            emit(TrainingProgress("validation", state.step, config.steps, total_loss, val_loss, speed, eta, lr))
+        if state.step % config.sample_every == 0 or state.step == config.steps:
+            ema_network.load_state_dict(ema.state_dict())
+            path = _write_sample_grid(run, spec, ema_network, schedule, device, config, state.step, group.is_main)
+            emit(TrainingProgress("samples", state.step, config.steps, total_loss, path=path))
+        if state.step % config.save_every == 0:
+            save("interval")
+            last_saved = state.step
+
+    if last_saved != state.step:
+        save("stop" if stopped else "end")
+    in_sync = distributed.ranks_agree(network, group, device)
+    model_dir = None
+    if group.is_main and state.step > 0:
+        model_dir = run.model_dir
+        card = dict(spec.card) | {
+            "training": {
+                "steps": state.step, "images_seen": state.images_seen, "data": str(config.data),
+                "preset": config.preset, "seconds": round(state.elapsed_seconds, 1),
+            }
+        }
+        save_model_folder(model_dir, dataclasses.replace(spec, card=card), ema.state_dict())
+    emit(TrainingProgress("stopped" if stopped else "finished", state.step, config.steps, loss=last_loss, path=model_dir))
+    distributed.shutdown(group)
+    return TrainingSummary(run.root, state.step, config.steps, stopped, model_dir, last_loss, in_sync)
+
+
+def _validation_batch(dataset, config: TrainingConfig, schedule: NoiseSchedule, prediction: str):
+    """A fixed noisy validation batch (same t and noise every time), so val loss is comparable."""
+    count = min(len(dataset), config.validation_images)
+    generator = torch.Generator().manual_seed(config.seed + 99_991)
+    images = torch.stack([dataset.load(i, None) for i in range(count)])
+    return _noised_batch(schedule, prediction, images, generator, torch.device("cpu"))
+
+
+@torch.no_grad()
+def _validation_loss(network: nn.Module, batch, device: torch.device, chunk: int = 64) -> float:
+    x_t, t, target = batch
+    total = 0.0
+    for start in range(0, len(x_t), chunk):
+        part = slice(start, start + chunk)
+        output = network(x_t[part].to(device), t[part].to(device)).float()
+        total += F.mse_loss(output, target[part].to(device), reduction="sum").item()
+    return total / target.numel()
+
+
+def _write_sample_grid(run: RunFolder, spec: ModelSpec, network: nn.Module, schedule: NoiseSchedule,
+                       device: torch.device, config: TrainingConfig, step: int, is_main: bool) -> Path:
+    """The same seeds every time, so successive grids show training progress, not noise luck."""
+    path = run.sample_path(step)
+    if not is_main:
+        return path
+    model = LoadedModel(spec, network, schedule, device, run.root)
+    result = generate(model, GenerationRequest(count=config.sample_count, seed=0, sampler="ddim", steps=SAMPLE_STEPS,
+                                               batch_size=config.sample_count))
+    save_png(path, to_pil(grid(result.images)), {"step": str(step)})
+    return path

@@ -1,0 +1,64 @@
+"""The self-describing run folder: config.json, checkpoints/, samples/, log.jsonl, skipped.txt
+and, when a run ends, model/ (the EMA weights as a regular model folder)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from engine.atomic import atomic_write_text
+from engine.checkpoints.model_files import list_checkpoints
+
+LOG_FILE = "log.jsonl"
+SAMPLES_DIR = "samples"
+MODEL_DIR = "model"
+SKIPPED_FILE = "skipped.txt"
+
+
+class RunFolder:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    @property
+    def log_path(self) -> Path:
+        return self.root / LOG_FILE
+
+    @property
+    def model_dir(self) -> Path:
+        return self.root / MODEL_DIR
+
+    def sample_path(self, step: int) -> Path:
+        return self.root / SAMPLES_DIR / f"step-{step:08d}.png"
+
+    def latest_checkpoint(self) -> Path | None:
+        found = list_checkpoints(self.root)
+        return found[-1][1] if found else None
+
+    def prune_checkpoints(self, keep: int) -> None:
+        for _, path in list_checkpoints(self.root)[:-keep]:
+            path.unlink(missing_ok=True)
+
+    def append_log(self, record: dict) -> None:
+        with open(self.log_path, "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(record) + "\n")
+
+    def read_log(self) -> list[dict]:
+        """Log records; a line cut short by a crash is ignored."""
+        if not self.log_path.exists():
+            return []
+        records = []
+        for line in self.log_path.read_text("utf-8").splitlines():
+            try:
+                records.append(json.loads(line))
+            except json.JSONDecodeError:
+                continue
+        return records
+
+    def truncate_log(self, step: int) -> None:
+        """Drop records past `step` (written after the checkpoint we resume from)."""
+        kept = [r for r in self.read_log() if r.get("step", 0) <= step]
+        atomic_write_text(self.log_path, "".join(json.dumps(r) + "\n" for r in kept))
+
+    def write_skipped(self, skipped: list[tuple[Path, str]]) -> None:
+        if skipped:
+            atomic_write_text(self.root / SKIPPED_FILE, "".join(f"{p}\t{reason}\n" for p, reason in skipped))

@@ -1,0 +1,46 @@
+"""Saving a recorded reverse process: an animation (x_t | x0-hat per step) and a contact sheet."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from engine.generate import GenerationResult
+from engine.imaging import grid, save_animation, save_png, to_pil
+
+SHEET_ROWS = 10
+SHEET_IMAGES = 8
+
+
+def trajectory_frame(x_t: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """One animation frame: the grid of x_t beside the grid of predicted clean images."""
+    left, right = grid(x_t), grid(x0)
+    gap = np.full((left.shape[0], 8, left.shape[2]), 255, np.uint8)
+    return np.concatenate([left, gap, right], axis=1)
+
+
+def contact_sheet(result: GenerationResult) -> np.ndarray:
+    """Rows = evenly spaced steps; each row shows x_t then x0-hat for the first few images."""
+    steps = len(result.trajectory_x_t)
+    picks = sorted({round(i * (steps - 1) / max(1, SHEET_ROWS - 1)) for i in range(min(SHEET_ROWS, steps))})
+    count = min(SHEET_IMAGES, result.images.shape[0])
+    tiles = []
+    for s in picks:
+        tiles.extend(result.trajectory_x_t[s][:count])
+        tiles.extend(result.trajectory_x0[s][:count])
+    tiles.extend(result.images[:count])
+    tiles.extend(result.images[:count])
+    return grid(np.stack(tiles), columns=2 * count)
+
+
+def save_trajectory(folder: Path, result: GenerationResult) -> list[Path]:
+    if not result.trajectory_x_t:
+        raise ValueError("the result holds no trajectory (generate with keep_trajectory=True)")
+    frames = [to_pil(trajectory_frame(a, b)) for a, b in zip(result.trajectory_x_t, result.trajectory_x0)]
+    frames.append(to_pil(trajectory_frame(result.images, result.images)))
+    paths = [folder / "trajectory.gif", folder / "trajectory.webp", folder / "trajectory-sheet.png"]
+    save_animation(paths[0], frames)
+    save_animation(paths[1], frames)
+    save_png(paths[2], to_pil(contact_sheet(result)))
+    return paths

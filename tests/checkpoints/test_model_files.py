@@ -1,0 +1,141 @@
+import json
+import pickle
+from pathlib import Path
+
+import pytest
+import torch
+
+from engine.checkpoints import ModelStore, load_model, save_model_folder
+from engine.checkpoints.model_files import MODEL_JSON, MODEL_WEIGHTS
+from engine.errors import ConfigError, ModelLoadError
+from helpers import save_tiny_model, tiny_spec
+
+
+def outputs(model):
+    x = torch.randn(2, model.spec.channels, 8, 8, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad():
+        return model.network(x, torch.tensor([10, 500]))
+
+
+def test_round_trip_gives_the_same_network(tmp_path):
+    folder = save_tiny_model(tmp_path / "m")
+    first, second = load_model(folder), load_model(folder)
+    assert torch.equal(outputs(first), outputs(second))
+    assert first.spec == second.spec
+
+
+def test_half_precision_storage_loads_as_float32(tmp_path):
+    spec = tiny_spec()
+    network = spec.build_network()
+    save_model_folder(tmp_path / "full", spec, network.state_dict())
+    save_model_folder(tmp_path / "half", spec, network.state_dict(), half=True)
+    full, half = load_model(tmp_path / "full"), load_model(tmp_path / "half")
+    size = lambda p: (p / MODEL_WEIGHTS).stat().st_size  # noqa: E731
+    assert size(tmp_path / "half") < 0.6 * size(tmp_path / "full")
+    assert all(p.dtype == torch.float32 for p in half.network.parameters())
+    assert torch.allclose(outputs(full), outputs(half), atol=1e-2)
+
+
+class Payload:
+    """Unpickling this creates a marker file: proof that code ran."""
+
+    marker: Path
+
+    def __reduce__(self):
+        return (Path.touch, (self.marker,))
+
+
+def test_pickle_checkpoints_are_refused_and_never_executed(tmp_path):
+    Payload.marker = tmp_path / "pwned"
+    for name in ("evil.safetensors", "evil.pt"):
+        path = tmp_path / name
+        path.write_bytes(pickle.dumps(Payload()))
+        with pytest.raises(ModelLoadError, match="pickle|not a model"):
+            load_model(path)
+    zip_checkpoint = tmp_path / "zip.safetensors"
+    torch.save({"w": torch.zeros(1)}, zip_checkpoint)
+    with pytest.raises(ModelLoadError, match="pickle"):
+        load_model(zip_checkpoint)
+    assert not Payload.marker.exists()
+
+
+def test_weights_that_do_not_match_the_metadata_are_refused(tmp_path):
+    folder = save_tiny_model(tmp_path / "m")
+    data = json.loads((folder / MODEL_JSON).read_text())
+    data["network"]["base_channels"] = 8
+    (folder / MODEL_JSON).write_text(json.dumps(data))
+    with pytest.raises(ModelLoadError, match="do not match|shape"):
+        load_model(folder)
+
+
+def test_metadata_that_lies_about_channels_is_refused(tmp_path):
+    folder = save_tiny_model(tmp_path / "m")
+    data = json.loads((folder / MODEL_JSON).read_text())
+    data["channels"] = 3
+    (folder / MODEL_JSON).write_text(json.dumps(data))
+    with pytest.raises(ModelLoadError, match="channels"):
+        load_model(folder)
+
+
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda d: d.update(arch="transformer"), "unknown architecture"),
+        (lambda d: d.update(format="something-else"), "not a cUNet Studio model"),
+        (lambda d: d.update(format_version=99), "version"),
+        (lambda d: d["network"].update(wings=2), "unknown fields"),
+        (lambda d: d.update(prediction="x0"), "prediction"),
+        (lambda d: d.pop("schedule"), "schedule"),
+    ],
+)
+def test_bad_metadata_gets_a_specific_message(tmp_path, edit, message):
+    folder = save_tiny_model(tmp_path / "m")
+    data = json.loads((folder / MODEL_JSON).read_text())
+    edit(data)
+    (folder / MODEL_JSON).write_text(json.dumps(data))
+    with pytest.raises(ModelLoadError, match=message):
+        load_model(folder)
+
+
+def test_truncated_or_corrupt_weights_are_refused(tmp_path):
+    folder = save_tiny_model(tmp_path / "m")
+    weights = folder / MODEL_WEIGHTS
+    data = weights.read_bytes()
+    weights.write_bytes(data[: len(data) // 2])
+    with pytest.raises(ModelLoadError, match="damaged|truncated|readable"):
+        load_model(folder)
+    (folder / MODEL_JSON).write_text("{not json")
+    with pytest.raises(ModelLoadError, match="JSON"):
+        load_model(folder)
+
+
+def test_nan_weights_are_refused(tmp_path):
+    spec = tiny_spec()
+    state = spec.build_network().state_dict()
+    next(v for v in state.values() if v.is_floating_point()).fill_(float("nan"))
+    save_model_folder(tmp_path / "m", spec, state)
+    with pytest.raises(ModelLoadError, match="NaN"):
+        load_model(tmp_path / "m")
+
+
+def test_missing_paths_say_what_is_missing(tmp_path):
+    with pytest.raises(ModelLoadError, match="no model here"):
+        load_model(tmp_path / "nothing")
+
+
+def test_store_lists_bundled_and_user_models_and_registers(tmp_path):
+    bundled, user = tmp_path / "bundled", tmp_path / "user"
+    save_tiny_model(bundled / "alpha")
+    (bundled / "broken").mkdir()
+    (bundled / "broken" / MODEL_JSON).write_text("oops")
+    store = ModelStore(bundled, user)
+    assert [(e.name, e.source) for e in store.list()] == [("alpha", "bundled")]
+    path = store.register(save_tiny_model(tmp_path / "trained"), "mine")
+    assert path == user / "mine"
+    assert [(e.name, e.source) for e in store.list()] == [("alpha", "bundled"), ("mine", "user")]
+    assert store.resolve("mine") == user / "mine"
+    assert load_model(store.resolve("mine")).spec.channels == 1
+    with pytest.raises(ConfigError, match="already exists"):
+        store.register(tmp_path / "trained", "alpha")
+    with pytest.raises(ModelLoadError, match="no model named"):
+        store.resolve("zeta")

@@ -1,0 +1,49 @@
+"""Small factories shared by tests: tiny models and datasets that make tests fast."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from engine.checkpoints import ModelSpec, save_model_folder
+from engine.diffusion import ScheduleConfig
+from engine.models import preset_config
+
+
+def tiny_spec(channels: int = 1, image_size: int = 8, **network: object) -> ModelSpec:
+    arch, config = preset_config("cunet-small", channels)
+    values = dataclasses.asdict(config) | {"base_channels": 4, "channel_mults": (2, 4), "attention_levels": ()} | network
+    return ModelSpec(arch=arch, network=values, image_size=image_size, channels=channels,
+                     schedule=ScheduleConfig(kind="cosine"), prediction="eps",
+                     card={"display_name": "tiny", "recommended": {"sampler": "ddim", "steps": 4}})
+
+
+def perturb(network: torch.nn.Module, seed: int = 0, scale: float = 0.05) -> torch.nn.Module:
+    """Give zero-initialised layers non-zero weights so every path of the network is exercised."""
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for p in network.parameters():
+            if p.requires_grad:
+                p.add_(scale * torch.randn(p.shape, generator=generator))
+    return network
+
+
+def save_tiny_model(folder: Path, channels: int = 1, image_size: int = 8, seed: int = 0) -> Path:
+    spec = tiny_spec(channels, image_size)
+    torch.manual_seed(seed)
+    network = perturb(spec.build_network(), seed)
+    save_model_folder(folder, spec, network.state_dict())
+    return folder
+
+
+def two_level_npz(path: Path, count: int = 64, size: int = 8, seed: int = 0) -> Path:
+    """Grey images that are flat at one of two levels (dark or light): trivially learnable, and a
+    sampler that works must reproduce flat images at those two levels."""
+    rng = np.random.default_rng(seed)
+    levels = rng.choice(np.array([51, 204], dtype=np.uint8), size=count)
+    images = np.broadcast_to(levels[:, None, None], (count, size, size)).copy()
+    np.savez(path, images=images, labels=(levels > 128).astype(np.uint8))
+    return path

@@ -1,0 +1,115 @@
+import dataclasses
+
+import pytest
+import torch
+
+from engine.errors import ConfigError
+from engine.models import CUNet, CUNetConfig, SolverSettings, count_parameters
+from engine.models.cunet import VectorField, default_config, paper_config
+from helpers import perturb
+
+
+def small(**changes) -> CUNetConfig:
+    return dataclasses.replace(
+        default_config(3), base_channels=4, channel_mults=(2, 4, 8), attention_levels=(1,), **changes
+    )
+
+
+def test_paper_preset_matches_official_parameter_count():
+    network = CUNet(paper_config(3))
+    assert count_parameters(network) == 8_811_875
+    assert count_parameters(network, trainable_only=True) == 8_555_875
+
+
+@pytest.mark.parametrize("shape", [(2, 1, 28, 28), (1, 3, 33, 47), (1, 3, 16, 16), (1, 1, 5, 9)])
+def test_output_shape_matches_input_for_any_size(shape):
+    network = CUNet(small(in_channels=shape[1]))
+    out = network(torch.randn(shape), torch.tensor([10] * shape[0]))
+    assert out.shape == shape
+
+
+def test_default_preset_is_time_conditioned():
+    network = perturb(CUNet(small())).eval()
+    x = torch.randn(1, 3, 16, 16)
+    assert not torch.allclose(network(x, torch.tensor([5])), network(x, torch.tensor([900])))
+
+
+def test_paper_preset_is_blind_to_time_like_the_official_code():
+    config = dataclasses.replace(paper_config(3), base_channels=4, channel_mults=(2, 4, 8), attention_levels=(1,))
+    network = CUNet(config).eval()
+    x = torch.randn(1, 3, 16, 16)
+    assert torch.equal(network(x, torch.tensor([5])), network(x, torch.tensor([900])))
+
+
+def _count_field_calls(network, x):
+    calls = 0
+
+    def hook(*_):
+        nonlocal calls
+        calls += 1
+
+    handles = [m.register_forward_hook(hook) for m in network.modules() if isinstance(m, VectorField)]
+    with torch.no_grad():
+        network(x, torch.tensor([3]))
+    for handle in handles:
+        handle.remove()
+    return calls
+
+
+@pytest.mark.parametrize("method,steps,evals", [("euler", 1, 1), ("midpoint", 1, 2), ("rk4", 1, 4), ("rk4", 2, 8)])
+def test_solver_is_a_runtime_setting(method, steps, evals):
+    network = CUNet(small())
+    blocks = 2 * 2 + 1  # 2 down, 2 up, 1 middle
+    network.set_solver(SolverSettings(method=method, steps=steps))
+    assert _count_field_calls(network, torch.randn(1, 3, 16, 16)) == blocks * evals
+    assert network.config.solver.method == method
+
+
+def test_finer_solvers_converge_to_the_adaptive_solution():
+    network = perturb(CUNet(small())).eval()
+    x = torch.randn(1, 3, 16, 16)
+    with torch.no_grad():
+        network.set_solver(SolverSettings("rk4", 4))
+        fine = network(x, torch.tensor([3]))
+        network.set_solver(SolverSettings("euler", 1))
+        coarse = network(x, torch.tensor([3]))
+        network.set_solver(SolverSettings("dopri5", rtol=1e-5, atol=1e-5))
+        adaptive = network(x, torch.tensor([3]))
+    fine_error = (fine - adaptive).abs().max()
+    coarse_error = (coarse - adaptive).abs().max()
+    assert coarse_error > 0
+    assert fine_error < 0.2 * coarse_error
+
+
+def test_second_order_block_trains():
+    network = perturb(CUNet(small(second_order=True)))
+    out = network(torch.randn(2, 3, 16, 16), torch.tensor([1, 500]))
+    out.pow(2).mean().backward()
+    assert network.up_blocks[0].initial_velocity.weight.grad.abs().sum() > 0
+
+
+def test_adjoint_gradients_match_backprop():
+    torch.manual_seed(0)
+    # Adjoint gradients re-integrate the ODE backwards, so they match backprop only when the
+    # solver resolves the dynamics: a mild field and 8 RK4 steps.
+    network = perturb(CUNet(small()), scale=0.02)
+    x = torch.randn(1, 3, 8, 8)
+    t = torch.tensor([100])
+
+    def grads(adjoint: bool):
+        network.zero_grad()
+        network.set_solver(SolverSettings("rk4", 8, adjoint=adjoint))
+        network(x, t).sum().backward()
+        return [p.grad.clone() for p in network.parameters() if p.grad is not None]
+
+    for plain, adjoint in zip(grads(False), grads(True)):
+        assert torch.allclose(plain, adjoint, rtol=1e-2, atol=2e-3)
+
+
+def test_bad_configs_are_refused():
+    with pytest.raises(ConfigError):
+        SolverSettings(method="leapfrog")
+    with pytest.raises(ConfigError):
+        CUNetConfig(in_channels=4)
+    with pytest.raises(ConfigError):
+        CUNetConfig(norm="batch")

@@ -1,0 +1,81 @@
+import json
+import subprocess
+import sys
+
+import pytest
+from PIL import Image
+
+from engine.cli.main import main
+from helpers import save_tiny_model
+
+
+def test_sample_writes_n_pngs_with_settings_metadata(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "out"
+    assert main(["sample", "--model", str(model), "-n", "3", "--seed", "7", "--steps", "3", "--out", str(out),
+                 "--device", "cpu", "--grid"]) == 0
+    files = sorted(p.name for p in out.glob("sample-*.png"))
+    assert files == ["sample-000007.png", "sample-000008.png", "sample-000009.png"]
+    settings = json.loads(Image.open(out / "sample-000008.png").text["cunet-studio"])
+    assert settings["seed"] == 8 and settings["steps"] == 3
+    assert (out / "grid.png").exists()
+
+
+def test_same_seed_gives_the_same_images(tmp_path):
+    model = save_tiny_model(tmp_path / "tiny")
+    for name in ("a", "b"):
+        main(["sample", "--model", str(model), "-n", "2", "--sampler", "ddpm", "--steps", "4",
+              "--out", str(tmp_path / name), "--device", "cpu"])
+    for file in ("sample-000000.png", "sample-000001.png"):
+        assert (tmp_path / "a" / file).read_bytes() == (tmp_path / "b" / file).read_bytes()
+
+
+def test_trajectory_is_saved_as_animation_and_contact_sheet(tmp_path):
+    model = save_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "out"
+    assert main(["sample", "--model", str(model), "-n", "2", "--steps", "5", "--out", str(out),
+                 "--trajectory", "--solver", "euler", "--device", "cpu"]) == 0
+    gif = Image.open(out / "trajectory.gif")
+    assert gif.n_frames == 6  # 5 steps + the final image
+    assert Image.open(out / "trajectory.webp").n_frames >= 2  # WebP merges identical frames
+    assert Image.open(out / "trajectory-sheet.png").size[0] > 0
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["sample", "--model", "no-such-model"], "no model named"),
+        (["sample", "--model", "{model}", "--device", "cuda:7"], "not available"),
+        (["sample", "--model", "{model}", "-n", "0"], "between 1 and"),
+        (["sample", "--model", "{model}", "--solver", "rk4", "--solver-steps", "0"], "steps must be >= 1"),
+        (["train", "--data", "{missing}", "--out", "{out}", "--steps", "1"], ""),
+    ],
+)
+def test_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):
+    model = save_tiny_model(tmp_path / "tiny")
+    filled = [a.format(model=model, missing=tmp_path / "missing.npz", out=tmp_path / "run") for a in args]
+    assert main(filled) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and "Traceback" not in err
+    assert message in err
+
+
+def test_bench_json_follows_the_contract():
+    result = subprocess.run(
+        [sys.executable, "-m", "engine", "bench", "--size", "16", "--batch", "1", "--rounds", "1", "--warmup", "0",
+         "--models", "cunet-small,unet-small", "--json"],
+        capture_output=True, text=True, check=True,
+    )
+    data = json.loads(result.stdout)
+    assert data["size"] == 16 and data["batch"] == 1 and data["device"] == "cpu"
+    assert [r["model"] for r in data["results"]] == ["cunet-small", "unet-small"]
+    for row in data["results"]:
+        assert row["params"] > 0 and row["macs"] > 0 and row["latency_ms"] > 0
+
+
+def test_models_and_info(capsys):
+    assert main(["models", "--json"]) == 0
+    assert isinstance(json.loads(capsys.readouterr().out), list)
+    assert main(["info", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert "cpu" in info["devices"] and info["threads"] >= 1

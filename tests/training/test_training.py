@@ -1,0 +1,202 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from engine.checkpoints import list_checkpoints, load_model
+from engine.errors import ConfigError, ModelLoadError
+from engine.generate import GenerationRequest, generate
+from engine.training import TrainingConfig, TrainingControl, train
+from engine.training.state import load_checkpoint
+from helpers import two_level_npz
+
+TINY_NETWORK = {"base_channels": 4, "channel_mults": [2, 4], "attention_levels": []}
+
+
+def tiny_config(tmp_path: Path, out: str = "run", **changes) -> TrainingConfig:
+    data = two_level_npz(tmp_path / "data.npz") if not (tmp_path / "data.npz").exists() else tmp_path / "data.npz"
+    values = dict(
+        data=str(data), out=str(tmp_path / out), network_overrides=TINY_NETWORK, image_size=8, channels=1,
+        steps=6, batch_size=8, lr=1e-3, warmup_steps=2, save_every=3, sample_every=100, validate_every=3,
+        sample_count=4, hflip=False, device="cpu",
+    )
+    values.update(changes)
+    return TrainingConfig(**values)
+
+
+def weights(run_dir: Path) -> dict[str, torch.Tensor]:
+    from safetensors.torch import load_file
+
+    return load_file(str(list_checkpoints(run_dir)[-1][1]))
+
+
+def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
+    straight = train(tiny_config(tmp_path, "straight"))
+    assert straight.step == 6 and not straight.stopped
+    control = TrainingControl()
+
+    def stop_half_way(event):
+        if event.event == "step" and event.step == 3:
+            control.request_stop()
+
+    assert train(tiny_config(tmp_path, "split", steps=6), progress=stop_half_way, control=control).step == 3
+    train(tiny_config(tmp_path, "split", steps=6), resume=True)
+    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    assert a.keys() == b.keys()
+    assert all(torch.equal(a[k], b[k]) for k in a), "model, EMA and optimizer state must all match"
+    log = [json.loads(line) for line in (tmp_path / "split" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == list(range(1, 7))
+
+
+def test_run_folder_is_self_describing(tmp_path):
+    summary = train(tiny_config(tmp_path, sample_every=6))
+    run = tmp_path / "run"
+    assert json.loads((run / "config.json").read_text())["steps"] == 6
+    assert (run / "samples" / "step-00000006.png").exists()
+    assert [s for s, _ in list_checkpoints(run)] == [3, 6]
+    model = load_model(summary.model_dir)
+    assert model.spec.card["training"]["steps"] == 6
+    assert load_model(run).spec == load_model(list_checkpoints(run)[-1][1]).spec
+
+
+def test_new_run_refuses_to_overwrite_and_resume_needs_a_checkpoint(tmp_path):
+    train(tiny_config(tmp_path, steps=1))
+    with pytest.raises(ConfigError, match="already holds"):
+        train(tiny_config(tmp_path, steps=2))
+    with pytest.raises(ConfigError, match="not a training run"):
+        train(tiny_config(tmp_path, "empty"), resume=True)
+
+
+def test_stop_saves_a_checkpoint_and_resume_finishes(tmp_path):
+    control = TrainingControl()
+    events = []
+
+    def progress(event):
+        events.append(event.event)
+        if event.event == "step" and event.step == 2:
+            control.request_stop()
+
+    summary = train(tiny_config(tmp_path, steps=50, save_every=100), progress=progress, control=control)
+    assert summary.stopped and summary.step == 2
+    assert [s for s, _ in list_checkpoints(tmp_path / "run")] == [2]
+    assert events[-1] == "stopped"
+    assert train(tiny_config(tmp_path, steps=4), resume=True).step == 4
+
+
+def test_pause_saves_and_waits_until_resumed(tmp_path):
+    control = TrainingControl()
+    events = []
+    paused = threading.Event()
+
+    def progress(event):
+        events.append((event.event, event.step))
+        if event.event == "step" and event.step == 1:
+            control.request_pause()
+        if event.event == "paused":
+            paused.set()
+
+    worker = threading.Thread(target=train, args=(tiny_config(tmp_path, steps=3, save_every=100),),
+                              kwargs={"progress": progress, "control": control})
+    worker.start()
+    assert paused.wait(60)
+    time.sleep(0.3)
+    assert worker.is_alive() and ("step", 2) not in events
+    assert [s for s, _ in list_checkpoints(tmp_path / "run")] == [1]
+    control.request_resume()
+    worker.join(60)
+    assert ("resumed", 1) in events and events[-1] == ("finished", 3)
+
+
+def test_failed_checkpoint_write_keeps_the_previous_one(tmp_path, monkeypatch):
+    train(tiny_config(tmp_path, steps=3))
+    run = tmp_path / "run"
+    before = (list_checkpoints(run)[-1][1]).read_bytes()
+
+    def disk_full(*_args, **_kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("engine.atomic.os.replace", disk_full)
+    with pytest.raises(OSError, match="No space"):
+        train(tiny_config(tmp_path, steps=6), resume=True)
+    assert [s for s, _ in list_checkpoints(run)] == [3]
+    assert list_checkpoints(run)[-1][1].read_bytes() == before
+    assert not [p for p in (run / "checkpoints").iterdir() if p.name.endswith(".tmp")]
+
+
+@pytest.mark.slow
+def test_sigkill_during_saves_leaves_a_readable_checkpoint(tmp_path):
+    config = tiny_config(tmp_path, steps=100_000, save_every=1, validate_every=100_000, keep_checkpoints=2)
+    command = [sys.executable, "-m", "engine", "train", "--data", config.data, "--out", config.out, "--steps", "100000",
+               "--batch", "8", "--size", "8", "--channels", "1", "--no-flip", "--save-every", "1",
+               "--sample-every", "100000", "--validate-every", "100000", "--keep", "2", "--device", "cpu",
+               "--network", json.dumps(TINY_NETWORK)]
+    run = Path(config.out)
+    for attempt in range(3):
+        process = subprocess.Popen(command + (["--resume"] if attempt else []), stdout=subprocess.DEVNULL,
+                                   stderr=subprocess.DEVNULL)
+        deadline = time.time() + 60
+        start = max([s for s, _ in list_checkpoints(run)], default=0)
+        while time.time() < deadline and max([s for s, _ in list_checkpoints(run)], default=0) < start + 3:
+            time.sleep(0.05)
+        time.sleep(0.01 * attempt)  # land at different points of a save
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+        checkpoints = list_checkpoints(run)
+        assert checkpoints, "a checkpoint must survive the kill"
+        load_model(checkpoints[-1][1])  # every listed checkpoint is complete
+    spec_model = load_model(run)
+    assert spec_model.spec.channels == 1
+
+
+def test_folder_with_bad_files_trains_on_the_good_ones(tmp_path):
+    folder = tmp_path / "pictures"
+    (folder / "nested").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for i in range(5):
+        Image.fromarray(rng.integers(0, 255, (12, 10, 3), dtype=np.uint8)).save(folder / "nested" / f"good{i}.png")
+    (folder / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(200))
+    (folder / "empty.jpg").write_bytes(b"")
+    (folder / "notes.txt").write_text("not an image")
+    summary = train(tiny_config(tmp_path, data=str(folder), channels=3, steps=2, validation_fraction=0.2))
+    assert summary.step == 2
+    skipped = (tmp_path / "run" / "skipped.txt").read_text().splitlines()
+    assert sorted(Path(line.split("\t")[0]).name for line in skipped) == ["corrupt.png", "empty.jpg"]
+
+
+def test_training_checkpoint_of_another_architecture_is_refused(tmp_path):
+    train(tiny_config(tmp_path, steps=1))
+    other = tiny_config(tmp_path, "other", network_overrides=TINY_NETWORK | {"base_channels": 8})
+    from engine.training.ema import EMA
+    from engine.training.loop import model_spec_for
+
+    network = model_spec_for(other).build_network()
+    optimizer = torch.optim.AdamW(network.parameters())
+    with pytest.raises(ModelLoadError, match="architecture"):
+        load_checkpoint(list_checkpoints(tmp_path / "run")[-1][1], network, EMA(network, 0.9), optimizer)
+
+
+@pytest.mark.slow
+def test_end_to_end_training_learns_the_data(tmp_path):
+    """Flat grey images at two levels (0.2 and 0.8): after a short training run the sampler must
+    produce flat images near those levels, in both modes. An untrained or broken model cannot."""
+    config = tiny_config(tmp_path, steps=400, batch_size=32, lr=2e-3, warmup_steps=20, save_every=400,
+                         validate_every=400, network_overrides={"base_channels": 8, "channel_mults": [2, 4], "attention_levels": []})
+    summary = train(config)
+    model = load_model(summary.model_dir)
+    images = generate(model, GenerationRequest(count=64, seed=0, sampler="ddpm", steps=100, batch_size=64)).images
+    pixels = images.astype(np.float32) / 255
+    means, stds = pixels.mean(axis=(1, 2, 3)), pixels.std(axis=(1, 2, 3))
+    assert np.median(stds) < 0.08, "samples should be flat like the data"
+    near_level = (np.abs(means - 0.2) < 0.12) | (np.abs(means - 0.8) < 0.12)
+    assert near_level.mean() > 0.75
+    dark = (means < 0.5).mean()
+    assert 0.2 < dark < 0.8, "both modes must be generated"
