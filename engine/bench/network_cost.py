@@ -43,12 +43,24 @@ def count_macs(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> int:
     return counter.get_total_flops() // 2
 
 
-def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> float:
+def _forward(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None) -> None:
+    """One inference forward, or (with an optimizer) one training step: forward, MSE, backward, AdamW."""
+    if optimizer is None:
+        with torch.inference_mode():
+            network(x, t)
+        return
+    loss = torch.nn.functional.mse_loss(network(x, t), x)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
+    optimizer.step()
+    optimizer.zero_grad(set_to_none=True)
+
+
+def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None) -> float:
     if x.device.type == "cuda":
         torch.cuda.synchronize()
     start = time.perf_counter()
-    with torch.inference_mode():
-        network(x, t)
+    _forward(network, x, t, optimizer)
     if x.device.type == "cuda":
         torch.cuda.synchronize()
     return (time.perf_counter() - start) * 1000
@@ -56,21 +68,27 @@ def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> float:
 
 def measure_networks(
     presets: list[str], size: int, batch: int, channels: int = 3, device: str = "cpu",
-    rounds: int = 10, warmup: int = 2, seed: int = 0,
+    rounds: int = 10, warmup: int = 2, seed: int = 0, training: bool = False,
 ) -> list[NetworkCost]:
+    """Per-call latency in ms of each preset (training=True: a whole optimizer step)."""
     torch.manual_seed(seed)
     networks = {name: build_preset(name, channels).to(device) for name in presets}
+    for net in networks.values():
+        net.train(training)
+    optimizers = {
+        name: torch.optim.AdamW(net.parameters(), lr=1e-4) if training else None for name, net in networks.items()
+    }
     x = torch.randn(batch, channels, size, size, device=device)
     t = torch.randint(0, 1000, (batch,), device=device)
     macs = {name: count_macs(net, x[:1], t[:1]) for name, net in networks.items()}
-    for net in networks.values():
+    for name, net in networks.items():
         for _ in range(warmup):
-            _time_call(net, x, t)
+            _time_call(net, x, t, optimizers[name])
     times: dict[str, list[float]] = {name: [] for name in networks}
     names = list(networks)
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            times[name].append(_time_call(networks[name], x, t))
+            times[name].append(_time_call(networks[name], x, t, optimizers[name]))
     results = []
     for name, net in networks.items():
         q = statistics.quantiles(times[name], n=4) if len(times[name]) > 1 else [times[name][0]] * 3

@@ -130,7 +130,10 @@ def train(
     dataset = open_training_images(
         config.data, config.image_size, config.channels, hflip=config.hflip, resize_short_side=config.resize_short_side
     )
-    train_set, validation_set = split_train_validation(dataset, config.validation_fraction, config.seed)
+    if config.validation_fraction > 0:
+        train_set, validation_set = split_train_validation(dataset, config.validation_fraction, config.seed)
+    else:
+        train_set, validation_set = dataset, None
     spec = model_spec_for(config)
     if group.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
@@ -155,7 +158,7 @@ def train(
     model = DistributedDataParallel(network) if group.active else network
     forward = torch.compile(model) if config.compile else model
     order = DataOrder(len(train_set), config.seed)
-    validation_batch = _validation_batch(validation_set, config, schedule, spec.prediction)
+    validation_batch = _validation_batch(validation_set, config, schedule, spec.prediction) if validation_set else None
 
     def save(reason: str) -> Path:
         path = checkpoint_path(run.root, state.step)
@@ -217,7 +220,7 @@ def train(
         eta = (config.steps - state.step) * sum(step_times) / len(step_times)
         record = {"step": state.step, "loss": total_loss, "lr": lr, "images_per_second": speed}
         val_loss = None
-        if state.step % config.validate_every == 0 or state.step == config.steps:
+        if validation_batch is not None and (state.step % config.validate_every == 0 or state.step == config.steps):
             ema_network.load_state_dict(ema.state_dict())
             val_loss = _validation_loss(ema_network, validation_batch, device)
             record["val_loss"] = val_loss

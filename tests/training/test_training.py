@@ -200,3 +200,9 @@ def test_end_to_end_training_learns_the_data(tmp_path):
     assert near_level.mean() > 0.75
     dark = (means < 0.5).mean()
     assert 0.2 < dark < 0.8, "both modes must be generated"
+
+
+def test_training_without_a_validation_split(tmp_path):
+    summary = train(tiny_config(tmp_path, steps=3, validation_fraction=0.0))
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert summary.step == 3 and not any("val_loss" in r for r in log)

@@ -1,0 +1,61 @@
+"""`engine eval`: FD / classifier accuracy / mode coverage of a model's samples (see docs)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from dataclasses import asdict
+from pathlib import Path
+
+from tqdm import tqdm
+
+from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
+from engine.evaluation import evaluate_samples, load_classifier
+from engine.evaluation.labelled_data import load_labelled
+from engine.generate import GenerationRequest, generate
+from engine.sampling import SAMPLERS
+
+CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser("eval", help="sample quality: Frechet distance in a classifier's feature space")
+    p.add_argument("--model", required=True)
+    p.add_argument("-n", "--count", type=int, default=5000, help="generated images (>= 5000 for reported numbers)")
+    p.add_argument("--classifier", type=Path, default=None,
+                   help="classifier folder (default: benchmarks/classifiers/<model card 'eval_classifier'>)")
+    p.add_argument("--data", type=Path, default=None, help="labelled .npz (default: the classifier's dataset)")
+    p.add_argument("--sampler", choices=list(SAMPLERS), default=None)
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--batch", type=int, default=250)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true")
+    add_solver_arguments(p)
+    add_device_arguments(p)
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    model = open_model(args.model, args)
+    classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
+    classifier, info = load_classifier(classifier_dir)
+    data = load_labelled(args.data or Path(info.dataset), info.image_size, info.channels)
+    request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
+                                batch_size=args.batch, solver=solver_from_args(args))
+    with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
+        def on_progress(p) -> None:
+            bar.total = p.total
+            bar.update(p.done - bar.n)
+
+        result = generate(model, request, progress=on_progress)
+    report = evaluate_samples(classifier, info, result.images, data.held_out_images, data.held_out_labels)
+    output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
+              "solver": (request.solver.__dict__ if request.solver else model.spec.network.get("solver"))}
+    if args.json:
+        print(json.dumps(output))
+    else:
+        print(f"FD {report.fd:.3f} (real-vs-real floor {report.fd_real_split:.3f}); classifier accuracy "
+              f"{report.classifier_accuracy:.4f}; {report.generated} generated vs {report.real} held-out images")
+        for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):
+            print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
+    return 0

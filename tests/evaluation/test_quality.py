@@ -1,0 +1,49 @@
+import json
+
+import numpy as np
+import torch
+
+from engine.cli.main import main
+from engine.evaluation import frechet_distance, load_classifier, save_classifier, train_classifier
+from engine.evaluation.classifier import ClassifierInfo, predict
+from engine.evaluation.labelled_data import load_labelled
+from helpers import save_tiny_model, two_level_npz
+
+
+def test_frechet_distance_of_gaussians():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(4000, 3))
+    b = rng.normal(size=(4000, 3))
+    assert frechet_distance(a, b) < 0.02
+    assert abs(frechet_distance(a, b + np.array([2.0, 0, 0])) - 4.0) < 0.25
+    # Scaling one set's std by 2 in every dimension: D * (2 - 1)^2 = 3.
+    assert abs(frechet_distance(a, 2 * b) - 3.0) < 0.25
+
+
+def test_classifier_learns_labels_and_round_trips(tmp_path):
+    data = load_labelled(two_level_npz(tmp_path / "d.npz", count=200), 8, 1)
+    assert data.classes == ["0", "1"] and len(data.held_out_images) == 40
+    model = train_classifier(data.train_images, data.train_labels, 2, epochs=2, batch=32)
+    features, predicted = predict(model, data.held_out_images)
+    assert features.shape == (40, 128)
+    assert (predicted == data.held_out_labels.numpy()).mean() == 1.0
+    info = ClassifierInfo(1, 8, data.classes, 1.0, str(tmp_path / "d.npz"))
+    save_classifier(tmp_path / "clf", model, info)
+    loaded, loaded_info = load_classifier(tmp_path / "clf")
+    assert loaded_info == info
+    assert torch.equal(loaded.features(data.held_out_images), model.features(data.held_out_images))
+
+
+def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys):
+    npz = two_level_npz(tmp_path / "d.npz", count=100)
+    data = load_labelled(npz, 8, 1)
+    model = train_classifier(data.train_images, data.train_labels, 2, epochs=1, batch=32)
+    save_classifier(tmp_path / "clf", model, ClassifierInfo(1, 8, data.classes, 1.0, str(npz)))
+    tiny = save_tiny_model(tmp_path / "tiny")
+    code = main(["eval", "--model", str(tiny), "-n", "16", "--steps", "3", "--classifier", str(tmp_path / "clf"),
+                 "--json", "--device", "cpu"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["model"] == str(tiny) and report["generated"] == 16 and report["real"] == 20
+    assert report["fd"] > 0 and 0 <= report["classifier_accuracy"] <= 1
+    assert abs(sum(report["generated_histogram"]) - 1) < 1e-3
