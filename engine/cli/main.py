@@ -14,11 +14,11 @@ EXIT_CANCELLED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from engine.cli import bench_cmd, eval_cmd, models_cmd, sample_cmd, train_cmd
+    from engine.cli import bench_cmd, denoise_cmd, eval_cmd, models_cmd, sample_cmd, train_cmd
 
     parser = argparse.ArgumentParser(prog="engine", description="cUNet Studio engine: sample, train, denoise, bench")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (sample_cmd, train_cmd, bench_cmd, eval_cmd, models_cmd):
+    for module in (sample_cmd, train_cmd, denoise_cmd, bench_cmd, eval_cmd, models_cmd):
         module.register(subparsers)
     return parser
 

@@ -1,0 +1,31 @@
+"""Photo denoising: read a photo, denoise it with a diffusion model (tiled, any size), write it
+back as it came. `denoise_photo` is the entry point; see `denoising` for the method."""
+
+from engine.denoise.denoising import (
+    AUTO_TILE_SIZE,
+    DenoiseProgress,
+    DenoiseResult,
+    DenoiseSettings,
+    denoise_photo,
+)
+from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
+from engine.denoise.photo import Photo, read_photo
+from engine.denoise.photo_writer import WRITE_FORMATS, output_path_for, unused_path, write_photo
+from engine.denoise.trajectory import save_denoise_animation
+
+__all__ = [
+    "AUTO_TILE_SIZE",
+    "WRITE_FORMATS",
+    "DenoiseProgress",
+    "DenoiseResult",
+    "DenoiseSettings",
+    "Photo",
+    "combined_sigma",
+    "denoise_photo",
+    "estimate_noise_sigma",
+    "output_path_for",
+    "read_photo",
+    "save_denoise_animation",
+    "unused_path",
+    "write_photo",
+]

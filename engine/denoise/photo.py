@@ -1,0 +1,155 @@
+"""A photo as the denoiser sees it, and `read_photo`, which decodes any supported file into one.
+
+A `Photo` keeps everything needed to write the result back the way the user gave it: pixels in
+[0, 1] (so 8- and 16-bit files share one code path), the alpha channel set aside (the network
+never sees it and it comes back untouched), the bit depth, and the metadata worth carrying over.
+
+Pixel-mode rules, applied to the first frame after EXIF orientation:
+
+* '1', 'L' -> grey, 8-bit; 'LA' -> grey + alpha.
+* 'I;16*' -> grey, 16-bit. 'I' (32-bit integer, how some TIFFs arrive) is clipped to 0..65535
+  and treated as 16-bit. 'F' (32-bit float) is refused: its value range is unknown.
+* 'RGB', 'RGBX', 'P' (palette) -> RGB, 8-bit; with transparency ('RGBA', 'RGBa', 'PA', or a
+  palette/grey/RGB colour key as in most transparent GIFs) -> RGB or grey + alpha.
+* 'CMYK', 'YCbCr', 'LAB', 'HSV' -> RGB through Pillow's conversion; the ICC profile is dropped
+  because it describes the old colour space. The result is written as RGB.
+* 16-bit colour PNG/TIFF files are decoded by Pillow at 8 bits per channel, so they come back as
+  8-bit RGB: Pillow has no 16-bit RGB mode.
+"""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from engine.denoise.photo_metadata import read_metadata
+from engine.errors import ImageLoadError
+
+READABLE_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "TIFF", "BMP", "GIF")
+DEFAULT_MAX_PIXELS = 120_000_000
+SIXTEEN_BIT_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
+GREY_MODES = ("1", "L", "LA")
+RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
+
+# Pillow's decoders raise many exception types on malformed input; all of them mean "bad file".
+_MALFORMED_FILE_ERRORS = (OSError, ValueError, TypeError, SyntaxError, EOFError, IndexError, KeyError, struct.error)
+
+
+@dataclass
+class Photo:
+    """pixels (H, W, C) float32 in [0, 1], C = 1 (grey) or 3 (RGB), alpha not included;
+    alpha (H, W) float32 in [0, 1] or None; bit_depth 8 or 16; format is the PIL name of the
+    source format; info holds what `write_photo` carries over where the target format allows
+    (exif bytes with orientation 1, icc_profile, text (PNG text chunks), dpi)."""
+
+    pixels: np.ndarray
+    alpha: np.ndarray | None
+    bit_depth: int
+    source: Path | None
+    format: str
+    info: dict
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(width, height), Pillow's order."""
+        return self.pixels.shape[1], self.pixels.shape[0]
+
+    @property
+    def channels(self) -> int:
+        return self.pixels.shape[2]
+
+
+def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
+    """Decode `path` (PNG, JPEG, WebP, TIFF, BMP, or a GIF's first frame) by the module's rules.
+
+    Raises ImageLoadError with a one-line reason (without the path, which the caller knows): not
+    found, empty, not an image, unsupported format, truncated, corrupt, or more than `max_pixels`
+    pixels (checked from the header before any pixel is decoded, so a decompression bomb costs
+    nothing).
+    """
+    path = Path(path).expanduser()
+    with _decoding_errors(), warnings.catch_warnings():
+        # Our own max_pixels check replaces Pillow's global limit; its hard error still applies above 2x.
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        if path.is_dir():
+            raise ImageLoadError("a folder, not an image file")
+        if path.stat().st_size == 0:
+            raise ImageLoadError("empty file (0 bytes)")
+        with Image.open(path) as image:
+            if image.format not in READABLE_FORMATS:
+                raise ImageLoadError(
+                    f"{image.format} images are not supported; use PNG, JPEG, WebP, TIFF, BMP or GIF"
+                )
+            width, height = image.size
+            if width * height > max_pixels:
+                raise ImageLoadError(_too_many_pixels(width, height, max_pixels))
+            image.load()
+            source_format = "JPEG" if image.format == "MPO" else image.format
+            upright = ImageOps.exif_transpose(image)
+            pixels, alpha, bit_depth, same_colour_space = _split_channels(upright)
+            info = read_metadata(image, keep_icc=same_colour_space)
+    return Photo(pixels, alpha, bit_depth, path, source_format, info)
+
+
+def _split_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int, bool]:
+    """(pixels, alpha, bit depth, whether the colour space was kept) by the module's mode rules."""
+    mode = image.mode
+    if mode == "F":
+        raise ImageLoadError("32-bit floating-point images are not supported; save it as 8 or 16 bit")
+    if mode in SIXTEEN_BIT_GREY_MODES:
+        values = np.clip(np.asarray(image, dtype=np.float32), 0, 65535) / 65535
+        return values[:, :, None], None, 16, True
+    same_colour_space = mode in GREY_MODES or mode in RGB_MODES
+    transparent = image.has_transparency_data
+    if mode in GREY_MODES:
+        target = "LA" if transparent else "L"
+    else:
+        target = "RGBA" if transparent and same_colour_space else "RGB"
+    try:
+        image = image.convert(target)
+    except ValueError as error:
+        raise ImageLoadError(f"unsupported pixel mode {mode!r} ({error})") from error
+    array = np.asarray(image, dtype=np.float32) / 255
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if image.mode in ("LA", "RGBA"):
+        return np.ascontiguousarray(array[:, :, :-1]), np.ascontiguousarray(array[:, :, -1]), 8, same_colour_space
+    return array, None, 8, same_colour_space
+
+
+def _too_many_pixels(width: int, height: int, limit: int) -> str:
+    return (
+        f"{width} x {height} pixels is more than the limit of {limit:,} pixels "
+        "(possibly a decompression bomb); downscale it first"
+    )
+
+
+@contextmanager
+def _decoding_errors() -> Iterator[None]:
+    """Turn every way a file can be bad into one ImageLoadError with a specific reason."""
+    try:
+        yield
+    except ImageLoadError:
+        raise
+    except Image.DecompressionBombError as error:
+        raise ImageLoadError(
+            "too many pixels (possibly a decompression bomb); downscale it first"
+        ) from error
+    except FileNotFoundError as error:
+        raise ImageLoadError("file not found") from error
+    except PermissionError as error:
+        raise ImageLoadError("permission denied") from error
+    except UnidentifiedImageError as error:
+        raise ImageLoadError("not an image file (or a format Pillow cannot read)") from error
+    except _MALFORMED_FILE_ERRORS as error:
+        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
+        if "truncated" in detail or isinstance(error, EOFError):
+            raise ImageLoadError("truncated file: the end of the image data is missing") from error
+        raise ImageLoadError(f"corrupt image data ({detail})") from error

@@ -1,0 +1,137 @@
+"""Writing a denoised `Photo` the way its source was: same pixel mode, bit depth, alpha and
+metadata, through an atomic write, and never over the original or any existing file.
+
+What a target format cannot hold is adapted, not refused: JPEG and BMP keep no alpha (the photo
+is composited on white, as the training data rules do; Pillow writes BMP alpha in a form most
+readers, Pillow included, ignore), JPEG/WebP/BMP have no 16-bit (written 8-bit), WebP has no
+grey (written as three equal channels).
+Only a 16-bit grey photo without alpha is written 16-bit; that is the only 16-bit kind
+`read_photo` produces. JPEG and WebP use quality 95; JPEG keeps full-resolution colour (4:4:4),
+since halving chroma would throw away detail the denoiser just kept.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.atomic import atomic_path
+from engine.denoise.photo import Photo
+from engine.denoise.photo_metadata import save_options
+from engine.errors import ConfigError
+
+# User-facing name -> (Pillow format, extension of new files).
+WRITE_FORMATS = {
+    "png": ("PNG", ".png"),
+    "jpeg": ("JPEG", ".jpg"),
+    "webp": ("WEBP", ".webp"),
+    "tiff": ("TIFF", ".tif"),
+    "bmp": ("BMP", ".bmp"),
+}
+FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
+FORMAT_BY_SUFFIX = {
+    ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG",
+    ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+}
+SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
+NO_ALPHA_FORMATS = ("JPEG", "BMP")
+ENCODER_OPTIONS = {
+    "JPEG": {"quality": 95, "subsampling": 0},
+    "WEBP": {"quality": 95},
+    "TIFF": {"compression": "tiff_lzw"},
+}
+
+
+def write_photo(photo: Photo, path: str | Path, format: str | None = None) -> Path:
+    """Write `photo` to `path` atomically (format from `format` or else the suffix) and return the
+    path. Refuses, with ConfigError, to write over `photo.source`: a denoised result keeps its
+    source so that the original can never be replaced by accident."""
+    path = Path(path).expanduser()
+    if photo.source is not None and _same_file(path, photo.source):
+        raise ConfigError(f"refusing to write over the original photo {path}; choose another name or folder")
+    pil_format = _pil_format(format) if format is not None else _format_for_suffix(path)
+    image, keep_icc = _to_image(photo, pil_format)
+    options = ENCODER_OPTIONS.get(pil_format, {}) | save_options(photo.info, pil_format, keep_icc)
+    with atomic_path(path) as temp:
+        image.save(temp, format=pil_format, **options)
+    return path
+
+
+def output_path_for(
+    source: Path, out_dir: Path | None = None, suffix: str = "-denoised", format: str | None = None
+) -> Path:
+    """Where the denoised copy of `source` goes: `out_dir` (default: beside the source) /
+    stem + suffix + extension (of `format`, else the source's; GIF and unknown suffixes become
+    .png). Never the source itself and never an existing file: -1, -2, ... is appended instead."""
+    source = Path(source)
+    if format is not None:
+        extension = WRITE_FORMATS[_format_key(format)][1]
+    else:
+        extension = source.suffix if source.suffix.lower() in FORMAT_BY_SUFFIX else ".png"
+    folder = Path(out_dir) if out_dir is not None else source.parent
+    return unused_path(folder, source.stem + suffix, extension, avoid=source)
+
+
+def unused_path(folder: Path, stem: str, extension: str, avoid: Path | None = None) -> Path:
+    """folder / stem + extension, or stem-1, stem-2, ...: the first name where nothing exists
+    and that is not `avoid`. (Another process could still take it before we write.)"""
+    candidate = folder / f"{stem}{extension}"
+    number = 0
+    while candidate.exists() or (avoid is not None and _same_file(candidate, avoid)):
+        number += 1
+        candidate = folder / f"{stem}-{number}{extension}"
+    return candidate
+
+
+def _to_image(photo: Photo, pil_format: str) -> tuple[Image.Image, bool]:
+    """The Pillow image to save, and whether the photo's ICC profile still fits it."""
+    pixels, alpha = photo.pixels, photo.alpha
+    if pixels.ndim != 3 or pixels.shape[2] not in (1, 3):
+        raise ConfigError(f"a photo has 1 or 3 colour channels, got an array of shape {pixels.shape}")
+    keep_icc = True
+    if alpha is not None and pil_format in NO_ALPHA_FORMATS:
+        pixels, alpha = pixels * alpha[:, :, None] + (1 - alpha[:, :, None]), None
+    grey = pixels.shape[2] == 1
+    if grey and pil_format == "WEBP":
+        pixels, keep_icc = np.repeat(pixels, 3, axis=2), False
+    sixteen_bit = photo.bit_depth == 16 and pil_format in SIXTEEN_BIT_FORMATS and grey and alpha is None
+    if sixteen_bit:
+        return Image.fromarray(quantize(pixels[:, :, 0], np.uint16)), keep_icc
+    planes = pixels if alpha is None else np.concatenate([pixels, alpha[:, :, None]], axis=2)
+    array = quantize(planes, np.uint8)
+    return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array), keep_icc
+
+
+def quantize(values: np.ndarray, dtype: type) -> np.ndarray:
+    """[0, 1] floats -> full-range integers, rounded (so 8/16-bit inputs round-trip exactly)."""
+    top = np.iinfo(dtype).max
+    return np.rint(np.clip(values, 0, 1) * top).astype(dtype)
+
+
+def _format_key(name: str) -> str:
+    key = FORMAT_ALIASES.get(name.lower(), name.lower())
+    if key not in WRITE_FORMATS:
+        raise ConfigError(f"unknown output format {name!r}; choose {', '.join(WRITE_FORMATS)}")
+    return key
+
+
+def _pil_format(name: str) -> str:
+    return WRITE_FORMATS[_format_key(name)][0]
+
+
+def _format_for_suffix(path: Path) -> str:
+    try:
+        return FORMAT_BY_SUFFIX[path.suffix.lower()]
+    except KeyError:
+        raise ConfigError(
+            f"cannot tell the image format from {path.name!r}; use .png, .jpg, .webp, .tif or .bmp"
+        ) from None
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    if a.exists() and b.exists():
+        return os.path.samefile(a, b)
+    return a.expanduser().resolve() == b.expanduser().resolve()

@@ -1,0 +1,101 @@
+"""Cutting a large photo into overlapping tiles and blending the processed tiles back seamlessly.
+
+Pure numpy and independent of networks, so the blending can be tested with an identity "model".
+
+Layout, per axis: tiles of `min(tile, length)` pixels, as few as cover the axis with at least
+`overlap` pixels shared by neighbours, spread evenly (so every tile has the same size and a batch
+is one tensor). Blending: each tile's weight is the outer product of two 1-D windows that are 1 in
+the middle and rise as a raised cosine across the `overlap` pixels on each side that has a
+neighbour (no ramp at the photo's own border: nothing else covers it). A tile's edge is where the
+network saw the least context, so its edge pixels count least. Windows are clipped at
+MIN_WEIGHT (never zero) and divided by their sum per axis, so the weights of all tiles add up to
+exactly 1 at every pixel and the blend needs no division afterwards.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.errors import ConfigError
+
+MIN_WEIGHT = 1e-3
+
+
+@dataclass(frozen=True)
+class Tile:
+    """A tile at (top, left); its blending weight is outer(row_weights, column_weights), shape
+    (height, width), float32."""
+
+    top: int
+    left: int
+    row_weights: np.ndarray
+    column_weights: np.ndarray
+
+    @property
+    def height(self) -> int:
+        return len(self.row_weights)
+
+    @property
+    def width(self) -> int:
+        return len(self.column_weights)
+
+    @property
+    def region(self) -> tuple[slice, slice]:
+        """Index of the tile in an (H, W, ...) array."""
+        return slice(self.top, self.top + self.height), slice(self.left, self.left + self.width)
+
+    def weights(self) -> np.ndarray:
+        return np.outer(self.row_weights, self.column_weights)
+
+
+def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:
+    """Tiles covering a height x width image, row by row; all of one size."""
+    rows = axis_windows(height, tile, overlap)
+    columns = axis_windows(width, tile, overlap)
+    return [Tile(top, left, row_w, column_w) for top, row_w in rows for left, column_w in columns]
+
+
+def blend_into(canvas: np.ndarray, tile: Tile, values: np.ndarray) -> None:
+    """canvas[tile] += weights * values, for (H, W, C) canvases and (h, w, C) tile values."""
+    canvas[tile.region] += tile.weights()[:, :, None] * values
+
+
+def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
+    """Start offsets along one axis: the fewest tiles that cover `length` with neighbours
+    sharing >= `overlap` pixels, spread evenly; [0] when one tile covers it."""
+    _check(tile, overlap)
+    if length <= tile:
+        return [0]
+    count = math.ceil((length - overlap) / (tile - overlap))
+    return [round(i * (length - tile) / (count - 1)) for i in range(count)]
+
+
+def axis_windows(length: int, tile: int, overlap: int) -> list[tuple[int, np.ndarray]]:
+    """(start, window) per tile along one axis; the windows sum to 1 at every position."""
+    size = min(tile, length)
+    starts = tile_starts(length, tile, overlap)
+    ramp = 0.5 - 0.5 * np.cos(np.pi * (np.arange(overlap) + 0.5) / overlap) if overlap else np.ones(0)
+    windows = []
+    for start in starts:
+        window = np.ones(size)
+        if start > 0:
+            window[:overlap] = ramp
+        if start + size < length:
+            window[size - overlap :] = np.minimum(window[size - overlap :], ramp[::-1])
+        windows.append(np.maximum(window, MIN_WEIGHT))
+    total = np.zeros(length)
+    for start, window in zip(starts, windows):
+        total[start : start + size] += window
+    return [
+        (start, (window / total[start : start + size]).astype(np.float32)) for start, window in zip(starts, windows)
+    ]
+
+
+def _check(tile: int, overlap: int) -> None:
+    if tile < 1:
+        raise ConfigError(f"tile size must be >= 1, got {tile}")
+    if not 0 <= overlap <= tile // 2:
+        raise ConfigError(f"tile overlap must be between 0 and half the tile size ({tile // 2}), got {overlap}")

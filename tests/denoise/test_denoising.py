@@ -1,0 +1,136 @@
+"""denoise_photo: the noise-level mapping, shapes and modes, channel handling, tiling at scale,
+progress, trajectories, cancellation and determinism."""
+
+import threading
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.denoise import DenoiseSettings, Photo, denoise_photo, read_photo, write_photo
+from engine.denoise.denoising import NETWORK_BATCH
+from engine.errors import Cancelled, ConfigError
+
+
+def test_start_step_grows_with_sigma_and_zero_means_unchanged(zero_noise_model, random_photo):
+    model, photo = zero_noise_model(), random_photo(8, 8)
+    steps = [denoise_photo(model, photo, DenoiseSettings(sigma=s)).start_step for s in (0, 1, 5, 10, 25, 50, 100)]
+    assert steps[0] == -1 and steps[1:] == sorted(steps[1:]) and len(set(steps[1:])) == 6
+    # sigma 25/255 on [0, 1] is 0.196 in [-1, 1] units; the schedule maps that level to t*.
+    assert steps[4] == model.schedule.step_for_noise_level(2 * 25 / 255)
+
+
+def test_sigma_zero_returns_the_input_unchanged(tiny_model, random_photo):
+    photo = random_photo(9, 11, alpha=True)
+    result = denoise_photo(tiny_model, photo, DenoiseSettings(sigma=0))
+    assert np.array_equal(result.photo.pixels, photo.pixels) and np.array_equal(result.photo.alpha, photo.alpha)
+    assert (result.start_step, result.steps_taken, result.tiles) == (-1, 0, 0)
+    assert result.photo.pixels is not photo.pixels and "unchanged" in result.notes[0]
+
+
+def test_noise_beyond_the_model_range_is_clamped_with_a_note(zero_noise_model, random_photo):
+    result = denoise_photo(zero_noise_model(max_step=50), random_photo(8, 8), DenoiseSettings(sigma=120))
+    assert result.start_step == 50 and "above what this model was trained for" in result.notes[0]
+
+
+@pytest.mark.parametrize(("strength", "steps", "taken"), [(0.0, 10, 1), (1.0, 10, 10), (0.5, 5, 3), (1.0, 1, 1)])
+def test_strength_sets_the_number_of_steps(zero_noise_model, random_photo, strength, steps, taken):
+    settings = DenoiseSettings(sigma=30, strength=strength, steps=steps)
+    result = denoise_photo(zero_noise_model(), random_photo(8, 8), settings)
+    assert result.steps_taken == taken
+
+
+def test_output_keeps_size_mode_bit_depth_alpha_and_metadata(tmp_path, tiny_model):
+    rgba = np.random.default_rng(0).integers(0, 256, (21, 35, 4), dtype=np.uint8)
+    Image.fromarray(rgba).save(tmp_path / "rgba.png", dpi=(200, 200))
+    grey16 = np.random.default_rng(1).integers(0, 65536, (19, 23), dtype=np.uint16)
+    Image.fromarray(grey16).save(tmp_path / "grey16.png")
+    for name, mode in (("rgba.png", "RGBA"), ("grey16.png", "I;16")):
+        photo = read_photo(tmp_path / name)
+        result = denoise_photo(tiny_model, photo, DenoiseSettings(sigma=20, tile_size=16, tile_overlap=4))
+        assert result.photo.pixels.shape == photo.pixels.shape and result.photo.bit_depth == photo.bit_depth
+        assert result.photo.source == photo.source and result.tiles > 1
+        assert not np.array_equal(result.photo.pixels, photo.pixels)
+        out = write_photo(result.photo, tmp_path / f"out-{name}")
+        with Image.open(out) as image:
+            assert image.mode == mode and image.size == photo.size
+            if mode == "RGBA":
+                assert np.array_equal(np.asarray(image)[:, :, 3], rgba[:, :, 3])
+                assert image.info["dpi"] == pytest.approx((200, 200), abs=0.01)
+
+
+@pytest.mark.parametrize(("photo_channels", "model_channels", "seen"), [(1, 3, 3), (3, 1, 1), (3, 3, 3), (1, 1, 1)])
+def test_channel_handling_round_trips(zero_noise_model, random_photo, photo_channels, model_channels, seen):
+    model, photo = zero_noise_model(model_channels), random_photo(30, 20, photo_channels)
+    result = denoise_photo(model, photo, DenoiseSettings(sigma=15, strength=1, steps=3))
+    np.testing.assert_allclose(result.photo.pixels, photo.pixels, atol=1e-5)
+    assert model.network.channels_seen == {seen}
+
+
+def test_large_photo_is_tiled_in_bounded_batches(zero_noise_model, random_photo):
+    model, photo = zero_noise_model(), random_photo(700, 1000, seed=3)
+    settings = DenoiseSettings(sigma=10, strength=1, steps=2, tile_size=64, tile_overlap=16)
+    result = denoise_photo(model, photo, settings)
+    assert result.tiles == 15 * 21 and result.steps_taken == 2
+    np.testing.assert_allclose(result.photo.pixels, photo.pixels, atol=1e-5)
+    assert model.network.largest_batch <= NETWORK_BATCH and model.network.largest_side == 64
+    assert model.network.calls == 2 * int(np.ceil(result.tiles / NETWORK_BATCH))
+
+
+def test_progress_previews_and_trajectory(tiny_model, random_photo):
+    reports = []
+    settings = DenoiseSettings(sigma=25, strength=1, steps=3, keep_trajectory=True)
+    result = denoise_photo(tiny_model, random_photo(24, 40, 1), settings, progress=reports.append)
+    assert [(r.tile, r.tiles, r.step, r.steps) for r in reports] == [(1, 1, 1, 3), (1, 1, 2, 3), (1, 1, 3, 3)]
+    assert reports[-1].fraction == 1 and reports[0].preview.shape == (24, 40, 1)
+    assert len(result.trajectory_x_t) == len(result.trajectory_x0) == 3
+    assert all(frame.shape == (24, 40, 1) and frame.dtype == np.uint8 for frame in result.trajectory_x_t)
+
+
+def test_progress_over_tile_batches_reaches_one(zero_noise_model, random_photo):
+    reports = []
+    settings = DenoiseSettings(sigma=10, tile_size=16, tile_overlap=4, keep_trajectory=True)
+    result = denoise_photo(zero_noise_model(), random_photo(40, 50), settings, progress=reports.append)
+    fractions = [r.fraction for r in reports]
+    assert fractions == sorted(fractions) and fractions[-1] == 1 and reports[-1].tile == result.tiles
+    assert result.trajectory_x_t == [] and "no trajectory" in result.notes[0]
+
+
+def test_estimated_sigma_is_used_when_none_is_given(zero_noise_model):
+    v, u = np.mgrid[0:128, 0:128] / 128
+    clean = np.stack([0.3 + 0.4 * u, 0.5 + 0.2 * v, 0.4 + 0.2 * u * v], axis=2)
+    noisy = clean + np.random.default_rng(0).normal(0, 20 / 255, clean.shape)
+    photo = Photo(noisy.astype(np.float32), None, 8, None, "PNG", {})
+    result = denoise_photo(zero_noise_model(), photo)
+    assert result.sigma_estimated == pytest.approx([20, 20, 20], rel=0.15)
+    assert result.sigma == pytest.approx(20, rel=0.15)
+
+
+def test_deterministic(tiny_model, random_photo):
+    settings = DenoiseSettings(sigma=30, strength=0.5, steps=3, tile_size=16, tile_overlap=4)
+    first = denoise_photo(tiny_model, random_photo(20, 24), settings)
+    second = denoise_photo(tiny_model, random_photo(20, 24), settings)
+    assert np.array_equal(first.photo.pixels, second.photo.pixels)
+
+
+def test_cancel_raises_and_nothing_is_written(tmp_path, zero_noise_model, random_photo):
+    model, photo, cancel = zero_noise_model(), random_photo(40, 40), threading.Event()
+    cancel.set()
+    with pytest.raises(Cancelled):
+        denoise_photo(model, photo, DenoiseSettings(sigma=10), cancel=cancel)
+    assert model.network.calls == 0
+
+    cancel.clear()
+    settings = DenoiseSettings(sigma=10, strength=1, steps=4, tile_size=16, tile_overlap=4)
+    with pytest.raises(Cancelled):  # set mid-way: the sampler stops at its next step
+        denoise_photo(model, photo, settings, progress=lambda p: cancel.set(), cancel=cancel)
+        write_photo(photo, tmp_path / "never.png")
+    assert model.network.calls == 1 and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "kwargs", [{"sigma": -1}, {"strength": 1.5}, {"steps": 0}, {"tile_size": 8}, {"tile_overlap": 200}]
+)
+def test_bad_settings_are_refused(kwargs):
+    with pytest.raises(ConfigError):
+        DenoiseSettings(**kwargs)
