@@ -79,3 +79,13 @@ def test_models_and_info(capsys):
     assert main(["info", "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert "cpu" in info["devices"] and info["threads"] >= 1
+
+
+def test_export_writes_a_half_precision_model_folder_with_card_changes(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny")
+    out = tmp_path / "exported"
+    assert main(["export", str(model), "--out", str(out), "--half", "--card", '{"description": "exported"}']) == 0
+    card = json.loads((out / "model.json").read_text())["card"]
+    assert card["description"] == "exported" and card["display_name"] == "tiny"
+    assert main(["export", str(model), "--out", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import platform
+from pathlib import Path
 
 import torch
 
 from engine import __version__
-from engine.checkpoints import ModelStore
+from engine.checkpoints import ModelStore, load_model, save_model_folder
+from engine.errors import ConfigError
 from engine.device import available_devices
 
 
@@ -17,6 +20,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     models = subparsers.add_parser("models", help="list bundled and user models")
     models.add_argument("--json", action="store_true")
     models.set_defaults(run=run_models)
+    export = subparsers.add_parser("export", help="write a model (folder, run or checkpoint) as a model folder")
+    export.add_argument("source", help="model name, model folder, run folder or checkpoint")
+    export.add_argument("--out", type=Path, required=True, help="new model folder (must not exist)")
+    export.add_argument("--half", action="store_true", help="store weights as fp16 (half the size)")
+    export.add_argument("--card", default="{}", help="JSON fields merged into the model card")
+    export.set_defaults(run=run_export)
     info = subparsers.add_parser("info", help="device, threads and versions")
     info.add_argument("--json", action="store_true")
     info.set_defaults(run=run_info)
@@ -36,6 +45,21 @@ def run_models(args: argparse.Namespace) -> int:
     for e in entries:
         description = e.spec.card.get("description", "")
         print(f"{e.name:<16} {e.source:<8} {e.spec.arch:<6} {e.spec.channels}x{e.spec.image_size}px  {description}")
+    return 0
+
+
+def run_export(args: argparse.Namespace) -> int:
+    if args.out.exists():
+        raise ConfigError(f"{args.out} already exists; choose a new folder")
+    try:
+        card_changes = json.loads(args.card)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"--card is not valid JSON: {error}") from None
+    model = load_model(ModelStore().resolve(args.source))
+    spec = dataclasses.replace(model.spec, card=model.spec.card | card_changes)
+    save_model_folder(args.out, spec, model.network.state_dict(), half=args.half)
+    size = sum(p.stat().st_size for p in args.out.iterdir())
+    print(f"wrote {args.out} ({size / 1e6:.2f} MB)")
     return 0
 
 

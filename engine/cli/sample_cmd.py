@@ -11,6 +11,7 @@ from tqdm import tqdm
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.generate import GenerationRequest, generate
 from engine.imaging import grid, save_png, to_pil
+from engine.models import CUNet
 from engine.sampling import SAMPLERS
 from engine.trajectory import save_trajectory
 
@@ -41,10 +42,15 @@ def run(args: argparse.Namespace) -> int:
         count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
         batch_size=args.batch, solver=solver_from_args(args), keep_trajectory=args.trajectory,
     )
+    counts_evaluations = isinstance(model.network, CUNet)
+    start_evaluations = model.network.function_evaluations() if counts_evaluations else 0
     with tqdm(total=None, unit="step", desc=f"sampling {model.name}", leave=False) as bar:
         def on_progress(p) -> None:
             bar.total = p.total
             bar.update(p.done - bar.n)
+            if counts_evaluations:  # ODE evaluations per network call: honest cost with adaptive solvers
+                evaluations = model.network.function_evaluations() - start_evaluations
+                bar.set_postfix(ode_evals_per_call=f"{evaluations / p.done:.1f}", refresh=False)
 
         result = generate(model, request, progress=on_progress)
     settings = {

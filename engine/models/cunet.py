@@ -268,6 +268,10 @@ class CUNet(nn.Module):
                 module.solver = settings
         self.config = replace(self.config, solver=settings)
 
+    def function_evaluations(self) -> int:
+        """Vector-field evaluations over all blocks since the network was built."""
+        return sum(m.evaluations for m in self.modules() if isinstance(m, ODEBlock))
+
     def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
         condition = self.time_mlp(t) if self.config.time_conditioning else None
         x, (height, width) = pad_to_multiple(x, 2**self.levels)

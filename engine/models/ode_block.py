@@ -52,14 +52,17 @@ class SolverSettings:
 
 
 class _ConditionedField(nn.Module):
-    """Binds a vector field to one call's conditioning so torchdiffeq sees a plain f(s, h)."""
+    """Binds a vector field to one call's conditioning so torchdiffeq sees a plain f(s, h), and
+    counts evaluations on the owning block (adaptive solvers make this data dependent)."""
 
-    def __init__(self, field: nn.Module, condition: torch.Tensor | None) -> None:
+    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None) -> None:
         super().__init__()
-        self.field = field
+        self.field = block.field
         self.condition = condition
+        self._block = [block]  # a list, so the block is not registered as a submodule
 
     def forward(self, s: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        self._block[0].evaluations += 1
         return self.field(h, self.condition)
 
 
@@ -70,10 +73,11 @@ class ODEBlock(nn.Module):
         super().__init__()
         self.field = field
         self.solver = SolverSettings()
+        self.evaluations = 0  # vector-field evaluations since creation (for honest progress/cost)
 
     def forward(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         settings = self.solver
-        bound = _ConditionedField(self.field, condition)
+        bound = _ConditionedField(self, condition)
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)
         kwargs: dict = {"method": settings.method}
         if settings.method in ADAPTIVE_METHODS:

@@ -113,3 +113,13 @@ def test_bad_configs_are_refused():
         CUNetConfig(in_channels=4)
     with pytest.raises(ConfigError):
         CUNetConfig(norm="batch")
+
+
+def test_function_evaluations_are_counted_for_adaptive_solvers():
+    network = perturb(CUNet(small(solver=SolverSettings("dopri5", rtol=1e-4, atol=1e-4)))).eval()
+    with torch.no_grad():
+        network(torch.randn(1, 3, 16, 16), torch.tensor([3]))
+    first = network.function_evaluations()
+    assert first >= 5 * 6  # 5 blocks, dopri5 needs >= 6 evaluations per accepted step
+    hooked = _count_field_calls(network, torch.randn(1, 3, 16, 16))
+    assert network.function_evaluations() - first == hooked
