@@ -6,8 +6,9 @@ stochastic samplers' later noise is seeded per batch, so those also depend on th
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterator
 
 import numpy as np
 import torch
@@ -63,6 +64,22 @@ class GenerationResult:
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
 
 
+@contextlib.contextmanager
+def _solver_override(model: LoadedModel, solver: SolverSettings | None) -> Iterator[None]:
+    """Run with another ODE solver and put the trained one back afterwards, so a request never
+    changes the loaded model for the next one."""
+    network = model.network
+    if solver is None or not isinstance(network, CUNet):
+        yield
+        return
+    trained = network.config.solver
+    network.set_solver(solver)
+    try:
+        yield
+    finally:
+        network.set_solver(trained)
+
+
 def generate(
     model: LoadedModel,
     request: GenerationRequest,
@@ -74,8 +91,6 @@ def generate(
     sampler_name = request.sampler or sampler_name
     steps = request.steps or steps
     sampler = get_sampler(sampler_name)
-    if request.solver is not None and isinstance(model.network, CUNet):
-        model.network.set_solver(request.solver)
     timesteps = sampling_timesteps(model.schedule.max_step, steps)
     denoiser = model.denoiser()
     size, channels = model.spec.image_size, model.spec.channels
@@ -104,7 +119,7 @@ def generate(
                 progress(GenerationProgress(done, total, first, step))
 
         kwargs = {"eta": request.eta} if sampler_name == "ddim" else {}
-        with torch.inference_mode():
+        with torch.inference_mode(), _solver_override(model, request.solver):
             result = sampler(denoiser, noise, timesteps, generator=generator, callback=on_step, cancel=cancel, **kwargs)
         images.append(to_uint8(result))
 

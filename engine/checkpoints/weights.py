@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from engine.atomic import atomic_path
@@ -25,33 +25,37 @@ def write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[s
 
 
 def read_metadata(path: Path) -> dict[str, str]:
-    _check_file(path)
+    _check_exists(path)
     try:
-        from safetensors import safe_open
-
         with safe_open(str(path), framework="pt") as handle:
             return dict(handle.metadata() or {})
     except (SafetensorError, OSError, ValueError) as error:
-        raise ModelLoadError(f"{path}: not a readable safetensors file ({error})") from None
+        raise _unreadable(path, "not a readable safetensors file", error) from None
 
 
 def read_tensors(path: Path) -> dict[str, torch.Tensor]:
-    _check_file(path)
+    _check_exists(path)
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
-        raise ModelLoadError(f"{path}: weights file is damaged or truncated ({error})") from None
+        raise _unreadable(path, "weights file is damaged or truncated", error) from None
 
 
-def _check_file(path: Path) -> None:
+def _check_exists(path: Path) -> None:
     if not path.is_file():
         raise ModelLoadError(f"{path}: file not found")
+
+
+def _unreadable(path: Path, what: str, error: Exception) -> ModelLoadError:
+    """Called only after the safetensors parser refused the file (a valid safetensors header can
+    start with any byte), so recognising a pickle here never rejects a good file."""
     with open(path, "rb") as handle:
         head = handle.read(4)
     if any(head.startswith(magic) for magic in _PICKLE_MAGIC):
-        raise ModelLoadError(
+        return ModelLoadError(
             f"{path}: this is a pickle/PyTorch checkpoint, which can run arbitrary code when loaded; "
             "cUNet Studio only loads .safetensors files"
         )
     if path.stat().st_size < 8:
-        raise ModelLoadError(f"{path}: file is empty or truncated")
+        return ModelLoadError(f"{path}: file is empty or truncated")
+    return ModelLoadError(f"{path}: {what} ({error})")

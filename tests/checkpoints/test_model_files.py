@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import pickle
 from pathlib import Path
@@ -139,3 +140,17 @@ def test_store_lists_bundled_and_user_models_and_registers(tmp_path):
         store.register(tmp_path / "trained", "alpha")
     with pytest.raises(ModelLoadError, match="no model named"):
         store.resolve("zeta")
+
+
+def test_safetensors_whose_header_length_starts_like_a_pickle_still_load(tmp_path):
+    """The first 8 bytes of a safetensors file are its header length: 0x80 there is legal."""
+    spec = tiny_spec()
+    network = spec.build_network()
+    for padding in range(300):
+        padded = dataclasses.replace(spec, card=spec.card | {"pad": "x" * padding})
+        save_model_folder(tmp_path / "m", padded, network.state_dict())
+        if (tmp_path / "m" / MODEL_WEIGHTS).read_bytes()[:1] == b"\x80":
+            break
+    else:
+        pytest.fail("no padding produced a header length starting with 0x80")
+    assert load_model(tmp_path / "m").spec.card["pad"] == "x" * padding

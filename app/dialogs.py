@@ -1,0 +1,44 @@
+"""Every modal question the app asks, behind one object.
+
+Pages never open a QFileDialog or QMessageBox themselves: they ask `Dialogs`, so tests (and the
+screenshot tour) substitute an object with scripted answers and nothing ever blocks.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
+
+
+class Dialogs:
+    def __init__(self, parent: QWidget | None = None) -> None:
+        self.parent = parent
+
+    def open_files(self, title: str, folder: Path | None, filters: str) -> list[Path]:
+        names, _ = QFileDialog.getOpenFileNames(self.parent, title, str(folder or ""), filters)
+        return [Path(n) for n in names]
+
+    def open_file(self, title: str, folder: Path | None, filters: str) -> Path | None:
+        name, _ = QFileDialog.getOpenFileName(self.parent, title, str(folder or ""), filters)
+        return Path(name) if name else None
+
+    def choose_folder(self, title: str, folder: Path | None) -> Path | None:
+        name = QFileDialog.getExistingDirectory(self.parent, title, str(folder or ""))
+        return Path(name) if name else None
+
+    def save_file(self, title: str, suggested: Path, filters: str) -> Path | None:
+        name, _ = QFileDialog.getSaveFileName(self.parent, title, str(suggested), filters)
+        return Path(name) if name else None
+
+    def ask_text(self, title: str, label: str, default: str) -> str | None:
+        text, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Normal, default)
+        return text.strip() if ok and text.strip() else None
+
+    def confirm(self, title: str, text: str, yes_label: str) -> bool:
+        """A yes / cancel question; Cancel is the default so Enter never destroys work."""
+        box = QMessageBox(QMessageBox.Icon.Question, title, text, QMessageBox.StandardButton.Cancel, self.parent)
+        yes = box.addButton(yes_label, QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(QMessageBox.StandardButton.Cancel)
+        box.exec()
+        return box.clickedButton() is yes

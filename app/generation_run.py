@@ -1,0 +1,74 @@
+"""A finished generation plus the settings that made it: file names, PNG metadata and the frames
+of each image's reverse process (pure Python, no Qt)."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from app.pixels import upscale_nearest
+from engine.generate import GenerationResult
+from engine.imaging import to_pil
+from engine.trajectory import trajectory_frame
+
+METADATA_KEY = "cunet-studio"  # the same tEXt key the `engine sample` CLI writes
+ANIMATION_MIN_SIDE = 256
+
+
+@dataclass
+class GenerationRun:
+    result: GenerationResult
+    model_name: str
+    seed: int
+    settings: dict[str, Any]  # model, sampler, steps, eta, solver: what reproduces the run
+
+    @property
+    def count(self) -> int:
+        return len(self.result.images)
+
+    @property
+    def frame_count(self) -> int:
+        """Timeline positions: one per sampler step, plus the final image."""
+        return len(self.result.trajectory_x_t) + 1
+
+    def seed_of(self, index: int) -> int:
+        return self.seed + index
+
+    def frame(self, index: int, position: int) -> tuple[np.ndarray, np.ndarray, str]:
+        """(x_t, predicted x0, caption) of image `index` at timeline `position` (last = final)."""
+        steps = len(self.result.trajectory_x_t)
+        if position >= steps:
+            final = self.result.images[index]
+            return final, final, f"Final image (seed {self.seed_of(index)})"
+        caption = f"Step {position + 1}/{steps} · t = {self.result.timesteps[position]}"
+        return self.result.trajectory_x_t[position][index], self.result.trajectory_x0[position][index], caption
+
+    def file_name(self, index: int) -> str:
+        return f"{self.model_name}-seed{self.seed_of(index):06d}.png"
+
+    def png_text(self, index: int) -> dict[str, str]:
+        """Settings as PNG text, so the image says how to make it again."""
+        return {METADATA_KEY: json.dumps(self.settings | {"seed": self.seed_of(index)})}
+
+    def animation_frames(self, index: int) -> list:
+        """PIL frames of x_t beside predicted x0 for every step, then the final image, enlarged
+        with whole pixels so tiny images stay viewable in an image viewer."""
+        one = slice(index, index + 1)
+        pairs = list(zip(self.result.trajectory_x_t, self.result.trajectory_x0))
+        pairs.append((self.result.images, self.result.images))
+        return [to_pil(upscale_nearest(trajectory_frame(x_t[one], x0[one]), ANIMATION_MIN_SIDE)) for x_t, x0 in pairs]
+
+
+def free_path(folder: Path, name: str) -> Path:
+    """`folder/name`, or `stem-2.suffix`, `stem-3.suffix`... so saving never overwrites a file."""
+    path = folder / name
+    number = 2
+    while path.exists():
+        path = folder / f"{Path(name).stem}-{number}{Path(name).suffix}"
+        number += 1
+    return path
+

@@ -1,0 +1,91 @@
+"""What the model pickers say about a model, derived from its `ModelSpec` (pure Python, no Qt).
+
+The card is free-form JSON written by training and benchmarks, so every field is optional and
+read defensively: a model with no card still gets its architecture, size and file size.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from engine.checkpoints import ModelEntry
+from engine.models import SolverSettings
+
+ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
+CHANNEL_NAMES = {1: "greyscale", 3: "colour"}
+SOURCE_NAMES = {"bundled": "bundled with the app", "user": "your models"}
+
+
+def display_name(entry: ModelEntry) -> str:
+    name = entry.spec.card.get("display_name")
+    return f"{name} ({entry.name})" if name and name != entry.name else entry.name
+
+
+def model_facts(entry: ModelEntry) -> list[tuple[str, str]]:
+    """(label, value) rows for the details panel, most useful first."""
+    spec, card = entry.spec, entry.spec.card
+    sampler, steps = spec.recommended_sampler()
+    rows = [
+        ("Description", str(card.get("description", ""))),
+        ("Architecture", ARCH_NAMES.get(spec.arch, spec.arch)),
+        ("Images", f"{spec.image_size}×{spec.image_size} px, {CHANNEL_NAMES.get(spec.channels, spec.channels)}"),
+        ("File size", _file_size(entry)),
+        ("Dataset", str(card.get("dataset", ""))),
+        ("Licence", str(card.get("licence", card.get("license", "")))),
+        ("Recommended", f"{sampler}, {steps} steps"),
+        ("Quality", _key_values(card.get("quality"))),
+        ("Training", _key_values(card.get("training"), keys=("steps", "images_seen", "preset"))),
+        ("Location", SOURCE_NAMES.get(entry.source, entry.source)),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def trained_solver(entry: ModelEntry) -> SolverSettings | None:
+    """The ODE solver a cUNet was trained with (the dial's 'as trained' position); None for U-Nets."""
+    if entry.spec.arch != "cunet":
+        return None
+    values = entry.spec.network.get("solver") or {}
+    known = {k: values[k] for k in ("method", "steps", "rtol", "atol") if k in values}
+    return SolverSettings(**known)
+
+
+def solver_tradeoff(entry: ModelEntry) -> tuple[list[str], list[list[str]]] | None:
+    """The card's measured speed/quality per solver setting as (headers, rows), or None.
+
+    Accepts a list of row objects ({"method": "rk4", "steps": 1, "seconds": ..., "fid": ...})
+    or a mapping {setting: {metric: value}} / {setting: value}, so benchmark scripts are free
+    in how they write it.
+    """
+    table = entry.spec.card.get("solver_tradeoff")
+    if isinstance(table, dict):
+        table = [{"setting": key, **(value if isinstance(value, dict) else {"value": value})}
+                 for key, value in table.items()]
+    if not isinstance(table, list) or not table or not all(isinstance(row, dict) for row in table):
+        return None
+    headers: list[str] = []
+    for row in table:
+        headers.extend(key for key in row if key not in headers)
+    rows = [[_format_value(row.get(key, "")) for key in headers] for row in table]
+    return headers, rows
+
+
+def _file_size(entry: ModelEntry) -> str:
+    total = sum(p.stat().st_size for p in entry.path.glob("*") if p.is_file()) if entry.path.is_dir() else 0
+    if total <= 0:
+        return ""
+    return f"{total / 1e6:.1f} MB" if total >= 1e5 else f"{total / 1e3:.0f} kB"
+
+
+def _key_values(value: Any, keys: tuple[str, ...] | None = None) -> str:
+    if not isinstance(value, dict):
+        return str(value) if value else ""
+    items = [(k, value[k]) for k in (keys or tuple(value)) if k in value and not isinstance(value[k], (dict, list))]
+    return ", ".join(f"{k.replace('_', ' ')} {_format_value(v)}" for k, v in items)
+
+
+def _format_value(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{value:,}"
+    return str(value)

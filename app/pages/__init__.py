@@ -1,0 +1,1 @@
+"""One module per main-window page: Generate, Denoise, Train."""

@@ -1,0 +1,412 @@
+"""Denoise page: drop photos or folders anywhere, denoise them one after another, compare before
+and after (split line, synced zoom and pan, difference view) and save copies beside the
+originals or into a chosen folder, never over them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.context import AppContext
+from app.denoise_queue import DONE, ERROR, WORKING, DenoiseQueue, QueueItem, expand_dropped
+from app.denoise_runner import CANCELLED, MODEL_FAILED, DenoiseRunner
+from app.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
+from app.widgets.compare_view import CompareView
+from app.widgets.control_column import control_column
+from app.widgets.denoise_controls import DenoiseControls
+from app.widgets.denoise_output import DenoiseOutput
+from app.widgets.message_banner import MessageBanner
+from app.widgets.model_picker import ModelPicker
+from app.widgets.photo_queue_view import PhotoQueueView
+from app.widgets.pixel_view import PixelView
+from app.workers.denoise_work import DenoiseUpdate, save_results_work
+from app.workers.job import Job
+from engine.data.image_files import IMAGE_EXTENSIONS
+
+DENOISER_MODEL = "photo-denoiser"
+PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
+NO_MODEL_TEXT = ("<b>No model can denoise photos.</b> Denoising needs a greyscale or colour model; "
+                 "train one on the <a href='train'>Train page</a> or install the photo-denoiser model.")
+NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model only denoises well "
+                  "images like its training data.")
+
+
+class DenoisePage(QWidget):
+    busy_changed = Signal(bool)
+    train_requested = Signal()
+    queue_idle = Signal()  # the queue stopped: all processed, cancelled or the model failed
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.queue = DenoiseQueue()
+        self.runner = DenoiseRunner(self.queue, lambda: context.settings.device, self)
+        self.runner.item_changed.connect(self._on_item_changed)
+        self.runner.photo_loaded.connect(self._on_photo_loaded)
+        self.runner.live.connect(self._on_live)
+        self.runner.stopped.connect(self._on_stopped)
+        self.banner = MessageBanner()
+        self.setAcceptDrops(True)
+        self._build_controls()
+        self._build_viewer()
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._controls_scroll)
+        splitter.addWidget(self._viewer)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 880])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+
+        press_on(self, RUN_KEYS, self.denoise_button)
+        press_on(self, CANCEL_KEYS, self.cancel_button)
+        press_on(self, SAVE_KEYS, self.output.save_button)
+        press_on(self, SAVE_ALL_KEYS, self.output.save_all_button)
+        press_on(self, OPEN_KEYS, self.open_button)
+        self.picker.model_changed.connect(self._on_model_changed)
+        self.picker.empty_notice.linkActivated.connect(self.train_requested)
+        self._on_model_changed()
+        self._set_busy(False)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        self.picker = ModelPicker(self._context.catalog, self._context.settings, "denoise/model",
+                                  lambda entry: entry.spec.channels in (1, 3), NO_MODEL_TEXT,
+                                  default_name=DENOISER_MODEL, facts=("Description", "Images", "Dataset"))
+        self.model_hint = QLabel(NOT_A_DENOISER)
+        self.model_hint.setWordWrap(True)
+        self.model_hint.setStyleSheet("color:#7a4b00;")
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addWidget(self.picker)
+        model_layout.addWidget(self.model_hint)
+
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Add photos to the queue")
+        self.open_button.clicked.connect(self._open_photos)
+        self.open_folder_button = QPushButton("Add folder…")
+        self.open_folder_button.setToolTip("Add every image in a folder (and its subfolders)")
+        self.open_folder_button.clicked.connect(self._open_folder)
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setToolTip("Remove done and failed photos from the queue")
+        self.clear_button.clicked.connect(self._clear_finished)
+        self.retry_button = QPushButton("Queue again")
+        self.retry_button.setToolTip("Put the selected photo back in the queue (e.g. after changing settings)")
+        self.retry_button.clicked.connect(self._requeue_selected)
+        self.queue_view = PhotoQueueView()
+        self.queue_view.setMinimumHeight(110)
+        self.queue_view.selected.connect(self._show_row)
+        hint = QLabel("Drop photos or folders anywhere on this page.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:#6b6b6b;")
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.open_button)
+        add_row.addWidget(self.open_folder_button)
+        add_row.addStretch(1)
+        manage_row = QHBoxLayout()
+        manage_row.addWidget(hint, 1)
+        manage_row.addWidget(self.retry_button)
+        manage_row.addWidget(self.clear_button)
+        photos_box = QGroupBox("Photos")
+        photos_layout = QVBoxLayout(photos_box)
+        photos_layout.addLayout(add_row)
+        photos_layout.addWidget(self.queue_view, 1)
+        photos_layout.addLayout(manage_row)
+
+        self.controls = DenoiseControls()
+        settings_box = QGroupBox("Denoising")
+        QVBoxLayout(settings_box).addWidget(self.controls)
+
+        self.denoise_button = QPushButton("Denoise")
+        self.denoise_button.setDefault(True)
+        self.denoise_button.setToolTip("Denoise every queued photo, one after another")
+        self.denoise_button.clicked.connect(self.start_denoising)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current network step; the photo goes back to the queue")
+        self.cancel_button.clicked.connect(self.cancel_denoising)
+        self.progress = QProgressBar()
+        self.progress.setFormat("Ready")
+        self.progress.setValue(0)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.denoise_button, 1)
+        buttons.addWidget(self.cancel_button)
+
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.addWidget(model_box)
+        column.addWidget(photos_box, 1)
+        column.addWidget(settings_box)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        self._inputs = [model_box, settings_box]
+        self._controls_scroll = control_column(panel, min_width=390)
+
+    def _build_viewer(self) -> None:
+        self.compare = CompareView()
+        self.compare.setToolTip("Drag the line to compare; wheel to zoom, drag to pan, double-click to fit")
+        self.mode = QComboBox()
+        self.mode.addItem("Before | after", "split")
+        self.mode.addItem("Difference", "difference")
+        self.mode.setToolTip("Difference shows |after − before| amplified: what denoising changed")
+        self.mode.currentIndexChanged.connect(lambda: self.compare.set_mode(self.mode.currentData()))
+        self.gain = QDoubleSpinBox()
+        self.gain.setRange(1, 32)
+        self.gain.setValue(self.compare.gain)
+        self.gain.setPrefix("×")
+        self.gain.setToolTip("Amplification of the difference view")
+        self.gain.valueChanged.connect(self.compare.set_gain)
+        fit = QPushButton("Fit")
+        fit.setToolTip("Show the whole photo (or double-click it)")
+        fit.clicked.connect(self.compare.fit)
+        self.zoom_label = QLabel()
+        self.zoom_label.setToolTip("Zoom (mouse wheel over the photo)")
+        self.compare.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
+        toolbar = QHBoxLayout()
+        toolbar.addWidget(QLabel("View"))
+        toolbar.addWidget(self.mode)
+        toolbar.addWidget(self.gain)
+        toolbar.addStretch(1)
+        toolbar.addWidget(self.zoom_label)
+        toolbar.addWidget(fit)
+        viewer_box = QGroupBox("Before / after")
+        viewer_layout = QVBoxLayout(viewer_box)
+        viewer_layout.addLayout(toolbar)
+        viewer_layout.addWidget(self.compare, 1)
+
+        self.live = PixelView("The denoising steps appear here live.")
+        self.live.setFixedSize(128, 128)
+        self.live_caption = QLabel("Waiting")
+        self.live_caption.setWordWrap(True)
+        self.live_caption.setFixedWidth(128)
+        live_box = QGroupBox("Live")
+        live_layout = QVBoxLayout(live_box)
+        live_layout.addWidget(self.live)
+        live_layout.addWidget(self.live_caption)
+        bottom = QHBoxLayout()
+        bottom.addWidget(live_box)
+        self.output = DenoiseOutput(self._context.dialogs, self._context.settings)
+        self.output.save_button.clicked.connect(self.save_selected)
+        self.output.save_all_button.clicked.connect(self.save_all)
+        bottom.addWidget(self.output, 1)
+
+        self._viewer = QWidget()
+        layout = QVBoxLayout(self._viewer)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(viewer_box, 1)
+        layout.addLayout(bottom)
+
+    # --- adding photos ------------------------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.add_photos(paths)
+
+    def add_photos(self, paths: list[Path]) -> None:
+        added = self.queue.add(expand_dropped(paths))
+        if not added:
+            self.banner.show_info("No new image files found there.")
+            return
+        self._context.settings.set_folder("open-photos", added[-1].path)
+        self.queue_view.set_items(self.queue.items)
+        if self.queue_view.selected_row() < 0:
+            self.queue_view.select_row(self.queue.index(added[0]))
+        self._update_buttons()
+
+    def _open_photos(self) -> None:
+        paths = self._context.dialogs.open_files("Open photos", self._context.settings.folder("open-photos"),
+                                                 PHOTO_FILTER)
+        if paths:
+            self.add_photos(paths)
+
+    def _open_folder(self) -> None:
+        folder = self._context.dialogs.choose_folder("Add a folder of photos", self._context.settings.folder("open-photos"))
+        if folder is not None:
+            self.add_photos([folder])
+
+    def _clear_finished(self) -> None:
+        self.queue.remove_finished()
+        self.queue_view.set_items(self.queue.items)
+        self._update_buttons()
+
+    def _requeue_selected(self) -> None:
+        item = self._selected_item()
+        if item is not None and item.status in (DONE, ERROR):
+            self.queue.requeue(item)
+            self._refresh(item)
+            self._show_row(self.queue.index(item))
+
+    # --- processing ---------------------------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        return self.runner.is_busy()
+
+    def start_denoising(self) -> None:
+        entry = self.picker.current_entry()
+        if self.is_busy() or entry is None:
+            return
+        self.banner.clear()
+        if not self.runner.start(entry.path, self.controls.settings()):
+            self.banner.show_info("Nothing queued: drop photos or folders on this page, or use Open….")
+            return
+        self._set_busy(True)
+
+    def cancel_denoising(self) -> None:
+        if self.is_busy():
+            self.runner.cancel()
+            self.progress.setFormat("Cancelling…")
+
+    def _on_item_changed(self, item: QueueItem) -> None:
+        self._refresh(item)
+        if item.status == WORKING and item.fraction == 0.0:
+            self.progress.setRange(0, 0)
+            self.progress.setFormat(f"Loading {item.path.name}…")
+            selected = self._selected_item()
+            if selected is None or selected.status != DONE:
+                self.queue_view.select_row(self.queue.index(item))
+        if self._selected_item() is item:
+            self._show_row(self.queue.index(item))
+
+    def _on_photo_loaded(self, item: QueueItem, estimated_sigma: float) -> None:
+        self.controls.show_estimate(estimated_sigma)
+
+    def _on_live(self, item: QueueItem, update: DenoiseUpdate) -> None:
+        self.progress.setRange(0, 1000)
+        self.progress.setValue(int(update.fraction * 1000))
+        self.progress.setFormat(f"{item.path.name}: tile {update.tile}/{update.tiles} · "
+                                f"step {update.step}/{update.steps} · {update.fraction:.0%}")
+        if update.preview is not None:
+            self.live.set_image(update.preview)
+            self.live_caption.setText(f"Tile {update.tile}/{update.tiles} ({update.tile_size} px), "
+                                      f"step {update.step}/{update.steps}")
+
+    def _on_stopped(self, reason: str, error: str) -> None:
+        if reason == CANCELLED:
+            self.banner.show_info("Denoising cancelled; the photo is back in the queue.")
+        elif reason == MODEL_FAILED:
+            self.banner.show_error(f"Cannot use this model: {error}")
+        text = {CANCELLED: "Cancelled", MODEL_FAILED: "Stopped: the model could not be loaded"}
+        self.progress.setRange(0, 1)
+        self.progress.setValue(0 if reason in text else 1)
+        self.progress.setFormat(text.get(reason, "All photos processed"))
+        self._set_busy(False)
+        self.queue_idle.emit()
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def _selected_item(self) -> QueueItem | None:
+        row = self.queue_view.selected_row()
+        return self.queue.items[row] if 0 <= row < len(self.queue.items) else None
+
+    def _refresh(self, item: QueueItem) -> None:
+        self.queue_view.update_row(self.queue.index(item), item)
+        self._update_buttons()
+
+    def _show_row(self, row: int) -> None:
+        item = self._selected_item()
+        self._update_buttons()
+        if item is None:
+            self.compare.set_images(None, None)
+            self.output.info.clear()
+        elif item.status == DONE:
+            self.compare.set_images(item.outcome.before, item.outcome.after)
+            self.output.info.setText(_result_text(item))
+        elif item.status == WORKING:
+            self.compare.set_images(self.runner.current_before, None)
+            self.output.info.setText(f"Denoising {item.path.name}…")
+        else:
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(f"{item.path.name}: {item.status_text()}" if item.status == ERROR
+                                         else f"{item.path.name} is queued: press Denoise (Ctrl+Enter).")
+            self.output.info.setText(item.status_text() if item.status == ERROR else "")
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def save_selected(self) -> None:
+        item = self._selected_item()
+        if item is not None and item.status == DONE:
+            self._save([item])
+
+    def save_all(self) -> None:
+        unsaved = [item for item in self.queue.done() if item.saved_to is None]
+        if unsaved:
+            self._save(unsaved)
+        else:
+            self.banner.show_info("Every result is already saved.")
+
+    def _save(self, items: list[QueueItem]) -> None:
+        job = Job(save_results_work([(item, item.outcome.result) for item in items], self.output.out_dir(),
+                                    self.output.format_name()))
+        job.succeeded.connect(self._on_saved)
+        job.failed.connect(self.banner.show_error)
+        job.start()
+
+    def _on_saved(self, saved: list) -> None:
+        for item, path in saved:
+            item.saved_to = path
+            if item in self.queue.items:
+                self._refresh(item)
+        where = saved[0][1] if len(saved) == 1 else f"{len(saved)} photos in {saved[0][1].parent}"
+        self.banner.show_info(f"Saved {where}")
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _on_model_changed(self) -> None:
+        entry = self.picker.current_entry()
+        self.model_hint.setVisible(entry is not None and entry.name != DENOISER_MODEL
+                                   and DENOISER_MODEL not in self._context.catalog.names())
+        self._update_buttons()
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in self._inputs:
+            widget.setEnabled(not busy)
+        self.picker.combo.setEnabled(not busy and self.picker.current_entry() is not None)
+        self.cancel_button.setEnabled(busy)
+        self._update_buttons()
+        self.busy_changed.emit(busy)
+
+    def _update_buttons(self) -> None:
+        busy = self.is_busy()
+        item = self._selected_item()
+        self.denoise_button.setEnabled(not busy and self.picker.current_entry() is not None)
+        self.output.save_button.setEnabled(item is not None and item.status == DONE)
+        self.output.save_all_button.setEnabled(bool(self.queue.done()))
+        self.retry_button.setEnabled(item is not None and item.status in (DONE, ERROR))
+        self.clear_button.setEnabled(any(i.status in (DONE, ERROR) for i in self.queue.items))
+
+    def cancel_all(self) -> None:
+        self.runner.cancel()
+
+
+def _result_text(item: QueueItem) -> str:
+    result = item.outcome.result
+    how = "estimated" if result.sigma_estimated is not None else "set by you"
+    lines = [
+        f"<b>{item.path.name}</b>: noise σ {result.sigma:.1f} ({how}) · start step {result.start_step} · "
+        f"{result.steps_taken} step(s) · {result.tiles} tile(s) of {result.tile_size} px",
+    ]
+    if item.saved_to:
+        lines.append(f"Saved as {item.saved_to}")
+    lines.extend(f"Note: {note}" for note in result.notes)
+    return "<br>".join(lines)

@@ -1,0 +1,360 @@
+"""Generate page: pick a model and settings, watch the reverse process live, scrub it afterwards,
+save images (settings in PNG metadata) and export an image's trajectory as an animation."""
+
+from __future__ import annotations
+
+import dataclasses
+import random
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QProgressBar,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.context import AppContext
+from app.generation_run import GenerationRun
+from app.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
+from app.widgets.control_column import control_column
+from app.widgets.message_banner import MessageBanner
+from app.widgets.model_picker import ModelPicker
+from app.widgets.results_grid import ResultsGrid
+from app.widgets.reverse_process_view import ReverseProcessView
+from app.widgets.solver_dial import SolverDial
+from app.workers.export_work import export_trajectory_work, save_image_work, save_images_work
+from app.workers.generation_work import LiveFrame, generation_work
+from app.workers.job import Job, Work
+from app.workers.model_cache import ModelCache
+from engine.generate import GenerationRequest, GenerationResult
+from engine.paths import user_models_dir
+from engine.sampling import SAMPLERS
+
+SAMPLER_HINTS = {
+    "ddpm": "DDPM: ancestral (stochastic), needs many steps",
+    "ddim": "DDIM: deterministic at eta 0, good from ~25 steps",
+    "dpmpp-2m": "DPM-Solver++(2M): deterministic, strong at 10-20 steps",
+}
+MAX_SEED = 2**31 - 1
+NO_MODEL_TEXT = (
+    "<b>No model installed yet.</b> Train one on the <a href='train'>Train page</a> from a folder of "
+    f"images or a .npz file, or copy a model folder into {user_models_dir()}."
+)
+
+
+class GeneratePage(QWidget):
+    busy_changed = Signal(bool)
+    train_requested = Signal()
+    generation_done = Signal()  # after success, failure or cancel
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self._models = ModelCache()
+        self._job: Job | None = None
+        self._run: GenerationRun | None = None
+        self._started_at = 0.0
+        self.banner = MessageBanner()
+        self._build_controls()
+        self._build_output()
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._controls_scroll)
+        splitter.addWidget(self._output)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 900])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+
+        press_on(self, RUN_KEYS, self.generate_button)
+        press_on(self, CANCEL_KEYS, self.cancel_button)
+        press_on(self, SAVE_KEYS, self.save_button)
+        press_on(self, SAVE_ALL_KEYS, self.save_all_button)
+        self.picker.model_changed.connect(self._on_model_changed)
+        self.picker.empty_notice.linkActivated.connect(self.train_requested)
+        self._on_model_changed()
+        self._set_busy(False)
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        self.picker = ModelPicker(self._context.catalog, self._context.settings, "generate/model",
+                                  lambda entry: True, NO_MODEL_TEXT)
+        model_box = QGroupBox("Model")
+        QVBoxLayout(model_box).addWidget(self.picker)
+
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed.setToolTip("Image i starts from the noise of seed + i: the same seed gives the same images")
+        self.randomise = QToolButton()
+        self.randomise.setText("Random")
+        self.randomise.setToolTip("Pick a random seed")
+        self.randomise.clicked.connect(lambda: self.seed.setValue(random.randint(0, MAX_SEED)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.randomise)
+        self.count = QSpinBox()
+        self.count.setRange(1, 64)
+        self.count.setValue(16)
+        self.count.setToolTip("Number of images to generate")
+        self.sampler = QComboBox()
+        for name in SAMPLERS:
+            self.sampler.addItem(name, name)
+            self.sampler.setItemData(self.sampler.count() - 1, SAMPLER_HINTS.get(name, name), Qt.ItemDataRole.ToolTipRole)
+        self.sampler.setToolTip("Reverse-process sampler")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1000)
+        self.steps.setToolTip("Sampler steps (network calls per image batch)")
+        self.eta = QDoubleSpinBox()
+        self.eta.setRange(0.0, 1.0)
+        self.eta.setSingleStep(0.1)
+        self.eta.setToolTip("DDIM randomness: 0 = deterministic, 1 = like DDPM")
+        sampling_box = QGroupBox("Sampling")
+        form = QFormLayout(sampling_box)
+        form.addRow("Seed", seed_row)
+        form.addRow("Images", self.count)
+        form.addRow("Sampler", self.sampler)
+        form.addRow("Steps", self.steps)
+        form.addRow("DDIM eta", self.eta)
+        self._sampling_form = form
+        self.sampler.currentIndexChanged.connect(self._on_sampler_changed)
+
+        self.solver_dial = SolverDial()
+        solver_box = QGroupBox("cUNet speed / quality")
+        QVBoxLayout(solver_box).addWidget(self.solver_dial)
+
+        self.generate_button = QPushButton("Generate")
+        self.generate_button.setDefault(True)
+        self.generate_button.setToolTip("Generate images")
+        self.generate_button.clicked.connect(self.start_generation)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setToolTip("Stop after the current sampler step")
+        self.cancel_button.clicked.connect(self.cancel_generation)
+        self.progress = QProgressBar()
+        self.progress.setFormat("Ready")
+        self.progress.setValue(0)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.generate_button, 1)
+        buttons.addWidget(self.cancel_button)
+
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        for box in (model_box, sampling_box, solver_box):
+            column.addWidget(box)
+        column.addLayout(buttons)
+        column.addWidget(self.progress)
+        column.addStretch(1)
+        self._inputs = [self.picker, sampling_box, solver_box]
+        self._controls_scroll = control_column(panel, min_width=350)
+
+    def _build_output(self) -> None:
+        self.reverse_view = ReverseProcessView()
+        self.reverse_view.position_changed.connect(self._show_selected_frame)
+        reverse_box = QGroupBox("Reverse process")
+        QVBoxLayout(reverse_box).addWidget(self.reverse_view)
+
+        self.results = ResultsGrid()
+        self.results.selected.connect(self._on_result_selected)
+        self.save_button = QPushButton("Save PNG…")
+        self.save_button.setToolTip("Save the selected image; its settings go into the PNG metadata")
+        self.save_button.clicked.connect(self.save_selected)
+        self.save_all_button = QPushButton("Save all…")
+        self.save_all_button.setToolTip("Save every image of this run into a folder")
+        self.save_all_button.clicked.connect(self.save_all)
+        self.export_button = QPushButton("Export trajectory…")
+        self.export_button.setToolTip("Save the selected image's reverse process as an animated GIF or WebP")
+        self.export_button.clicked.connect(self.export_trajectory)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        for button in (self.save_button, self.save_all_button, self.export_button):
+            buttons.addWidget(button)
+        results_box = QGroupBox("Results")
+        results_layout = QVBoxLayout(results_box)
+        results_layout.addWidget(self.results, 1)
+        results_layout.addLayout(buttons)
+
+        self._output = QSplitter(Qt.Orientation.Vertical)
+        self._output.addWidget(reverse_box)
+        self._output.addWidget(results_box)
+        self._output.setStretchFactor(0, 3)
+        self._output.setStretchFactor(1, 2)
+
+    # --- state --------------------------------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        return self._job is not None and self._job.running
+
+    def _set_busy(self, busy: bool) -> None:
+        entry = self.picker.current_entry()
+        for widget in self._inputs:
+            widget.setEnabled(not busy)
+        self.picker.combo.setEnabled(not busy and entry is not None)
+        self.generate_button.setEnabled(not busy and entry is not None)
+        self.cancel_button.setEnabled(busy)
+        self._update_output_buttons()
+        self.busy_changed.emit(busy)
+
+    def _update_output_buttons(self) -> None:
+        ready = self._run is not None and not self.is_busy()
+        selected = ready and self.results.selected_index() >= 0
+        self.save_button.setEnabled(selected)
+        self.save_all_button.setEnabled(ready)
+        self.export_button.setEnabled(selected)
+
+    def _on_model_changed(self) -> None:
+        entry = self.picker.current_entry()
+        self.solver_dial.set_model(entry)
+        if entry is not None:
+            sampler, steps = entry.spec.recommended_sampler()
+            index = self.sampler.findData(sampler)
+            self.sampler.setCurrentIndex(max(index, 0))
+            self.steps.setValue(steps)
+        self.generate_button.setEnabled(entry is not None and not self.is_busy())
+
+    def _on_sampler_changed(self) -> None:
+        self._sampling_form.setRowVisible(self.eta, self.sampler.currentData() == "ddim")
+
+    # --- generation ---------------------------------------------------------------------------
+
+    def start_generation(self) -> None:
+        entry = self.picker.current_entry()
+        if entry is None or self.is_busy():
+            return
+        self.banner.clear()
+        solver = self.solver_dial.solver()
+        eta = self.eta.value() if self.sampler.currentData() == "ddim" else 0.0
+        request = GenerationRequest(
+            count=self.count.value(), seed=self.seed.value(), sampler=self.sampler.currentData(),
+            steps=self.steps.value(), eta=eta, solver=solver, keep_trajectory=True,
+        )
+        settings = {
+            "model": entry.name, "sampler": request.sampler, "steps": request.steps, "eta": eta,
+            "solver": dataclasses.asdict(solver) if solver else None,
+        }
+        job = Job(generation_work(self._models, entry.path, self._context.settings.device, request))
+        job.progress.connect(self._on_live_frame)
+        job.succeeded.connect(lambda result: self._on_generated(result, entry.name, request.seed, settings))
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        job.finished.connect(self._on_job_finished)
+        self._job = job
+        self._started_at = time.monotonic()
+        self.progress.setRange(0, 0)
+        self.progress.setFormat("Loading model…")
+        self.reverse_view.disable_timeline()
+        job.start()
+        self._set_busy(True)
+
+    def cancel_generation(self) -> None:
+        if self.is_busy():
+            self._job.cancel()
+            self.progress.setFormat("Cancelling…")
+
+    def _on_live_frame(self, frame: LiveFrame) -> None:
+        elapsed = time.monotonic() - self._started_at
+        remaining = elapsed / frame.done * (frame.total - frame.done)
+        self.progress.setRange(0, frame.total)
+        self.progress.setValue(frame.done)
+        self.progress.setFormat(f"Step {frame.done}/{frame.total} · {remaining:.0f} s left")
+        images = f"image {frame.first_image + 1}" if frame.batch == 1 else \
+            f"images {frame.first_image + 1}-{frame.first_image + frame.batch}"
+        self.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
+                                    f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
+
+    def _on_generated(self, result: GenerationResult, model_name: str, seed: int, settings: dict) -> None:
+        self._run = GenerationRun(result, model_name, seed, settings | {"sampler": result.sampler, "steps": result.steps})
+        seconds = time.monotonic() - self._started_at
+        self._finish_progress(1, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
+        self.results.set_images(result.images, [f"seed {self._run.seed_of(i)}" for i in range(self._run.count)])
+
+    def _on_failed(self, message: str) -> None:
+        self._finish_progress(0, "Failed")
+        self.banner.show_error(message)
+
+    def _on_cancelled(self) -> None:
+        self._finish_progress(0, "Cancelled")
+        self.banner.show_info("Generation cancelled; the unfinished images were discarded.")
+
+    def _finish_progress(self, value: int, text: str) -> None:
+        self.progress.setRange(0, 1)
+        self.progress.setValue(value)
+        self.progress.setFormat(text)
+
+    def _on_job_finished(self) -> None:
+        self._set_busy(False)
+        self.generation_done.emit()
+
+    def _on_result_selected(self, index: int) -> None:
+        if self._run is not None and index >= 0:
+            self.reverse_view.set_timeline(self._run.frame_count, self._run.frame_count - 1)
+        self._update_output_buttons()
+
+    def _show_selected_frame(self, position: int) -> None:
+        index = self.results.selected_index()
+        if self._run is not None and index >= 0:
+            self.reverse_view.show_pair(*self._run.frame(index, position))
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def save_selected(self) -> None:
+        index = self.results.selected_index()
+        if self._run is None or index < 0:
+            return
+        folder = self._context.settings.folder("save-images") or Path.home()
+        path = self._context.dialogs.save_file("Save image", folder / self._run.file_name(index), "PNG image (*.png)")
+        if path is not None:
+            path = path.with_suffix(".png")
+            self._context.settings.set_folder("save-images", path.parent)
+            self._start_export(save_image_work(self._run, index, path))
+
+    def save_all(self) -> None:
+        if self._run is None:
+            return
+        folder = self._context.dialogs.choose_folder("Save all images into", self._context.settings.folder("save-images"))
+        if folder is not None:
+            self._context.settings.set_folder("save-images", folder)
+            self._start_export(save_images_work(self._run, list(range(self._run.count)), folder))
+
+    def export_trajectory(self) -> None:
+        index = self.results.selected_index()
+        if self._run is None or index < 0:
+            return
+        folder = self._context.settings.folder("save-images") or Path.home()
+        suggested = folder / self._run.file_name(index).replace(".png", "-trajectory.gif")
+        path = self._context.dialogs.save_file("Export trajectory", suggested,
+                                               "Animated GIF (*.gif);;Animated WebP (*.webp)")
+        if path is not None:
+            if path.suffix.lower() not in (".gif", ".webp"):
+                path = path.with_suffix(".gif")
+            self._context.settings.set_folder("save-images", path.parent)
+            self._start_export(export_trajectory_work(self._run, index, path))
+
+    def _start_export(self, work: Work) -> None:
+        job = Job(work)
+        job.succeeded.connect(self._on_exported)
+        job.failed.connect(self.banner.show_error)
+        job.start()
+
+    def _on_exported(self, paths: list) -> None:
+        where = paths[0] if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
+        self.banner.show_info(f"Saved {where}")
+
+    # --- shutdown -----------------------------------------------------------------------------
+
+    def cancel_all(self) -> None:
+        """Window closing: stop sampling at the next step (file writes are left to finish)."""
+        if self.is_busy():
+            self._job.cancel()
+

@@ -1,0 +1,77 @@
+"""Denoising settings: noise level (auto-estimated or manual), strength, steps, tile size."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+
+from engine.denoise import AUTO_TILE_SIZE, DenoiseSettings
+
+TILE_CHOICES = (("Auto", None), ("64 px", 64), ("128 px", 128), ("256 px", 256), ("512 px", 512))
+
+
+class DenoiseControls(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.auto_sigma = QCheckBox("Auto")
+        self.auto_sigma.setChecked(True)
+        self.auto_sigma.setToolTip("Estimate the noise level of each photo (wavelet estimator)")
+        self.sigma = QDoubleSpinBox()
+        self.sigma.setRange(0.0, 100.0)
+        self.sigma.setDecimals(1)
+        self.sigma.setValue(25.0)
+        self.sigma.setSuffix(" σ")
+        self.sigma.setToolTip("Noise standard deviation in 0-255 units (e.g. 15 light, 25 medium, 50 heavy)")
+        self.estimate = QLabel("")
+        self.estimate.setToolTip("The noise level estimated from the last photo")
+        sigma_row = QHBoxLayout()
+        sigma_row.addWidget(self.auto_sigma)
+        sigma_row.addWidget(self.sigma, 1)
+        sigma_row.addWidget(self.estimate)
+
+        self.strength = QSlider(Qt.Orientation.Horizontal)
+        self.strength.setRange(0, 100)
+        self.strength.setToolTip("0%: most faithful, one network call per tile (highest PSNR, smooth texture).\n"
+                                 "100%: the full reverse path in the chosen steps: sharper grain and texture, "
+                                 "but texture the noise destroyed is invented.")
+        self.strength_label = QLabel()
+        self.strength_label.setMinimumWidth(36)
+        strength_row = QHBoxLayout()
+        strength_row.addWidget(self.strength, 1)
+        strength_row.addWidget(self.strength_label)
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 100)
+        self.steps.setValue(10)
+        self.steps.setToolTip("Sampler steps at 100% strength (fewer in between; one network call per step and tile)")
+        self.tile_size = QComboBox()
+        for label, value in TILE_CHOICES:
+            self.tile_size.addItem(label, value)
+        self.tile_size.setToolTip(f"Photos are denoised in overlapping, blended tiles; Auto = {AUTO_TILE_SIZE} px. "
+                                  "Smaller tiles use less memory.")
+
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Noise level", sigma_row)
+        form.addRow("Strength", strength_row)
+        form.addRow("Steps", self.steps)
+        form.addRow("Tile size", self.tile_size)
+        self.auto_sigma.toggled.connect(self._update_state)
+        self.strength.valueChanged.connect(self._update_state)
+        self._update_state()
+
+    def settings(self) -> DenoiseSettings:
+        sigma = None if self.auto_sigma.isChecked() else self.sigma.value()
+        return DenoiseSettings(sigma=sigma, strength=self.strength.value() / 100, steps=self.steps.value(),
+                               tile_size=self.tile_size.currentData())
+
+    def show_estimate(self, sigma: float) -> None:
+        """Show the estimate; in auto mode the spin box follows it, so switching to manual
+        starts from the measured value."""
+        self.estimate.setText(f"est. {sigma:.1f}")
+        if self.auto_sigma.isChecked():
+            self.sigma.setValue(min(sigma, self.sigma.maximum()))
+
+    def _update_state(self) -> None:
+        self.sigma.setEnabled(not self.auto_sigma.isChecked())
+        self.strength_label.setText(f"{self.strength.value()}%")
+        self.steps.setEnabled(self.strength.value() > 0)

@@ -1,0 +1,72 @@
+"""Where denoised photos are saved and in what format, plus the selected result's summary.
+
+The default is beside each original with the suffix -denoised; the engine picks a free name, so
+neither the original nor an earlier result is ever overwritten.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+
+from app.dialogs import Dialogs
+from app.settings import AppSettings
+from engine.denoise import WRITE_FORMATS
+
+
+class DenoiseOutput(QGroupBox):
+    def __init__(self, dialogs: Dialogs, settings: AppSettings, parent: QWidget | None = None) -> None:
+        super().__init__("Result and output", parent)
+        self._dialogs = dialogs
+        self._settings = settings
+        self.info = QLabel("")
+        self.info.setWordWrap(True)
+        self.info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        self.info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.folder = QLineEdit()
+        self.folder.setReadOnly(True)
+        self.folder.setAcceptDrops(False)  # drops on the page add photos
+        self.folder.setPlaceholderText("Next to the originals (name-denoised)")
+        self.folder.setToolTip("Where denoised copies are saved; originals are never overwritten")
+        choose = QPushButton("Choose…")
+        choose.setToolTip("Choose an output folder")
+        choose.clicked.connect(self.choose_folder)
+        beside = QPushButton("Beside originals")
+        beside.setToolTip("Save next to each original, with the suffix -denoised")
+        beside.clicked.connect(self.folder.clear)
+        folder_row = QHBoxLayout()
+        folder_row.addWidget(self.folder, 1)
+        folder_row.addWidget(choose)
+        folder_row.addWidget(beside)
+        self.format = QComboBox()
+        self.format.addItem("Same as original", None)
+        for key in WRITE_FORMATS:
+            self.format.addItem(key.upper(), key)
+        self.format.setToolTip("File format of the saved copies")
+        self.save_button = QPushButton("Save")
+        self.save_button.setToolTip("Save the selected result")
+        self.save_all_button = QPushButton("Save all")
+        self.save_all_button.setToolTip("Save every result not saved yet")
+        save_row = QHBoxLayout()
+        save_row.addWidget(self.format)
+        save_row.addStretch(1)
+        save_row.addWidget(self.save_button)
+        save_row.addWidget(self.save_all_button)
+        form = QFormLayout(self)
+        form.addRow(self.info)
+        form.addRow("Folder", folder_row)
+        form.addRow("Format", save_row)
+
+    def out_dir(self) -> Path | None:
+        return Path(self.folder.text()) if self.folder.text() else None
+
+    def format_name(self) -> str | None:
+        return self.format.currentData()
+
+    def choose_folder(self) -> None:
+        folder = self._dialogs.choose_folder("Save denoised photos into", self._settings.folder("denoise-output"))
+        if folder is not None:
+            self._settings.set_folder("denoise-output", folder)
+            self.folder.setText(str(folder))

@@ -1,0 +1,54 @@
+"""An inline, non-modal message strip at the top of a page (errors, confirmations).
+
+Used instead of message boxes for results of background work: a modal box would block the user
+(and tests) while the rest of the app keeps running.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
+
+_STYLES = {
+    "error": "background:#fde8e8; color:#7a1010; border:1px solid #e0a0a0; border-radius:4px;",
+    "info": "background:#e8f1fd; color:#0f3b73; border:1px solid #a8c4ea; border-radius:4px;",
+}
+
+
+class MessageBanner(QFrame):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.kind = ""
+        self._label = QLabel()
+        self._label.setWordWrap(True)
+        self._label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QToolButton()
+        close.setText("✕")
+        close.setAutoRaise(True)
+        close.setToolTip("Dismiss this message")
+        close.clicked.connect(self.clear)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 4, 4)
+        layout.addWidget(self._label, 1)
+        layout.addWidget(close, 0, Qt.AlignmentFlag.AlignTop)
+        self.hide()
+
+    def show_error(self, text: str) -> None:
+        self._show("error", text)
+
+    def show_info(self, text: str) -> None:
+        self._show("info", text)
+
+    def text(self) -> str:
+        return self._label.text() if self.kind else ""
+
+    def clear(self) -> None:
+        self.kind = ""
+        self._label.clear()
+        self.hide()
+
+    def _show(self, kind: str, text: str) -> None:
+        self.kind = kind
+        self.setStyleSheet(f"MessageBanner {{{_STYLES[kind]}}}")
+        self._label.setText(text)
+        self.show()

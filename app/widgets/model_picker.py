@@ -1,0 +1,109 @@
+"""Model chooser with the model's card (description, size, dataset, licence, recommendation).
+
+Lists the shared `ModelCatalog` through a page-specific filter and follows its changes, so a model
+registered on the Train page shows up here immediately. With no usable model it says why and
+what to do instead of showing an empty box.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Callable
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+
+from app.model_card import display_name, model_facts
+from app.model_catalog import DEFAULT_MODEL, ModelCatalog
+from app.settings import AppSettings
+from engine.checkpoints import ModelEntry
+
+
+class ModelPicker(QWidget):
+    model_changed = Signal()
+
+    def __init__(
+        self,
+        catalog: ModelCatalog,
+        settings: AppSettings,
+        settings_key: str,
+        accepts: Callable[[ModelEntry], bool],
+        empty_text: str,
+        default_name: str = DEFAULT_MODEL,
+        facts: tuple[str, ...] | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        """`facts` limits the details to those labels (see `model_facts`); None shows all."""
+        super().__init__(parent)
+        self._default_name = default_name
+        self._facts = facts
+        self._catalog = catalog
+        self._settings = settings
+        self._settings_key = settings_key
+        self._accepts = accepts
+        self._entries: list[ModelEntry] = []
+        self.combo = QComboBox()
+        self.combo.setToolTip("Bundled models and the models you trained (Train page)")
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.empty_notice = QLabel(empty_text)
+        self.empty_notice.setWordWrap(True)
+        self.empty_notice.setStyleSheet("color:#7a4b00; background:#fff4d6; border:1px solid #e6c877;"
+                                        "border-radius:4px; padding:6px;")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.combo)
+        layout.addWidget(self.empty_notice)
+        layout.addWidget(self.details)
+        self.combo.currentIndexChanged.connect(self._on_index_changed)
+        catalog.changed.connect(self.reload)
+        self.reload()
+
+    def current_entry(self) -> ModelEntry | None:
+        index = self.combo.currentIndex()
+        return self._entries[index] if 0 <= index < len(self._entries) else None
+
+    def select(self, name: str) -> bool:
+        for index, entry in enumerate(self._entries):
+            if entry.name == name:
+                self.combo.setCurrentIndex(index)
+                return True
+        return False
+
+    def reload(self) -> None:
+        """Refill from the catalog, keeping the current choice (else the last used, else the
+        default bundled model, else the first)."""
+        current = self.current_entry()
+        wanted = [current.name] if current else []
+        wanted += [self._settings.text(self._settings_key), self._default_name]
+        self._entries = [e for e in self._catalog.entries if self._accepts(e)]
+        self.combo.blockSignals(True)
+        self.combo.clear()
+        for entry in self._entries:
+            self.combo.addItem(display_name(entry), entry.name)
+            self.combo.setItemData(self.combo.count() - 1, str(entry.path), Qt.ItemDataRole.ToolTipRole)
+        names = [e.name for e in self._entries]
+        chosen = next((names.index(n) for n in wanted if n in names), 0 if names else -1)
+        self.combo.setCurrentIndex(chosen)
+        self.combo.blockSignals(False)
+        self.combo.setEnabled(bool(self._entries))
+        self.empty_notice.setVisible(not self._entries)
+        self._on_index_changed()
+
+    def _on_index_changed(self) -> None:
+        entry = self.current_entry()
+        if entry is not None:
+            self._settings.set_text(self._settings_key, entry.name)
+        self.details.setText(_facts_html(entry, self._facts) if entry else "")
+        self.details.setVisible(entry is not None)
+        self.model_changed.emit()
+
+
+def _facts_html(entry: ModelEntry, labels: tuple[str, ...] | None) -> str:
+    rows = "".join(
+        f"<tr><td style='color:#6b6b6b; padding-right:8px; white-space:nowrap'>{html.escape(label)}</td>"
+        f"<td>{html.escape(value)}</td></tr>"
+        for label, value in model_facts(entry)
+        if labels is None or label in labels
+    )
+    return f"<table cellspacing='0' cellpadding='1'>{rows}</table>"

@@ -1,0 +1,122 @@
+"""The cUNet speed/quality dial: how each ODE block is integrated at sampling time.
+
+A cUNet's blocks are ODEs, so one trained model can run with a cheaper solver (faster, rougher)
+or a finer one (slower, closer to the trained behaviour) without retraining. The dial starts at
+the setting the model was trained with, shows the cost in network evaluations per block, and
+shows the model card's measured trade-off table when the model has one. Discrete U-Nets have no
+ODE blocks, so the dial is disabled with that explanation.
+"""
+
+from __future__ import annotations
+
+import html
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QWidget
+
+from app.model_card import solver_tradeoff, trained_solver
+from engine.checkpoints import ModelEntry
+from engine.models import SolverSettings
+from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS
+
+METHOD_HINTS = {
+    "euler": "Euler: 1 evaluation per step (fastest)",
+    "midpoint": "Midpoint: 2 evaluations per step",
+    "rk4": "RK4: 4 evaluations per step (most accurate fixed grid)",
+    "dopri5": "Dopri5: adaptive steps to a tolerance (slowest)",
+}
+TOLERANCES = ("1e-2", "1e-3", "1e-4", "1e-5")
+UNET_NOTE = ("This model is a discrete U-Net: it has no ODE blocks, so there is no solver to trade "
+             "speed for quality. Pick a cUNet model to use the dial.")
+
+
+class SolverDial(QWidget):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._trained: SolverSettings | None = None
+        self.method = QComboBox()
+        for method in FIXED_GRID_METHODS + ADAPTIVE_METHODS:
+            self.method.addItem(method, method)
+            self.method.setItemData(self.method.count() - 1, METHOD_HINTS.get(method, method), Qt.ItemDataRole.ToolTipRole)
+        self.method.setToolTip("ODE solver used inside every continuous block of the network")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 16)
+        self.steps.setToolTip("Solver steps per ODE block: more steps = slower, closer to the exact ODE")
+        self.tolerance = QComboBox()
+        self.tolerance.addItems(TOLERANCES)
+        self.tolerance.setCurrentText("1e-3")
+        self.tolerance.setToolTip("Error tolerance of the adaptive solver (rtol = atol)")
+        self.reset = QPushButton("As trained")
+        self.reset.setToolTip("Return to the solver setting the model was trained with")
+        self.cost = QLabel()
+        self.cost.setWordWrap(True)
+        self.note = QLabel(UNET_NOTE)
+        self.note.setWordWrap(True)
+        self.tradeoff = QLabel()
+        self.tradeoff.setWordWrap(True)
+
+        row = QHBoxLayout()
+        row.addWidget(self.method, 1)
+        row.addWidget(self.reset)
+        form = QFormLayout(self)
+        form.setContentsMargins(0, 0, 0, 0)
+        form.addRow("Solver", row)
+        form.addRow("Steps / block", self.steps)
+        form.addRow("Tolerance", self.tolerance)
+        form.addRow(self.cost)
+        form.addRow(self.note)
+        form.addRow(self.tradeoff)
+        self._form = form
+
+        self.method.currentIndexChanged.connect(self._update_state)
+        self.steps.valueChanged.connect(self._update_state)
+        self.tolerance.currentIndexChanged.connect(self._update_state)
+        self.reset.clicked.connect(self._apply_trained)
+        self.set_model(None)
+
+    def set_model(self, entry: ModelEntry | None) -> None:
+        self._trained = trained_solver(entry) if entry else None
+        table = solver_tradeoff(entry) if entry else None
+        self.tradeoff.setText(_table_html(*table) if table else "")
+        self.tradeoff.setVisible(table is not None)
+        self.note.setVisible(entry is not None and self._trained is None)
+        for widget in (self.method, self.steps, self.tolerance, self.reset):
+            widget.setEnabled(self._trained is not None)
+        self._apply_trained()
+
+    def solver(self) -> SolverSettings | None:
+        """The chosen setting, or None when the model has no ODE blocks."""
+        if self._trained is None:
+            return None
+        tolerance = float(self.tolerance.currentText())
+        return SolverSettings(method=self.method.currentData(), steps=self.steps.value(), rtol=tolerance, atol=tolerance)
+
+    def _apply_trained(self) -> None:
+        trained = self._trained or SolverSettings()
+        self.method.setCurrentIndex(self.method.findData(trained.method))
+        self.steps.setValue(trained.steps)
+        self.tolerance.setCurrentText(f"{trained.rtol:.0e}".replace("e-0", "e-"))
+        self._update_state()
+
+    def _update_state(self) -> None:
+        adaptive = self.method.currentData() in ADAPTIVE_METHODS
+        self._form.setRowVisible(self.steps, not adaptive)
+        self._form.setRowVisible(self.tolerance, adaptive)
+        chosen = self.solver()
+        if chosen is None:
+            self.cost.clear()
+            return
+        evals = chosen.evals_per_block()
+        cost = "adaptive number of" if evals is None else str(evals)
+        trained = self._trained
+        trained_text = f"{trained.method} × {trained.steps}" if trained and trained.method not in ADAPTIVE_METHODS \
+            else (trained.method if trained else "")
+        marker = " (as trained)" if chosen == trained else ""
+        self.cost.setText(f"{cost} network evaluations per ODE block{marker}. Trained with {trained_text}.")
+
+
+def _table_html(headers: list[str], rows: list[list[str]]) -> str:
+    head = "".join(f"<th align='left' style='padding-right:8px'>{html.escape(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td style='padding-right:8px'>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in rows)
+    return f"<b>Measured trade-off</b> (from the model card)<table cellspacing='0'>{'<tr>' + head + '</tr>'}{body}</table>"

@@ -1,0 +1,1 @@
+"""Background work: one `Job` per engine call, run on a pool thread, talking back by signals."""

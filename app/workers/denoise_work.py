@@ -1,0 +1,86 @@
+"""Work functions for the Denoise page: denoise one photo (streaming progress), save results."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.pixels import float_to_uint8
+from app.workers.job import Work
+from app.workers.model_cache import ModelCache
+from app.workers.throttle import Throttle
+from engine.denoise import (
+    DenoiseProgress,
+    DenoiseResult,
+    DenoiseSettings,
+    combined_sigma,
+    denoise_photo,
+    estimate_noise_sigma,
+    output_path_for,
+    read_photo,
+    write_photo,
+)
+
+
+@dataclass(frozen=True)
+class ModelReady:
+    """The model loaded: from here on a failure belongs to the photo, not to the model."""
+
+
+@dataclass(frozen=True)
+class PhotoLoaded:
+    before: np.ndarray  # (H, W, C) uint8 for display
+    estimated_sigma: float  # 0-255 units, RMS over channels
+
+
+@dataclass(frozen=True)
+class DenoiseUpdate:
+    fraction: float
+    tile: int
+    tiles: int
+    step: int
+    steps: int
+    tile_size: int
+    preview: np.ndarray | None
+
+
+@dataclass(frozen=True)
+class DenoiseOutcome:
+    result: DenoiseResult
+    before: np.ndarray
+    after: np.ndarray
+
+
+def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: Path, settings: DenoiseSettings) -> Work:
+    def work(report, cancel):
+        model = models.get(model_path, device)
+        report(ModelReady())
+        photo = read_photo(photo_path)
+        before = float_to_uint8(photo.pixels)
+        report(PhotoLoaded(before, combined_sigma(estimate_noise_sigma(photo.pixels))))
+        throttle = Throttle()
+
+        def on_progress(p: DenoiseProgress) -> None:
+            if throttle.ready(force=p.tile == p.tiles and p.step == p.steps):
+                report(DenoiseUpdate(p.fraction, p.tile, p.tiles, p.step, p.steps, p.tile_size, p.preview))
+
+        result = denoise_photo(model, photo, settings, progress=on_progress, cancel=cancel)
+        return DenoiseOutcome(result, before, float_to_uint8(result.photo.pixels))
+
+    return work
+
+
+def save_results_work(results: list[tuple[object, DenoiseResult]], out_dir: Path | None, format: str | None) -> Work:
+    """Write each (tag, result) beside its original (or into `out_dir`) under a new name and
+    return [(tag, path)]. Originals are never overwritten (`output_path_for`, `write_photo`)."""
+
+    def work(report, cancel):
+        saved = []
+        for tag, result in results:
+            path = output_path_for(result.photo.source, out_dir, format=format)
+            saved.append((tag, write_photo(result.photo, path, format=format)))
+        return saved
+
+    return work

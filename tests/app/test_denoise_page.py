@@ -1,0 +1,159 @@
+"""Denoise page, driven as a user would: drop photos and folders, denoise, compare, save."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
+
+from app.pages.denoise_page import DenoisePage
+
+
+def make_page(qtbot, context) -> DenoisePage:
+    page = DenoisePage(context)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    return page
+
+
+def noisy_photo(path, size=(20, 28), seed=0):
+    rng = np.random.default_rng(seed)
+    clean = np.linspace(40, 200, size[1])[None, :, None] * np.ones((size[0], 1, 3))
+    noisy = np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
+    Image.fromarray(noisy).save(path)
+    return path
+
+
+def drop(page, *paths):
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    page.dropEvent(event)
+
+
+def run_queue(qtbot, page):
+    with qtbot.waitSignal(page.queue_idle, timeout=30_000):
+        page.denoise_button.click()
+
+
+def test_dropped_photo_is_denoised_compared_and_saved_beside_the_original(qtbot, context, tmp_path):
+    photo = noisy_photo(tmp_path / "street.png")
+    original = photo.read_bytes()
+    page = make_page(qtbot, context)
+    drop(page, photo)
+    assert [item.status for item in page.queue.items] == ["queued"]
+    run_queue(qtbot, page)
+    item = page.queue.items[0]
+    assert item.status == "done", item.message
+    assert page.queue_view.topLevelItem(0).text(1) == "Done"
+    assert item.sigma is not None and float(page.queue_view.topLevelItem(0).text(2)) > 0
+    assert "noise σ" in page.output.info.text() and "estimated" in page.output.info.text()
+    assert page.live.has_image()
+    assert page.compare._after_image is not None
+    assert item.outcome.after.shape == item.outcome.before.shape == (20, 28, 3)
+
+    page.output.save_all_button.click()
+    qtbot.waitUntil(lambda: item.saved_to is not None, timeout=10_000)
+    assert item.saved_to == tmp_path / "street-denoised.png"
+    assert Image.open(item.saved_to).size == (28, 20)
+    assert photo.read_bytes() == original
+    page.output.save_button.click()  # saving again never overwrites: a new name
+    qtbot.waitUntil(lambda: item.saved_to.name == "street-denoised-1.png", timeout=10_000)
+
+
+def test_corrupt_file_shows_its_error_and_the_queue_continues(qtbot, context, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"\xff\xd8\xff\xe0 this is not really a jpeg")
+    good = noisy_photo(tmp_path / "good.png")
+    page = make_page(qtbot, context)
+    drop(page, broken, good)
+    run_queue(qtbot, page)
+    bad_item, good_item = page.queue.items
+    assert bad_item.status == "error" and "corrupt" in bad_item.message
+    assert page.queue_view.topLevelItem(0).text(1).startswith("Error:")
+    assert good_item.status == "done"
+    page.queue_view.select_row(0)
+    assert "Error" in page.output.info.text()
+
+
+def test_dropped_folder_adds_its_images_and_manual_noise_level_is_used(qtbot, context, tmp_path):
+    folder = tmp_path / "holiday"
+    (folder / "day2").mkdir(parents=True)
+    noisy_photo(folder / "a.png")
+    noisy_photo(folder / "day2" / "b.png", seed=1)
+    (folder / "notes.txt").write_text("not a photo")
+    page = make_page(qtbot, context)
+    drop(page, folder)
+    assert [item.path.name for item in page.queue.items] == ["a.png", "b.png"]
+    page.controls.auto_sigma.setChecked(False)
+    page.controls.sigma.setValue(10.0)
+    page.controls.strength.setValue(50)
+    page.controls.steps.setValue(3)
+    run_queue(qtbot, page)
+    results = [item.outcome.result for item in page.queue.items]
+    assert all(r.sigma == 10.0 and r.sigma_estimated is None for r in results)
+    assert all(r.steps_taken == 2 for r in results)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    context.dialogs.folder = out
+    page.output.format.setCurrentIndex(page.output.format.findData("jpeg"))
+    page.output.choose_folder()
+    page.output.save_all_button.click()
+    qtbot.waitUntil(lambda: sorted(p.name for p in out.iterdir()) == ["a-denoised.jpg", "b-denoised.jpg"], timeout=10_000)
+
+
+def test_compare_view_split_zoom_pan_and_difference(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    drop(page, noisy_photo(tmp_path / "p.png"))
+    run_queue(qtbot, page)
+    view = page.compare
+    split_x = int(view.split * view.width())
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(split_x, 50))
+    QTest.mouseMove(view, QPoint(split_x - 100, 50))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, QPoint(split_x - 100, 50))
+    assert abs(view.split * view.width() - (split_x - 100)) < 2
+
+    zoom = view.zoom
+    anchor = view.image_to_widget(10, 10)
+    view.zoom_at(anchor, 2.0)
+    assert view.zoom == 2 * zoom
+    moved = view.image_to_widget(10, 10)
+    assert abs(moved.x() - anchor.x()) < 1e-6 and abs(moved.y() - anchor.y()) < 1e-6
+
+    start = QPoint(40, 40)
+    QTest.mousePress(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mouseMove(view, start + QPoint(30, 20))
+    QTest.mouseRelease(view, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start + QPoint(30, 20))
+    panned = view.image_to_widget(10, 10)
+    assert (panned.x() - moved.x(), panned.y() - moved.y()) == (30, 20)
+
+    page.mode.setCurrentIndex(page.mode.findData("difference"))
+    page.gain.setValue(8)
+    assert view.mode == "difference" and view.gain == 8
+    assert not view.grab().isNull()
+
+
+def test_no_model_says_denoising_needs_one(qtbot, context, bundled_dir):
+    shutil.rmtree(bundled_dir)
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    assert page.picker.empty_notice.isVisible() and "No model can denoise" in page.picker.empty_notice.text()
+    assert not page.denoise_button.isEnabled()
+
+
+def test_a_damaged_model_stops_the_queue_with_one_message(qtbot, context, bundled_dir, tmp_path):
+    (bundled_dir / "tiny-rgb" / "model.safetensors").write_bytes(b"{not really weights}")
+    page = make_page(qtbot, context)
+    assert page.picker.select("tiny-rgb")
+    drop(page, noisy_photo(tmp_path / "a.png"), noisy_photo(tmp_path / "b.png", seed=1))
+    run_queue(qtbot, page)
+    assert page.banner.kind == "error" and page.banner.text().startswith("Cannot use this model")
+    assert [item.status for item in page.queue.items] == ["queued", "queued"]
+    assert page.denoise_button.isEnabled()

@@ -1,0 +1,161 @@
+"""Generate page, driven as a user would: generate, scrub the trajectory, save, export, cancel."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import numpy as np
+from PIL import Image
+from PySide6.QtCore import QTimer
+from PySide6.QtGui import QShortcut
+
+from app.pages.generate_page import GeneratePage
+from app_helpers import make_tiny_model, make_tiny_unet
+
+
+def make_page(qtbot, context) -> GeneratePage:
+    page = GeneratePage(context)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    with qtbot.waitExposed(page):
+        page.show()
+    return page
+
+
+def test_opens_on_the_default_model_with_its_recommendation(qtbot, context):
+    page = make_page(qtbot, context)
+    assert page.picker.current_entry().name == "digits"
+    assert page.sampler.currentData() == "ddim" and page.steps.value() == 4
+    assert page.solver_dial.method.isEnabled()
+    assert "evaluations per ODE block" in page.solver_dial.cost.text()
+
+
+def test_generate_shows_results_and_a_scrubbable_trajectory(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    page.count.setValue(3)
+    page.steps.setValue(5)
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+    assert page.banner.kind == "", page.banner.text()
+    assert page.results.count() == 3 and page.results.selected_index() == 0
+    timeline = page.reverse_view.timeline
+    assert timeline.isEnabled() and timeline.maximum() == 5  # 5 steps + the final image
+    final = page.reverse_view.x0_view._image
+    timeline.setValue(0)
+    assert "Step 1/5" in page.reverse_view.caption.text()
+    assert page.reverse_view.x0_view._image != final
+
+    context.dialogs.save_path = tmp_path / "out" / "one.png"
+    page.save_button.click()
+    qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
+    text = json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])
+    assert text["seed"] == 0 and text["model"] == "digits" and text["steps"] == 5
+
+    context.dialogs.folder = tmp_path / "all"
+    context.dialogs.folder.mkdir()
+    page.save_all_button.click()
+    qtbot.waitUntil(lambda: len(list(context.dialogs.folder.glob("*.png"))) == 3, timeout=10_000)
+
+    page.results.setCurrentRow(2)
+    context.dialogs.save_path = tmp_path / "trajectory.webp"
+    page.export_button.click()
+    qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
+    assert Image.open(context.dialogs.save_path).n_frames > 1
+
+
+def test_cancel_stops_within_one_step_and_returns_to_idle(qtbot, context):
+    page = make_page(qtbot, context)
+    entry = page.picker.current_entry()
+    model = page._models.get(entry.path, context.settings.device)  # pre-load so we can count calls
+    calls = []
+    model.network.register_forward_hook(lambda *args: calls.append(1))
+    page.count.setValue(2)
+    page.steps.setValue(1000)
+    page.generate_button.click()
+    assert page.is_busy() and page.cancel_button.isEnabled() and not page.generate_button.isEnabled()
+    qtbot.waitUntil(lambda: len(calls) >= 3, timeout=10_000)
+    with qtbot.waitSignal(page.generation_done, timeout=5_000):
+        page.cancel_button.click()
+        calls_at_cancel = len(calls)
+    assert len(calls) - calls_at_cancel <= 1
+    assert not page.is_busy() and page.generate_button.isEnabled() and not page.cancel_button.isEnabled()
+    assert page.banner.kind == "info" and "cancelled" in page.banner.text()
+    assert page.results.count() == 0 and not page.save_button.isEnabled()
+
+
+def test_event_loop_stays_responsive_while_generating(qtbot, context):
+    page = make_page(qtbot, context)
+    page.count.setValue(16)
+    page.steps.setValue(60)
+    page.repaint()  # the first paint of a new page is not part of what we measure
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.setInterval(10)
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start()
+    with qtbot.waitSignal(page.generation_done, timeout=60_000):
+        page.generate_button.click()
+    timer.stop()
+    assert page.results.count() == 16
+    gaps = np.diff(ticks)
+    assert len(ticks) > 20, f"the generation should last long enough to measure ({len(ticks)} ticks)"
+    assert gaps.max() < 0.1, f"GUI thread blocked for {gaps.max() * 1000:.0f} ms at tick {gaps.argmax()} of {len(gaps)}"
+
+
+def test_unet_models_disable_the_solver_dial_with_an_explanation(qtbot, context, bundled_dir):
+    make_tiny_unet(bundled_dir / "plain-unet")
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    assert page.picker.select("plain-unet")
+    assert not page.solver_dial.method.isEnabled() and page.solver_dial.solver() is None
+    assert page.solver_dial.note.isVisible() and "U-Net" in page.solver_dial.note.text()
+
+
+def test_model_card_tradeoff_is_shown_beside_the_dial(qtbot, context, bundled_dir):
+    tradeoff = [{"method": "euler", "steps": 1, "seconds": 0.5, "fid": 30.2},
+                {"method": "rk4", "steps": 2, "seconds": 2.0, "fid": 21.0}]
+    make_tiny_model(bundled_dir / "measured", card={"solver_tradeoff": tradeoff, "dataset": "test pixels",
+                                                    "licence": "MIT", "description": "a measured model"})
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    assert page.picker.select("measured")
+    assert page.solver_dial.tradeoff.isVisible()
+    assert "rk4" in page.solver_dial.tradeoff.text() and "21" in page.solver_dial.tradeoff.text()
+    details = page.picker.details.text()
+    assert "a measured model" in details and "MIT" in details and "test pixels" in details
+
+
+def test_no_model_points_to_the_train_page(qtbot, context, bundled_dir):
+    shutil.rmtree(bundled_dir)
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    assert page.picker.empty_notice.isVisible() and "Train page" in page.picker.empty_notice.text()
+    assert not page.generate_button.isEnabled()
+    with qtbot.waitSignal(page.train_requested, timeout=1000):
+        page.picker.empty_notice.linkActivated.emit("train")
+
+
+def test_keyboard_shortcuts_press_the_page_buttons(qtbot, context):
+    page = make_page(qtbot, context)
+    shortcuts = {s.key().toString(): s for s in page.findChildren(QShortcut)}
+    assert {"Ctrl+Return", "Ctrl+Enter", "Esc", "Ctrl+S", "Ctrl+Shift+S"} <= set(shortcuts)
+    assert "Ctrl+Return" in page.generate_button.toolTip()
+    page.count.setValue(1)
+    page.steps.setValue(400)
+    shortcuts["Ctrl+Return"].activated.emit()
+    assert page.is_busy()
+    with qtbot.waitSignal(page.generation_done, timeout=10_000):
+        shortcuts["Esc"].activated.emit()
+    assert page.banner.kind == "info" and "cancelled" in page.banner.text()
+
+
+def test_a_damaged_model_file_gives_a_readable_error(qtbot, context, bundled_dir):
+    (bundled_dir / "digits" / "model.safetensors").write_bytes(b"{not really weights}")
+    page = make_page(qtbot, context)
+    with qtbot.waitSignal(page.generation_done, timeout=10_000):
+        page.generate_button.click()
+    assert page.banner.kind == "error" and "model.safetensors" in page.banner.text()
+    assert "Traceback" not in page.banner.text()
+    assert page.generate_button.isEnabled() and page.progress.text() == "Failed"

@@ -1,0 +1,86 @@
+"""The main window: default model and size, persisted geometry, settings dialog, status bar,
+and closing while training (asks; Cancel keeps training, Stop and close saves then closes)."""
+
+from __future__ import annotations
+
+import shutil
+
+import torch
+from app_helpers import ScriptedDialogs
+from helpers import two_level_npz
+from PySide6.QtCore import QSettings
+
+from app.main_window import MainWindow
+from app.settings import AppSettings
+from app.settings_dialog import SettingsDialog
+from engine.checkpoints import ModelStore
+
+
+def make_window(qtbot, tmp_path, bundled_dir, studio_home, dialogs=None) -> MainWindow:
+    settings = AppSettings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    window = MainWindow(settings, dialogs or ScriptedDialogs(),
+                        ModelStore(bundled_dir=bundled_dir, user_dir=studio_home / "models"))
+    qtbot.addWidget(window)
+    window.show()
+    return window
+
+
+def test_opens_on_the_default_model_and_remembers_its_geometry(qtbot, tmp_path, bundled_dir, studio_home):
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    assert (window.width(), window.height()) == (1280, 800)
+    assert window.generate_page.picker.current_entry().name == "digits"
+    assert window.tabs.currentWidget() is window.generate_page
+    window.resize(1100, 700)
+    window.close()
+    assert window.settings.geometry() is not None
+    again = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    assert again.height() == 700  # (the offscreen screen is small, so Qt may narrow the width)
+
+
+def test_settings_dialog_applies_device_and_threads_to_later_jobs(qtbot, tmp_path, bundled_dir, studio_home):
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    dialog = window.show_settings()
+    assert isinstance(dialog, SettingsDialog)
+    devices = [dialog.device.itemData(i) for i in range(dialog.device.count())]
+    assert devices[0] == "auto" and "cpu" in devices
+    dialog.device.setCurrentIndex(devices.index("cpu"))
+    dialog.threads.setValue(1)
+    dialog.buttons.button(dialog.buttons.StandardButton.Ok).click()
+    assert window.settings.device == "cpu" and window.settings.threads == 1
+    assert torch.get_num_threads() == 1
+    assert window.status.device.text() == "Device: CPU" and window.status.threads.text() == "Threads: 1"
+    assert window.status.memory.text().startswith("Memory: ")
+
+
+def test_the_no_model_notice_links_to_the_train_page(qtbot, tmp_path, bundled_dir, studio_home):
+    shutil.rmtree(bundled_dir)
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    window.generate_page.picker.empty_notice.linkActivated.emit("train")
+    assert window.tabs.currentWidget() is window.train_page
+
+
+def test_closing_while_training_asks_and_stops_with_a_checkpoint(qtbot, tmp_path, bundled_dir, studio_home):
+    dialogs = ScriptedDialogs()
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home, dialogs)
+    page = window.train_page
+    page.data_path.setText(str(two_level_npz(tmp_path / "levels.npz", count=16)))
+    page.run_path.setText(str(tmp_path / "run"))
+    page.form.network_width.setValue(4)
+    page.form.image_size.setValue(8)
+    page.form.batch.setValue(4)
+    page.form.steps.setValue(100_000)
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.monitor.plot.point_counts()[0] >= 1, timeout=30_000)
+
+    dialogs.confirm_answer = False
+    window.close()
+    assert dialogs.asked == ["Training is running"]
+    assert window.isVisible() and page.state == "running"
+
+    dialogs.confirm_answer = True
+    window.close()
+    assert page.state == "stopping" and window.isVisible()
+    qtbot.waitUntil(lambda: not window.isVisible(), timeout=30_000)
+    assert page.state == "idle"
+    assert list((tmp_path / "run" / "checkpoints").glob("step-*.safetensors"))
+    assert (tmp_path / "run" / "model" / "model.json").exists()

@@ -1,0 +1,43 @@
+"""What the model pickers say about a model (pure Python)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import tiny_spec
+
+from app.model_card import display_name, model_facts, solver_tradeoff, trained_solver
+from engine.checkpoints import ModelEntry
+
+
+def entry(card: dict, name: str = "digits") -> ModelEntry:
+    spec = tiny_spec(channels=1, image_size=28)
+    return ModelEntry(name, Path("/nowhere") / name, "bundled", type(spec)(**{**spec.__dict__, "card": card}))
+
+
+def test_facts_skip_what_the_card_does_not_say():
+    facts = dict(model_facts(entry({"description": "Handwritten digits", "licence": "MIT"})))
+    assert facts["Description"] == "Handwritten digits" and facts["Licence"] == "MIT"
+    assert facts["Images"] == "28×28 px, greyscale"
+    assert facts["Recommended"] == "dpmpp-2m, 20 steps"
+    assert "Dataset" not in facts and "File size" not in facts
+
+
+def test_display_name_shows_the_store_name_when_it_differs():
+    assert display_name(entry({"display_name": "MNIST digits"})) == "MNIST digits (digits)"
+    assert display_name(entry({})) == "digits"
+
+
+def test_solver_tradeoff_accepts_rows_or_a_mapping():
+    rows = [{"method": "euler", "steps": 1, "fid": 30.25}, {"method": "rk4", "steps": 2, "seconds": 1.5}]
+    headers, table = solver_tradeoff(entry({"solver_tradeoff": rows}))
+    assert headers == ["method", "steps", "fid", "seconds"]
+    assert table == [["euler", "1", "30.2", ""], ["rk4", "2", "", "1.5"]]
+    headers, table = solver_tradeoff(entry({"solver_tradeoff": {"euler x1": {"fid": 30.0}, "rk4 x2": 21}}))
+    assert headers == ["setting", "fid", "value"] and table[1] == ["rk4 x2", "", "21"]
+    assert solver_tradeoff(entry({"solver_tradeoff": "fast"})) is None
+
+
+def test_trained_solver_is_the_dial_default():
+    solver = trained_solver(entry({}))
+    assert (solver.method, solver.steps) == ("midpoint", 1)

@@ -1,0 +1,105 @@
+"""Train page, driven as a user would: train on a tiny .npz, pause, continue, stop, continue the
+run later, and find the finished model in the other pages' model pickers."""
+
+from __future__ import annotations
+
+from helpers import two_level_npz
+
+from app.pages.generate_page import GeneratePage
+from app.pages.train_page import TrainPage
+
+
+def make_page(qtbot, context) -> TrainPage:
+    page = TrainPage(context)
+    qtbot.addWidget(page)
+    page.resize(1200, 800)
+    page.show()
+    return page
+
+
+def tiny_form(page, data, run_dir, steps):
+    page.data_path.setText(str(data))
+    page.run_path.setText(str(run_dir))
+    page.form.network_width.setValue(4)
+    page.form.image_size.setValue(8)
+    page.form.channels.setCurrentIndex(page.form.channels.findData(1))
+    page.form.batch.setValue(4)
+    page.form.steps.setValue(steps)
+    page.form.warmup.setValue(1)
+    page.form.save_every.setValue(1000)
+    page.form.sample_every.setValue(5)
+    page.form.validate_every.setValue(3)
+
+
+def test_finished_run_is_plotted_and_its_model_appears_in_the_picker(qtbot, context, tmp_path):
+    generate = GeneratePage(context)
+    qtbot.addWidget(generate)
+    page = make_page(qtbot, context)
+    tiny_form(page, two_level_npz(tmp_path / "levels.npz", count=16), tmp_path / "run", steps=10)
+    context.dialogs.text = "<default>"
+    with qtbot.waitSignal(page.registration_finished, timeout=60_000) as registered:
+        page.start_button.click()
+        assert page.state == "running" and not page.start_button.isEnabled() and page.pause_button.isEnabled()
+    assert registered.args == ["levels"]
+    assert page.state == "idle" and page.banner.kind == "info", page.banner.text()
+    losses, validations = page.monitor.plot.point_counts()
+    assert losses == 10 and validations == 4  # steps 3, 6, 9 and the last
+    assert page.monitor.samples.has_image() and "step 10" in page.monitor.samples_caption.text()
+    assert (tmp_path / "run" / "model" / "model.json").exists()
+    assert generate.picker.select("levels")
+    assert "levels.npz" in generate.picker.details.text()
+
+
+def test_pause_continue_stop_and_continue_the_run_later(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    run_dir = tmp_path / "run"
+    tiny_form(page, two_level_npz(tmp_path / "levels.npz", count=16), run_dir, steps=100_000)
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.monitor.plot.point_counts()[0] >= 2, timeout=30_000)
+
+    page.pause_button.click()
+    assert page.state == "pausing" and not page.pause_button.isEnabled()
+    qtbot.waitUntil(lambda: page.state == "paused", timeout=30_000)
+    assert page.resume_button.isEnabled() and page.stop_button.isEnabled()
+    assert list((run_dir / "checkpoints").glob("step-*.safetensors")), "pausing saves a checkpoint"
+    paused_at = page.monitor.plot.point_counts()[0]
+
+    page.resume_button.click()
+    assert page.state == "running"
+    qtbot.waitUntil(lambda: page.monitor.plot.point_counts()[0] > max(paused_at, 5), timeout=30_000)  # a sample grid
+
+    context.dialogs.text = None  # stopping does not ask to register
+    with qtbot.waitSignal(page.training_done, timeout=30_000):
+        page.stop_button.click()
+        assert page.state == "stopping"
+    assert page.state == "idle" and "Stopped at step" in page.banner.text()
+    assert page.monitor.register_button.isEnabled()
+    assert context.dialogs.asked == []
+    reached = page.monitor.plot.point_counts()[0]
+
+    assert page.open_run(run_dir)
+    assert not page.form.preset.isEnabled() and page.start_button.text() == "Continue run"
+    assert page.monitor.plot.point_counts()[0] == reached
+    assert page.monitor.samples.has_image(), "the run's latest sample grid is shown"
+    page.form.steps.setValue(reached + 3)
+    context.dialogs.text = "levels-continued"
+    with qtbot.waitSignal(page.registration_finished, timeout=60_000):
+        page.start_button.click()
+    assert page.monitor.plot.point_counts()[0] == reached + 3
+    assert "levels-continued" in context.catalog.names()
+
+
+def test_missing_data_and_broken_run_folder_give_readable_errors(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    page.data_path.setText("")
+    page.start_button.click()
+    assert page.state == "idle" and "Choose the training images" in page.banner.text()
+
+    page.data_path.setText(str(tmp_path / "missing.npz"))
+    page.run_path.setText(str(tmp_path / "run"))
+    with qtbot.waitSignal(page.training_done, timeout=30_000):
+        page.start_button.click()
+    assert page.banner.kind == "error" and "missing.npz" in page.banner.text()
+
+    assert not page.open_run(tmp_path)
+    assert "not a training run folder" in page.banner.text()
