@@ -206,3 +206,21 @@ def test_training_without_a_validation_split(tmp_path):
     summary = train(tiny_config(tmp_path, steps=3, validation_fraction=0.0))
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert summary.step == 3 and not any("val_loss" in r for r in log)
+
+
+def test_gradient_accumulation_matches_the_full_batch(tmp_path):
+    """Two micro-batches of 4 average to the loss (and gradient) of one batch of 8. Weights are
+    not compared: AdamW's first steps turn float round-off in near-zero gradients into +-lr."""
+    losses = {}
+    for name, accumulation in (("whole", 1), ("split", 2)):
+        train(tiny_config(tmp_path, name, steps=3, grad_accumulation=accumulation))
+        log = (tmp_path / name / "log.jsonl").read_text().splitlines()
+        losses[name] = [json.loads(line)["loss"] for line in log]
+    assert losses["whole"][0] == pytest.approx(losses["split"][0], rel=1e-5)
+    assert losses["whole"] == pytest.approx(losses["split"], rel=2e-2)
+
+
+def test_bf16_autocast_trains(tmp_path):
+    summary = train(tiny_config(tmp_path, steps=2, bf16=True))
+    log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
+    assert summary.step == 2 and all(np.isfinite(r["loss"]) for r in log)
