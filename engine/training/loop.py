@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 import time
 from collections import deque
 from dataclasses import dataclass
@@ -156,7 +157,10 @@ def train(
             run.truncate_log(state.step)
 
     model = DistributedDataParallel(network) if group.active else network
-    forward = torch.compile(model) if config.compile else model
+    if config.compile and getattr(sys, "frozen", False):
+        raise ConfigError("--compile needs a source install (the packaged app has no C++ compiler headers)")
+    # Shapes are fixed during training (full batches only), so compile for static shapes.
+    forward = torch.compile(model, dynamic=False) if config.compile else model
     order = DataOrder(len(train_set), config.seed)
     validation_batch = _validation_batch(validation_set, config, schedule, spec.prediction) if validation_set else None
 
@@ -199,7 +203,7 @@ def train(
         for k in range(config.grad_accumulation):
             part = slice(k * micro, (k + 1) * micro)
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                output = forward(x_t[part], t[part])
+                output = _run_network(forward, x_t[part], t[part], config.compile)
             loss = F.mse_loss(output.float(), target[part]) / config.grad_accumulation
             loss.backward()
             total_loss += loss.item()
@@ -253,6 +257,17 @@ def train(
     emit(TrainingProgress("stopped" if stopped else "finished", state.step, config.steps, loss=last_loss, path=model_dir))
     distributed.shutdown(group)
     return TrainingSummary(run.root, state.step, config.steps, stopped, model_dir, last_loss, in_sync)
+
+
+def _run_network(forward, x_t: torch.Tensor, t: torch.Tensor, compiled: bool) -> torch.Tensor:
+    """The training forward; with --compile, a compiler failure becomes one readable error (the
+    torchdiffeq solver loop is hard for torch.compile, see docs/benchmarks.md's anchor)."""
+    if not compiled:
+        return forward(x_t, t)
+    try:
+        return forward(x_t, t)
+    except Exception as error:  # noqa: BLE001 - any compiler failure, reported without a traceback
+        raise ConfigError(f"torch.compile failed ({type(error).__name__}); train without --compile") from None
 
 
 def _validation_batch(dataset, config: TrainingConfig, schedule: NoiseSchedule, prediction: str):
