@@ -14,10 +14,10 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 
 from app.denoise_queue import DONE, ERROR, QUEUED, WORKING, DenoiseQueue, QueueItem
-from app.workers.denoise_work import DenoiseOutcome, DenoiseUpdate, ModelReady, PhotoLoaded, denoise_work
+from app.workers.denoise_work import DenoiseOutcome, ModelReady, PhotoLoaded, denoise_work
 from app.workers.job import Job
 from app.workers.model_cache import ModelCache
-from engine.denoise import DenoiseSettings
+from engine.denoise import DenoiseProgress, DenoiseSettings
 
 ALL_DONE, CANCELLED, MODEL_FAILED = "all done", "cancelled", "model failed"
 
@@ -25,7 +25,7 @@ ALL_DONE, CANCELLED, MODEL_FAILED = "all done", "cancelled", "model failed"
 class DenoiseRunner(QObject):
     item_changed = Signal(object)  # QueueItem whose status, progress or noise level changed
     photo_loaded = Signal(object, float)  # item, estimated noise level (0-255 units)
-    live = Signal(object, object)  # item, DenoiseUpdate
+    live = Signal(object, object)  # item, DenoiseProgress
     stopped = Signal(str, str)  # ALL_DONE | CANCELLED | MODEL_FAILED, and the error for MODEL_FAILED
 
     def __init__(self, queue: DenoiseQueue, device: Callable[[], str], parent: QObject | None = None) -> None:
@@ -82,7 +82,7 @@ class DenoiseRunner(QObject):
             item.sigma = update.estimated_sigma if self._settings.sigma is None else self._settings.sigma
             self.photo_loaded.emit(item, update.estimated_sigma)
             self.item_changed.emit(item)
-        elif isinstance(update, DenoiseUpdate):
+        elif isinstance(update, DenoiseProgress):
             item.fraction = update.fraction
             self.live.emit(item, update)
             self.item_changed.emit(item)

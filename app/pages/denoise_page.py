@@ -33,9 +33,10 @@ from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
 from app.widgets.photo_queue_view import PhotoQueueView
 from app.widgets.pixel_view import PixelView
-from app.workers.denoise_work import DenoiseUpdate, save_results_work
+from app.workers.denoise_work import save_results_work
 from app.workers.job import Job
 from engine.data.image_files import IMAGE_EXTENSIONS
+from engine.denoise import DenoiseProgress
 
 DENOISER_MODEL = "photo-denoiser"
 PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
@@ -291,7 +292,7 @@ class DenoisePage(QWidget):
     def _on_photo_loaded(self, item: QueueItem, estimated_sigma: float) -> None:
         self.controls.show_estimate(estimated_sigma)
 
-    def _on_live(self, item: QueueItem, update: DenoiseUpdate) -> None:
+    def _on_live(self, item: QueueItem, update: DenoiseProgress) -> None:
         self.progress.setRange(0, 1000)
         self.progress.setValue(int(update.fraction * 1000))
         self.progress.setFormat(f"{item.path.name}: tile {update.tile}/{update.tiles} · "

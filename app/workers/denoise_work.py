@@ -36,17 +36,6 @@ class PhotoLoaded:
 
 
 @dataclass(frozen=True)
-class DenoiseUpdate:
-    fraction: float
-    tile: int
-    tiles: int
-    step: int
-    steps: int
-    tile_size: int
-    preview: np.ndarray | None
-
-
-@dataclass(frozen=True)
 class DenoiseOutcome:
     result: DenoiseResult
     before: np.ndarray
@@ -64,7 +53,7 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
 
         def on_progress(p: DenoiseProgress) -> None:
             if throttle.ready(force=p.tile == p.tiles and p.step == p.steps):
-                report(DenoiseUpdate(p.fraction, p.tile, p.tiles, p.step, p.steps, p.tile_size, p.preview))
+                report(p)
 
         result = denoise_photo(model, photo, settings, progress=on_progress, cancel=cancel)
         return DenoiseOutcome(result, before, float_to_uint8(result.photo.pixels))
