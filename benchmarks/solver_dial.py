@@ -21,7 +21,7 @@ from engine.evaluation.labelled_data import load_labelled
 from engine.generate import GenerationRequest, generate
 from engine.models import SolverSettings
 
-SETTINGS = [("euler", 1), ("midpoint", 1), ("rk4", 1), ("rk4", 2)]
+SETTINGS = [("euler", 1), ("midpoint", 1), ("rk4", 1)]
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from pathlib import Path
 from typing import Iterator
 
@@ -19,13 +19,15 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path in the target's folder; on success it replaces `target` atomically."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    temp = Path(temp_name)
+    temp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    temp.open("xb").close()  # exclusive create: never clobbers another writer's temp file
     try:
         yield temp
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
+        # Writers such as safetensors recreate the file privately (0600): give it the permissions
+        # any newly created file gets, so shared and bundled files stay readable.
+        os.chmod(temp, 0o666 & ~_umask())
         os.replace(temp, target)
         _fsync_dir(target.parent)
     finally:
@@ -39,6 +41,12 @@ def atomic_write_bytes(target: str | Path, data: bytes) -> None:
 
 def atomic_write_text(target: str | Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
 
 
 def _fsync_dir(folder: Path) -> None:
