@@ -224,3 +224,15 @@ def test_bf16_autocast_trains(tmp_path):
     summary = train(tiny_config(tmp_path, steps=2, bf16=True))
     log = [json.loads(line) for line in (tmp_path / "run" / "log.jsonl").read_text().splitlines()]
     assert summary.step == 2 and all(np.isfinite(r["loss"]) for r in log)
+
+
+@pytest.mark.slow
+def test_compiled_training_matches_eager_losses(tmp_path):
+    """torch.compile (static shapes) must train the same model: first-step losses agree."""
+    eager = train(tiny_config(tmp_path, "eager", steps=2))
+    compiled = train(tiny_config(tmp_path, "compiled", steps=2, compile=True))
+    assert compiled.step == eager.step == 2
+    losses = {}
+    for name in ("eager", "compiled"):
+        losses[name] = [json.loads(line)["loss"] for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
+    assert losses["compiled"][0] == pytest.approx(losses["eager"][0], rel=1e-4)
