@@ -65,23 +65,39 @@ def check_image_header(path: Path) -> None:
 
 @contextmanager
 def _reading(path: Path) -> Iterator[None]:
+    """Pillow's own pixel limit holds here (its warning becomes an error) and empty files fail early."""
     try:
-        if path.stat().st_size == 0:
-            raise ImageLoadError("empty file (0 bytes)")
+        size = path.stat().st_size
+    except OSError as error:  # vanished or unreadable since the folder was scanned
+        raise ImageLoadError(f"cannot open the file ({error.strerror})") from error
+    if size == 0:
+        raise ImageLoadError("empty file (0 bytes)")
+    with image_reading_errors():
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             yield
+
+
+@contextmanager
+def image_reading_errors() -> Iterator[None]:
+    """Turn every way Pillow can fail on a bad file into one ImageLoadError with a specific,
+    one-line reason (without the path, which the caller knows). Shared by the training datasets
+    and the photo reader so a bad file reads the same everywhere."""
+    try:
+        yield
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageLoadError(
             f"too many pixels for Pillow's safety limit of {Image.MAX_IMAGE_PIXELS:,} "
             "(possible decompression bomb); downscale it"
         ) from error
-    except (FileNotFoundError, PermissionError) as error:
+    except FileNotFoundError as error:
+        raise ImageLoadError("file not found") from error
+    except PermissionError as error:
         raise ImageLoadError(f"cannot open the file ({error.strerror})") from error
     except UnidentifiedImageError as error:
-        raise ImageLoadError("not an image Pillow can read (corrupt, or a wrong extension)") from error
+        raise ImageLoadError("not an image file (corrupt, or a format Pillow cannot read)") from error
     except _MALFORMED_FILE_ERRORS as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if "truncated" in detail:
+        if "truncated" in detail or isinstance(error, EOFError):
             raise ImageLoadError(f"truncated file, the end of the image data is missing ({detail})") from error
-        raise ImageLoadError(f"corrupt image ({detail})") from error
+        raise ImageLoadError(f"corrupt image data ({detail})") from error

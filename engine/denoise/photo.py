@@ -19,16 +19,14 @@ Pixel-mode rules, applied to the first frame after EXIF orientation:
 
 from __future__ import annotations
 
-import struct
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageOps
 
+from engine.data.image_files import image_reading_errors
 from engine.denoise.photo_metadata import read_metadata
 from engine.errors import ImageLoadError
 
@@ -38,8 +36,6 @@ SIXTEEN_BIT_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 GREY_MODES = ("1", "L", "LA")
 RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
 
-# Pillow's decoders raise many exception types on malformed input; all of them mean "bad file".
-_MALFORMED_FILE_ERRORS = (OSError, ValueError, TypeError, SyntaxError, EOFError, IndexError, KeyError, struct.error)
 
 
 @dataclass
@@ -75,7 +71,7 @@ def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     nothing).
     """
     path = Path(path).expanduser()
-    with _decoding_errors(), warnings.catch_warnings():
+    with image_reading_errors(), warnings.catch_warnings():
         # Our own max_pixels check replaces Pillow's global limit; its hard error still applies above 2x.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
         if path.is_dir():
@@ -129,27 +125,3 @@ def _too_many_pixels(width: int, height: int, limit: int) -> str:
         f"{width} x {height} pixels is more than the limit of {limit:,} pixels "
         "(possibly a decompression bomb); downscale it first"
     )
-
-
-@contextmanager
-def _decoding_errors() -> Iterator[None]:
-    """Turn every way a file can be bad into one ImageLoadError with a specific reason."""
-    try:
-        yield
-    except ImageLoadError:
-        raise
-    except Image.DecompressionBombError as error:
-        raise ImageLoadError(
-            "too many pixels (possibly a decompression bomb); downscale it first"
-        ) from error
-    except FileNotFoundError as error:
-        raise ImageLoadError("file not found") from error
-    except PermissionError as error:
-        raise ImageLoadError("permission denied") from error
-    except UnidentifiedImageError as error:
-        raise ImageLoadError("not an image file (or a format Pillow cannot read)") from error
-    except _MALFORMED_FILE_ERRORS as error:
-        detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if "truncated" in detail or isinstance(error, EOFError):
-            raise ImageLoadError("truncated file: the end of the image data is missing") from error
-        raise ImageLoadError(f"corrupt image data ({detail})") from error
