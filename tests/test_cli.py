@@ -5,8 +5,9 @@ import sys
 import pytest
 from PIL import Image
 
+from engine.checkpoints import list_checkpoints
 from engine.cli.main import main
-from helpers import save_tiny_model
+from helpers import save_tiny_model, two_level_npz
 
 
 def test_sample_writes_n_pngs_with_settings_metadata(tmp_path, capsys):
@@ -89,3 +90,22 @@ def test_export_writes_a_half_precision_model_folder_with_card_changes(tmp_path,
     assert card["description"] == "exported" and card["display_name"] == "tiny"
     assert main(["export", str(model), "--out", str(out)]) == 2
     assert "already exists" in capsys.readouterr().err
+
+
+def test_train_time_limit_stops_with_a_checkpoint_and_a_model_folder(tmp_path, capsys):
+    data = two_level_npz(tmp_path / "data.npz")
+    out = tmp_path / "run"
+    network = json.dumps({"base_channels": 4, "channel_mults": [1, 2], "attention_levels": [], "time_embedding_dim": 8})
+    code = main(["train", "--data", str(data), "--out", str(out), "--steps", "1000000", "--batch", "4",
+                 "--size", "8", "--channels", "1", "--network", network, "--time-limit", "8", "--device", "cpu",
+                 "--sample-every", "1000000", "--save-every", "1000000", "--val-fraction", "0"])
+    assert code == 0
+    assert "stopped at step" in capsys.readouterr().out
+    assert list_checkpoints(out) and (out / "model" / "model.safetensors").exists()
+
+
+def test_train_time_limit_must_be_positive(tmp_path, capsys):
+    data = two_level_npz(tmp_path / "data.npz")
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "--size", "8",
+                 "--time-limit", "0"]) == 2
+    assert "--time-limit must be a positive" in capsys.readouterr().err

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import signal
+import threading
 from pathlib import Path
 
 from tqdm import tqdm
@@ -46,6 +47,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile the network")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--card", default="{}", help="JSON model-card fields (dataset, licence, description)")
+    p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
+                   help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
     p.add_argument("--device", default="auto")
@@ -65,6 +68,18 @@ def _json_arg(text: str, flag: str) -> dict:
     return value
 
 
+def _stop_after(seconds: float, control: TrainingControl) -> threading.Timer:
+    """A time budget (e.g. a lent GPU's minutes): the trainer stops at the next step boundary."""
+    from engine.errors import ConfigError
+
+    if seconds <= 0:
+        raise ConfigError("--time-limit must be a positive number of seconds")
+    timer = threading.Timer(seconds, control.request_stop)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 def run(args: argparse.Namespace) -> int:
     from engine.device import set_threads
 
@@ -81,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         card=_json_arg(args.card, "--card"),
     )
     control = TrainingControl()
+    deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None
     previous = signal.signal(signal.SIGINT, lambda *_: control.request_stop())
     bar = tqdm(total=args.steps, unit="step", dynamic_ncols=True, disable=True)  # replaced once data is open
 
@@ -103,6 +119,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.close()
         signal.signal(signal.SIGINT, previous)
+        if deadline is not None:
+            deadline.cancel()
     state = "stopped" if summary.stopped else "finished"
     print(f"{state} at step {summary.step}/{summary.total_steps}; run folder {summary.run_dir}")
     if args.register and summary.model_dir is not None and not summary.stopped:
