@@ -1,0 +1,85 @@
+"""Sample quality of one trained model across samplers, step counts and cUNet solver settings.
+
+    python benchmarks/quality_sweep.py --model digits -n 5000 --sweep all --out results/digits.json
+
+Every row samples `-n` images with the same seeds and reports engine eval's measure (Frechet
+distance in the frozen classifier's features, see docs/models.md) plus seconds per image on the
+device used. `--sweep samplers` varies the sampler and its step count with the trained solver;
+`--sweep dial` keeps the recommended sampler and varies the ODE solver per block (the cUNet's
+speed/quality dial); `--sweep all` does both. The JSON file is rewritten after every row, so a run
+cut short (a lent GPU's time running out) keeps what it measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from engine.atomic import atomic_write_text
+from engine.checkpoints import ModelStore, load_model
+from engine.cli.eval_cmd import CLASSIFIERS_DIR
+from engine.device import resolve_device
+from engine.evaluation import evaluate_samples, load_classifier
+from engine.evaluation.labelled_data import load_labelled
+from engine.generate import GenerationRequest, generate
+from engine.models import CUNet, SolverSettings
+
+# (sampler, steps) rows besides the model card's recommended sampler, which always runs first.
+SAMPLER_ROWS = [("ddpm", 25), ("ddim", 10), ("ddim", 25), ("ddim", 50), ("ddim", 100),
+                ("dpmpp-2m", 10), ("dpmpp-2m", 20)]
+DIAL_ROWS = [("euler", 1), ("euler", 2), ("rk4", 1), ("rk4", 2)]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--model", required=True, help="model name or folder")
+    parser.add_argument("-n", "--count", type=int, default=5000)
+    parser.add_argument("--batch", type=int, default=500)
+    parser.add_argument("--sweep", choices=("recommended", "samplers", "dial", "all"), default="all")
+    parser.add_argument("--classifier", type=Path, default=None, help="default: the card's eval_classifier")
+    parser.add_argument("--data", type=Path, default=None, help="labelled .npz (default: the classifier's)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--out", type=Path, required=True, help="JSON file of result rows")
+    args = parser.parse_args()
+
+    model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
+    classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
+    classifier, info = load_classifier(classifier_dir)
+    data = load_labelled(args.data or Path(info.dataset), info.image_size, info.channels)
+    recommended = model.spec.card.get("recommended", {})
+    base_sampler, base_steps = recommended.get("sampler", "ddpm"), recommended.get("steps", 50)
+    trained = model.network.config.solver if isinstance(model.network, CUNet) else None
+
+    rows_to_run: list[tuple[str, int, SolverSettings | None]] = [(base_sampler, base_steps, None)]
+    if args.sweep in ("samplers", "all"):
+        rows_to_run += [(s, n, None) for s, n in SAMPLER_ROWS if (s, n) != (base_sampler, base_steps)]
+    if args.sweep in ("dial", "all") and trained is not None:
+        rows_to_run += [(base_sampler, base_steps, SolverSettings(method=m, steps=k))
+                        for m, k in DIAL_ROWS if (m, k) != (trained.method, trained.steps)]
+
+    results = {"model": args.model, "count": args.count, "device": str(model.device),
+               "trained_solver": asdict(trained) if trained else None, "rows": []}
+    for sampler, steps, solver in rows_to_run:
+        request = GenerationRequest(count=args.count, seed=0, sampler=sampler, steps=steps,
+                                    batch_size=args.batch, solver=solver)
+        started = time.perf_counter()
+        generated = generate(model, request)
+        seconds = (time.perf_counter() - started) / args.count
+        report = evaluate_samples(classifier, info, generated.images, data.held_out_images, data.held_out_labels)
+        used = solver or trained
+        results["rows"].append({
+            "sampler": sampler, "steps": steps,
+            "solver": f"{used.method} x{used.steps}" if used else None,
+            "evals/block": used.evals_per_block() if used else None,
+            "s/image": round(seconds, 5), **asdict(report),
+        })
+        atomic_write_text(args.out, json.dumps(results, indent=1) + "\n")
+        print(f"{sampler} {steps} {results['rows'][-1]['solver']}: FD {report.fd:.3f} ({seconds * 1000:.2f} ms/image)",
+              flush=True)
+
+
+if __name__ == "__main__":
+    main()
