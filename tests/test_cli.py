@@ -109,3 +109,16 @@ def test_train_time_limit_must_be_positive(tmp_path, capsys):
     assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "--size", "8",
                  "--time-limit", "0"]) == 2
     assert "--time-limit must be a positive" in capsys.readouterr().err
+
+
+def test_train_stop_at_keeps_the_schedule_of_the_full_run(tmp_path):
+    data = two_level_npz(tmp_path / "data.npz")
+    network = json.dumps({"base_channels": 4, "channel_mults": [1, 2], "attention_levels": [], "time_embedding_dim": 8})
+    common = ["--data", str(data), "--batch", "4", "--size", "8", "--channels", "1", "--network", network,
+              "--warmup", "1", "--device", "cpu", "--val-fraction", "0", "--sample-every", "100"]
+    assert main(["train", "--out", str(tmp_path / "cut"), "--steps", "6", "--stop-at", "3", *common]) == 0
+    assert main(["train", "--out", str(tmp_path / "full"), "--steps", "6", *common]) == 0
+    cut = [json.loads(line) for line in (tmp_path / "cut" / "log.jsonl").read_text().splitlines()]
+    full = [json.loads(line) for line in (tmp_path / "full" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in cut] == [1, 2, 3]
+    assert [r["lr"] for r in cut] == [r["lr"] for r in full[:3]] and full[2]["lr"] != full[5]["lr"]

@@ -49,6 +49,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--card", default="{}", help="JSON model-card fields (dataset, licence, description)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
+    p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
+                   help="stop (and save) at this step, keeping the learning-rate schedule of --steps: "
+                        "reproduces a run that was cut short")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
     p.add_argument("--device", default="auto")
@@ -106,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
             bar = tqdm(total=event.total_steps, initial=event.step, unit="step", dynamic_ncols=True)
             bar.write(event.message)
         elif event.event == "step":
+            if args.stop_at is not None and event.step >= args.stop_at:
+                control.request_stop()
             bar.update(event.step - bar.n)
             postfix = {"loss": f"{event.loss:.4f}", "img/s": f"{event.images_per_second:.0f}"}
             if event.val_loss is not None:
