@@ -87,6 +87,11 @@ def generate(
     cancel: CancelToken | None = None,
 ) -> GenerationResult:
     """Sample `request.count` images from `model`; raises Cancelled if `cancel` is set."""
+    if not model.spec.can_generate:
+        raise ConfigError(
+            f"{model.name} is a denoising model: it was trained only up to noise step {model.spec.schedule.max_step} "
+            f"of {model.spec.schedule.timesteps}, so it cannot generate images from pure noise; use it to denoise photos"
+        )
     sampler_name, steps = model.spec.recommended_sampler()
     sampler_name = request.sampler or sampler_name
     steps = request.steps or steps

@@ -1,3 +1,4 @@
+import dataclasses
 import json
 import subprocess
 import sys
@@ -5,9 +6,10 @@ import sys
 import pytest
 from PIL import Image
 
-from engine.checkpoints import list_checkpoints
+from engine.checkpoints import list_checkpoints, save_model_folder
 from engine.cli.main import main
-from helpers import save_tiny_model, two_level_npz
+from engine.diffusion import ScheduleConfig
+from helpers import save_tiny_model, tiny_spec, two_level_npz
 
 
 def test_sample_writes_n_pngs_with_settings_metadata(tmp_path, capsys):
@@ -122,3 +124,16 @@ def test_train_stop_at_keeps_the_schedule_of_the_full_run(tmp_path):
     full = [json.loads(line) for line in (tmp_path / "full" / "log.jsonl").read_text().splitlines()]
     assert [r["step"] for r in cut] == [1, 2, 3]
     assert [r["lr"] for r in cut] == [r["lr"] for r in full[:3]] and full[2]["lr"] != full[5]["lr"]
+
+
+def test_denoising_models_are_listed_as_such_and_refuse_to_generate(tmp_path, capsys, monkeypatch):
+    spec = tiny_spec()
+    denoiser = dataclasses.replace(spec, schedule=ScheduleConfig(kind="cosine", max_step=400))
+    save_model_folder(tmp_path / "models" / "denoiser", denoiser, spec.build_network().state_dict())
+    monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path))
+    assert main(["models"]) == 0
+    line = next(line for line in capsys.readouterr().out.splitlines() if line.startswith("denoiser"))
+    assert " denoise " in line
+    assert main(["sample", "--model", "denoiser", "-n", "1", "--out", str(tmp_path / "out")]) == 2
+    assert "cannot generate images from pure noise" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

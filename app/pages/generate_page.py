@@ -91,7 +91,7 @@ class GeneratePage(QWidget):
 
     def _build_controls(self) -> None:
         self.picker = ModelPicker(self._context.catalog, self._context.settings, "generate/model",
-                                  lambda entry: True, NO_MODEL_TEXT)
+                                  lambda entry: entry.spec.can_generate, NO_MODEL_TEXT)
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.picker)
 

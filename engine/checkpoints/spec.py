@@ -38,6 +38,12 @@ class ModelSpec:
     def build_schedule(self) -> NoiseSchedule:
         return NoiseSchedule(self.schedule)
 
+    @property
+    def can_generate(self) -> bool:
+        """False for denoising-only models: trained up to `max_step` < T, they never saw pure
+        noise, so sampling from it gives garbage (they belong on the Denoise page)."""
+        return self.schedule.max_step is None or self.schedule.max_step >= self.schedule.timesteps - 1
+
     def recommended_sampler(self) -> tuple[str, int]:
         rec = self.card.get("recommended", {})
         return str(rec.get("sampler", "dpmpp-2m")), int(rec.get("steps", 20))

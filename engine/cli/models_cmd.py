@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from engine import __version__
-from engine.checkpoints import ModelStore, load_model, save_model_folder
+from engine.checkpoints import ModelEntry, ModelStore, load_model, save_model_folder
 from engine.errors import ConfigError
 from engine.device import available_devices
 
@@ -36,7 +36,7 @@ def run_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([
             {"name": e.name, "source": e.source, "path": str(e.path), "arch": e.spec.arch,
-             "image_size": e.spec.image_size, "channels": e.spec.channels, "card": e.spec.card}
+             "use": _use(e), "image_size": e.spec.image_size, "channels": e.spec.channels, "card": e.spec.card}
             for e in entries
         ], indent=2))
         return 0
@@ -44,8 +44,14 @@ def run_models(args: argparse.Namespace) -> int:
         print("no models installed")
     for e in entries:
         description = e.spec.card.get("description", "")
-        print(f"{e.name:<16} {e.source:<8} {e.spec.arch:<6} {e.spec.channels}x{e.spec.image_size}px  {description}")
+        print(f"{e.name:<16} {e.source:<8} {e.spec.arch:<6} {_use(e):<9} {e.spec.channels}x{e.spec.image_size}px  "
+              f"{description}")
     return 0
+
+
+def _use(entry: ModelEntry) -> str:
+    """generate: samples images and denoises; denoise: a denoising-only model (no pure noise)."""
+    return "generate" if entry.spec.can_generate else "denoise"
 
 
 def run_export(args: argparse.Namespace) -> int:

@@ -22,24 +22,21 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from engine.atomic import atomic_write_text
-from engine.checkpoints import LoadedModel, ModelSpec, save_model_folder
+from engine.checkpoints import ModelSpec, save_model_folder
 from engine.checkpoints.model_files import checkpoint_path
 from engine.data import open_training_images, split_train_validation
 from engine.device import resolve_device
 from engine.diffusion import NoiseSchedule, ScheduleConfig, training_target
 from engine.errors import ConfigError
-from engine.generate import GenerationRequest, generate
-from engine.imaging import grid, save_png, to_pil
 from engine.models import config_from_dict, preset_config
 from engine.training import distributed
 from engine.training.batches import DataOrder, step_generator
 from engine.training.config import CONFIG_FILE, TrainingConfig
 from engine.training.control import ProgressCallback, TrainingControl, TrainingProgress
 from engine.training.ema import EMA
+from engine.training.preview_grid import write_preview_grid
 from engine.training.run_folder import RunFolder
 from engine.training.state import TrainingState, load_checkpoint, save_checkpoint
-
-SAMPLE_STEPS = 20
 SPEED_WINDOW = 20
 
 
@@ -235,7 +232,10 @@ def train(
             emit(TrainingProgress("validation", state.step, config.steps, total_loss, val_loss, speed, eta, lr))
         if state.step % config.sample_every == 0 or state.step == config.steps:
             ema_network.load_state_dict(ema.state_dict())
-            path = _write_sample_grid(run, spec, ema_network, schedule, device, config, state.step, group.is_main)
+            path = run.sample_path(state.step)
+            if group.is_main:
+                write_preview_grid(path, spec, ema_network, schedule, device, config.sample_count, train_set,
+                                   state.step)
             emit(TrainingProgress("samples", state.step, config.steps, total_loss, path=path))
         if state.step % config.save_every == 0:
             save("interval")
@@ -287,16 +287,3 @@ def _validation_loss(network: nn.Module, batch, device: torch.device, chunk: int
         output = network(x_t[part].to(device), t[part].to(device)).float()
         total += F.mse_loss(output, target[part].to(device), reduction="sum").item()
     return total / target.numel()
-
-
-def _write_sample_grid(run: RunFolder, spec: ModelSpec, network: nn.Module, schedule: NoiseSchedule,
-                       device: torch.device, config: TrainingConfig, step: int, is_main: bool) -> Path:
-    """The same seeds every time, so successive grids show training progress, not noise luck."""
-    path = run.sample_path(step)
-    if not is_main:
-        return path
-    model = LoadedModel(spec, network, schedule, device, run.root)
-    result = generate(model, GenerationRequest(count=config.sample_count, seed=0, sampler="ddim", steps=SAMPLE_STEPS,
-                                               batch_size=config.sample_count))
-    save_png(path, to_pil(grid(result.images)), {"step": str(step)})
-    return path

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import time
@@ -13,6 +14,9 @@ from PySide6.QtGui import QShortcut
 
 from app.pages.generate_page import GeneratePage
 from app_helpers import make_tiny_model, make_tiny_unet
+from engine.checkpoints import save_model_folder
+from engine.diffusion import ScheduleConfig
+from helpers import tiny_spec
 
 
 def make_page(qtbot, context) -> GeneratePage:
@@ -125,6 +129,16 @@ def test_model_card_tradeoff_is_shown_beside_the_dial(qtbot, context, bundled_di
     assert "rk4" in page.solver_dial.tradeoff.text() and "21" in page.solver_dial.tradeoff.text()
     details = page.picker.details.text()
     assert "a measured model" in details and "MIT" in details and "test pixels" in details
+
+
+def test_denoising_only_models_are_not_offered_for_generation(qtbot, context, bundled_dir):
+    spec = tiny_spec(3)
+    denoiser = dataclasses.replace(spec, schedule=ScheduleConfig(kind="cosine", max_step=400))
+    save_model_folder(bundled_dir / "photo-denoiser", denoiser, spec.build_network().state_dict())
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    offered = [page.picker.combo.itemData(i) for i in range(page.picker.combo.count())]
+    assert "digits" in offered and "photo-denoiser" not in offered
 
 
 def test_no_model_points_to_the_train_page(qtbot, context, bundled_dir):

@@ -57,6 +57,16 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     assert [r["step"] for r in log] == list(range(1, 7))
 
 
+def test_a_denoising_model_previews_noisy_and_denoised_rows(tmp_path):
+    train(tiny_config(tmp_path, steps=2, sample_every=2, sample_count=8, max_step=300))
+    preview = np.asarray(Image.open(tmp_path / "run" / "samples" / "step-00000002.png"))
+    padding, size = 2, 8
+    assert preview.shape[:2] == (2 * (size + padding) + padding, 4 * (size + padding) + padding)
+    noisy_row = preview[padding : padding + size, padding : padding + size].astype(float)
+    denoised_row = preview[2 * padding + size : 2 * padding + 2 * size, padding : padding + size].astype(float)
+    assert noisy_row.std() > 5 and not np.array_equal(noisy_row, denoised_row)
+
+
 def test_run_folder_is_self_describing(tmp_path):
     summary = train(tiny_config(tmp_path, sample_every=6))
     run = tmp_path / "run"

@@ -1,0 +1,51 @@
+"""The picture of training progress a run writes to samples/ every `sample_every` steps.
+
+A generation model shows images sampled from the same seeds every time, so successive grids show
+progress, not noise luck. A denoising-only model (trained up to `max_step` < T) cannot sample from
+pure noise, so it shows what it is for instead: a row of fixed training crops noised at half its
+range (same crops and noise every time) above the row of its one-step clean estimates.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from engine.checkpoints import LoadedModel, ModelSpec
+from engine.diffusion import NoiseSchedule
+from engine.generate import GenerationRequest, generate
+from engine.imaging import grid, save_png, to_pil, to_uint8
+
+SAMPLE_STEPS = 20
+PREVIEW_SEED = 0
+
+
+def write_preview_grid(path: Path, spec: ModelSpec, network: nn.Module, schedule: NoiseSchedule,
+                       device: torch.device, count: int, images, step: int) -> Path:
+    """Write the grid for `step` to `path`; `images` (a TrainingImages) feeds denoising previews."""
+    model = LoadedModel(spec, network, schedule, device, path.parent)
+    if spec.can_generate:
+        request = GenerationRequest(count=count, seed=PREVIEW_SEED, sampler="ddim", steps=SAMPLE_STEPS,
+                                    batch_size=count)
+        picture = grid(generate(model, request).images)
+    else:
+        noisy, estimates = _denoising_rows(model, images, count)
+        picture = grid(np.concatenate([noisy, estimates]), columns=len(noisy))
+    save_png(path, to_pil(picture), {"step": str(step)})
+    return path
+
+
+@torch.inference_mode()
+def _denoising_rows(model: LoadedModel, images, count: int) -> tuple[np.ndarray, np.ndarray]:
+    columns = max(1, min(count // 2, len(images)))
+    generator = torch.Generator().manual_seed(PREVIEW_SEED)
+    clean = torch.stack([images.load(i, generator) for i in range(columns)])
+    t = model.schedule.max_step // 2
+    abar = float(model.schedule.abar(t))
+    noisy = abar**0.5 * clean + (1 - abar) ** 0.5 * torch.randn(clean.shape, generator=generator)
+    _, estimate = model.denoiser()(noisy.to(model.device), t)
+    shown_noisy = (noisy / abar**0.5).clamp(-1, 1)  # back to the photo's brightness
+    return to_uint8(shown_noisy), to_uint8(estimate)
