@@ -43,6 +43,7 @@ from engine.denoise import read_photo
 from engine.errors import ConfigError
 
 WARM_UP_SIZE = 64
+MIN_CROP = 16  # SSIM's Gaussian window is 11 pixels; the model's smallest tile is 16
 PHOTOS_ENV = "CUNET_STUDIO_BENCH_PHOTOS"
 SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False}
 
@@ -214,6 +215,10 @@ class DenoiseBenchConfig:
     strength: float = 0.0
     steps: int = 10
 
+    def settings(self) -> dict:
+        """What makes two runs' numbers comparable (DenoiseBenchReport.settings)."""
+        return {"photos": self.held_out, "crop": self.crop, "seed": self.seed, "sigmas": self.sigmas}
+
 
 def run_denoise_benchmark(
     config: DenoiseBenchConfig, model: LoadedModel | None = None, progress: Callable[[str], None] | None = None
@@ -226,7 +231,7 @@ def run_denoise_benchmark(
     scores = score_methods(methods, photos, config.sigmas, config.seed, tuned, progress)
     sanity = [] if model is None else sanity_check(model, photos, config.strength, config.steps)
     return DenoiseBenchReport(
-        settings={"photos": config.held_out, "crop": config.crop, "seed": config.seed, "sigmas": config.sigmas},
+        settings=config.settings(),
         runs=[_run_record(config, methods, model)],
         labels={m.name: m.label for m in methods},
         scores=scores,

@@ -118,13 +118,18 @@ class DenoiseBenchReport:
             raise ConfigError(f"{path}: not a valid denoise benchmark result ({error})") from None
 
 
+def check_comparable(settings: dict, other: dict) -> None:
+    """Raise ConfigError unless two reports' settings share photos, crop and noise seed."""
+    for key in COMPARABLE_SETTINGS:
+        if other[key] != settings[key]:
+            raise ConfigError(f"these results are not comparable: their {key} differ ({settings[key]} and {other[key]})")
+
+
 def merge_reports(reports: list[DenoiseBenchReport]) -> DenoiseBenchReport:
     """One report from runs on the same photos, crop and seed; a method may appear in one only."""
     first = reports[0]
     for other in reports[1:]:
-        for key in COMPARABLE_SETTINGS:
-            if other.settings[key] != first.settings[key]:
-                raise ConfigError(f"these results are not comparable: their {key} differ")
+        check_comparable(first.settings, other.settings)
     methods = [m for r in reports for m in r.methods()]
     if len(methods) != len(set(methods)):
         raise ConfigError("a method appears in more than one of these results")
