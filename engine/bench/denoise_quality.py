@@ -13,8 +13,10 @@ Protocol (docs/benchmarks.md, "Photo denoising"):
   same formula otherwise); SSIM is scikit-image's `structural_similarity` with Wang et al.'s
   settings (11x11 Gaussian window, sigma 1.5, population covariance), averaged over channels,
   or None without scikit-image. Tables average over photos.
-* Seconds: `time.perf_counter` around the method's call alone (noise synthesis and scoring
-  excluded), divided by megapixels.
+* Seconds: wall-clock (`time.perf_counter`) and CPU time of this process (`time.process_time`,
+  all its threads) around the method's call and the clipping of its output (noise synthesis and
+  scoring excluded), divided by megapixels. On a shared machine the CPU time of a one-thread run
+  is the steadier number; wall-clock is what a user waits.
 * Tuned parameters (TV's weight) are picked per sigma by mean PSNR on center crops of the
   TRAINING photos, never the held-out ones, with the same noise seeding.
 * Sanity check: each clean held-out photo, no noise added, through the model with its own noise
@@ -167,12 +169,11 @@ def score_methods(
             noisy = photo.noisy(sigma, seed)
             for method in methods:
                 parameter = _parameter(tuned, method, sigma)
-                started = time.perf_counter()
-                denoised = method.run(noisy, sigma, parameter)
-                seconds = time.perf_counter() - started
-                denoised = _clipped(denoised)
+                started, cpu_started = time.perf_counter(), time.process_time()
+                denoised = _clipped(method.run(noisy, sigma, parameter))
+                seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
                 scores.append(Score(method.name, sigma, photo.name, psnr(photo.clean, denoised),
-                                    ssim(photo.clean, denoised), seconds, photo.megapixels, parameter))
+                                    ssim(photo.clean, denoised), seconds, cpu_seconds, photo.megapixels, parameter))
                 if progress is not None:
                     progress(f"{method.name} {photo.name} sigma {sigma:g}")
     return scores
@@ -200,8 +201,8 @@ def sanity_check(model: LoadedModel, photos: list[BenchPhoto], strength: float, 
 @dataclass(frozen=True)
 class DenoiseBenchConfig:
     """What one benchmark run measures. `held_out` photos of `photos_dir` are scored; `training`
-    photos (none of the held-out ones) only tune parameters, on the first `tune_photos` of them
-    cropped to `tune_crop`. `strength` and `steps` are the model's DenoiseSettings."""
+    photos (none of the held-out ones) only tune parameters, on `tune_photos` of them evenly
+    spaced in name order (so spanning the sources) and cropped to `tune_crop`. `strength` and `steps` are the model's DenoiseSettings."""
 
     photos_dir: Path
     held_out: list[str]
@@ -261,7 +262,7 @@ def tune_methods(config: DenoiseBenchConfig, methods: list[Method]) -> dict[str,
     tunable = [m for m in methods if m.grid]
     if not tunable:
         return {}
-    names = config.training[: config.tune_photos]
+    names = config.training[:: max(1, len(config.training) // config.tune_photos)][: config.tune_photos]
     photos = load_bench_photos(config.photos_dir, names, config.tune_crop)
     return {m.name: TuningRecord(tune_parameters(m, photos, config.sigmas, config.seed), names, config.tune_crop)
             for m in tunable}

@@ -31,6 +31,7 @@ class Score:
     psnr: float
     ssim: float | None
     seconds: float
+    cpu_seconds: float
     megapixels: float
     parameter: float | None = None
 
@@ -78,7 +79,7 @@ class DenoiseBenchReport:
                 if group:
                     rows.append({"method": method, "sigma": sigma, "psnr": _mean([s.psnr for s in group]),
                                  "ssim": _mean([s.ssim for s in group]), "seconds_per_megapixel": _per_mp(group),
-                                 "photos": len(group)})
+                                 "cpu_seconds_per_megapixel": _per_mp(group, cpu=True), "photos": len(group)})
         return rows
 
     def methods(self) -> list[str]:
@@ -145,18 +146,19 @@ def merge_reports(reports: list[DenoiseBenchReport]) -> DenoiseBenchReport:
 
 
 def markdown_table(report: DenoiseBenchReport) -> str:
-    """Mean PSNR (dB) / SSIM per method and sigma, seconds per megapixel, tuned values and the
-    sanity check, as markdown."""
+    """Mean PSNR (dB) / SSIM per method and sigma, wall-clock and CPU seconds per megapixel, tuned
+    values and the sanity check, as markdown."""
     sigmas = report.settings["sigmas"]
     rows = {(r["method"], r["sigma"]): r for r in report.summary()}
-    header = ["method"] + [f"σ {s:g} {m}" for s in sigmas for m in ("PSNR", "SSIM")] + ["s / MP"]
+    header = ["method"] + [f"σ {s:g} {m}" for s in sigmas for m in ("PSNR", "SSIM")] + ["s / MP", "CPU s / MP"]
     lines = [_row(header), _row(["---"] + ["---:"] * (len(header) - 1))]
     for method in report.methods():
         cells = [report.labels.get(method, method)]
         for sigma in sigmas:
             row = rows.get((method, sigma))
             cells += ["–", "–"] if row is None else [f"{row['psnr']:.2f}", _format(row["ssim"], ".4f")]
-        cells.append(f"{_per_mp([s for s in report.scores if s.method == method]):.3g}")
+        own = [s for s in report.scores if s.method == method]
+        cells += [f"{_per_mp(own):.3g}", f"{_per_mp(own, cpu=True):.3g}"]
         lines.append(_row(cells))
     for name, tuning in report.tuned.items():
         values = ", ".join(f"σ {s:g}: {v:g}" for s, v in sorted(tuning.values.items()))
@@ -178,8 +180,9 @@ def _mean(values: list[float | None]) -> float | None:
     return None if any(v is None for v in values) else float(np.mean(values))
 
 
-def _per_mp(scores: list[Score]) -> float:
-    return sum(s.seconds for s in scores) / sum(s.megapixels for s in scores)
+def _per_mp(scores: list[Score], cpu: bool = False) -> float:
+    """Seconds (wall-clock, or CPU with `cpu`) per megapixel over `scores`."""
+    return sum(s.cpu_seconds if cpu else s.seconds for s in scores) / sum(s.megapixels for s in scores)
 
 
 def _format(value: float | None, spec: str) -> str:

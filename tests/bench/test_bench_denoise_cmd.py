@@ -24,7 +24,7 @@ def test_model_rows_and_sanity_check_without_the_bench_extra(photo_folder, tmp_p
     assert data["runs"][0]["model"]["strength"] == 0.0 and data["runs"][0]["threads"]["torch"] >= 1
     assert len(data["scores"]) == 2 * 2 * 3
     assert {s["megapixels"] for s in data["scores"]} == {24 * 24 / 1e6}
-    assert all(s["ssim"] is None and s["seconds"] >= 0 for s in data["scores"])
+    assert all(s["ssim"] is None and s["seconds"] >= 0 and s["cpu_seconds"] >= 0 for s in data["scores"])
     assert [s["photo"] for s in data["sanity"]] == HELD_OUT
     table = (out / "r.md").read_text()
     assert "tiny (strength 0), true σ" in table and "tiny (strength 0), estimated σ" in table

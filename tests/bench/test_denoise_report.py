@@ -9,7 +9,8 @@ SETTINGS = {"photos": ["a.png", "b.png"], "crop": 64, "seed": 0, "sigmas": [15.0
 
 
 def report(method: str, ssim: float | None = 0.5, sigmas=(15.0, 50.0), **settings) -> DenoiseBenchReport:
-    scores = [Score(method, sigma, photo, psnr=30.0 - sigma / 10 + index, ssim=ssim, seconds=2.0, megapixels=0.5,
+    scores = [Score(method, sigma, photo, psnr=30.0 - sigma / 10 + index, ssim=ssim, seconds=2.0, cpu_seconds=1.0,
+                    megapixels=0.5,
                     parameter=0.1 if method == "tv" else None)
               for sigma in sigmas for index, photo in enumerate(SETTINGS["photos"])]
     return DenoiseBenchReport(SETTINGS | {"sigmas": list(sigmas)} | settings, [{"methods": [method]}],
@@ -21,6 +22,7 @@ def test_summary_averages_over_photos_and_counts_seconds_per_megapixel():
     assert [(r["method"], r["sigma"]) for r in rows] == [("nlm", 15.0), ("nlm", 50.0)]
     assert rows[0]["psnr"] == pytest.approx(29.0) and rows[0]["ssim"] == 0.5
     assert rows[0]["seconds_per_megapixel"] == pytest.approx(4.0) and rows[0]["photos"] == 2
+    assert rows[0]["cpu_seconds_per_megapixel"] == pytest.approx(2.0)
     assert report("model", ssim=None).summary()[0]["ssim"] is None
 
 
@@ -53,8 +55,8 @@ def test_markdown_table_has_a_row_per_method_and_the_sanity_check():
     merged.tuned = {"tv": TuningRecord({15.0: 0.045, 50.0: 0.16}, ["c.png", "d.png"], 256)}
     merged.sanity = [SanityScore("a.png", 0.74, 51.96), SanityScore("b.png", 5.0, 38.0)]
     lines = markdown_table(merged).splitlines()
-    assert lines[0] == "| method | σ 15 PSNR | σ 15 SSIM | σ 50 PSNR | σ 50 SSIM | s / MP |"
-    assert lines[2] == "| tv label | 29.00 | 0.5000 | 25.50 | 0.5000 | 4 |"
-    assert lines[3] == "| model label | 29.00 | – | – | – | 4 |"
+    assert lines[0] == "| method | σ 15 PSNR | σ 15 SSIM | σ 50 PSNR | σ 50 SSIM | s / MP | CPU s / MP |"
+    assert lines[2] == "| tv label | 29.00 | 0.5000 | 25.50 | 0.5000 | 4 | 2 |"
+    assert lines[3] == "| model label | 29.00 | – | – | – | 4 | 2 |"
     assert "tv parameter picked on 2 training photos (center 256 px crops): σ 15: 0.045, σ 50: 0.16" in lines
     assert "| a.png | 0.74 | 51.96 | yes |" in lines and "| b.png | 5.00 | 38.00 | **no** |" in lines
