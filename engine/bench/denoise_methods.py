@@ -48,13 +48,12 @@ Run = Callable[[np.ndarray, float, "float | None"], np.ndarray]
 
 @dataclass(frozen=True)
 class Method:
-    """name: what --methods selects; label: the results table's row; sigma_given: whether the
-    method is told the true noise level; grid: values of its tuned parameter (empty: none)."""
+    """name: what --methods selects; label: the results table's row; grid: values of its tuned
+    parameter (empty: none)."""
 
     name: str
     label: str
     run: Run
-    sigma_given: bool = True
     grid: tuple[float, ...] = ()
 
 
@@ -101,7 +100,7 @@ def _bm3d(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarra
 
 
 CLASSICAL_METHODS = (
-    Method("noisy", "noisy input (no denoising)", _noisy_input, sigma_given=False),
+    Method("noisy", "noisy input (no denoising)", _noisy_input),
     Method("nlm", "non-local means (scikit-image, fast, h = 0.6 σ)", _nl_means),
     Method("wavelet", "wavelet (scikit-image, BayesShrink, YCbCr)", _wavelet),
     Method("tv", "total variation (scikit-image Chambolle, tuned weight)", _total_variation, grid=TV_WEIGHTS),
@@ -129,7 +128,7 @@ def model_methods(model: LoadedModel, strength: float, steps: int) -> tuple[Meth
 
     return (
         Method("model", f"{label}, true σ", told),
-        Method("model-auto", f"{label}, estimated σ", estimating, sigma_given=False),
+        Method("model-auto", f"{label}, estimated σ", estimating),
     )
 
 
