@@ -27,3 +27,7 @@ class ConfigError(EngineError):
 
 class Cancelled(EngineError):
     """The user cancelled a running job; partial results were discarded."""
+
+
+class MissingDependencyError(EngineError):
+    """An optional package (such as the benchmark extra) is needed for what was asked but is not installed."""

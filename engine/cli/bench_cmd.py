@@ -1,14 +1,30 @@
-"""`engine bench`: parameters, MACs and interleaved forward latency of cUNet presets vs the U-Net."""
+"""`engine bench`: parameters, MACs and interleaved forward latency of cUNet presets vs the U-Net;
+`engine bench denoise`: photo-denoising quality (PSNR, SSIM, seconds per megapixel) of the
+diffusion model against classical denoisers on the held-out photos."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
+from pathlib import Path
 
+from tqdm import tqdm
+
+from engine.bench.denoise_methods import METHOD_NAMES, MODEL_METHOD_NAMES
+from engine.bench.denoise_quality import MIN_CROP, PHOTOS_ENV, DenoiseBenchConfig, photo_split, run_denoise_benchmark
+from engine.bench.denoise_report import DenoiseBenchReport, check_comparable, markdown_table, merge_reports
 from engine.bench.network_cost import measure_networks
+from engine.cli.common import add_device_arguments
+from engine.cli.denoise_cmd import DEFAULT_MODEL, open_denoiser
 from engine.device import resolve_device, set_threads
+from engine.errors import ConfigError
 
 DEFAULT_MODELS = ["cunet-paper", "cunet", "unet"]
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_SPLIT = REPO_ROOT / "benchmarks" / "photo_split.json"
+DEFAULT_SIGMAS = "15,25,50"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,6 +40,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(run=run)
+    register_denoise(p.add_subparsers(title="other benchmarks", dest="benchmark", metavar="{denoise}"))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,3 +76,96 @@ def run(args: argparse.Namespace) -> int:
                      f"{r.latency_ms / reference.latency_ms:>8.3f}")
         print(line)
     return 0
+
+
+def register_denoise(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "denoise", help="photo-denoising PSNR/SSIM vs classical methods on the held-out photos",
+        description="PSNR, SSIM and seconds per megapixel of the diffusion model (told the true noise level, "
+                    "and estimating it) and of classical denoisers, on held-out photos with synthetic Gaussian "
+                    "noise (fixed seeds). Classical methods need the bench extra: pip install -e .[bench]",
+    )
+    p.add_argument("--model", default=DEFAULT_MODEL,
+                   help="model name (see `engine models`), model/run folder or checkpoint")
+    p.add_argument("--photos", type=Path, default=None,
+                   help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos beside the repository)")
+    p.add_argument("--split", type=Path, default=DEFAULT_SPLIT,
+                   help="JSON file whose \"held_out\" list names the photos to score; the others tune parameters")
+    p.add_argument("--sigmas", default=DEFAULT_SIGMAS, help="noise stds, 0-255 units, comma-separated")
+    p.add_argument("--methods", default=",".join(METHOD_NAMES), help=f"comma-separated subset of {', '.join(METHOD_NAMES)}")
+    p.add_argument("--strength", type=float, default=0.0, help="the model's strength (0 = one-step MMSE estimate)")
+    p.add_argument("--steps", type=int, default=10, help="the model's DDIM steps at strength 1")
+    p.add_argument("--max-photos", type=int, default=None, help="score only the first N held-out photos")
+    p.add_argument("--crop", type=int, default=None, help="center-crop photos to N x N pixels (default: full size)")
+    p.add_argument("--seed", type=int, default=0, help="noise seed")
+    p.add_argument("--tune-photos", type=int, default=8, help="training photos that tune TV's weight")
+    p.add_argument("--tune-crop", type=int, default=256, help="center crop of those photos")
+    p.add_argument("--merge", type=Path, nargs="+", default=[], metavar="JSON",
+                   help="add saved results (--json files of runs with the same photos, --crop and --seed) to this "
+                        "run's, e.g. measure only the model and get the table with the classical methods")
+    p.add_argument("--json", type=Path, default=None, help="write all results (per photo, per sigma) to this file")
+    p.add_argument("--markdown", type=Path, default=None, help="write the results table to this file")
+    add_device_arguments(p)
+    p.set_defaults(run=run_denoise)
+
+
+def run_denoise(args: argparse.Namespace) -> int:
+    config = _denoise_config(args)
+    saved = [DenoiseBenchReport.read_json(path) for path in args.merge]
+    for report in saved:
+        check_comparable(report.settings, config.settings())
+    model = None
+    if any(m in MODEL_METHOD_NAMES for m in config.methods):
+        model = open_denoiser(args)  # also sets --threads
+    else:
+        set_threads(args.threads)
+    with tqdm(total=len(config.held_out) * len(config.sigmas) * len(config.methods), unit="run", file=sys.stderr,
+              leave=False) as bar:
+
+        def on_progress(label: str) -> None:
+            bar.set_description(label)
+            bar.update()
+
+        report = merge_reports([*saved, run_denoise_benchmark(config, model, on_progress)])
+    table = markdown_table(report)
+    if args.json is not None:
+        report.write_json(args.json)
+    if args.markdown is not None:
+        args.markdown.parent.mkdir(parents=True, exist_ok=True)
+        args.markdown.write_text(table, "utf-8")
+    print(table, end="")
+    failed = [s.photo for s in report.sanity if not s.passed]
+    if failed:
+        print(f"sanity check failed (clean photo changed by the model) on: {', '.join(failed)}", file=sys.stderr)
+    return 0
+
+
+def _denoise_config(args: argparse.Namespace) -> DenoiseBenchConfig:
+    """The run `args` ask for, checked; the held-out list comes from --split."""
+    methods = _names(args.methods, "method")
+    unknown = [m for m in methods if m not in METHOD_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown method {unknown[0]!r}; choose from {', '.join(METHOD_NAMES)}")
+    try:
+        sigmas = [float(s) for s in _names(args.sigmas, "sigma")]
+    except ValueError:
+        raise ConfigError(f"--sigmas must be numbers separated by commas, got {args.sigmas!r}") from None
+    if any(not 0 < s <= 255 for s in sigmas):
+        raise ConfigError("noise sigmas must be > 0 and <= 255 (0-255 units)")
+    for name, least in (("max_photos", 1), ("tune_photos", 1), ("crop", MIN_CROP), ("tune_crop", MIN_CROP)):
+        if getattr(args, name) is not None and getattr(args, name) < least:
+            raise ConfigError(f"--{name.replace('_', '-')} must be at least {least}")
+    photos_dir = args.photos or Path(os.environ.get(PHOTOS_ENV) or REPO_ROOT.parent / "shared" / "data" / "photos")
+    held_out, training = photo_split(photos_dir, args.split)
+    return DenoiseBenchConfig(
+        photos_dir=photos_dir, held_out=held_out[: args.max_photos], training=training, methods=methods,
+        sigmas=sigmas, crop=args.crop, seed=args.seed, tune_photos=args.tune_photos, tune_crop=args.tune_crop,
+        strength=args.strength, steps=args.steps,
+    )
+
+
+def _names(text: str, what: str) -> list[str]:
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise ConfigError(f"give at least one {what}")
+    return names

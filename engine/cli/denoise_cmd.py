@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
         tile_overlap=args.overlap, keep_trajectory=args.trajectory,
     )
     files, failures = _expand_inputs(args.inputs, args.out)
-    model = _open_denoiser(args)
+    model = open_denoiser(args)
     suffix = args.suffix if args.suffix is not None else ("" if args.out is not None else DEFAULT_SUFFIX)
     done = 0
     for path in files:
@@ -128,7 +128,7 @@ def _expand_inputs(inputs: list[Path], out_dir: Path | None) -> tuple[list[Path]
     return list(dict.fromkeys(files)), failures
 
 
-def _open_denoiser(args: argparse.Namespace) -> LoadedModel:
+def open_denoiser(args: argparse.Namespace) -> LoadedModel:
     """The model, with a clear hint while the bundled denoiser is not installed."""
     try:
         return open_model(args.model, args)

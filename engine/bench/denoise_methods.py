@@ -1,0 +1,140 @@
+"""The photo denoisers `engine bench denoise` compares, behind one contract.
+
+A `Method` maps a noisy RGB image (H, W, 3) float32 in [0, 1] units (not clipped: Gaussian noise
+pushes values outside) and the true noise std `sigma` in 0-255 units to a denoised (H, W, 3)
+image; the benchmark clips every output to [0, 1] before scoring. `parameter` is one value of
+the method's `grid`, tuned per sigma on the training photos (see `denoise_quality`), or None for
+a method without one.
+
+Classical baselines get the TRUE sigma (their best case), with the settings their authors
+recommend:
+
+* nlm: `skimage.restoration.denoise_nl_means`, fast mode, 5x5 patches, 13x13 search window,
+  `sigma` given and h = 0.6 sigma (the scikit-image gallery's rule for exactly this case).
+* wavelet: `denoise_wavelet`, BayesShrink, soft thresholds, YCbCr conversion, `sigma` given
+  (rescaled into YCbCr by scikit-image).
+* tv: `denoise_tv_chambolle`, its weight picked per sigma from TV_WEIGHTS on the training photos.
+* bm3d: `bm3d.bm3d_rgb` (Tampere University's reference package) with sigma, its default
+  profile, single-threaded (its multi-threaded mode is not deterministic).
+
+scikit-image and bm3d are imported only when a method runs; both come from the optional `bench`
+extra. bm3d is free for non-commercial use only, so it is never a runtime dependency.
+
+Model methods run the public `engine.denoise.denoise_photo`: `model` with the true sigma,
+`model-auto` with the engine's own noise estimate.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Callable
+
+import numpy as np
+
+from engine.checkpoints import LoadedModel
+from engine.denoise import DenoiseResult, DenoiseSettings, Photo, denoise_photo
+from engine.errors import MissingDependencyError
+
+BENCH_EXTRA_HINT = "install the benchmark extra: pip install -e .[bench]"
+NLM_H_PER_SIGMA = 0.6
+NLM_PATCH = {"patch_size": 5, "patch_distance": 6}
+TV_WEIGHTS = (0.02, 0.03, 0.045, 0.065, 0.09, 0.12, 0.16, 0.21, 0.28)
+BM3D_THREADS = 1
+
+Run = Callable[[np.ndarray, float, "float | None"], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Method:
+    """name: what --methods selects; label: the results table's row; grid: values of its tuned
+    parameter (empty: none)."""
+
+    name: str
+    label: str
+    run: Run
+    grid: tuple[float, ...] = ()
+
+
+def require(module: str, package: str) -> ModuleType:
+    """Import `module`, or raise MissingDependencyError naming `package` and the bench extra."""
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise MissingDependencyError(f"{package} is needed for this benchmark; {BENCH_EXTRA_HINT}") from None
+
+
+def _restoration() -> ModuleType:
+    return require("skimage.restoration", "scikit-image")
+
+
+def _noisy_input(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+    return noisy
+
+
+def _nl_means(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+    sigma01 = sigma / 255
+    return _restoration().denoise_nl_means(
+        noisy, h=NLM_H_PER_SIGMA * sigma01, sigma=sigma01, fast_mode=True, channel_axis=-1, **NLM_PATCH
+    )
+
+
+def _wavelet(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+    require("pywt", "PyWavelets")
+    return _restoration().denoise_wavelet(
+        noisy, sigma=sigma / 255, method="BayesShrink", mode="soft", convert2ycbcr=True, rescale_sigma=True,
+        channel_axis=-1,
+    )
+
+
+def _total_variation(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+    return _restoration().denoise_tv_chambolle(noisy, weight=parameter, channel_axis=-1)
+
+
+def _bm3d(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+    bm3d = require("bm3d", "bm3d")
+    profile = bm3d.BM3DProfile()
+    profile.num_threads = BM3D_THREADS
+    return bm3d.bm3d_rgb(noisy, sigma / 255, profile)
+
+
+CLASSICAL_METHODS = (
+    Method("noisy", "noisy input (no denoising)", _noisy_input),
+    Method("nlm", "non-local means (scikit-image, fast, h = 0.6 σ)", _nl_means),
+    Method("wavelet", "wavelet (scikit-image, BayesShrink, YCbCr)", _wavelet),
+    Method("tv", "total variation (scikit-image Chambolle, tuned weight)", _total_variation, grid=TV_WEIGHTS),
+    Method("bm3d", "BM3D (bm3d_rgb, default profile)", _bm3d),
+)
+MODEL_METHOD_NAMES = ("model", "model-auto")
+METHOD_NAMES = tuple(m.name for m in CLASSICAL_METHODS) + MODEL_METHOD_NAMES
+
+
+def run_model(model: LoadedModel, image: np.ndarray, sigma: float | None, strength: float, steps: int) -> DenoiseResult:
+    """`image` (H, W, 3) float32 through the public denoising API; sigma None = its own estimate."""
+    photo = Photo(image, None, 8, None, "PNG", {})
+    return denoise_photo(model, photo, DenoiseSettings(sigma=sigma, strength=strength, steps=steps))
+
+
+def model_methods(model: LoadedModel, strength: float, steps: int) -> tuple[Method, Method]:
+    """The diffusion model told the true sigma, and left to estimate it itself."""
+    label = f"{model.name} (strength {strength:g})"
+
+    def told(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+        return run_model(model, noisy, sigma, strength, steps).photo.pixels
+
+    def estimating(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+        return run_model(model, noisy, None, strength, steps).photo.pixels
+
+    return (
+        Method("model", f"{label}, true σ", told),
+        Method("model-auto", f"{label}, estimated σ", estimating),
+    )
+
+
+def select_methods(names: list[str], model: LoadedModel | None, strength: float, steps: int) -> list[Method]:
+    """The Methods called `names`, in the order given; `model` is needed only for model methods."""
+    available = {m.name: m for m in CLASSICAL_METHODS}
+    if model is not None:
+        available |= {m.name: m for m in model_methods(model, strength, steps)}
+    return [available[name] for name in names]

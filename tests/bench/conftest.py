@@ -1,0 +1,38 @@
+"""Fixtures for the benchmark tests: tiny photo folders with a held-out split, and scikit-image
+and bm3d hidden, so the tests pass without the optional `bench` extra."""
+
+import json
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from denoise.conftest import one_torch_thread  # noqa: F401  (autouse: tiny tensors on one thread)
+
+HELD_OUT = ["b.png", "a.png"]
+TRAINING = ["c.png", "sub/d.png"]
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    """A folder of small RGB photos (two held out, two for training) and its split file."""
+    folder = tmp_path / "photos"
+    (folder / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for index, name in enumerate(HELD_OUT + TRAINING):
+        ramp = np.linspace(0, 255, 40)[None, :, None] * np.ones((30, 1, 3)) * (index + 1) / 5
+        Image.fromarray(np.clip(ramp + rng.normal(0, 3, ramp.shape), 0, 255).astype(np.uint8)).save(folder / name)
+    split = tmp_path / "split.json"
+    split.write_text(json.dumps({"held_out": HELD_OUT}))
+    return folder, split
+
+
+@pytest.fixture
+def without_bench_extra(monkeypatch):
+    """Make `import skimage...` and `import bm3d` fail as they do without the bench extra."""
+    for name in list(sys.modules):
+        if name.split(".")[0] in ("skimage", "bm3d", "bm4d"):
+            monkeypatch.delitem(sys.modules, name)
+    for name in ("skimage", "skimage.metrics", "skimage.restoration", "bm3d"):
+        monkeypatch.setitem(sys.modules, name, None)
