@@ -137,3 +137,14 @@ def test_denoising_models_are_listed_as_such_and_refuse_to_generate(tmp_path, ca
     assert main(["sample", "--model", "denoiser", "-n", "1", "--out", str(tmp_path / "out")]) == 2
     assert "cannot generate images from pure noise" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+def test_train_init_from_takes_the_models_architecture(tmp_path):
+    data = two_level_npz(tmp_path / "data.npz")
+    network = json.dumps({"base_channels": 4, "channel_mults": [1, 2], "attention_levels": [], "time_embedding_dim": 8})
+    common = ["--data", str(data), "--batch", "4", "--size", "8", "--channels", "1", "--device", "cpu",
+              "--val-fraction", "0", "--sample-every", "100", "--steps", "1"]
+    assert main(["train", "--out", str(tmp_path / "a"), "--network", network, *common]) == 0
+    assert main(["train", "--out", str(tmp_path / "b"), "--init-from", str(tmp_path / "a" / "model"), *common]) == 0
+    config = json.loads((tmp_path / "b" / "config.json").read_text())
+    assert config["network_overrides"]["base_channels"] == 4 and config["init_from"].endswith("model")

@@ -52,6 +52,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
                    help="stop (and save) at this step, keeping the learning-rate schedule of --steps: "
                         "reproduces a run that was cut short")
+    p.add_argument("--init-from", metavar="MODEL", default=None,
+                   help="start from this model's weights (fine-tune it); without --preset/--network, "
+                        "its architecture is used")
     p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
     p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
     p.add_argument("--device", default="auto")
@@ -71,6 +74,14 @@ def _json_arg(text: str, flag: str) -> dict:
     return value
 
 
+def _architecture_of(model: str) -> tuple[str, dict]:
+    """(preset, overrides) that rebuild `model`'s network exactly: its whole config as overrides."""
+    from engine.checkpoints import load_model
+
+    spec = load_model(ModelStore().resolve(model)).spec
+    return ("cunet" if spec.arch == "cunet" else "unet"), dict(spec.network)
+
+
 def _stop_after(seconds: float, control: TrainingControl) -> threading.Timer:
     """A time budget (e.g. a lent GPU's minutes): the trainer stops at the next step boundary."""
     from engine.errors import ConfigError
@@ -87,16 +98,19 @@ def run(args: argparse.Namespace) -> int:
     from engine.device import set_threads
 
     set_threads(args.threads)
-    preset = args.preset or ("cunet-small" if args.arch == "cunet" else "unet-small")
+    preset, overrides = args.preset, _json_arg(args.network, "--network")
+    if args.init_from and preset is None and not overrides:
+        preset, overrides = _architecture_of(args.init_from)
+    preset = preset or ("cunet-small" if args.arch == "cunet" else "unet-small")
     config = TrainingConfig(
-        data=str(args.data), out=str(args.out), preset=preset, network_overrides=_json_arg(args.network, "--network"),
+        data=str(args.data), out=str(args.out), preset=preset, network_overrides=overrides,
         image_size=args.size, channels=args.channels, steps=args.steps, batch_size=args.batch,
         grad_accumulation=args.grad_accum, lr=args.lr, lr_schedule=args.lr_schedule, warmup_steps=args.warmup,
         ema_decay=args.ema, schedule=args.schedule, max_step=args.max_step, prediction=args.prediction,
         hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
         save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
         keep_checkpoints=args.keep, bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
-        card=_json_arg(args.card, "--card"),
+        card=_json_arg(args.card, "--card"), init_from=args.init_from,
     )
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None

@@ -48,6 +48,7 @@ class TrainingConfig:
     seed: int = 0
     device: str = "auto"
     card: dict[str, Any] = field(default_factory=dict)  # dataset/licence notes for the model card
+    init_from: str | None = None  # model (name or folder) whose weights a new run starts from
 
     def __post_init__(self) -> None:
         checks = [

@@ -9,6 +9,7 @@ checkpoints, and a JSONL log. Stop and pause always save a checkpoint first.
 from __future__ import annotations
 
 import dataclasses
+import json
 import math
 import sys
 import time
@@ -22,7 +23,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from engine.atomic import atomic_write_text
-from engine.checkpoints import ModelSpec, save_model_folder
+from engine.checkpoints import ModelSpec, ModelStore, load_model, save_model_folder
 from engine.checkpoints.model_files import checkpoint_path
 from engine.data import open_training_images, split_train_validation
 from engine.device import resolve_device
@@ -64,6 +65,19 @@ def model_spec_for(config: TrainingConfig) -> ModelSpec:
         prediction=config.prediction,
         card=dict(config.card),
     )
+
+
+def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
+    """The weights of `model` (name or folder) for a run that fine-tunes it: it must have the run's
+    architecture (the ODE solver may differ: it has no weights)."""
+    source = load_model(ModelStore().resolve(model))
+    ours, theirs = ({k: v for k, v in json.loads(json.dumps(network)).items() if k != "solver"}
+                    for network in (spec.network, source.spec.network))  # JSON has lists, configs tuples
+    if source.spec.arch != spec.arch or ours != theirs:
+        differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) or ["arch"]
+        raise ConfigError(f"--init-from {model}: its network differs from this run's ({', '.join(differing)}); "
+                          "leave --preset and --network out to take its architecture")
+    return source.network.state_dict()
 
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder]:
@@ -133,13 +147,17 @@ def train(
     else:
         train_set, validation_set = dataset, None
     spec = model_spec_for(config)
+    start_weights = initial_weights(config.init_from, spec) if config.init_from and not resume else None
     if group.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run.root / CONFIG_FILE, config.to_json() + "\n")
         run.write_skipped(list(getattr(dataset, "skipped", [])))
     schedule = spec.build_schedule()
     torch.manual_seed(config.seed)  # weight initialisation
-    network = spec.build_network().to(device)
+    network = spec.build_network()
+    if start_weights is not None:
+        network.load_state_dict(start_weights)
+    network = network.to(device)
     ema_network = spec.build_network().to(device).eval()
     ema = EMA(network, config.ema_decay)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=config.weight_decay)

@@ -246,3 +246,23 @@ def test_compiled_training_matches_eager_losses(tmp_path):
     for name in ("eager", "compiled"):
         losses[name] = [json.loads(line)["loss"] for line in (tmp_path / name / "log.jsonl").read_text().splitlines()]
     assert losses["compiled"][0] == pytest.approx(losses["eager"][0], rel=1e-4)
+
+
+def test_init_from_starts_a_new_run_at_the_given_model_weights(tmp_path):
+    source = train(tiny_config(tmp_path, "source", steps=3)).model_dir
+    tuned = train(tiny_config(tmp_path, "tuned", steps=1, lr=1e-12, warmup_steps=1, ema_decay=0.0,
+                              init_from=str(source)))
+    scratch = train(tiny_config(tmp_path, "scratch", steps=1, lr=1e-12, warmup_steps=1, ema_decay=0.0))
+    start = load_model(source).network.state_dict()
+    after = load_model(tuned.model_dir).network.state_dict()
+    fresh = load_model(scratch.model_dir).network.state_dict()
+    assert all(torch.allclose(after[k], start[k], atol=1e-6) for k in start)
+    assert not all(torch.allclose(fresh[k], start[k], atol=1e-6) for k in start)
+
+
+def test_init_from_a_model_of_another_architecture_is_refused(tmp_path):
+    source = train(tiny_config(tmp_path, "source", steps=1)).model_dir
+    wider = dict(TINY_NETWORK, base_channels=8)
+    with pytest.raises(ConfigError, match="base_channels"):
+        train(tiny_config(tmp_path, "other", network_overrides=wider, init_from=str(source)))
+    assert not (tmp_path / "other" / "config.json").exists()
