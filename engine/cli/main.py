@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _print_any_file_name()
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
@@ -43,3 +44,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED
+
+
+def _print_any_file_name() -> None:
+    """File names need not be valid in the terminal's encoding (a Latin-1 name from an old camera
+    card is not UTF-8): print them escaped instead of failing with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
