@@ -13,13 +13,18 @@ import secrets
 from pathlib import Path
 from typing import Iterator
 
+from engine.paths import NAME_MAX_BYTES, shorten_name
+
+_TEMP_NAME_EXTRA = len(".") + 1 + 12 + len(".tmp")  # "." + name + "." + token + ".tmp"
+
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path in the target's folder; on success it replaces `target` atomically."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    name = shorten_name(target.name, NAME_MAX_BYTES - _TEMP_NAME_EXTRA)  # a long target name still fits
+    temp = target.parent / f".{name}.{secrets.token_hex(6)}.tmp"
     temp.open("xb").close()  # exclusive create: never clobbers another writer's temp file
     try:
         yield temp
