@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.atomic import atomic_write_text
+from engine.atomic import atomic_write_bytes, atomic_write_text
 from engine.checkpoints.model_files import list_checkpoints
 
 LOG_FILE = "log.jsonl"
@@ -60,5 +60,8 @@ class RunFolder:
         atomic_write_text(self.log_path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def write_skipped(self, skipped: list[tuple[Path, str]]) -> None:
+        """One `path<TAB>reason` line per file; a path is written as its bytes on disk, so a name
+        that is not valid UTF-8 is listed as it is instead of failing the run."""
         if skipped:
-            atomic_write_text(self.root / SKIPPED_FILE, "".join(f"{p}\t{reason}\n" for p, reason in skipped))
+            text = "".join(f"{p}\t{reason}\n" for p, reason in skipped)
+            atomic_write_bytes(self.root / SKIPPED_FILE, text.encode("utf-8", "surrogateescape"))
