@@ -41,6 +41,20 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise _unreadable(path, "weights file is damaged or truncated", error) from None
 
 
+def looks_like_pickle(path: Path) -> bool:
+    """Whether the file starts like a pickle or a zip-based torch checkpoint (read, never unpickled)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return any(head.startswith(magic) for magic in _PICKLE_MAGIC)
+
+
+def refuse_pickle(path: Path) -> ModelLoadError:
+    return ModelLoadError(
+        f"{path}: this is a pickle/PyTorch checkpoint, which can run arbitrary code when loaded; "
+        "cUNet Studio only loads .safetensors files"
+    )
+
+
 def _check_exists(path: Path) -> None:
     if not path.is_file():
         raise ModelLoadError(f"{path}: file not found")
@@ -49,13 +63,8 @@ def _check_exists(path: Path) -> None:
 def _unreadable(path: Path, what: str, error: Exception) -> ModelLoadError:
     """Called only after the safetensors parser refused the file (a valid safetensors header can
     start with any byte), so recognising a pickle here never rejects a good file."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if any(head.startswith(magic) for magic in _PICKLE_MAGIC):
-        return ModelLoadError(
-            f"{path}: this is a pickle/PyTorch checkpoint, which can run arbitrary code when loaded; "
-            "cUNet Studio only loads .safetensors files"
-        )
+    if looks_like_pickle(path):
+        return refuse_pickle(path)
     if path.stat().st_size < 8:
         return ModelLoadError(f"{path}: file is empty or truncated")
     return ModelLoadError(f"{path}: {what} ({error})")
