@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.atomic import atomic_write_bytes, atomic_write_text
-from engine.checkpoints.model_files import list_checkpoints
+from engine.atomic import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
+from engine.checkpoints.model_files import CHECKPOINT_DIR, list_checkpoints
 
 LOG_FILE = "log.jsonl"
 SAMPLES_DIR = "samples"
@@ -37,6 +37,11 @@ class RunFolder:
     def prune_checkpoints(self, keep: int) -> None:
         for _, path in list_checkpoints(self.root)[:-keep]:
             path.unlink(missing_ok=True)
+
+    def remove_stale_temp_files(self) -> None:
+        """Drop half-written files of a run that was killed (the run folder has one writer)."""
+        for folder in (self.root, self.root / CHECKPOINT_DIR, self.root / SAMPLES_DIR, self.model_dir):
+            remove_stale_temp_files(folder)
 
     def append_log(self, record: dict) -> None:
         with open(self.log_path, "a", encoding="utf-8") as handle:
