@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from pathlib import Path
 
 import torch
@@ -21,7 +24,18 @@ def write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[s
     """Atomically write a safetensors file (tensors made contiguous and CPU first)."""
     prepared = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     with atomic_path(path) as temp:
-        save_file(prepared, str(temp), metadata=metadata)
+        try:
+            save_file(prepared, str(temp), metadata=metadata)
+        except SafetensorError as error:
+            raise _as_os_error(error, path) from None
+
+
+def _as_os_error(error: SafetensorError, path: Path) -> OSError:
+    """safetensors reports a failed write (a full disk) as SafetensorError('... (os error 28)');
+    turn it back into the OSError it was, so it reads like every other failed write."""
+    found = re.search(r"os error (\d+)", str(error))
+    code = int(found.group(1)) if found else errno.EIO
+    return OSError(code, os.strerror(code), str(path))
 
 
 def read_metadata(path: Path) -> dict[str, str]:
