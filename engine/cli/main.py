@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
+from engine.device import is_out_of_memory
 from engine.errors import Cancelled, EngineError
 
 EXIT_USER_ERROR = 2
@@ -38,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({error.filename})" if error.filename else ""
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except (MemoryError, torch.OutOfMemoryError):
+    except (MemoryError, RuntimeError) as error:
+        if not is_out_of_memory(error):
+            raise
         print("error: out of memory; try a smaller batch, image or tile size", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
