@@ -248,12 +248,17 @@ def test_a_really_full_disk_during_denoising_and_training(tmp_path, tiny_rgb_mod
         assert not list((small / "run").rglob("*.tmp"))
 
 
-@pytest.mark.parametrize("sampler", ["ddpm", "ddim", "dpmpp-2m"])
+SAMPLERS = ["ddpm", "ddim", "dpmpp-2m"]
+SAMPLING_STEPS = 5  # 2 batches: cancelled before each step of the first and at the second, 6 points per sampler
+DENOISE_CANCEL_POINTS = 9
+
+
+@pytest.mark.parametrize("sampler", SAMPLERS)
 def test_cancel_at_every_step_of_sampling(tmp_path, sampler):
     from helpers import save_tiny_model
 
     model = load_model(save_tiny_model(tmp_path / "m"))
-    steps = 5
+    steps = SAMPLING_STEPS
     trained_solver = model.network.config.solver
     for cancel_after in range(steps + 1):
         calls = []
@@ -280,8 +285,8 @@ def test_cancel_at_every_step_of_denoising(tmp_path, tiny_rgb_model):
     settings = DenoiseSettings(sigma=25, strength=1.0, steps=3, tile_size=16, tile_overlap=4)
     events = []
     denoise_photo(model, photo, settings, progress=events.append)
-    assert len(events) >= 6, "several tile batches and steps to cancel at"
-    for cancel_after in range(len(events)):
+    assert len(events) == DENOISE_CANCEL_POINTS, "a cancel point before each of 3 tile batches x 3 steps"
+    for cancel_after in range(DENOISE_CANCEL_POINTS):
         seen = []
 
         class CancelAfter:

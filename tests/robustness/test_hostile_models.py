@@ -132,22 +132,22 @@ def first_conv(tensors: dict[str, torch.Tensor]) -> str:
     return next(name for name, t in tensors.items() if t.ndim == 4)
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda t: t.update({first_conv(t): torch.zeros(1, 1, 3, 3)}), "has shape"),
-        (lambda t: t.update({first_conv(t): t[first_conv(t)].flatten()}), "has shape"),
-        (lambda t: t.update({first_conv(t): t[first_conv(t)].to(torch.int64)}), "dtype"),
-        (lambda t: t.update({first_conv(t): t[first_conv(t)].to(torch.uint8)}), "dtype"),
-        (lambda t: t.update({first_conv(t): t[first_conv(t)].to(torch.bool)}), "dtype"),
-        (lambda t: t.pop(first_conv(t)), "missing"),
-        (lambda t: t.update({"extra.weight": torch.zeros(3)}), "unexpected"),
-        (lambda t: t.clear() or t.update({"w": torch.zeros(1)}), "missing"),
-        (lambda t: t.update({first_conv(t): torch.full_like(t[first_conv(t)], float("inf"))}), "infinite"),
-    ],
-    ids=["wrong-shape", "flattened", "int64", "uint8", "bool", "missing", "extra", "other-model", "inf"],
-)
-def test_weights_with_wrong_shapes_dtypes_or_values_are_refused(tmp_path, change, message):
+WEIGHT_LIES = {
+    "wrong-shape": (lambda t: t.update({first_conv(t): torch.zeros(1, 1, 3, 3)}), "has shape"),
+    "flattened": (lambda t: t.update({first_conv(t): t[first_conv(t)].flatten()}), "has shape"),
+    "int64": (lambda t: t.update({first_conv(t): t[first_conv(t)].to(torch.int64)}), "dtype"),
+    "uint8": (lambda t: t.update({first_conv(t): t[first_conv(t)].to(torch.uint8)}), "dtype"),
+    "bool": (lambda t: t.update({first_conv(t): t[first_conv(t)].to(torch.bool)}), "dtype"),
+    "missing": (lambda t: t.pop(first_conv(t)), "missing"),
+    "extra": (lambda t: t.update({"extra.weight": torch.zeros(3)}), "unexpected"),
+    "other-model": (lambda t: t.clear() or t.update({"w": torch.zeros(1)}), "missing"),
+    "inf": (lambda t: t.update({first_conv(t): torch.full_like(t[first_conv(t)], float("inf"))}), "infinite"),
+}
+
+
+@pytest.mark.parametrize("lie", WEIGHT_LIES)
+def test_weights_with_wrong_shapes_dtypes_or_values_are_refused(tmp_path, lie):
+    change, message = WEIGHT_LIES[lie]
     folder = tiny_folder(tmp_path)
     rewrite_weights(folder, change)
     with pytest.raises(ModelLoadError, match=message):
@@ -172,28 +172,27 @@ def edit_metadata(folder: Path, change) -> None:
     (folder / MODEL_JSON).write_text(json.dumps(data))
 
 
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        (lambda d: d["network"].update(base_channels=4096), "has shape|do not match"),
-        (lambda d: d["network"].update(base_channels=10**9), "has shape|do not match|cannot be built"),
-        (lambda d: d["network"].update(channel_mults=[2] * 40), "do not match|cannot be built"),
-        (lambda d: d["network"].update(base_channels=0), "cannot be built|invalid|has shape"),
-        (lambda d: d["network"].update(base_channels=-4), "cannot be built|invalid|has shape"),
-        (lambda d: d["network"].update(channel_mults=[]), "cannot be built|invalid|do not match"),
-        (lambda d: d.update(arch="unet"), "invalid metadata|do not match|unknown"),
-        (lambda d: d.update(image_size=10**6), "out of range"),
-        (lambda d: d.update(channels=True), "should be int"),
-        (lambda d: d.update(card=["not", "a", "dict"]), "should be dict"),
-        (lambda d: d["schedule"].update(kind="exponential"), "invalid metadata|schedule"),
-        (lambda d: d["schedule"].update(steps=-5), "invalid metadata|schedule|steps"),
-    ],
-    ids=["wider", "billion-wide", "40-levels", "zero-width", "negative-width", "no-levels", "other-arch",
-         "huge-image", "bool-channels", "card-list", "bad-schedule", "negative-steps"],
-)
-def test_metadata_that_lies_about_the_architecture_is_refused_quickly(tmp_path, change, message):
+METADATA_LIES = {
+    "wider": (lambda d: d["network"].update(base_channels=4096), "has shape|do not match"),
+    "billion-wide": (lambda d: d["network"].update(base_channels=10**9), "has shape|do not match|cannot be built"),
+    "40-levels": (lambda d: d["network"].update(channel_mults=[2] * 40), "do not match|cannot be built"),
+    "zero-width": (lambda d: d["network"].update(base_channels=0), "cannot be built|invalid|has shape"),
+    "negative-width": (lambda d: d["network"].update(base_channels=-4), "cannot be built|invalid|has shape"),
+    "no-levels": (lambda d: d["network"].update(channel_mults=[]), "cannot be built|invalid|do not match"),
+    "other-arch": (lambda d: d.update(arch="unet"), "invalid metadata|do not match|unknown"),
+    "huge-image": (lambda d: d.update(image_size=10**6), "out of range"),
+    "bool-channels": (lambda d: d.update(channels=True), "should be int"),
+    "card-list": (lambda d: d.update(card=["not", "a", "dict"]), "should be dict"),
+    "bad-schedule": (lambda d: d["schedule"].update(kind="exponential"), "invalid metadata|schedule"),
+    "negative-steps": (lambda d: d["schedule"].update(steps=-5), "invalid metadata|schedule|steps"),
+}
+
+
+@pytest.mark.parametrize("lie", METADATA_LIES)
+def test_metadata_that_lies_about_the_architecture_is_refused_quickly(tmp_path, lie):
     """A lie must be caught by comparing shapes, before a network of the claimed size is built:
     a billion-channel network would need terabytes of memory."""
+    change, message = METADATA_LIES[lie]
     folder = tiny_folder(tmp_path)
     edit_metadata(folder, change)
     started = time.perf_counter()
