@@ -16,7 +16,7 @@ from PySide6.QtGui import QDropEvent
 
 from app.denoise_queue import DONE, ERROR
 from app.pages.denoise_page import DenoisePage
-from robustness.conftest import fingerprint
+from helpers import fingerprint
 from robustness.corpus import CASES, build_corpus
 
 

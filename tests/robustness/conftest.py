@@ -3,7 +3,6 @@ and one torch thread (tiny tensors gain nothing from threads on a busy machine).
 
 from __future__ import annotations
 
-import hashlib
 import sys
 from pathlib import Path
 
@@ -35,14 +34,3 @@ def corpus_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_rgb_model(tmp_path_factory) -> Path:
     return save_tiny_model(tmp_path_factory.mktemp("models") / "tiny-rgb", channels=3, image_size=8)
-
-
-def fingerprint(folder: Path) -> dict[str, str]:
-    """Name -> sha256 of every regular file under `folder` (links and pipes by their kind)."""
-    found = {}
-    for path in sorted(folder.rglob("*")):
-        if path.is_symlink() or not path.is_file():
-            found[str(path.relative_to(folder))] = "link" if path.is_symlink() else "special"
-            continue
-        found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return found

@@ -19,7 +19,6 @@ import torch
 from PIL import Image
 from safetensors.torch import load_file
 
-from conftest import fingerprint
 from engine.checkpoints import list_checkpoints, load_model
 from engine.cli.main import main
 from engine.denoise import DenoiseSettings, denoise_photo, read_photo
@@ -27,7 +26,7 @@ from engine.errors import Cancelled
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
 from engine.training.run_folder import RunFolder
-from helpers import two_level_npz
+from helpers import fingerprint, two_level_npz
 
 pytestmark = pytest.mark.timeout(180)
 TINY_NETWORK = {"base_channels": 4, "channel_mults": [2, 4], "attention_levels": []}

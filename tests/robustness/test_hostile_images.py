@@ -18,7 +18,6 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import fingerprint
 from corpus import CASES, Case, bad_cases, build_corpus, good_cases
 from engine.cli.main import main
 from engine.data import ImageFolderDataset
@@ -26,6 +25,7 @@ from engine.data.geometry import prepare_pixels
 from engine.data.image_files import decode_image
 from engine.denoise import read_photo
 from engine.errors import DatasetError, ImageLoadError
+from helpers import fingerprint
 
 pytestmark = pytest.mark.timeout(120)
 
