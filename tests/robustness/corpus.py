@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from PIL import Image, PngImagePlugin
+from PIL import Image
 
 ORIENTATION = 0x0112
 LONG_NAME_BYTES = 250  # close to the usual 255-byte limit of a file name

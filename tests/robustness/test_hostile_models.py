@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from engine.checkpoints import load_model, save_model_folder
+from engine.checkpoints import load_model
 from engine.checkpoints.model_files import MODEL_JSON, MODEL_WEIGHTS
 from engine.errors import ModelLoadError
 from engine.training.ema import EMA
