@@ -52,7 +52,9 @@ class SolverSettings:
             known = ", ".join(FIXED_GRID_METHODS + ADAPTIVE_METHODS)
             raise ConfigError(f"unknown ODE solver {self.method!r}; choose one of {known}")
         if not _is_int(self.steps) or not 1 <= self.steps <= MAX_SOLVER_STEPS:
-            raise ConfigError(f"ODE solver steps must be a whole number from 1 to {MAX_SOLVER_STEPS}, got {self.steps!r}")
+            raise ConfigError(
+                f"ODE solver steps must be >= 1 and <= {MAX_SOLVER_STEPS} (a whole number), got {self.steps!r}"
+            )
         if not all(_is_real(t) and 0 < t < 1 for t in (self.rtol, self.atol)):
             raise ConfigError("ODE solver tolerances must be numbers between 0 and 1")
         if not isinstance(self.adjoint, bool):
