@@ -90,7 +90,7 @@ def write_photos(folder, count, seed=0):
     paths = []
     for index in range(count):
         path = folder / f"photo-{seed}-{index:02d}.png"
-        Image.fromarray(rng.integers(0, 256, (24, 20, 3), dtype=np.uint8)).save(path)
+        Image.fromarray(rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)).save(path)
         paths.append(path)
     return paths
 
@@ -156,7 +156,7 @@ def test_fifty_photos_cancel_drop_switch_and_close_while_training(qtbot, tmp_pat
     qtbot.waitUntil(lambda: not denoise.is_busy(), timeout=5_000)  # its last signals arrive after the close
     monitor.stop()
     assert train.state == "idle"
-    assert monitor.ticks > 100
+    assert monitor.ticks >= 50, "the monitor ran throughout"
     print(f"\nlongest event-loop gap {monitor.longest_ms:.1f} ms, most GUI-thread work in one gap "
           f"{monitor.busiest_ms:.1f} ms, over {monitor.ticks} ticks; load average {os.getloadavg()[0]:.1f}")
     assert monitor.busiest_ms <= STALL_LIMIT_MS, f"the GUI thread blocked its event loop for {monitor.busiest_ms:.0f} ms"
