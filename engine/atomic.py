@@ -9,9 +9,15 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Iterator
+
+from engine.paths import NAME_MAX_BYTES, shorten_name
+
+_TEMP_NAME_EXTRA = len(".") + 1 + 12 + len(".tmp")  # "." + name + "." + token + ".tmp"
+_TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 
 
 @contextlib.contextmanager
@@ -19,7 +25,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     """Yield a temp path in the target's folder; on success it replaces `target` atomically."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
-    temp = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    name = shorten_name(target.name, NAME_MAX_BYTES - _TEMP_NAME_EXTRA)  # a long target name still fits
+    temp = target.parent / f".{name}.{secrets.token_hex(6)}.tmp"
     temp.open("xb").close()  # exclusive create: never clobbers another writer's temp file
     try:
         yield temp
@@ -32,6 +39,18 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         _fsync_dir(target.parent)
     finally:
         temp.unlink(missing_ok=True)
+
+
+def remove_stale_temp_files(folder: Path) -> int:
+    """Delete the temp files that writers killed mid-write (SIGKILL, power loss) left in `folder`;
+    returns how many. Only for folders that no other process is writing to."""
+    removed = 0
+    if folder.is_dir():
+        for path in folder.iterdir():
+            if _TEMP_NAME.match(path.name) and path.is_file():
+                path.unlink(missing_ok=True)
+                removed += 1
+    return removed
 
 
 def atomic_write_bytes(target: str | Path, data: bytes) -> None:

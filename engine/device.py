@@ -38,3 +38,13 @@ def set_threads(threads: int | None) -> int:
             raise ConfigError("thread count must be >= 1")
         torch.set_num_threads(threads)
     return torch.get_num_threads()
+
+
+def is_out_of_memory(error: BaseException) -> bool:
+    """Whether `error` means an allocation failed. CUDA and MPS raise torch.OutOfMemoryError (or
+    a RuntimeError saying 'out of memory'); PyTorch's CPU allocator raises a plain RuntimeError
+    ("DefaultCPUAllocator: can't allocate memory"); Python itself raises MemoryError."""
+    if isinstance(error, (MemoryError, torch.OutOfMemoryError)):
+        return True
+    message = str(error)
+    return isinstance(error, RuntimeError) and ("can't allocate memory" in message or "out of memory" in message)

@@ -13,6 +13,7 @@ from pathlib import Path
 import platformdirs
 
 APP_NAME = "cunet-studio"
+NAME_MAX_BYTES = 255  # the longest file name, in bytes, on common Linux, macOS and Windows file systems
 
 
 def resources_dir() -> Path:
@@ -35,3 +36,11 @@ def user_data_dir() -> Path:
 
 def user_models_dir() -> Path:
     return user_data_dir() / "models"
+
+
+def shorten_name(name: str, max_bytes: int) -> str:
+    """`name` without its last characters until it takes at most `max_bytes` bytes on disk (a
+    character is never cut in half)."""
+    while len(os.fsencode(name)) > max_bytes:
+        name = name[:-1]
+    return name

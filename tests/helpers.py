@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from pathlib import Path
 
 import numpy as np
@@ -47,3 +48,14 @@ def two_level_npz(path: Path, count: int = 64, size: int = 8, seed: int = 0) -> 
     images = np.broadcast_to(levels[:, None, None], (count, size, size)).copy()
     np.savez(path, images=images, labels=(levels > 128).astype(np.uint8))
     return path
+
+
+def fingerprint(folder: Path) -> dict[str, str]:
+    """Name -> sha256 of every regular file under `folder` (links and pipes by their kind)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        if path.is_symlink() or not path.is_file():
+            found[str(path.relative_to(folder))] = "link" if path.is_symlink() else "special"
+            continue
+        found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from app.denoise_queue import DONE, ERROR, WORKING, DenoiseQueue, QueueItem, expand_dropped
 from app.denoise_runner import CANCELLED, MODEL_FAILED, DenoiseRunner
+from app.dropped_files import dropped_paths
 from app.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.compare_view import CompareView
 from app.widgets.control_column import control_column
@@ -219,7 +220,7 @@ class DenoisePage(QWidget):
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        paths = dropped_paths(event.mimeData().urls())
         if paths:
             event.acceptProposedAction()
             self.add_photos(paths)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from engine.device import is_out_of_memory
 from engine.errors import Cancelled, EngineError
 
 Report = Callable[[Any], None]
@@ -45,6 +46,8 @@ def readable_error(error: BaseException) -> str:
     name the file; anything else is a bug, reported with its type."""
     if isinstance(error, EngineError):
         return str(error)
+    if is_out_of_memory(error):
+        return "Out of memory: try fewer images, a smaller batch or tile size, or another device"
     if isinstance(error, OSError) and error.strerror:
         return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
     return f"Unexpected error ({type(error).__name__}): {error}"
@@ -85,7 +88,7 @@ class Job(QObject):
         except Cancelled:
             self.cancelled.emit()
         except Exception as error:  # noqa: BLE001 - every failure must reach the UI as a message
-            if not isinstance(error, (EngineError, OSError)):
+            if not isinstance(error, (EngineError, OSError)) and not is_out_of_memory(error):
                 traceback.print_exc()
             self.failed.emit(readable_error(error))
         else:

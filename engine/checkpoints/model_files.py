@@ -12,7 +12,14 @@ from torch import nn
 
 from engine.atomic import atomic_write_text
 from engine.checkpoints.spec import ModelSpec
-from engine.checkpoints.weights import SAFETENSORS_SUFFIX, read_metadata, read_tensors, write_tensors
+from engine.checkpoints.weights import (
+    SAFETENSORS_SUFFIX,
+    looks_like_pickle,
+    read_metadata,
+    read_tensors,
+    refuse_pickle,
+    write_tensors,
+)
 from engine.diffusion import Denoiser, NoiseSchedule
 from engine.errors import ModelLoadError
 
@@ -79,12 +86,13 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
         tensors = read_tensors(path)
         prefix = "ema." if any(k.startswith("ema.") for k in tensors) else "model."
         tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
+    elif path.is_file() and looks_like_pickle(path):
+        raise refuse_pickle(path)
     elif path.is_file():
         raise ModelLoadError(f"{path}: not a model; expected a model folder or a .safetensors checkpoint")
     else:
         raise ModelLoadError(f"{path}: no model here (no {MODEL_JSON} and no training checkpoints)")
-    network = spec.build_network()
-    _load_weights(network, tensors, path)
+    network = _build_network(spec, tensors, path)
     device = torch.device(device)
     network.to(device).eval()
     return LoadedModel(spec, network, spec.build_schedule(), device, path)
@@ -97,8 +105,23 @@ def _spec_from_weights(path: Path) -> ModelSpec:
     return ModelSpec.from_json(metadata[SPEC_KEY], str(path))
 
 
-def _load_weights(network: nn.Module, tensors: dict[str, torch.Tensor], source: Path) -> None:
-    expected = network.state_dict()
+def _build_network(spec: ModelSpec, tensors: dict[str, torch.Tensor], source: Path) -> nn.Module:
+    """The network the metadata describes, holding `tensors`. The weights are compared with a
+    shapes-only copy built on the meta device first, so metadata that lies about the architecture
+    (a network a billion channels wide) is refused without allocating it."""
+    try:
+        with torch.device("meta"):
+            skeleton = spec.build_network()
+    except (ValueError, TypeError, RuntimeError, ZeroDivisionError, IndexError, KeyError) as error:
+        raise ModelLoadError(f"{source}: the network in its metadata cannot be built ({error})") from None
+    expected = skeleton.state_dict()
+    _check_weights(expected, tensors, source)
+    network = spec.build_network()
+    network.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
+    return network
+
+
+def _check_weights(expected: dict[str, torch.Tensor], tensors: dict[str, torch.Tensor], source: Path) -> None:
     missing = sorted(set(expected) - set(tensors))
     unexpected = sorted(set(tensors) - set(expected))
     if missing or unexpected:
@@ -116,7 +139,6 @@ def _load_weights(network: nn.Module, tensors: dict[str, torch.Tensor], source: 
             raise ModelLoadError(f"{source}: weight {name} has dtype {tensor.dtype}, expected {expected[name].dtype}")
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             raise ModelLoadError(f"{source}: weight {name} contains NaN or infinite values")
-    network.load_state_dict({k: v.to(expected[k].dtype) for k, v in tensors.items()})
 
 
 def _read_text(path: Path) -> str:

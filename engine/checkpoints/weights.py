@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import errno
+import os
+import re
 from pathlib import Path
 
 import torch
@@ -21,7 +24,18 @@ def write_tensors(path: Path, tensors: dict[str, torch.Tensor], metadata: dict[s
     """Atomically write a safetensors file (tensors made contiguous and CPU first)."""
     prepared = {name: t.detach().to("cpu").contiguous() for name, t in tensors.items()}
     with atomic_path(path) as temp:
-        save_file(prepared, str(temp), metadata=metadata)
+        try:
+            save_file(prepared, str(temp), metadata=metadata)
+        except SafetensorError as error:
+            raise _as_os_error(error, path) from None
+
+
+def _as_os_error(error: SafetensorError, path: Path) -> OSError:
+    """safetensors reports a failed write (a full disk) as SafetensorError('... (os error 28)');
+    turn it back into the OSError it was, so it reads like every other failed write."""
+    found = re.search(r"os error (\d+)", str(error))
+    code = int(found.group(1)) if found else errno.EIO
+    return OSError(code, os.strerror(code), str(path))
 
 
 def read_metadata(path: Path) -> dict[str, str]:
@@ -41,6 +55,20 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
         raise _unreadable(path, "weights file is damaged or truncated", error) from None
 
 
+def looks_like_pickle(path: Path) -> bool:
+    """Whether the file starts like a pickle or a zip-based torch checkpoint (read, never unpickled)."""
+    with open(path, "rb") as handle:
+        head = handle.read(4)
+    return any(head.startswith(magic) for magic in _PICKLE_MAGIC)
+
+
+def refuse_pickle(path: Path) -> ModelLoadError:
+    return ModelLoadError(
+        f"{path}: this is a pickle/PyTorch checkpoint, which can run arbitrary code when loaded; "
+        "cUNet Studio only loads .safetensors files"
+    )
+
+
 def _check_exists(path: Path) -> None:
     if not path.is_file():
         raise ModelLoadError(f"{path}: file not found")
@@ -49,13 +77,8 @@ def _check_exists(path: Path) -> None:
 def _unreadable(path: Path, what: str, error: Exception) -> ModelLoadError:
     """Called only after the safetensors parser refused the file (a valid safetensors header can
     start with any byte), so recognising a pickle here never rejects a good file."""
-    with open(path, "rb") as handle:
-        head = handle.read(4)
-    if any(head.startswith(magic) for magic in _PICKLE_MAGIC):
-        return ModelLoadError(
-            f"{path}: this is a pickle/PyTorch checkpoint, which can run arbitrary code when loaded; "
-            "cUNet Studio only loads .safetensors files"
-        )
+    if looks_like_pickle(path):
+        return refuse_pickle(path)
     if path.stat().st_size < 8:
         return ModelLoadError(f"{path}: file is empty or truncated")
     return ModelLoadError(f"{path}: {what} ({error})")

@@ -11,13 +11,13 @@ import argparse
 import sys
 from pathlib import Path
 
-import torch
 from tqdm import tqdm
 
 from engine.checkpoints import LoadedModel
 from engine.cli.common import add_device_arguments, open_model
 from engine.cli.main import EXIT_USER_ERROR
 from engine.data.image_files import find_image_files
+from engine.device import is_out_of_memory
 from engine.denoise import (
     AUTO_TILE_SIZE,
     DenoiseProgress,
@@ -78,7 +78,9 @@ def run(args: argparse.Namespace) -> int:
         except (EngineError, OSError) as error:
             failures += 1
             print(f"error: {path}: {_reason(error)}", file=sys.stderr)
-        except (MemoryError, torch.OutOfMemoryError):
+        except (MemoryError, RuntimeError) as error:
+            if not is_out_of_memory(error):
+                raise
             failures += 1
             print(f"error: {path}: out of memory; try a smaller --tile", file=sys.stderr)
     print(f"denoised {done} of {len(files)} photos" + (f"; {failures} failed" if failures else ""))

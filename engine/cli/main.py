@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
-
+from engine.device import is_out_of_memory
 from engine.errors import Cancelled, EngineError
 
 EXIT_USER_ERROR = 2
@@ -24,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _print_any_file_name()
     args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
@@ -37,9 +37,20 @@ def main(argv: list[str] | None = None) -> int:
         where = f" ({error.filename})" if error.filename else ""
         print(f"error: {error.strerror or error}{where}", file=sys.stderr)
         return EXIT_USER_ERROR
-    except (MemoryError, torch.OutOfMemoryError):
+    except (MemoryError, RuntimeError) as error:
+        if not is_out_of_memory(error):
+            raise
         print("error: out of memory; try a smaller batch, image or tile size", file=sys.stderr)
         return EXIT_USER_ERROR
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return EXIT_CANCELLED
+
+
+def _print_any_file_name() -> None:
+    """File names need not be valid in the terminal's encoding (a Latin-1 name from an old camera
+    card is not UTF-8): print them escaped instead of failing with UnicodeEncodeError."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")

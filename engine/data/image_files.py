@@ -9,6 +9,7 @@ the path and decides whether to skip the file or report it.
 from __future__ import annotations
 
 import os
+import stat
 import struct
 import warnings
 from collections.abc import Iterator
@@ -63,15 +64,27 @@ def check_image_header(path: Path) -> None:
         pass
 
 
+def check_regular_file(path: Path) -> None:
+    """Refuse, before anything opens it, what is not a non-empty regular file: opening a named pipe
+    would block forever, and a device or an empty file has nothing to decode."""
+    try:
+        status = path.stat()
+    except FileNotFoundError as error:  # also a link to nowhere
+        raise ImageLoadError("file not found") from error
+    except OSError as error:  # unreadable, or vanished since the folder was scanned
+        raise ImageLoadError(f"cannot open the file ({error.strerror})") from error
+    if stat.S_ISDIR(status.st_mode):
+        raise ImageLoadError("a folder, not an image file")
+    if not stat.S_ISREG(status.st_mode):
+        raise ImageLoadError("not a regular file (a pipe, socket or device)")
+    if status.st_size == 0:
+        raise ImageLoadError("empty file (0 bytes)")
+
+
 @contextmanager
 def _reading(path: Path) -> Iterator[None]:
-    """Pillow's own pixel limit holds here (its warning becomes an error) and empty files fail early."""
-    try:
-        size = path.stat().st_size
-    except OSError as error:  # vanished or unreadable since the folder was scanned
-        raise ImageLoadError(f"cannot open the file ({error.strerror})") from error
-    if size == 0:
-        raise ImageLoadError("empty file (0 bytes)")
+    """Pillow's own pixel limit holds here (its warning becomes an error); see `check_regular_file`."""
+    check_regular_file(path)
     with image_reading_errors():
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

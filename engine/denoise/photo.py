@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.data.image_files import image_reading_errors
+from engine.data.image_files import check_regular_file, image_reading_errors
 from engine.denoise.photo_metadata import read_metadata
 from engine.errors import ImageLoadError
 
@@ -74,10 +74,7 @@ def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     with image_reading_errors(), warnings.catch_warnings():
         # Our own max_pixels check replaces Pillow's global limit; its hard error still applies above 2x.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        if path.is_dir():
-            raise ImageLoadError("a folder, not an image file")
-        if path.stat().st_size == 0:
-            raise ImageLoadError("empty file (0 bytes)")
+        check_regular_file(path)
         with Image.open(path) as image:
             if image.format not in READABLE_FORMATS:
                 raise ImageLoadError(

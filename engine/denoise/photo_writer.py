@@ -22,6 +22,7 @@ from engine.atomic import atomic_path
 from engine.denoise.photo import Photo
 from engine.denoise.photo_metadata import save_options
 from engine.errors import ConfigError
+from engine.paths import NAME_MAX_BYTES, shorten_name
 
 # User-facing name -> (Pillow format, extension of new files).
 WRITE_FORMATS = {
@@ -72,18 +73,21 @@ def output_path_for(
     else:
         extension = source.suffix if source.suffix.lower() in FORMAT_BY_SUFFIX else ".png"
     folder = Path(out_dir) if out_dir is not None else source.parent
-    return unused_path(folder, source.stem + suffix, extension, avoid=source)
+    room = NAME_MAX_BYTES - len(os.fsencode(f"{suffix}-99{extension}"))  # a long stem is shortened, not the suffix
+    return unused_path(folder, shorten_name(source.stem, room) + suffix, extension, avoid=source)
 
 
 def unused_path(folder: Path, stem: str, extension: str, avoid: Path | None = None) -> Path:
     """folder / stem + extension, or stem-1, stem-2, ...: the first name where nothing exists
-    and that is not `avoid`. (Another process could still take it before we write.)"""
-    candidate = folder / f"{stem}{extension}"
+    and that is not `avoid`; the stem is shortened where the name would be too long for the file
+    system. (Another process could still take it before we write.)"""
     number = 0
-    while candidate.exists() or (avoid is not None and _same_file(candidate, avoid)):
+    while True:
+        ending = f"-{number}{extension}" if number else extension
+        candidate = folder / (shorten_name(stem, NAME_MAX_BYTES - len(os.fsencode(ending))) + ending)
+        if not candidate.exists() and not (avoid is not None and _same_file(candidate, avoid)):
+            return candidate
         number += 1
-        candidate = folder / f"{stem}-{number}{extension}"
-    return candidate
 
 
 def _to_image(photo: Photo, pil_format: str) -> tuple[Image.Image, bool]:

@@ -53,6 +53,8 @@ class CUNetConfig:
             object.__setattr__(self, name, tuple(getattr(self, name)))
         if isinstance(self.solver, dict):
             object.__setattr__(self, "solver", SolverSettings(**self.solver))
+        if not isinstance(self.solver, SolverSettings):
+            raise ConfigError(f"cunet 'solver' must be a table of solver settings, got {self.solver!r}")
         if self.in_channels not in (1, 3):
             raise ConfigError(f"cunet supports 1 or 3 image channels, got {self.in_channels}")
         if len(self.channel_mults) < 2:

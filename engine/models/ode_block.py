@@ -7,6 +7,7 @@ trained model can be run with fewer or more solver steps as a speed/quality dial
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -19,6 +20,15 @@ FIXED_GRID_METHODS = ("euler", "midpoint", "rk4")
 ADAPTIVE_METHODS = ("dopri5",)
 # Function evaluations per fixed-grid step; used for honest progress and cost estimates.
 EVALS_PER_STEP = {"euler": 1, "midpoint": 2, "rk4": 4}
+MAX_SOLVER_STEPS = 1000  # far beyond any useful setting; a bound keeps a bad model file from hanging a sampler
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_real(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -37,13 +47,18 @@ class SolverSettings:
     adjoint: bool = False
 
     def __post_init__(self) -> None:
-        if self.method not in FIXED_GRID_METHODS + ADAPTIVE_METHODS:
+        # Settings also come from model files, so their types are checked too, not just their ranges.
+        if not isinstance(self.method, str) or self.method not in FIXED_GRID_METHODS + ADAPTIVE_METHODS:
             known = ", ".join(FIXED_GRID_METHODS + ADAPTIVE_METHODS)
             raise ConfigError(f"unknown ODE solver {self.method!r}; choose one of {known}")
-        if self.steps < 1:
-            raise ConfigError(f"ODE solver steps must be >= 1, got {self.steps}")
-        if self.rtol <= 0 or self.atol <= 0:
-            raise ConfigError("ODE solver tolerances must be positive")
+        if not _is_int(self.steps) or not 1 <= self.steps <= MAX_SOLVER_STEPS:
+            raise ConfigError(
+                f"ODE solver steps must be >= 1 and <= {MAX_SOLVER_STEPS} (a whole number), got {self.steps!r}"
+            )
+        if not all(_is_real(t) and 0 < t < 1 for t in (self.rtol, self.atol)):
+            raise ConfigError("ODE solver tolerances must be numbers between 0 and 1")
+        if not isinstance(self.adjoint, bool):
+            raise ConfigError(f"ODE solver 'adjoint' must be true or false, got {self.adjoint!r}")
 
     def evals_per_block(self) -> int | None:
         """Function evaluations per block, or None for adaptive solvers (data dependent)."""

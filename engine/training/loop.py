@@ -147,7 +147,8 @@ def train(
     else:
         train_set, validation_set = dataset, None
     spec = model_spec_for(config)
-    start_weights = initial_weights(config.init_from, spec) if config.init_from and not resume else None
+    starts_fresh = not (resume and run.latest_checkpoint())  # a resumed run's checkpoint has its weights
+    start_weights = initial_weights(config.init_from, spec) if config.init_from and starts_fresh else None
     if group.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run.root / CONFIG_FILE, config.to_json() + "\n")
@@ -163,13 +164,13 @@ def train(
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=config.weight_decay)
     state = TrainingState(step=0, images_seen=0, elapsed_seconds=0.0)
 
+    # A run killed before its first checkpoint resumes from step 0 with its stored settings.
     latest = run.latest_checkpoint() if resume else None
-    if resume and latest is None:
-        raise ConfigError(f"{run.root} has no checkpoint to resume from")
     if latest is not None:
         state = load_checkpoint(latest, network, ema, optimizer)
-        if group.is_main:
-            run.truncate_log(state.step)
+    if resume and group.is_main:
+        run.truncate_log(state.step)
+        run.remove_stale_temp_files()
 
     model = DistributedDataParallel(network) if group.active else network
     if config.compile and getattr(sys, "frozen", False):

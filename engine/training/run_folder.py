@@ -6,8 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from engine.atomic import atomic_write_text
-from engine.checkpoints.model_files import list_checkpoints
+from engine.atomic import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
+from engine.checkpoints.model_files import CHECKPOINT_DIR, list_checkpoints
 
 LOG_FILE = "log.jsonl"
 SAMPLES_DIR = "samples"
@@ -38,6 +38,11 @@ class RunFolder:
         for _, path in list_checkpoints(self.root)[:-keep]:
             path.unlink(missing_ok=True)
 
+    def remove_stale_temp_files(self) -> None:
+        """Drop half-written files of a run that was killed (the run folder has one writer)."""
+        for folder in (self.root, self.root / CHECKPOINT_DIR, self.root / SAMPLES_DIR, self.model_dir):
+            remove_stale_temp_files(folder)
+
     def append_log(self, record: dict) -> None:
         with open(self.log_path, "a", encoding="utf-8") as handle:
             handle.write(json.dumps(record) + "\n")
@@ -60,5 +65,8 @@ class RunFolder:
         atomic_write_text(self.log_path, "".join(json.dumps(r) + "\n" for r in kept))
 
     def write_skipped(self, skipped: list[tuple[Path, str]]) -> None:
+        """One `path<TAB>reason` line per file; a path is written as its bytes on disk, so a name
+        that is not valid UTF-8 is listed as it is instead of failing the run."""
         if skipped:
-            atomic_write_text(self.root / SKIPPED_FILE, "".join(f"{p}\t{reason}\n" for p, reason in skipped))
+            text = "".join(f"{p}\t{reason}\n" for p, reason in skipped)
+            atomic_write_bytes(self.root / SKIPPED_FILE, text.encode("utf-8", "surrogateescape"))

@@ -78,7 +78,7 @@ def test_file_deleted_after_construction_is_replaced_by_the_next_image(tmp_path)
     dataset = ImageFolderDataset(tmp_path, 8, 3, cache_bytes=0)
     (tmp_path / "a.png").unlink()
     assert torch.equal(dataset.load(0, None), dataset.load(1, None))
-    assert [(path.name, reason.split(" (")[0]) for path, reason in dataset.skipped] == [("a.png", "cannot open the file")]
+    assert [(path.name, reason.split(" (")[0]) for path, reason in dataset.skipped] == [("a.png", "file not found")]
     (tmp_path / "b.png").unlink()
     with pytest.raises(DatasetError, match="can be read any more"):
         dataset.load(1, None)
