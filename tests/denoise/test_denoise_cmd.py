@@ -7,7 +7,6 @@ from PIL import Image
 
 from engine.cli.denoise_cmd import DEFAULT_MODEL
 from engine.cli.main import main
-from engine.paths import bundled_models_dir
 
 
 @pytest.fixture(autouse=True)
@@ -56,11 +55,11 @@ def test_folder_input_writes_beside_each_photo_with_a_trajectory(tmp_path, tiny_
         assert gif.n_frames == 4  # 3 steps + the result
 
 
-def test_missing_inputs_and_missing_default_model(tmp_path, tiny_model_folder, capsys):
+def test_missing_inputs_and_missing_default_model(tmp_path, tiny_model_folder, capsys, monkeypatch):
     assert main(["denoise", str(tmp_path / "nowhere.png"), "--model", str(tiny_model_folder)]) == 2
     assert "nowhere.png: file not found" in capsys.readouterr().err
-    if (bundled_models_dir() / DEFAULT_MODEL).exists():
-        pytest.skip("the bundled denoiser is installed")
+    monkeypatch.setattr("engine.checkpoints.store.bundled_models_dir", lambda: tmp_path / "no-bundled-models")
+    monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path / "home"))
     (tmp_path / "x.png").write_bytes(b"")
     assert main(["denoise", str(tmp_path / "x.png")]) == 2
     assert f"the bundled denoising model {DEFAULT_MODEL!r} is not installed" in capsys.readouterr().err
