@@ -86,7 +86,7 @@ def assert_same_run(run: Path, reference: Path) -> None:
 FULL_DISK_WRITERS = {
     "checkpoint": ("engine.checkpoints.weights.save_file", 2, 1),
     "log line": ("engine.training.run_folder.RunFolder", 4, None),
-    "sample grid": ("engine.training.loop.save_png", 2, 0),
+    "sample grid": ("engine.training.preview_grid.save_png", 2, 0),
     "final model": ("engine.training.loop.save_model_folder", 1, None),
 }
 
