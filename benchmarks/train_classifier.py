@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     data = load_labelled(args.data, args.size, args.channels)
     model = train_classifier(data.train_images, data.train_labels, len(data.classes), epochs=args.epochs)
-    _, predicted = predict(model, data.held_out_images)
+    _, predicted, _ = predict(model, data.held_out_images)
     accuracy = float((predicted == data.held_out_labels.numpy()).mean())
     info = ClassifierInfo(args.channels, args.size, data.classes, round(accuracy, 4), str(args.data.resolve()))
     save_classifier(args.out, model, info)

@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"FD {report.fd:.3f} (real-vs-real floor {report.fd_real_split:.3f}); classifier accuracy "
               f"{report.classifier_accuracy:.4f}; {report.generated} generated vs {report.real} held-out images")
+        print(f"clearly one class (p >= 0.9): generated {report.generated_confident:.3f}, "
+              f"real {report.real_confident:.3f}")
         for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0

@@ -74,14 +74,19 @@ def train_classifier(
 
 
 @torch.no_grad()
-def predict(model: FeatureClassifier, images: torch.Tensor, batch: int = 512) -> tuple[np.ndarray, np.ndarray]:
-    """(features (N, 128), predicted class (N,)) for images in [-1, 1]."""
-    features, predictions = [], []
+def predict(
+    model: FeatureClassifier, images: torch.Tensor, batch: int = 512
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(features (N, 128), predicted class (N,), its softmax probability (N,)) for images in [-1, 1]."""
+    features, predictions, confidences = [], [], []
     for start in range(0, len(images), batch):
         f = model.features(images[start : start + batch])
+        probabilities = model.head(f).softmax(1)
         features.append(f.numpy())
-        predictions.append(model.head(f).argmax(1).numpy())
-    return np.concatenate(features), np.concatenate(predictions)
+        confidence, predicted = probabilities.max(1)
+        predictions.append(predicted.numpy())
+        confidences.append(confidence.numpy())
+    return np.concatenate(features), np.concatenate(predictions), np.concatenate(confidences)
 
 
 def save_classifier(folder: Path, model: FeatureClassifier, info: ClassifierInfo) -> None:

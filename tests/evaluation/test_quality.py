@@ -24,9 +24,10 @@ def test_classifier_learns_labels_and_round_trips(tmp_path):
     data = load_labelled(two_level_npz(tmp_path / "d.npz", count=200), 8, 1)
     assert data.classes == ["0", "1"] and len(data.held_out_images) == 40
     model = train_classifier(data.train_images, data.train_labels, 2, epochs=2, batch=32)
-    features, predicted = predict(model, data.held_out_images)
+    features, predicted, confidence = predict(model, data.held_out_images)
     assert features.shape == (40, 128)
     assert (predicted == data.held_out_labels.numpy()).mean() == 1.0
+    assert confidence.shape == (40,) and np.all((confidence >= 0.5) & (confidence <= 1))
     info = ClassifierInfo(1, 8, data.classes, 1.0, str(tmp_path / "d.npz"))
     save_classifier(tmp_path / "clf", model, info)
     loaded, loaded_info = load_classifier(tmp_path / "clf")
@@ -47,3 +48,4 @@ def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys):
     assert report["model"] == str(tiny) and report["generated"] == 16 and report["real"] == 20
     assert report["fd"] > 0 and 0 <= report["classifier_accuracy"] <= 1
     assert abs(sum(report["generated_histogram"]) - 1) < 1e-3
+    assert 0 <= report["generated_confident"] <= 1 and report["real_confident"] > 0.5
