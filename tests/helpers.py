@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from PIL import Image
 
 from engine.checkpoints import ModelSpec, save_model_folder
 from engine.diffusion import ScheduleConfig
@@ -59,3 +60,16 @@ def fingerprint(folder: Path) -> dict[str, str]:
             continue
         found[str(path.relative_to(folder))] = hashlib.sha256(path.read_bytes()).hexdigest()
     return found
+
+
+def random_photos(folder: Path, count: int, size: tuple[int, int], name: str = "photo{index}.png",
+                  seed: int = 0) -> list[Path]:
+    """`count` RGB PNGs of random pixels, (height, width) = size, named by `name` (index, seed)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    paths = []
+    for index in range(count):
+        path = folder / name.format(index=index, seed=seed)
+        Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
+        paths.append(path)
+    return paths

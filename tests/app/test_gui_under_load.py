@@ -34,7 +34,7 @@ from app_helpers import ScriptedDialogs
 from engine.checkpoints import ModelStore, list_checkpoints, load_model
 from engine.training.ema import EMA
 from engine.training.state import load_checkpoint
-from helpers import two_level_npz
+from helpers import random_photos, two_level_npz
 
 STALL_LIMIT_MS = 100  # most work the GUI thread may do without returning to its event loop
 HANG_LIMIT_MS = 1000  # longest wall-clock gap accepted on a shared, overloaded CI machine
@@ -85,14 +85,7 @@ def drop(page, paths) -> None:
 
 
 def write_photos(folder, count, seed=0):
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(seed)
-    paths = []
-    for index in range(count):
-        path = folder / f"photo-{seed}-{index:02d}.png"
-        Image.fromarray(rng.integers(0, 256, (48, 40, 3), dtype=np.uint8)).save(path)
-        paths.append(path)
-    return paths
+    return random_photos(folder, count, (48, 40), name="photo-{seed}-{index:02d}.png", seed=seed)
 
 
 def make_window(qtbot, tmp_path, bundled_dir, studio_home, dialogs) -> MainWindow:

@@ -26,7 +26,7 @@ from engine.errors import Cancelled
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
 from engine.training.run_folder import RunFolder
-from helpers import fingerprint, two_level_npz
+from helpers import fingerprint, random_photos, two_level_npz
 
 pytestmark = pytest.mark.timeout(180)
 TINY_NETWORK = {"base_channels": 4, "channel_mults": [2, 4], "attention_levels": []}
@@ -140,14 +140,7 @@ def denoise_args(inputs, model, out) -> list[str]:
 
 
 def photos(folder: Path, count: int = 3) -> list[Path]:
-    folder.mkdir(parents=True, exist_ok=True)
-    rng = np.random.default_rng(0)
-    paths = []
-    for index in range(count):
-        path = folder / f"photo{index}.png"
-        Image.fromarray(rng.integers(0, 256, (20, 24, 3), dtype=np.uint8)).save(path)
-        paths.append(path)
-    return paths
+    return random_photos(folder, count, (20, 24))
 
 
 def test_a_full_disk_while_writing_denoised_photos_leaves_no_partial_file(tmp_path, tiny_rgb_model, monkeypatch,
