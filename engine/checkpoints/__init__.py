@@ -5,6 +5,7 @@ from engine.checkpoints.model_files import (
     checkpoint_path,
     list_checkpoints,
     load_model,
+    read_spec,
     save_model_folder,
 )
 from engine.checkpoints.spec import ModelSpec
@@ -18,5 +19,6 @@ __all__ = [
     "checkpoint_path",
     "list_checkpoints",
     "load_model",
+    "read_spec",
     "save_model_folder",
 ]

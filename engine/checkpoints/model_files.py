@@ -73,29 +73,40 @@ def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
     return sorted(found)
 
 
+def read_spec(path: str | Path) -> ModelSpec:
+    """The metadata of a model folder, run folder (its latest checkpoint) or checkpoint file, read
+    without its weights: enough to rebuild the architecture (e.g. for fine-tuning) cheaply."""
+    return _locate(Path(path).expanduser())[1]
+
+
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
     """Load a model folder, a run folder (its latest checkpoint, EMA weights) or a checkpoint file."""
-    path = Path(path).expanduser()
-    if path.is_dir() and (path / MODEL_JSON).exists():
-        spec = ModelSpec.from_json(_read_text(path / MODEL_JSON), str(path / MODEL_JSON))
-        tensors = read_tensors(path / MODEL_WEIGHTS)
-    elif path.is_dir() and list_checkpoints(path):
-        return load_model(list_checkpoints(path)[-1][1], device)
-    elif path.is_file() and path.suffix == SAFETENSORS_SUFFIX:
-        spec = _spec_from_weights(path)
-        tensors = read_tensors(path)
+    weights_file, spec = _locate(Path(path).expanduser())
+    tensors = read_tensors(weights_file)
+    is_model_folder = weights_file.name == MODEL_WEIGHTS
+    if not is_model_folder:  # a training checkpoint: its EMA weights when it has them
         prefix = "ema." if any(k.startswith("ema.") for k in tensors) else "model."
         tensors = {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
-    elif path.is_file() and looks_like_pickle(path):
-        raise refuse_pickle(path)
-    elif path.is_file():
-        raise ModelLoadError(f"{path}: not a model; expected a model folder or a .safetensors checkpoint")
-    else:
-        raise ModelLoadError(f"{path}: no model here (no {MODEL_JSON} and no training checkpoints)")
-    network = _build_network(spec, tensors, path)
+    source = weights_file.parent if is_model_folder else weights_file
+    network = _build_network(spec, tensors, source)
     device = torch.device(device)
     network.to(device).eval()
-    return LoadedModel(spec, network, spec.build_schedule(), device, path)
+    return LoadedModel(spec, network, spec.build_schedule(), device, source)
+
+
+def _locate(path: Path) -> tuple[Path, ModelSpec]:
+    """(weights file, spec) of whatever `path` names, or a one-line reason it is not a model."""
+    if path.is_dir() and (path / MODEL_JSON).exists():
+        return path / MODEL_WEIGHTS, ModelSpec.from_json(_read_text(path / MODEL_JSON), str(path / MODEL_JSON))
+    if path.is_dir() and list_checkpoints(path):
+        return _locate(list_checkpoints(path)[-1][1])
+    if path.is_file() and path.suffix == SAFETENSORS_SUFFIX:
+        return path, _spec_from_weights(path)
+    if path.is_file() and looks_like_pickle(path):
+        raise refuse_pickle(path)
+    if path.is_file():
+        raise ModelLoadError(f"{path}: not a model; expected a model folder or a .safetensors checkpoint")
+    raise ModelLoadError(f"{path}: no model here (no {MODEL_JSON} and no training checkpoints)")
 
 
 def _spec_from_weights(path: Path) -> ModelSpec:

@@ -76,9 +76,9 @@ def _json_arg(text: str, flag: str) -> dict:
 
 def _architecture_of(model: str) -> tuple[str, dict]:
     """(preset, overrides) that rebuild `model`'s network exactly: its whole config as overrides."""
-    from engine.checkpoints import load_model
+    from engine.checkpoints import read_spec
 
-    spec = load_model(ModelStore().resolve(model)).spec
+    spec = read_spec(ModelStore().resolve(model))
     return ("cunet" if spec.arch == "cunet" else "unet"), dict(spec.network)
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoints import ModelStore, load_model, save_model_folder
+from engine.checkpoints import ModelStore, load_model, read_spec, save_model_folder
 from engine.checkpoints.model_files import MODEL_JSON, MODEL_WEIGHTS
 from engine.errors import ConfigError, ModelLoadError
 from helpers import save_tiny_model, tiny_spec
@@ -23,6 +23,17 @@ def test_round_trip_gives_the_same_network(tmp_path):
     first, second = load_model(folder), load_model(folder)
     assert torch.equal(outputs(first), outputs(second))
     assert first.spec == second.spec
+
+
+def test_read_spec_gives_the_architecture_without_reading_the_weights(tmp_path):
+    folder = save_tiny_model(tmp_path / "m")
+    spec = load_model(folder).spec
+    (folder / MODEL_WEIGHTS).write_bytes(b"not weights")  # read_spec must not open them
+    assert read_spec(folder) == spec
+    with pytest.raises(ModelLoadError):
+        load_model(folder)
+    with pytest.raises(ModelLoadError, match="no model here"):
+        read_spec(tmp_path / "nothing")
 
 
 def test_half_precision_storage_loads_as_float32(tmp_path):
