@@ -26,7 +26,7 @@ def main() -> None:
     model = train_classifier(data.train_images, data.train_labels, len(data.classes), epochs=args.epochs)
     _, predicted, _ = predict(model, data.held_out_images)
     accuracy = float((predicted == data.held_out_labels.numpy()).mean())
-    info = ClassifierInfo(args.channels, args.size, data.classes, round(accuracy, 4), str(args.data.resolve()))
+    info = ClassifierInfo(args.channels, args.size, data.classes, round(accuracy, 4), args.data.name)
     save_classifier(args.out, model, info)
     print(f"held-out accuracy {accuracy:.4f}; saved to {args.out}")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,11 +12,14 @@ from tqdm import tqdm
 
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.evaluation import evaluate_samples, load_classifier
+from engine.errors import DatasetError
 from engine.evaluation.labelled_data import load_labelled
 from engine.generate import GenerationRequest, generate
 from engine.sampling import SAMPLERS
 
-CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+CLASSIFIERS_DIR = REPO_ROOT / "benchmarks" / "classifiers"
+DATA_ENV = "CUNET_STUDIO_DATA"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -24,7 +28,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("-n", "--count", type=int, default=5000, help="generated images (>= 5000 for reported numbers)")
     p.add_argument("--classifier", type=Path, default=None,
                    help="classifier folder (default: benchmarks/classifiers/<model card 'eval_classifier'>)")
-    p.add_argument("--data", type=Path, default=None, help="labelled .npz (default: the classifier's dataset)")
+    p.add_argument("--data", type=Path, default=None,
+                   help=f"labelled .npz (default: the classifier's dataset file, looked up in ${DATA_ENV}, "
+                        "else ../shared/data beside the repository)")
     p.add_argument("--sampler", choices=list(SAMPLERS), default=None)
     p.add_argument("--steps", type=int, default=None)
     p.add_argument("--batch", type=int, default=250)
@@ -39,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     model = open_model(args.model, args)
     classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
     classifier, info = load_classifier(classifier_dir)
-    data = load_labelled(args.data or Path(info.dataset), info.image_size, info.channels)
+    data = load_labelled(args.data or _held_out_dataset(info.dataset), info.image_size, info.channels)
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args))
     with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
@@ -61,3 +67,16 @@ def run(args: argparse.Namespace) -> int:
         for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0
+
+
+def _held_out_dataset(dataset: str) -> Path:
+    """The classifier's dataset file (stored by name, so the classifiers work in any checkout),
+    looked up in $CUNET_STUDIO_DATA and then in the shared data folder beside the repository."""
+    name = Path(dataset).name
+    folders = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
+    folders.append(REPO_ROOT.parent / "shared" / "data")
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    raise DatasetError(f"the held-out real images come from {name}, which is not in "
+                       f"{' or '.join(str(f) for f in folders)}; pass --data PATH or set {DATA_ENV}")

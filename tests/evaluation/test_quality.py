@@ -35,13 +35,20 @@ def test_classifier_learns_labels_and_round_trips(tmp_path):
     assert torch.equal(loaded.features(data.held_out_images), model.features(data.held_out_images))
 
 
-def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys):
-    npz = two_level_npz(tmp_path / "d.npz", count=100)
+def _classifier_of(npz):
+    """A one-epoch classifier stored, as the bundled ones are, with its dataset's file name only."""
     data = load_labelled(npz, 8, 1)
     model = train_classifier(data.train_images, data.train_labels, 2, epochs=1, batch=32)
-    save_classifier(tmp_path / "clf", model, ClassifierInfo(1, 8, data.classes, 1.0, str(npz)))
+    save_classifier(npz.parent / "clf", model, ClassifierInfo(1, 8, data.classes, 1.0, npz.name))
+    return npz.parent / "clf"
+
+
+def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data").mkdir()
+    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))  # where the dataset is found by name
     tiny = save_tiny_model(tmp_path / "tiny")
-    code = main(["eval", "--model", str(tiny), "-n", "16", "--steps", "3", "--classifier", str(tmp_path / "clf"),
+    code = main(["eval", "--model", str(tiny), "-n", "16", "--steps", "3", "--classifier", str(classifier),
                  "--json", "--device", "cpu"])
     assert code == 0
     report = json.loads(capsys.readouterr().out)
@@ -49,3 +56,14 @@ def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys):
     assert report["fd"] > 0 and 0 <= report["classifier_accuracy"] <= 1
     assert abs(sum(report["generated_histogram"]) - 1) < 1e-3
     assert 0 <= report["generated_confident"] <= 1 and report["real_confident"] > 0.5
+
+
+def test_eval_without_the_dataset_says_where_it_looked(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data").mkdir()
+    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "elsewhere"))
+    code = main(["eval", "--model", str(save_tiny_model(tmp_path / "tiny")), "-n", "4", "--steps", "2",
+                 "--classifier", str(classifier), "--device", "cpu"])
+    assert code == 2
+    error = capsys.readouterr().err
+    assert "d.npz" in error and "elsewhere" in error and "--data" in error
