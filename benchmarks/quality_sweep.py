@@ -20,7 +20,7 @@ from pathlib import Path
 
 from engine.atomic import atomic_write_text
 from engine.checkpoints import ModelStore, load_model
-from engine.cli.eval_cmd import CLASSIFIERS_DIR
+from engine.cli.eval_cmd import CLASSIFIERS_DIR, held_out_dataset_path
 from engine.device import resolve_device
 from engine.evaluation import evaluate_samples, load_classifier
 from engine.evaluation.labelled_data import load_labelled
@@ -48,7 +48,7 @@ def main() -> None:
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
     classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
     classifier, info = load_classifier(classifier_dir)
-    data = load_labelled(args.data or Path(info.dataset), info.image_size, info.channels)
+    data = load_labelled(args.data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
     recommended = model.spec.card.get("recommended", {})
     base_sampler, base_steps = recommended.get("sampler", "ddpm"), recommended.get("steps", 50)
     trained = model.network.config.solver if isinstance(model.network, CUNet) else None

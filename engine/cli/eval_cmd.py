@@ -45,7 +45,7 @@ def run(args: argparse.Namespace) -> int:
     model = open_model(args.model, args)
     classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
     classifier, info = load_classifier(classifier_dir)
-    data = load_labelled(args.data or _held_out_dataset(info.dataset), info.image_size, info.channels)
+    data = load_labelled(args.data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args))
     with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
@@ -69,7 +69,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _held_out_dataset(dataset: str) -> Path:
+def held_out_dataset_path(dataset: str) -> Path:
     """The classifier's dataset file (stored by name, so the classifiers work in any checkout),
     looked up in $CUNET_STUDIO_DATA and then in the shared data folder beside the repository."""
     name = Path(dataset).name
