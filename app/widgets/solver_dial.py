@@ -77,7 +77,8 @@ class SolverDial(QWidget):
     def set_model(self, entry: ModelEntry | None) -> None:
         self._trained = trained_solver(entry) if entry else None
         table = solver_tradeoff(entry) if entry else None
-        self.tradeoff.setText(_table_html(*table) if table else "")
+        how = str(entry.spec.card.get("solver_tradeoff_note", "")) if entry else ""
+        self.tradeoff.setText(_table_html(*table, how) if table else "")
         self.tradeoff.setVisible(table is not None)
         self.note.setVisible(entry is not None and self._trained is None)
         for widget in (self.method, self.steps, self.tolerance, self.reset):
@@ -115,8 +116,11 @@ class SolverDial(QWidget):
         self.cost.setText(f"{cost} network evaluations per ODE block{marker}. Trained with {trained_text}.")
 
 
-def _table_html(headers: list[str], rows: list[list[str]]) -> str:
+def _table_html(headers: list[str], rows: list[list[str]], how: str) -> str:
+    """The card's table under a title that says how it was measured (so the numbers are not read
+    as timings of this computer)."""
     head = "".join(f"<th align='left' style='padding-right:8px'>{html.escape(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td style='padding-right:8px'>{html.escape(c)}</td>" for c in row) + "</tr>"
                    for row in rows)
-    return f"<b>Measured trade-off</b> (from the model card)<table cellspacing='0'>{'<tr>' + head + '</tr>'}{body}</table>"
+    title = f"<b>Measured trade-off</b> ({html.escape(how) if how else 'from the model card'})"
+    return f"{title}<table cellspacing='0'>{'<tr>' + head + '</tr>'}{body}</table>"

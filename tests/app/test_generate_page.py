@@ -121,12 +121,14 @@ def test_model_card_tradeoff_is_shown_beside_the_dial(qtbot, context, bundled_di
     tradeoff = [{"method": "euler", "steps": 1, "seconds": 0.5, "fid": 30.2},
                 {"method": "rk4", "steps": 2, "seconds": 2.0, "fid": 21.0}]
     make_tiny_model(bundled_dir / "measured", card={"solver_tradeoff": tradeoff, "dataset": "test pixels",
+                                                    "solver_tradeoff_note": "ddpm 50, 200 images",
                                                     "licence": "MIT", "description": "a measured model"})
     context.catalog.refresh()
     page = make_page(qtbot, context)
     assert page.picker.select("measured")
     assert page.solver_dial.tradeoff.isVisible()
     assert "rk4" in page.solver_dial.tradeoff.text() and "21" in page.solver_dial.tradeoff.text()
+    assert "ddpm 50, 200 images" in page.solver_dial.tradeoff.text()
     details = page.picker.details.text()
     assert "a measured model" in details and "MIT" in details and "test pixels" in details
 
