@@ -130,6 +130,7 @@ class GeneratePage(QWidget):
         form.addRow("DDIM eta", self.eta)
         self._sampling_form = form
         self.sampler.currentIndexChanged.connect(self._on_sampler_changed)
+        self._on_sampler_changed()  # the first sampler may already be the model's: no change signal then
 
         self.solver_dial = SolverDial()
         solver_box = QGroupBox("cUNet speed / quality")

@@ -16,6 +16,7 @@ from app.pages.generate_page import GeneratePage
 from app_helpers import make_tiny_model, make_tiny_unet
 from engine.checkpoints import save_model_folder
 from engine.diffusion import ScheduleConfig
+from engine.sampling import SAMPLERS
 from helpers import tiny_spec
 
 
@@ -34,6 +35,20 @@ def test_opens_on_the_default_model_with_its_recommendation(qtbot, context):
     assert page.sampler.currentData() == "ddim" and page.steps.value() == 4
     assert page.solver_dial.method.isEnabled()
     assert "evaluations per ODE block" in page.solver_dial.cost.text()
+
+
+def test_ddim_eta_is_offered_only_with_ddim(qtbot, context, bundled_dir):
+    # The default model recommends the first sampler in the list, so opening selects nothing new.
+    first = next(iter(SAMPLERS))
+    shutil.rmtree(bundled_dir / "digits")
+    make_tiny_model(bundled_dir / "digits", channels=1, image_size=8,
+                    card={"recommended": {"sampler": first, "steps": 4}})
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    assert page.sampler.currentData() == first != "ddim"
+    assert not page.eta.isVisible()
+    page.sampler.setCurrentIndex(page.sampler.findData("ddim"))
+    assert page.eta.isVisible()
 
 
 def test_generate_shows_results_and_a_scrubbable_trajectory(qtbot, context, tmp_path):
