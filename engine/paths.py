@@ -24,6 +24,12 @@ def resources_dir() -> Path:
     return Path(__file__).resolve().parent.parent / "resources"
 
 
+def shared_data_dir() -> Path:
+    """The team's shared datasets (`../shared/data` beside a source checkout): the default place
+    where benchmarks and `engine eval` look for their data; never needed by the app itself."""
+    return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
+
+
 def bundled_models_dir() -> Path:
     return resources_dir() / "models"
 

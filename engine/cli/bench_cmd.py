@@ -20,6 +20,7 @@ from engine.cli.common import add_device_arguments
 from engine.cli.denoise_cmd import DEFAULT_MODEL, open_denoiser
 from engine.device import resolve_device, set_threads
 from engine.errors import ConfigError
+from engine.paths import shared_data_dir
 
 DEFAULT_MODELS = ["cunet-paper", "cunet", "unet"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -155,7 +156,7 @@ def _denoise_config(args: argparse.Namespace) -> DenoiseBenchConfig:
     for name, least in (("max_photos", 1), ("tune_photos", 1), ("crop", MIN_CROP), ("tune_crop", MIN_CROP)):
         if getattr(args, name) is not None and getattr(args, name) < least:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least {least}")
-    photos_dir = args.photos or Path(os.environ.get(PHOTOS_ENV) or REPO_ROOT.parent / "shared" / "data" / "photos")
+    photos_dir = args.photos or Path(os.environ.get(PHOTOS_ENV) or shared_data_dir() / "photos")
     held_out, training = photo_split(photos_dir, args.split)
     return DenoiseBenchConfig(
         photos_dir=photos_dir, held_out=held_out[: args.max_photos], training=training, methods=methods,

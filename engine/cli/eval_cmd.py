@@ -15,10 +15,10 @@ from engine.evaluation import evaluate_samples, load_classifier
 from engine.errors import DatasetError
 from engine.evaluation.labelled_data import load_labelled
 from engine.generate import GenerationRequest, generate
+from engine.paths import shared_data_dir
 from engine.sampling import SAMPLERS
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-CLASSIFIERS_DIR = REPO_ROOT / "benchmarks" / "classifiers"
+CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
 DATA_ENV = "CUNET_STUDIO_DATA"
 
 
@@ -74,7 +74,7 @@ def held_out_dataset_path(dataset: str) -> Path:
     looked up in $CUNET_STUDIO_DATA and then in the shared data folder beside the repository."""
     name = Path(dataset).name
     folders = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
-    folders.append(REPO_ROOT.parent / "shared" / "data")
+    folders.append(shared_data_dir())
     for folder in folders:
         if (folder / name).is_file():
             return folder / name
