@@ -6,7 +6,9 @@ Every row samples `-n` images with the same seeds and reports engine eval's meas
 distance in the frozen classifier's features, see docs/models.md) plus seconds per image on the
 device used. `--sweep samplers` varies the sampler and its step count with the trained solver;
 `--sweep dial` keeps the recommended sampler and varies the ODE solver per block (the cUNet's
-speed/quality dial); `--sweep all` does both. The JSON file is rewritten after every row, so a run
+speed/quality dial); `--sweep all` does both. `--rows ddim:10,ddpm:50:euler:1` runs exactly the
+rows given (sampler:steps, optionally :solver:solver_steps), to split one sweep over processes.
+The JSON file is rewritten after every row, so a run
 cut short (a lent GPU's time running out) keeps what it measured.
 """
 
@@ -32,6 +34,38 @@ SAMPLER_ROWS = [("ddpm", 25), ("ddim", 10), ("ddim", 25), ("ddim", 50), ("ddim",
                 ("dpmpp-2m", 10), ("dpmpp-2m", 20)]
 DIAL_ROWS = [("euler", 1), ("euler", 2), ("rk4", 1), ("rk4", 2)]
 
+Row = tuple[str, int, SolverSettings | None]  # sampler, steps, solver (None: as trained)
+
+
+def sweep_rows(sweep: str, recommended: tuple[str, int], trained: SolverSettings | None) -> list[Row]:
+    """The recommended row first, then the sweep's other sampler and/or solver rows."""
+    rows: list[Row] = [(*recommended, None)]
+    if sweep in ("samplers", "all"):
+        rows += [(s, n, None) for s, n in SAMPLER_ROWS if (s, n) != recommended]
+    if sweep in ("dial", "all") and trained is not None:
+        rows += [(*recommended, SolverSettings(method=m, steps=k))
+                 for m, k in DIAL_ROWS if (m, k) != (trained.method, trained.steps)]
+    return rows
+
+
+def parse_rows(text: str) -> list[Row]:
+    """`ddim:10,ddpm:50:euler:1` -> [("ddim", 10, None), ("ddpm", 50, SolverSettings("euler", 1))]."""
+    rows: list[Row] = []
+    for item in filter(None, (part.strip() for part in text.split(","))):
+        fields = item.split(":")
+        try:
+            if len(fields) == 2:
+                rows.append((fields[0], int(fields[1]), None))
+            elif len(fields) == 4:
+                rows.append((fields[0], int(fields[1]), SolverSettings(method=fields[2], steps=int(fields[3]))))
+            else:
+                raise ValueError
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"row {item!r} is not sampler:steps[:solver:solver_steps]") from None
+    if not rows:
+        raise argparse.ArgumentTypeError("give at least one row")
+    return rows
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -39,6 +73,8 @@ def main() -> None:
     parser.add_argument("-n", "--count", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=500)
     parser.add_argument("--sweep", choices=("recommended", "samplers", "dial", "all"), default="all")
+    parser.add_argument("--rows", type=parse_rows, default=None,
+                        help="only these rows: sampler:steps[:solver:solver_steps], comma-separated")
     parser.add_argument("--classifier", type=Path, default=None, help="default: the card's eval_classifier")
     parser.add_argument("--data", type=Path, default=None, help="labelled .npz (default: the classifier's)")
     parser.add_argument("--device", default="auto")
@@ -53,12 +89,7 @@ def main() -> None:
     base_sampler, base_steps = recommended.get("sampler", "ddpm"), recommended.get("steps", 50)
     trained = model.network.config.solver if isinstance(model.network, CUNet) else None
 
-    rows_to_run: list[tuple[str, int, SolverSettings | None]] = [(base_sampler, base_steps, None)]
-    if args.sweep in ("samplers", "all"):
-        rows_to_run += [(s, n, None) for s, n in SAMPLER_ROWS if (s, n) != (base_sampler, base_steps)]
-    if args.sweep in ("dial", "all") and trained is not None:
-        rows_to_run += [(base_sampler, base_steps, SolverSettings(method=m, steps=k))
-                        for m, k in DIAL_ROWS if (m, k) != (trained.method, trained.steps)]
+    rows_to_run = args.rows or sweep_rows(args.sweep, (base_sampler, base_steps), trained)
 
     results = {"model": args.model, "count": args.count, "device": str(model.device),
                "trained_solver": asdict(trained) if trained else None, "rows": []}

@@ -1,8 +1,10 @@
 """Fixtures for the benchmark tests: tiny photo folders with a held-out split, and scikit-image
 and bm3d hidden, so the tests pass without the optional `bench` extra."""
 
+import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +12,16 @@ from PIL import Image
 
 from denoise.conftest import one_torch_thread  # noqa: F401  (autouse: tiny tensors on one thread)
 
+BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 HELD_OUT = ["b.png", "a.png"]
+
+
+def load_benchmark_script(name: str):
+    """benchmarks/NAME.py as a module (benchmarks/ holds scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 TRAINING = ["c.png", "sub/d.png"]
 
 

@@ -1,18 +1,12 @@
-import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from bench.conftest import load_benchmark_script
 from PIL import Image
-
-SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "plot_dial.py"
 
 
 def _load_script():
-    spec = importlib.util.spec_from_file_location("plot_dial", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark_script("plot_dial")
 
 
 def _row(sampler, steps, solver, seconds, fd):

@@ -1,0 +1,36 @@
+"""benchmarks/quality_sweep.py's row plans: what a sweep runs, and --rows to split one over processes."""
+
+import argparse
+
+import pytest
+from bench.conftest import load_benchmark_script
+
+from engine.models import SolverSettings
+
+sweep = load_benchmark_script("quality_sweep")
+MIDPOINT = SolverSettings(method="midpoint", steps=1)
+
+
+def test_sampler_sweep_starts_with_the_recommended_row_and_does_not_repeat_it():
+    rows = sweep.sweep_rows("samplers", ("ddpm", 25), MIDPOINT)
+    assert rows[0] == ("ddpm", 25, None)
+    assert rows.count(("ddpm", 25, None)) == 1
+    assert ("ddim", 10, None) in rows and all(solver is None for _, _, solver in rows)
+
+
+def test_dial_sweep_skips_the_trained_solver():
+    rows = sweep.sweep_rows("dial", ("ddpm", 50), SolverSettings(method="rk4", steps=1))
+    solvers = [(s.method, s.steps) for _, _, s in rows[1:]]
+    assert solvers == [("euler", 1), ("euler", 2), ("rk4", 2)]
+    assert sweep.sweep_rows("dial", ("ddpm", 50), None) == [("ddpm", 50, None)]  # a U-Net has no dial
+
+
+def test_rows_option_parses_sampler_and_solver_rows():
+    assert sweep.parse_rows("ddim:10, dpmpp-2m:20,ddpm:50:euler:2") == [
+        ("ddim", 10, None), ("dpmpp-2m", 20, None), ("ddpm", 50, SolverSettings(method="euler", steps=2))]
+
+
+@pytest.mark.parametrize("text", ["ddim", "ddim:ten", "ddpm:50:euler", ",", "ddpm:50:euler:x"])
+def test_rows_option_rejects_malformed_rows(text):
+    with pytest.raises(argparse.ArgumentTypeError):
+        sweep.parse_rows(text)
