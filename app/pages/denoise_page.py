@@ -404,9 +404,10 @@ class DenoisePage(QWidget):
 def _result_text(item: QueueItem) -> str:
     result = item.outcome.result
     how = "estimated" if result.sigma_estimated is not None else "set by you"
+    copies = f" · {result.ensemble} copies averaged" if result.ensemble > 1 else ""
     lines = [
         f"<b>{item.path.name}</b>: noise σ {result.sigma:.1f} ({how}) · start step {result.start_step} · "
-        f"{result.steps_taken} step(s) · {result.tiles} tile(s) of {result.tile_size} px",
+        f"{result.steps_taken} step(s) · {result.tiles} tile(s) of {result.tile_size} px{copies}",
     ]
     if item.saved_to:
         lines.append(f"Saved as {item.saved_to}")

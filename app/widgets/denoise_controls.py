@@ -1,11 +1,11 @@
-"""Denoising settings: noise level (auto-estimated or manual), strength, steps, tile size."""
+"""Denoising settings: noise level (auto-estimated or manual), strength, steps, self-ensemble, tile size."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
 
-from engine.denoise import AUTO_TILE_SIZE, DenoiseSettings
+from engine.denoise import AUTO_TILE_SIZE, ENSEMBLE_SIZES, DenoiseSettings
 
 TILE_CHOICES = (("Auto", None), ("64 px", 64), ("128 px", 128), ("256 px", 256), ("512 px", 512))
 
@@ -15,7 +15,7 @@ class DenoiseControls(QWidget):
         super().__init__(parent)
         self.auto_sigma = QCheckBox("Auto")
         self.auto_sigma.setChecked(True)
-        self.auto_sigma.setToolTip("Estimate the noise level of each photo (wavelet estimator)")
+        self.auto_sigma.setToolTip("Estimate the noise level of each photo (wavelet estimator on its quietest areas)")
         self.sigma = QDoubleSpinBox()
         self.sigma.setRange(0.0, 100.0)
         self.sigma.setDecimals(1)
@@ -43,6 +43,11 @@ class DenoiseControls(QWidget):
         self.steps.setRange(1, 100)
         self.steps.setValue(10)
         self.steps.setToolTip("Sampler steps at 100% strength (fewer in between; one network call per step and tile)")
+        self.ensemble = QComboBox()
+        for size in ENSEMBLE_SIZES:
+            self.ensemble.addItem("Off" if size == 1 else f"{size} copies ({size}x time)", size)
+        self.ensemble.setToolTip("Self-ensemble: denoise rotated and mirrored copies of the photo and average them.\n"
+                                 "A little cleaner (about +0.1 to +0.5 dB PSNR with 8 copies) for that many times the work.")
         self.tile_size = QComboBox()
         for label, value in TILE_CHOICES:
             self.tile_size.addItem(label, value)
@@ -54,6 +59,7 @@ class DenoiseControls(QWidget):
         form.addRow("Noise level", sigma_row)
         form.addRow("Strength", strength_row)
         form.addRow("Steps", self.steps)
+        form.addRow("Self-ensemble", self.ensemble)
         form.addRow("Tile size", self.tile_size)
         self.auto_sigma.toggled.connect(self._update_state)
         self.strength.valueChanged.connect(self._update_state)
@@ -62,7 +68,7 @@ class DenoiseControls(QWidget):
     def settings(self) -> DenoiseSettings:
         sigma = None if self.auto_sigma.isChecked() else self.sigma.value()
         return DenoiseSettings(sigma=sigma, strength=self.strength.value() / 100, steps=self.steps.value(),
-                               tile_size=self.tile_size.currentData())
+                               tile_size=self.tile_size.currentData(), ensemble=self.ensemble.currentData())
 
     def show_estimate(self, sigma: float) -> None:
         """Show the estimate; in auto mode the spin box follows it, so switching to manual

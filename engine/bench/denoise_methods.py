@@ -27,7 +27,7 @@ Model methods run the public `engine.denoise.denoise_photo`: `model` with the tr
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from types import ModuleType
 from typing import Callable
 
@@ -106,35 +106,41 @@ CLASSICAL_METHODS = (
     Method("tv", "total variation (scikit-image Chambolle, tuned weight)", _total_variation, grid=TV_WEIGHTS),
     Method("bm3d", "BM3D (bm3d_rgb, default profile)", _bm3d),
 )
-MODEL_METHOD_NAMES = ("model", "model-auto")
+MODEL_METHOD_NAMES = ("model", "model-auto", "model-auto-x8")
 METHOD_NAMES = tuple(m.name for m in CLASSICAL_METHODS) + MODEL_METHOD_NAMES
+ENSEMBLE = 8
 
 
-def run_model(model: LoadedModel, image: np.ndarray, sigma: float | None, strength: float, steps: int) -> DenoiseResult:
-    """`image` (H, W, 3) float32 through the public denoising API; sigma None = its own estimate."""
+def run_model(model: LoadedModel, image: np.ndarray, settings: DenoiseSettings) -> DenoiseResult:
+    """`image` (H, W, 3) float32 through the public denoising API (settings.sigma None = its own estimate)."""
     photo = Photo(image, None, 8, None, "PNG", {})
-    return denoise_photo(model, photo, DenoiseSettings(sigma=sigma, strength=strength, steps=steps))
+    return denoise_photo(model, photo, settings)
 
 
-def model_methods(model: LoadedModel, strength: float, steps: int) -> tuple[Method, Method]:
-    """The diffusion model told the true sigma, and left to estimate it itself."""
-    label = f"{model.name} (strength {strength:g})"
+def model_methods(model: LoadedModel, settings: DenoiseSettings) -> tuple[Method, ...]:
+    """The diffusion model told the true sigma, left to estimate it itself (what a user gets by
+    default), and estimating it with the x8 self-ensemble (`engine denoise --ensemble 8`)."""
+    label = f"{model.name} (strength {settings.strength:g})"
 
     def told(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
-        return run_model(model, noisy, sigma, strength, steps).photo.pixels
+        return run_model(model, noisy, replace(settings, sigma=sigma)).photo.pixels
 
     def estimating(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
-        return run_model(model, noisy, None, strength, steps).photo.pixels
+        return run_model(model, noisy, settings).photo.pixels
+
+    def ensembled(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+        return run_model(model, noisy, replace(settings, ensemble=ENSEMBLE)).photo.pixels
 
     return (
         Method("model", f"{label}, true σ", told),
         Method("model-auto", f"{label}, estimated σ", estimating),
+        Method("model-auto-x8", f"{label}, estimated σ, x{ENSEMBLE} self-ensemble", ensembled),
     )
 
 
-def select_methods(names: list[str], model: LoadedModel | None, strength: float, steps: int) -> list[Method]:
+def select_methods(names: list[str], model: LoadedModel | None, settings: DenoiseSettings) -> list[Method]:
     """The Methods called `names`, in the order given; `model` is needed only for model methods."""
     available = {m.name: m for m in CLASSICAL_METHODS}
     if model is not None:
-        available |= {m.name: m for m in model_methods(model, strength, steps)}
+        available |= {m.name: m for m in model_methods(model, settings)}
     return [available[name] for name in names]

@@ -41,7 +41,7 @@ from engine.bench.denoise_methods import BM3D_THREADS, Method, run_model, select
 from engine.bench.denoise_report import DenoiseBenchReport, SanityScore, Score, TuningRecord
 from engine.checkpoints import LoadedModel
 from engine.data.image_files import find_image_files
-from engine.denoise import read_photo
+from engine.denoise import DenoiseSettings, read_photo
 from engine.errors import ConfigError
 
 WARM_UP_SIZE = 64
@@ -189,11 +189,11 @@ def _parameter(tuned: dict[str, TuningRecord], method: Method, sigma: float) -> 
     return tuned[method.name].values[sigma] if method.name in tuned else None
 
 
-def sanity_check(model: LoadedModel, photos: list[BenchPhoto], strength: float, steps: int) -> list[SanityScore]:
+def sanity_check(model: LoadedModel, photos: list[BenchPhoto], settings: DenoiseSettings) -> list[SanityScore]:
     """Each clean photo through `model` with its own noise estimate."""
     results = []
     for photo in photos:
-        result = run_model(model, photo.clean, None, strength, steps)
+        result = run_model(model, photo.clean, settings)
         results.append(SanityScore(photo.name, result.sigma, psnr(photo.clean, result.photo.pixels)))
     return results
 
@@ -216,6 +216,11 @@ class DenoiseBenchConfig:
     strength: float = 0.0
     steps: int = 10
 
+    @property
+    def model_settings(self) -> DenoiseSettings:
+        """The model's settings (noise level estimated; the methods override what they vary)."""
+        return DenoiseSettings(strength=self.strength, steps=self.steps)
+
     def settings(self) -> dict:
         """What makes two runs' numbers comparable (DenoiseBenchReport.settings)."""
         return {"photos": self.held_out, "crop": self.crop, "seed": self.seed, "sigmas": self.sigmas}
@@ -226,11 +231,11 @@ def run_denoise_benchmark(
 ) -> DenoiseBenchReport:
     """Tune, then score every method of `config` (`model` is needed for the model methods; the
     sanity check runs whenever it is given)."""
-    methods = select_methods(config.methods, model, config.strength, config.steps)
+    methods = select_methods(config.methods, model, config.model_settings)
     photos = load_bench_photos(config.photos_dir, config.held_out, config.crop)
     tuned = tune_methods(config, methods)
     scores = score_methods(methods, photos, config.sigmas, config.seed, tuned, progress)
-    sanity = [] if model is None else sanity_check(model, photos, config.strength, config.steps)
+    sanity = [] if model is None else sanity_check(model, photos, config.model_settings)
     return DenoiseBenchReport(
         settings=config.settings(),
         runs=[_run_record(config, methods, model)],

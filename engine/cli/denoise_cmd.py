@@ -20,6 +20,7 @@ from engine.data.image_files import find_image_files
 from engine.device import is_out_of_memory
 from engine.denoise import (
     AUTO_TILE_SIZE,
+    ENSEMBLE_SIZES,
     DenoiseProgress,
     DenoiseSettings,
     denoise_photo,
@@ -47,6 +48,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--strength", type=float, default=0.0,
                         help="0 = one-step estimate (highest PSNR) .. 1 = full DDIM path (sharper, may invent detail)")
     parser.add_argument("--steps", type=int, default=10, help="DDIM steps at strength 1")
+    parser.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
+                        help="denoise this many rotated/mirrored copies and average them (slower, a little cleaner)")
     parser.add_argument("--tile", type=int, default=None, help=f"tile size in pixels (default {AUTO_TILE_SIZE})")
     parser.add_argument("--overlap", type=int, default=32, help="pixels shared by neighbouring tiles")
     parser.add_argument("--suffix", default=None,
@@ -63,7 +66,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     settings = DenoiseSettings(
         sigma=args.sigma, strength=args.strength, steps=args.steps, tile_size=args.tile,
-        tile_overlap=args.overlap, keep_trajectory=args.trajectory,
+        tile_overlap=args.overlap, keep_trajectory=args.trajectory, ensemble=args.ensemble,
     )
     files, failures = _expand_inputs(args.inputs, args.out)
     model = open_denoiser(args)
@@ -105,7 +108,8 @@ def _denoise_file(
         save_denoise_animation(unused_path(target.parent, f"{target.stem}-trajectory", ".gif"), result)
     print(
         f"{path} -> {target} (noise {result.sigma:.1f}, start step {result.start_step}, "
-        f"{result.steps_taken} steps, {result.tiles} tiles)"
+        f"{result.steps_taken} steps, {result.tiles} tiles"
+        + (f", {result.ensemble} copies averaged)" if result.ensemble > 1 else ")")
     )
 
 

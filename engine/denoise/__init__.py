@@ -11,10 +11,12 @@ from engine.denoise.denoising import (
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
 from engine.denoise.photo import Photo, read_photo
 from engine.denoise.photo_writer import WRITE_FORMATS, output_path_for, unused_path, write_photo
+from engine.denoise.self_ensemble import ENSEMBLE_SIZES
 from engine.denoise.trajectory import save_denoise_animation
 
 __all__ = [
     "AUTO_TILE_SIZE",
+    "ENSEMBLE_SIZES",
     "WRITE_FORMATS",
     "DenoiseProgress",
     "DenoiseResult",

@@ -95,10 +95,13 @@ def test_dropped_folder_adds_its_images_and_manual_noise_level_is_used(qtbot, co
     page.controls.sigma.setValue(10.0)
     page.controls.strength.setValue(50)
     page.controls.steps.setValue(3)
+    page.controls.ensemble.setCurrentIndex(page.controls.ensemble.findData(2))
     run_queue(qtbot, page)
     results = [item.outcome.result for item in page.queue.items]
     assert all(r.sigma == 10.0 and r.sigma_estimated is None for r in results)
-    assert all(r.steps_taken == 2 for r in results)
+    assert all(r.steps_taken == 2 and r.ensemble == 2 for r in results)
+    page.queue_view.select_row(0)
+    assert "2 copies averaged" in page.output.info.text()
 
     out = tmp_path / "out"
     out.mkdir()

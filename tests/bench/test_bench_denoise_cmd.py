@@ -17,17 +17,22 @@ def run_bench(photo_folder, *args: str) -> int:
 def test_model_rows_and_sanity_check_without_the_bench_extra(photo_folder, tmp_path, capsys, without_bench_extra):
     model = save_tiny_model(tmp_path / "tiny", channels=3)
     out = tmp_path / "results"
-    assert run_bench(photo_folder, "--model", str(model), "--methods", "noisy,model,model-auto", "--sigmas", "15,50",
+    assert run_bench(photo_folder, "--model", str(model), "--methods", "noisy,model,model-auto,model-auto-x8",
+                     "--sigmas", "15,50",
                      "--crop", "24", "--json", str(out / "r.json"), "--markdown", str(out / "r.md")) == 0
     data = json.loads((out / "r.json").read_text())
     assert data["settings"] == {"photos": HELD_OUT, "crop": 24, "seed": 0, "sigmas": [15.0, 50.0]}
     assert data["runs"][0]["model"]["strength"] == 0.0 and data["runs"][0]["threads"]["torch"] >= 1
-    assert len(data["scores"]) == 2 * 2 * 3
+    assert len(data["scores"]) == 2 * 2 * 4
     assert {s["megapixels"] for s in data["scores"]} == {24 * 24 / 1e6}
     assert all(s["ssim"] is None and s["seconds"] >= 0 and s["cpu_seconds"] >= 0 for s in data["scores"])
     assert [s["photo"] for s in data["sanity"]] == HELD_OUT
     table = (out / "r.md").read_text()
     assert "tiny (strength 0), true σ" in table and "tiny (strength 0), estimated σ" in table
+    assert "tiny (strength 0), estimated σ, x8 self-ensemble" in table
+    ensembled = {(s["photo"], s["sigma"]): s["psnr"] for s in data["scores"] if s["method"] == "model-auto-x8"}
+    single = {(s["photo"], s["sigma"]): s["psnr"] for s in data["scores"] if s["method"] == "model-auto"}
+    assert ensembled.keys() == single.keys() and ensembled != single
     assert capsys.readouterr().out == table
 
 

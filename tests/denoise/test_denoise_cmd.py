@@ -63,3 +63,17 @@ def test_missing_inputs_and_missing_default_model(tmp_path, tiny_model_folder, c
     (tmp_path / "x.png").write_bytes(b"")
     assert main(["denoise", str(tmp_path / "x.png")]) == 2
     assert f"the bundled denoising model {DEFAULT_MODEL!r} is not installed" in capsys.readouterr().err
+
+
+def test_ensemble_option_changes_the_result_and_odd_sizes_are_refused(tmp_path, tiny_model_folder, capsys):
+    inputs = write_inputs(tmp_path / "in")
+    common = [str(inputs[0]), "--model", str(tiny_model_folder), "--sigma", "20", "--device", "cpu"]
+    assert main(["denoise", *common, "--out", str(tmp_path / "plain")]) == 0
+    assert main(["denoise", *common, "--out", str(tmp_path / "x8"), "--ensemble", "8"]) == 0
+    assert "8 copies averaged" in capsys.readouterr().out
+    with Image.open(tmp_path / "plain" / "a.png") as plain, Image.open(tmp_path / "x8" / "a.png") as ensembled:
+        assert plain.size == ensembled.size and not np.array_equal(np.asarray(plain), np.asarray(ensembled))
+    with pytest.raises(SystemExit) as exit_info:
+        main(["denoise", *common, "--out", str(tmp_path / "x3"), "--ensemble", "3"])
+    assert exit_info.value.code == 2 and "invalid choice" in capsys.readouterr().err
+    assert not (tmp_path / "x3").exists()
