@@ -22,10 +22,8 @@ from pathlib import Path
 
 from engine.atomic import atomic_write_text
 from engine.checkpoints import ModelStore, load_model
-from engine.cli.eval_cmd import CLASSIFIERS_DIR, held_out_dataset_path
 from engine.device import resolve_device
-from engine.evaluation import evaluate_samples, load_classifier
-from engine.evaluation.labelled_data import load_labelled
+from engine.evaluation import evaluate_samples, open_reference
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
 
@@ -82,9 +80,7 @@ def main() -> None:
     args = parser.parse_args()
 
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
-    classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
-    classifier, info = load_classifier(classifier_dir)
-    data = load_labelled(args.data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
+    reference = open_reference(model, args.model, args.classifier, args.data)
     recommended = model.spec.card.get("recommended", {})
     base_sampler, base_steps = recommended.get("sampler", "ddpm"), recommended.get("steps", 50)
     trained = model.network.config.solver if isinstance(model.network, CUNet) else None
@@ -99,7 +95,8 @@ def main() -> None:
         started = time.perf_counter()
         generated = generate(model, request)
         seconds = (time.perf_counter() - started) / args.count
-        report = evaluate_samples(classifier, info, generated.images, data.held_out_images, data.held_out_labels)
+        report = evaluate_samples(reference.classifier, reference.info, generated.images,
+                                  reference.data.held_out_images, reference.data.held_out_labels)
         used = solver or trained
         results["rows"].append({
             "sampler": sampler, "steps": steps,

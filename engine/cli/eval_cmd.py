@@ -4,22 +4,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 from dataclasses import asdict
 from pathlib import Path
 
 from tqdm import tqdm
 
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
-from engine.evaluation import evaluate_samples, load_classifier
-from engine.errors import DatasetError
-from engine.evaluation.labelled_data import load_labelled
+from engine.evaluation import DATA_ENV, evaluate_samples, open_reference
 from engine.generate import GenerationRequest, generate
-from engine.paths import shared_data_dir
 from engine.sampling import SAMPLERS
-
-CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
-DATA_ENV = "CUNET_STUDIO_DATA"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -43,9 +36,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     model = open_model(args.model, args)
-    classifier_dir = args.classifier or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", args.model))
-    classifier, info = load_classifier(classifier_dir)
-    data = load_labelled(args.data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
+    reference = open_reference(model, args.model, args.classifier, args.data)
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args))
     with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
@@ -54,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
             bar.update(p.done - bar.n)
 
         result = generate(model, request, progress=on_progress)
-    report = evaluate_samples(classifier, info, result.images, data.held_out_images, data.held_out_labels)
+    report = evaluate_samples(reference.classifier, reference.info, result.images,
+                              reference.data.held_out_images, reference.data.held_out_labels)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
               "solver": (request.solver.__dict__ if request.solver else model.spec.network.get("solver"))}
     if args.json:
@@ -67,16 +59,3 @@ def run(args: argparse.Namespace) -> int:
         for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0
-
-
-def held_out_dataset_path(dataset: str) -> Path:
-    """The classifier's dataset file (stored by name, so the classifiers work in any checkout),
-    looked up in $CUNET_STUDIO_DATA and then in the shared data folder beside the repository."""
-    name = Path(dataset).name
-    folders = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
-    folders.append(shared_data_dir())
-    for folder in folders:
-        if (folder / name).is_file():
-            return folder / name
-    raise DatasetError(f"the held-out real images come from {name}, which is not in "
-                       f"{' or '.join(str(f) for f in folders)}; pass --data PATH or set {DATA_ENV}")

@@ -5,14 +5,18 @@ accuracy that says how good that feature space is, and the class histogram of ge
 
 from engine.evaluation.classifier import FeatureClassifier, load_classifier, save_classifier, train_classifier
 from engine.evaluation.frechet import frechet_distance
+from engine.evaluation.reference import DATA_ENV, EvaluationReference, open_reference
 from engine.evaluation.report import QualityReport, evaluate_samples
 
 __all__ = [
+    "DATA_ENV",
+    "EvaluationReference",
     "FeatureClassifier",
     "QualityReport",
     "evaluate_samples",
     "frechet_distance",
     "load_classifier",
+    "open_reference",
     "save_classifier",
     "train_classifier",
 ]

@@ -1,0 +1,49 @@
+"""What a model is measured against: its frozen classifier (benchmarks/classifiers/NAME, named
+by the model card's `eval_classifier`) and that classifier's held-out real images. One place for
+`engine eval` and benchmarks/quality_sweep.py, which must measure the same way."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.checkpoints import LoadedModel
+from engine.errors import DatasetError
+from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, load_classifier
+from engine.evaluation.labelled_data import LabelledImages, load_labelled
+from engine.paths import shared_data_dir
+
+CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
+DATA_ENV = "CUNET_STUDIO_DATA"
+
+
+@dataclass
+class EvaluationReference:
+    classifier: FeatureClassifier
+    info: ClassifierInfo
+    data: LabelledImages
+
+
+def open_reference(
+    model: LoadedModel, model_name: str, classifier_dir: Path | None = None, data: Path | None = None
+) -> EvaluationReference:
+    """The classifier for `model` (`classifier_dir`, else the card's eval_classifier, else the
+    model's name) and its held-out images (`data`, else the classifier's dataset file)."""
+    folder = classifier_dir or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", model_name))
+    classifier, info = load_classifier(folder)
+    images = load_labelled(data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
+    return EvaluationReference(classifier, info, images)
+
+
+def held_out_dataset_path(dataset: str) -> Path:
+    """The classifier's dataset file (stored by name, so the classifiers work in any checkout),
+    looked up in $CUNET_STUDIO_DATA and then in the shared data folder beside the repository."""
+    name = Path(dataset).name
+    folders = [Path(os.environ[DATA_ENV])] if os.environ.get(DATA_ENV) else []
+    folders.append(shared_data_dir())
+    for folder in folders:
+        if (folder / name).is_file():
+            return folder / name
+    raise DatasetError(f"the held-out real images come from {name}, which is not in "
+                       f"{' or '.join(str(f) for f in folders)}; pass --data PATH or set {DATA_ENV}")
