@@ -1,9 +1,15 @@
-"""`engine sample`: generate images from a model, optionally saving the reverse process."""
+"""`engine sample`: generate images from a model, optionally saving the reverse process.
+
+Writing is all or nothing: if a write fails (a full disk, a folder made read-only), the files
+this run had already created are removed again, so a failed run leaves the folder as it was
+(files of earlier runs that it overwrote cannot be brought back; each write is atomic, so none
+is left half-written)."""
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from tqdm import tqdm
@@ -58,13 +64,21 @@ def run(args: argparse.Namespace) -> int:
         "solver": model.spec.network.get("solver") if request.solver is None else request.solver.__dict__,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    for i, image in enumerate(result.images):
-        seed = args.seed + i
-        text = {"cunet-studio": json.dumps(settings | {"seed": seed})}
-        save_png(args.out / f"sample-{seed:06d}.png", to_pil(image), text)
-    if args.grid:
-        save_png(args.out / "grid.png", to_pil(grid(result.images)), {"cunet-studio": json.dumps(settings)})
-    if args.trajectory:
-        save_trajectory(args.out, result)
+    existing = set(args.out.iterdir())
+    try:
+        for i, image in enumerate(result.images):
+            seed = args.seed + i
+            text = {"cunet-studio": json.dumps(settings | {"seed": seed})}
+            save_png(args.out / f"sample-{seed:06d}.png", to_pil(image), text)
+        if args.grid:
+            save_png(args.out / "grid.png", to_pil(grid(result.images)), {"cunet-studio": json.dumps(settings)})
+        if args.trajectory:
+            save_trajectory(args.out, result)
+    except OSError:
+        created = set(args.out.iterdir()) - existing
+        for path in created:
+            path.unlink(missing_ok=True)
+        print(f"nothing saved: removed the {len(created)} file(s) this run had written to {args.out}", file=sys.stderr)
+        raise
     print(f"wrote {len(result.images)} images to {args.out} ({result.sampler}, {result.steps} steps)")
     return 0

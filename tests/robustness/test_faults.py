@@ -1,5 +1,5 @@
 """Faults: a full disk while saving a checkpoint, a log line, a sample grid, the final model or a
-denoised photo (a patched writer that fails half-way, and a real, tiny tmpfs where the machine
+denoised photo or a set of samples (a patched writer that fails half-way, and a real, tiny tmpfs where the machine
 allows mounting one); read-only and missing output folders; cancelling at every step of
 sampling and denoising; running out of memory. Each is reported in one line, nothing already
 saved is lost, no partial file is left, and a resumed run still matches an uninterrupted one."""
@@ -162,6 +162,22 @@ def test_a_full_disk_while_writing_denoised_photos_leaves_no_partial_file(tmp_pa
     assert len(errors) == 3 and all(line.endswith("No space left on device") for line in errors), errors
     assert list(out.iterdir()) == [], "neither an output nor a temp file may remain"
     assert fingerprint(tmp_path / "in") == before
+
+
+def test_a_full_disk_while_saving_samples_removes_what_the_run_wrote(tmp_path, tiny_rgb_model, monkeypatch, capsys):
+    import engine.cli.sample_cmd as sample_cmd
+
+    out = tmp_path / "samples"
+    out.mkdir()
+    (out / "notes.txt").write_text("the user's own file")
+    monkeypatch.setattr(sample_cmd, "save_png", fails_on_call(sample_cmd.save_png, 3, 0))
+    args = ["sample", "--model", str(tiny_rgb_model), "-n", "4", "--steps", "2", "--grid", "--out", str(out),
+            "--device", "cpu"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "removed the 3 file(s)" in err  # two samples and the half one
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    assert (out / "notes.txt").read_text() == "the user's own file"
 
 
 @contextlib.contextmanager
