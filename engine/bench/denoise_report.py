@@ -127,7 +127,8 @@ def check_comparable(settings: dict, other: dict) -> None:
 
 
 def merge_reports(reports: list[DenoiseBenchReport]) -> DenoiseBenchReport:
-    """One report from runs on the same photos, crop and seed; a method may appear in one only."""
+    """One report from runs on the same photos, crop and seed; a method may appear in one only.
+    Each photo keeps the sanity check of the last run that made one (the model as it is now)."""
     first = reports[0]
     for other in reports[1:]:
         check_comparable(first.settings, other.settings)
@@ -141,7 +142,7 @@ def merge_reports(reports: list[DenoiseBenchReport]) -> DenoiseBenchReport:
         labels={k: v for r in reports for k, v in r.labels.items()},
         scores=[s for r in reports for s in r.scores],
         tuned={k: v for r in reports for k, v in r.tuned.items()},
-        sanity=[s for r in reports for s in r.sanity],
+        sanity=list({s.photo: s for r in reports for s in r.sanity}.values()),
     )
 
 

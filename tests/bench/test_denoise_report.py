@@ -50,6 +50,14 @@ def test_merge_adds_rows_measured_later_on_the_same_noise():
         merge_reports([report("bm3d"), report("bm3d")])
 
 
+def test_merge_keeps_one_sanity_check_per_photo_the_latest():
+    first, second = report("model"), report("model-auto-x8")
+    first.sanity = [SanityScore("a.png", 5.0, 39.0), SanityScore("b.png", 1.0, 50.0)]
+    second.sanity = [SanityScore("a.png", 3.0, 44.0)]
+    merged = merge_reports([first, second])
+    assert [(s.photo, s.psnr) for s in merged.sanity] == [("a.png", 44.0), ("b.png", 50.0)]
+
+
 def test_markdown_table_has_a_row_per_method_and_the_sanity_check():
     merged = merge_reports([report("tv"), report("model", ssim=None, sigmas=(15.0,))])
     merged.tuned = {"tv": TuningRecord({15.0: 0.045, 50.0: 0.16}, ["c.png", "d.png"], 256)}
