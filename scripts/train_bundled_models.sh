@@ -29,7 +29,7 @@ card() { printf '{"display_name": "%s", "description": "%s", "dataset": "%s", "l
 init_from() { [ -f "resources/models/$1/model.json" ] && echo --init-from "resources/models/$1"; }
 
 # Steps that fit in SECONDS at the H200 rate measured for that job (session 4), so a fine-tune's
-# cosine learning rate decays to zero just as the time runs out (the decay itself is worth a lot:
+# cosine learning rate decays (to a tenth) just as the time runs out (the decay itself is worth a lot:
 # photo-denoiser +0.8 dB from 1,369 such steps; the emoji run of 1,800 steps made FD worse and was
 # not shipped, docs/models.md).
 planned_steps() { echo $(( $1 * $2 / 10 )); }
