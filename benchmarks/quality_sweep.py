@@ -23,7 +23,7 @@ from pathlib import Path
 from engine.atomic import atomic_write_text
 from engine.checkpoints import ModelStore, load_model
 from engine.device import resolve_device
-from engine.evaluation import evaluate_samples, open_reference
+from engine.evaluation import open_reference
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
 
@@ -95,8 +95,7 @@ def main() -> None:
         started = time.perf_counter()
         generated = generate(model, request)
         seconds = (time.perf_counter() - started) / args.count
-        report = evaluate_samples(reference.classifier, reference.info, generated.images,
-                                  reference.data.held_out_images, reference.data.held_out_labels)
+        report = reference.evaluate(generated.images)
         used = solver or trained
         results["rows"].append({
             "sampler": sampler, "steps": steps,

@@ -10,7 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
-from engine.evaluation import DATA_ENV, evaluate_samples, open_reference
+from engine.evaluation import DATA_ENV, open_reference
 from engine.generate import GenerationRequest, generate
 from engine.sampling import SAMPLERS
 
@@ -45,8 +45,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(p.done - bar.n)
 
         result = generate(model, request, progress=on_progress)
-    report = evaluate_samples(reference.classifier, reference.info, result.images,
-                              reference.data.held_out_images, reference.data.held_out_labels)
+    report = reference.evaluate(result.images)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
               "solver": (request.solver.__dict__ if request.solver else model.spec.network.get("solver"))}
     if args.json:

@@ -8,10 +8,13 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from engine.checkpoints import LoadedModel
 from engine.errors import DatasetError
 from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, load_classifier
 from engine.evaluation.labelled_data import LabelledImages, load_labelled
+from engine.evaluation.report import QualityReport, evaluate_samples
 from engine.paths import shared_data_dir
 
 CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
@@ -23,6 +26,12 @@ class EvaluationReference:
     classifier: FeatureClassifier
     info: ClassifierInfo
     data: LabelledImages
+
+    def evaluate(self, generated: np.ndarray) -> QualityReport:
+        """FD, accuracy and class histograms of `generated` images ((N, H, W, C) uint8) against
+        the held-out ones."""
+        return evaluate_samples(self.classifier, self.info, generated, self.data.held_out_images,
+                                self.data.held_out_labels)
 
 
 def open_reference(
