@@ -30,6 +30,12 @@ def shared_data_dir() -> Path:
     return Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 
 
+def benchmarks_dir() -> Path:
+    """`benchmarks/` of a source checkout: the photo split and the frozen evaluation classifiers
+    that `engine bench` and `engine eval` use (not part of the app bundle)."""
+    return Path(__file__).resolve().parent.parent / "benchmarks"
+
+
 def bundled_models_dir() -> Path:
     return resources_dir() / "models"
 

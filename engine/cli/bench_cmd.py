@@ -20,11 +20,10 @@ from engine.cli.common import add_device_arguments
 from engine.cli.denoise_cmd import DEFAULT_MODEL, open_denoiser
 from engine.device import resolve_device, set_threads
 from engine.errors import ConfigError
-from engine.paths import shared_data_dir
+from engine.paths import benchmarks_dir, shared_data_dir
 
 DEFAULT_MODELS = ["cunet-paper", "cunet", "unet"]
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_SPLIT = REPO_ROOT / "benchmarks" / "photo_split.json"
+DEFAULT_SPLIT = benchmarks_dir() / "photo_split.json"
 DEFAULT_SIGMAS = "15,25,50"
 
 

@@ -15,9 +15,8 @@ from engine.errors import DatasetError
 from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, load_classifier
 from engine.evaluation.labelled_data import LabelledImages, load_labelled
 from engine.evaluation.report import QualityReport, evaluate_samples
-from engine.paths import shared_data_dir
+from engine.paths import benchmarks_dir, shared_data_dir
 
-CLASSIFIERS_DIR = Path(__file__).resolve().parents[2] / "benchmarks" / "classifiers"
 DATA_ENV = "CUNET_STUDIO_DATA"
 
 
@@ -39,7 +38,7 @@ def open_reference(
 ) -> EvaluationReference:
     """The classifier for `model` (`classifier_dir`, else the card's eval_classifier, else the
     model's name) and its held-out images (`data`, else the classifier's dataset file)."""
-    folder = classifier_dir or CLASSIFIERS_DIR / str(model.spec.card.get("eval_classifier", model_name))
+    folder = classifier_dir or benchmarks_dir() / "classifiers" / str(model.spec.card.get("eval_classifier", model_name))
     classifier, info = load_classifier(folder)
     images = load_labelled(data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
     return EvaluationReference(classifier, info, images)
