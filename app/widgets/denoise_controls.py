@@ -5,7 +5,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
 
-from engine.denoise import AUTO_TILE_SIZE, ENSEMBLE_SIZES, DenoiseSettings
+from engine.denoise import ENSEMBLE_SIZES, DenoiseSettings
 
 TILE_CHOICES = (("Auto", None), ("64 px", 64), ("128 px", 128), ("256 px", 256), ("512 px", 512))
 
@@ -51,8 +51,9 @@ class DenoiseControls(QWidget):
         self.tile_size = QComboBox()
         for label, value in TILE_CHOICES:
             self.tile_size.addItem(label, value)
-        self.tile_size.setToolTip(f"Photos are denoised in overlapping, blended tiles; Auto = {AUTO_TILE_SIZE} px. "
-                                  "Smaller tiles use less memory.")
+        self.tile_size.setToolTip("Photos are denoised in overlapping, blended tiles. Auto = the size the model was\n"
+                                  "trained on (64 px for the photo denoiser), which gives the cleanest result;\n"
+                                  "larger tiles are a little faster but less clean.")
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)

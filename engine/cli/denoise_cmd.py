@@ -19,7 +19,7 @@ from engine.cli.main import EXIT_USER_ERROR
 from engine.data.image_files import find_image_files
 from engine.device import is_out_of_memory
 from engine.denoise import (
-    AUTO_TILE_SIZE,
+    AUTO_OVERLAP_FRACTION,
     ENSEMBLE_SIZES,
     DenoiseProgress,
     DenoiseSettings,
@@ -50,15 +50,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--steps", type=int, default=10, help="DDIM steps at strength 1")
     parser.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
                         help="denoise this many rotated/mirrored copies and average them (slower, a little cleaner)")
-    parser.add_argument("--tile", type=int, default=None, help=f"tile size in pixels (default {AUTO_TILE_SIZE})")
-    parser.add_argument("--overlap", type=int, default=32, help="pixels shared by neighbouring tiles")
+    parser.add_argument("--tile", type=int, default=None,
+                        help="tile size in pixels (default: the model's training image size, 64 for photo-denoiser)")
+    parser.add_argument("--overlap", type=int, default=None,
+                        help=f"pixels shared by neighbouring tiles (default: {AUTO_OVERLAP_FRACTION:.0%} of the tile)")
     parser.add_argument("--suffix", default=None,
                         help=f"appended to output stems (default: none with --out, {DEFAULT_SUFFIX!r} without)")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default=None, help="output format (default: the input's)")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="model name (see `engine models`), model/run folder or checkpoint")
     parser.add_argument("--trajectory", action="store_true",
-                        help="also write <stem>-trajectory.gif (photos that fit in one tile)")
+                        help="also write <stem>-trajectory.gif (x_t and the predicted clean photo at every step)")
     add_device_arguments(parser)
     parser.set_defaults(run=run)
 
@@ -70,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     )
     files, failures = _expand_inputs(args.inputs, args.out)
     model = open_denoiser(args)
+    settings.tiling_for(model)  # a bad --overlap for the auto tile fails here, not once per photo
     suffix = args.suffix if args.suffix is not None else ("" if args.out is not None else DEFAULT_SUFFIX)
     done = 0
     for path in files:
@@ -108,7 +111,7 @@ def _denoise_file(
         save_denoise_animation(unused_path(target.parent, f"{target.stem}-trajectory", ".gif"), result)
     print(
         f"{path} -> {target} (noise {result.sigma:.1f}, start step {result.start_step}, "
-        f"{result.steps_taken} steps, {result.tiles} tiles"
+        f"{result.steps_taken} steps, {result.tiles} tiles of {result.tile_size} px"
         + (f", {result.ensemble} copies averaged)" if result.ensemble > 1 else ")")
     )
 

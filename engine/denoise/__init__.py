@@ -2,7 +2,7 @@
 back as it came. `denoise_photo` is the entry point; see `denoising` for the method."""
 
 from engine.denoise.denoising import (
-    AUTO_TILE_SIZE,
+    AUTO_OVERLAP_FRACTION,
     DenoiseProgress,
     DenoiseResult,
     DenoiseSettings,
@@ -15,7 +15,7 @@ from engine.denoise.self_ensemble import ENSEMBLE_SIZES
 from engine.denoise.trajectory import save_denoise_animation
 
 __all__ = [
-    "AUTO_TILE_SIZE",
+    "AUTO_OVERLAP_FRACTION",
     "ENSEMBLE_SIZES",
     "WRITE_FORMATS",
     "DenoiseProgress",

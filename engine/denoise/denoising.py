@@ -29,15 +29,21 @@ RMS (see `combined_sigma`). A level beyond the model's trained range is clamped 
 Channels: a grey photo with an RGB model is replicated to 3 channels and the prediction averaged
 back; an RGB photo with a grey model has each channel denoised as a grey image (one batch).
 
-Tiles and memory. Tiles of `tile_size` (auto: AUTO_TILE_SIZE = 256 on every device, the largest
-multiple of 16 <= 256) overlap by `tile_overlap` and are blended by `tiling`. At most
-NETWORK_BATCH network images are in flight, so network memory is that of NETWORK_BATCH tiles
-whatever the photo size. The photo costs its input pixels plus one output canvas, float32:
-2 x H x W x C x 4 bytes. Measured (CPU, fp32, inference mode, peak RSS growth): a 24 MP RGB photo
-needs 0.6 GB for pixels + canvas; one 256 px tile of the full-width `cunet` preset ~0.11 GB of
-activations (0.44 GB per batch of 4); the `cunet-small` preset, whose attention runs at 1/4
-resolution (4096 tokens per 256 px tile, a materialised 4096^2 x 4-head score matrix), ~0.6 GB
-per tile (2.4 GB per batch). So a 24 MP photo needs about 1-3 GB in all, far below 24 GiB.
+Tiles and memory. Tiles of `tile_size` pixels overlap by `tile_overlap` and are blended by
+`tiling`. Auto tile size is the model's training image size (`model.spec.image_size`, at least
+MIN_TILE_SIZE), auto overlap AUTO_OVERLAP_FRACTION of it: the network then sees inputs exactly
+like its training crops. That matters: the photo-denoiser (64 px crops, self-attention at 1/8
+resolution) gave 0.2-1.5 dB less PSNR on 256 px tiles, where its attention averages over 16x the
+tokens it was trained on (docs/benchmarks.md). Tile batches hold at most NETWORK_BATCH_PIXELS
+network pixels (four 256 px tiles, or 64 tiles of 64 px), so network memory is bounded whatever
+the photo size. The photo costs its input pixels plus one output canvas, float32:
+2 x H x W x C x 4 bytes; a 24 MP RGB photo needs 0.6 GB for those. Measured (CPU, fp32, inference
+mode, peak RSS growth) for one batch of four 256 px tiles: 0.44 GB of activations with the
+full-width `cunet` preset, 2.4 GB with `cunet-small`, whose attention runs at 1/4 resolution
+(a materialised 4096^2 x 4-head score matrix per tile); smaller tiles need less, as attention
+grows with the square of a tile's pixels. So a 24 MP photo needs about 1-3 GB in all, far below
+24 GiB. A trajectory (`keep_trajectory`) adds `trajectory_recorder`'s per-step canvases, within
+its MAX_PIXEL_STEPS bound (else it is skipped, with a note).
 """
 
 from __future__ import annotations
@@ -54,30 +60,31 @@ from engine.checkpoints import LoadedModel
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
 from engine.denoise.photo import Photo
 from engine.denoise.self_ensemble import ENSEMBLE_SIZES, transform, undo_transform
-from engine.denoise.tiling import Tile, blend_into, plan_tiles
+from engine.denoise.tiling import Tile, blend_into, check_tiling, plan_tiles
+from engine.denoise.trajectory_recorder import MAX_PIXEL_STEPS, TrajectoryRecorder, trajectory_fits
 from engine.diffusion import NoiseSchedule
 from engine.errors import Cancelled, ConfigError
 from engine.imaging import to_uint8
 from engine.sampling import CancelToken, SamplerStep, sample_ddim, sampling_timesteps
 
-AUTO_TILE_SIZE = 256
 MIN_TILE_SIZE = 16
-NETWORK_BATCH = 4
+AUTO_OVERLAP_FRACTION = 0.25  # 16 px of a 64 px tile
+NETWORK_BATCH_PIXELS = 4 * 256 * 256
 CHANNEL_SPREAD_NOTE = 1.5  # note when the noisiest channel is this many times the cleanest
 
 
 @dataclass(frozen=True)
 class DenoiseSettings:
     """sigma: noise std in 0-255 units, None = estimate it. strength 0..1 and steps: see the
-    module docstring. tile_size None = AUTO_TILE_SIZE. keep_trajectory records per-step
-    previews when the photo is a single tile (of the untransformed copy). ensemble: copies per
+    module docstring. tile_size and tile_overlap None = auto (`tiling_for`). keep_trajectory
+    records the whole photo at every step (of the untransformed copy). ensemble: copies per
     tile, see `self_ensemble`."""
 
     sigma: float | None = None
     strength: float = 0.0
     steps: int = 10
     tile_size: int | None = None
-    tile_overlap: int = 32
+    tile_overlap: int | None = None
     keep_trajectory: bool = False
     ensemble: int = 1
 
@@ -92,15 +99,17 @@ class DenoiseSettings:
             raise ConfigError(f"steps must be >= 1, got {self.steps}")
         if self.tile_size is not None and self.tile_size < MIN_TILE_SIZE:
             raise ConfigError(f"tile size must be at least {MIN_TILE_SIZE}, got {self.tile_size}")
-        if not 0 <= self.tile_overlap <= self.resolved_tile_size // 2:
-            raise ConfigError(
-                f"tile overlap must be between 0 and half the tile size ({self.resolved_tile_size // 2}), "
-                f"got {self.tile_overlap}"
-            )
+        if self.tile_overlap is not None and self.tile_overlap < 0:
+            raise ConfigError(f"tile overlap must be >= 0, got {self.tile_overlap}")
+        if self.tile_size is not None and self.tile_overlap is not None:
+            check_tiling(self.tile_size, self.tile_overlap)
 
-    @property
-    def resolved_tile_size(self) -> int:
-        return self.tile_size or AUTO_TILE_SIZE
+    def tiling_for(self, model: LoadedModel) -> tuple[int, int]:
+        """(tile size, overlap) in pixels for `model`: the settings', else the auto values."""
+        tile = self.tile_size or max(model.spec.image_size, MIN_TILE_SIZE)
+        overlap = round(tile * AUTO_OVERLAP_FRACTION) if self.tile_overlap is None else self.tile_overlap
+        check_tiling(tile, overlap)
+        return tile, overlap
 
 
 @dataclass(frozen=True)
@@ -129,9 +138,10 @@ class DenoiseProgress:
 class DenoiseResult:
     """`photo` keeps the input's size, mode, bit depth, alpha, metadata and `source` (so that
     `write_photo` refuses to replace the original). Trajectories: per step, (H, W, C) uint8 of
-    x_t (rescaled by 1/sqrt(abar) so brightness matches the photo) and of x0_hat; empty unless
-    keep_trajectory and a single tile. `ensemble`: transformed copies averaged per tile.
-    `notes`: one-line remarks for the user."""
+    x_t (rescaled by 1/sqrt(abar) so brightness matches the photo) and of x0_hat, the whole
+    photo; empty unless keep_trajectory (and within MAX_PIXEL_STEPS). `tile_size`/`tile_overlap`:
+    the tiling used. `ensemble`: transformed copies averaged per tile. `notes`: one-line remarks
+    for the user."""
 
     photo: Photo
     sigma: float
@@ -140,6 +150,7 @@ class DenoiseResult:
     steps_taken: int
     tile_size: int
     tiles: int
+    tile_overlap: int = 0
     trajectory_x_t: list[np.ndarray] = field(default_factory=list)
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -164,47 +175,41 @@ def denoise_photo(
     else:
         sigma = settings.sigma
     start = _start_step(model.schedule, sigma, notes)
-    tile_size = settings.resolved_tile_size
+    tile_size, overlap = settings.tiling_for(model)
     alpha = None if photo.alpha is None else photo.alpha.copy()
     if start < 0:
         notes.append("no noise to remove (noise level 0): the photo is unchanged")
         unchanged = dataclasses.replace(photo, pixels=photo.pixels.copy(), alpha=alpha)
-        return DenoiseResult(unchanged, sigma, sigma_estimated, -1, 0, tile_size, 0, notes=notes)
+        return DenoiseResult(unchanged, sigma, sigma_estimated, -1, 0, tile_size, 0, overlap, notes=notes)
 
     timesteps = sampling_timesteps(start, round(1 + settings.strength * (settings.steps - 1)))
     height, width, channels = photo.pixels.shape
-    tiles = plan_tiles(height, width, tile_size, settings.tile_overlap)
-    keep_trajectory = settings.keep_trajectory and len(tiles) == 1
-    if settings.keep_trajectory and not keep_trajectory:
-        notes.append(f"no trajectory recorded: the photo takes {len(tiles)} tiles (only a single tile is recorded)")
-    per_batch = max(1, NETWORK_BATCH // _images_per_tile(channels, model.spec.channels))
+    tiles = plan_tiles(height, width, tile_size, overlap)
+    recorder = _trajectory_recorder(settings, photo.pixels.shape, len(timesteps), notes)
+    images_per_tile = _images_per_tile(channels, model.spec.channels)
+    per_batch = max(1, NETWORK_BATCH_PIXELS // (min(tile_size, height) * min(tile_size, width) * images_per_tile))
     canvas = np.zeros(photo.pixels.shape, np.float32)
-    trajectory_x_t: list[np.ndarray] = []
-    trajectory_x0: list[np.ndarray] = []
 
     for first in range(0, len(tiles), per_batch):
         if cancel is not None and cancel.is_set():
             raise Cancelled("denoising cancelled")
         batch = tiles[first : first + per_batch]
 
-        def on_step(
-            step: SamplerStep, copy: int, last: int = first + len(batch), count: int = len(batch)
-        ) -> None:
-            if not keep_trajectory and progress is None:
-                return
-            preview = _preview(undo_transform(step.predicted_x0, copy), channels)
-            if keep_trajectory and copy == 0:
+        def on_step(step: SamplerStep, copy: int, batch: list[Tile] = batch, last: int = first + len(batch)) -> None:
+            if recorder is not None and copy == 0:
                 unscaled = step.x_t / math.sqrt(float(model.schedule.abar(step.t)))
-                trajectory_x_t.append(_preview(unscaled, channels))
-                trajectory_x0.append(preview)
+                recorder.add(step.index, batch, _to_photo_channels(unscaled, channels),
+                             _to_photo_channels(step.predicted_x0, channels))
             if progress is not None:
+                preview = _preview(undo_transform(step.predicted_x0, copy), channels)
                 done, total = copy * step.total + step.index + 1, settings.ensemble * step.total
-                progress(DenoiseProgress(last, len(tiles), done, total, tile_size, preview, count))
+                progress(DenoiseProgress(last, len(tiles), done, total, tile_size, preview, len(batch)))
 
         cleaned = _denoise_batch(model, photo.pixels, batch, timesteps, settings.ensemble, on_step, cancel)
         for tile, values in zip(batch, cleaned):
             blend_into(canvas, tile, values)
 
+    trajectory_x_t, trajectory_x0 = recorder.frames() if recorder is not None else ([], [])
     np.clip(canvas, 0, 1, out=canvas)
     return DenoiseResult(
         photo=dataclasses.replace(photo, pixels=canvas, alpha=alpha),
@@ -214,11 +219,26 @@ def denoise_photo(
         steps_taken=len(timesteps),
         tile_size=tile_size,
         tiles=len(tiles),
+        tile_overlap=overlap,
         trajectory_x_t=trajectory_x_t,
         trajectory_x0=trajectory_x0,
         notes=notes,
         ensemble=settings.ensemble,
     )
+
+
+def _trajectory_recorder(
+    settings: DenoiseSettings, shape: tuple[int, int, int], steps: int, notes: list[str]
+) -> TrajectoryRecorder | None:
+    if not settings.keep_trajectory:
+        return None
+    if not trajectory_fits(shape[0], shape[1], steps):
+        notes.append(
+            f"no trajectory recorded: {shape[1]}x{shape[0]} px x {steps} steps is more than "
+            f"{MAX_PIXEL_STEPS / 1e6:g} million pixel-steps"
+        )
+        return None
+    return TrajectoryRecorder(shape, steps)
 
 
 def _denoise_batch(

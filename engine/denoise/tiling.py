@@ -66,7 +66,7 @@ def blend_into(canvas: np.ndarray, tile: Tile, values: np.ndarray) -> None:
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:
     """Start offsets along one axis: the fewest tiles that cover `length` with neighbours
     sharing >= `overlap` pixels, spread evenly; [0] when one tile covers it."""
-    _check(tile, overlap)
+    check_tiling(tile, overlap)
     if length <= tile:
         return [0]
     count = math.ceil((length - overlap) / (tile - overlap))
@@ -94,7 +94,8 @@ def axis_windows(length: int, tile: int, overlap: int) -> list[tuple[int, np.nda
     ]
 
 
-def _check(tile: int, overlap: int) -> None:
+def check_tiling(tile: int, overlap: int) -> None:
+    """ConfigError unless tile >= 1 and 0 <= overlap <= tile // 2."""
     if tile < 1:
         raise ConfigError(f"tile size must be >= 1, got {tile}")
     if not 0 <= overlap <= tile // 2:

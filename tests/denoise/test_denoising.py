@@ -8,7 +8,9 @@ import pytest
 from PIL import Image
 
 from engine.denoise import DenoiseSettings, Photo, denoise_photo, read_photo, write_photo
-from engine.denoise.denoising import NETWORK_BATCH
+from engine.denoise import denoising
+from engine.denoise.denoising import AUTO_OVERLAP_FRACTION, NETWORK_BATCH_PIXELS
+from engine.denoise.trajectory_recorder import MAX_PIXEL_STEPS
 from engine.errors import Cancelled, ConfigError
 
 
@@ -73,13 +75,24 @@ def test_large_photo_is_tiled_in_bounded_batches(zero_noise_model, random_photo)
     result = denoise_photo(model, photo, settings)
     assert result.tiles == 15 * 21 and result.steps_taken == 2
     np.testing.assert_allclose(result.photo.pixels, photo.pixels, atol=1e-5)
-    assert model.network.largest_batch <= NETWORK_BATCH and model.network.largest_side == 64
-    assert model.network.calls == 2 * int(np.ceil(result.tiles / NETWORK_BATCH))
+    per_batch = NETWORK_BATCH_PIXELS // 64**2
+    assert model.network.largest_batch == per_batch and model.network.largest_side == 64
+    assert model.network.calls == 2 * int(np.ceil(result.tiles / per_batch))
+
+
+def test_auto_tiles_are_the_models_training_size(zero_noise_model, random_photo):
+    model = zero_noise_model()
+    result = denoise_photo(model, random_photo(100, 150), DenoiseSettings(sigma=10))
+    size = model.spec.image_size
+    assert (result.tile_size, result.tile_overlap) == (size, round(size * AUTO_OVERLAP_FRACTION))
+    assert model.network.largest_side == size and result.tiles > 1
+    with pytest.raises(ConfigError, match="half the tile size"):  # only the auto tile makes 20 too much
+        denoise_photo(model, random_photo(100, 150), DenoiseSettings(sigma=10, tile_overlap=20))
 
 
 def test_progress_previews_and_trajectory(tiny_model, random_photo):
     reports = []
-    settings = DenoiseSettings(sigma=25, strength=1, steps=3, keep_trajectory=True)
+    settings = DenoiseSettings(sigma=25, strength=1, steps=3, tile_size=64, keep_trajectory=True)
     result = denoise_photo(tiny_model, random_photo(24, 40, 1), settings, progress=reports.append)
     assert [(r.tile, r.tiles, r.step, r.steps) for r in reports] == [(1, 1, 1, 3), (1, 1, 2, 3), (1, 1, 3, 3)]
     assert reports[-1].fraction == 1 and reports[0].preview.shape == (24, 40, 1)
@@ -89,11 +102,33 @@ def test_progress_previews_and_trajectory(tiny_model, random_photo):
 
 def test_progress_over_tile_batches_reaches_one(zero_noise_model, random_photo):
     reports = []
-    settings = DenoiseSettings(sigma=10, tile_size=16, tile_overlap=4, keep_trajectory=True)
+    settings = DenoiseSettings(sigma=10, tile_size=16, tile_overlap=4)
     result = denoise_photo(zero_noise_model(), random_photo(40, 50), settings, progress=reports.append)
     fractions = [r.fraction for r in reports]
     assert fractions == sorted(fractions) and fractions[-1] == 1 and reports[-1].tile == result.tiles
-    assert result.trajectory_x_t == [] and "no trajectory" in result.notes[0]
+
+
+def test_trajectory_covers_the_whole_photo_across_tiles(monkeypatch, zero_noise_model, random_photo):
+    """The zero-noise model returns its input at every step, so every frame, blended from many
+    tile batches, must be the photo itself: a seam or a missed batch would show."""
+    monkeypatch.setattr(denoising, "NETWORK_BATCH_PIXELS", 8 * 16**2)
+    photo = random_photo(40, 200)
+    settings = DenoiseSettings(sigma=10, strength=1, steps=3, tile_size=16, tile_overlap=4, keep_trajectory=True)
+    model = zero_noise_model()
+    result = denoise_photo(model, photo, settings)
+    assert model.network.calls == 3 * int(np.ceil(result.tiles / 8)) > 3 and len(result.trajectory_x0) == 3
+    expected = np.round(photo.pixels * 255)
+    for frame in (*result.trajectory_x_t, *result.trajectory_x0):
+        assert frame.shape == (40, 200, 3) and np.abs(frame - expected).max() <= 1
+
+
+def test_trajectory_beyond_the_memory_bound_is_skipped_with_a_note(zero_noise_model, random_photo):
+    steps = 2
+    side = int(np.sqrt(MAX_PIXEL_STEPS / steps)) + 1
+    settings = DenoiseSettings(sigma=10, strength=1, steps=steps, keep_trajectory=True)
+    photo = Photo(np.zeros((side, side, 1), np.float32), None, 8, None, "PNG", {})
+    result = denoise_photo(zero_noise_model(1), photo, settings)
+    assert result.trajectory_x_t == [] and "no trajectory recorded" in result.notes[0]
 
 
 def test_estimated_sigma_is_used_when_none_is_given(zero_noise_model):
@@ -129,7 +164,9 @@ def test_cancel_raises_and_nothing_is_written(tmp_path, zero_noise_model, random
 
 
 @pytest.mark.parametrize(
-    "kwargs", [{"sigma": -1}, {"strength": 1.5}, {"steps": 0}, {"tile_size": 8}, {"tile_overlap": 200}]
+    "kwargs",
+    [{"sigma": -1}, {"strength": 1.5}, {"steps": 0}, {"tile_size": 8}, {"tile_overlap": -1},
+     {"tile_size": 32, "tile_overlap": 17}],
 )
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ConfigError):

@@ -22,6 +22,7 @@ from safetensors.torch import load_file
 from engine.checkpoints import list_checkpoints, load_model
 from engine.cli.main import main
 from engine.denoise import DenoiseSettings, denoise_photo, read_photo
+from engine.denoise import denoising
 from engine.errors import Cancelled
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
@@ -284,7 +285,8 @@ def test_cancel_at_every_step_of_sampling(tmp_path, sampler):
     assert generate(model, GenerationRequest(count=1, sampler=sampler, steps=steps)).images.shape == (1, 8, 8, 1)
 
 
-def test_cancel_at_every_step_of_denoising(tmp_path, tiny_rgb_model):
+def test_cancel_at_every_step_of_denoising(tmp_path, monkeypatch, tiny_rgb_model):
+    monkeypatch.setattr(denoising, "NETWORK_BATCH_PIXELS", 4 * 16**2)  # 12 tiles in 3 batches of 4
     model = load_model(tiny_rgb_model)
     photo_path = tmp_path / "photo.png"
     Image.fromarray(np.random.default_rng(1).integers(0, 256, (40, 44, 3), dtype=np.uint8)).save(photo_path)
