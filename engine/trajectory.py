@@ -34,12 +34,17 @@ def contact_sheet(result: GenerationResult) -> np.ndarray:
     return grid(np.stack(tiles), columns=2 * count)
 
 
+def trajectory_paths(folder: Path) -> list[Path]:
+    """The files `save_trajectory` writes into `folder`: animated GIF, animated WebP, contact sheet."""
+    return [folder / "trajectory.gif", folder / "trajectory.webp", folder / "trajectory-sheet.png"]
+
+
 def save_trajectory(folder: Path, result: GenerationResult) -> list[Path]:
     if not result.trajectory_x_t:
         raise ValueError("the result holds no trajectory (generate with keep_trajectory=True)")
     frames = [to_pil(trajectory_frame(a, b)) for a, b in zip(result.trajectory_x_t, result.trajectory_x0)]
     frames.append(to_pil(trajectory_frame(result.images, result.images)))
-    paths = [folder / "trajectory.gif", folder / "trajectory.webp", folder / "trajectory-sheet.png"]
+    paths = trajectory_paths(folder)
     save_animation(paths[0], frames)
     save_animation(paths[1], frames)
     save_png(paths[2], to_pil(contact_sheet(result)))

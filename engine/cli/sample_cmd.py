@@ -3,7 +3,8 @@
 Writing is all or nothing: if a write fails (a full disk, a folder made read-only), the files
 this run had already created are removed again, so a failed run leaves the folder as it was
 (files of earlier runs that it overwrote cannot be brought back; each write is atomic, so none
-is left half-written)."""
+is left half-written). Only the names this run planned to write and that did not exist before
+are removed: another program's files that appear in the folder meanwhile are left alone."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from engine.generate import GenerationRequest, generate
 from engine.imaging import grid, save_png, to_pil
 from engine.models import CUNet
 from engine.sampling import SAMPLERS
-from engine.trajectory import save_trajectory
+from engine.trajectory import save_trajectory, trajectory_paths
 
 DEFAULT_MODEL = "digits"
 
@@ -64,18 +65,20 @@ def run(args: argparse.Namespace) -> int:
         "solver": model.spec.network.get("solver") if request.solver is None else request.solver.__dict__,
     }
     args.out.mkdir(parents=True, exist_ok=True)
-    existing = set(args.out.iterdir())
+    sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
+    grid_path = args.out / "grid.png"
+    planned = [*sample_paths, *([grid_path] if args.grid else []), *(trajectory_paths(args.out) if args.trajectory else [])]
+    new_paths = [path for path in planned if not path.exists()]
     try:
-        for i, image in enumerate(result.images):
-            seed = args.seed + i
-            text = {"cunet-studio": json.dumps(settings | {"seed": seed})}
-            save_png(args.out / f"sample-{seed:06d}.png", to_pil(image), text)
+        for i, (path, image) in enumerate(zip(sample_paths, result.images)):
+            text = {"cunet-studio": json.dumps(settings | {"seed": args.seed + i})}
+            save_png(path, to_pil(image), text)
         if args.grid:
-            save_png(args.out / "grid.png", to_pil(grid(result.images)), {"cunet-studio": json.dumps(settings)})
+            save_png(grid_path, to_pil(grid(result.images)), {"cunet-studio": json.dumps(settings)})
         if args.trajectory:
             save_trajectory(args.out, result)
     except OSError:
-        created = set(args.out.iterdir()) - existing
+        created = [path for path in new_paths if path.exists()]
         for path in created:
             path.unlink(missing_ok=True)
         print(f"nothing saved: removed the {len(created)} file(s) this run had written to {args.out}", file=sys.stderr)

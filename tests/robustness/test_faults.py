@@ -171,13 +171,20 @@ def test_a_full_disk_while_saving_samples_removes_what_the_run_wrote(tmp_path, t
     out = tmp_path / "samples"
     out.mkdir()
     (out / "notes.txt").write_text("the user's own file")
-    monkeypatch.setattr(sample_cmd, "save_png", fails_on_call(sample_cmd.save_png, 3, 0))
+    failing = fails_on_call(sample_cmd.save_png, 3, 0)
+
+    def save_while_another_program_writes(path, *args, **kwargs):
+        (out / f"other-program-{path.name}").write_text("not this run's")  # appears during the run
+        return failing(path, *args, **kwargs)
+
+    monkeypatch.setattr(sample_cmd, "save_png", save_while_another_program_writes)
     args = ["sample", "--model", str(tiny_rgb_model), "-n", "4", "--steps", "2", "--grid", "--out", str(out),
             "--device", "cpu"]
     assert main(args) == 2
     err = capsys.readouterr().err
     assert "No space left on device" in err and "removed the 3 file(s)" in err  # two samples and the half one
-    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+    others = [f"other-program-sample-00000{i}.png" for i in range(3)]
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", *others]
     assert (out / "notes.txt").read_text() == "the user's own file"
 
 
