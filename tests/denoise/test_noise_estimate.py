@@ -41,6 +41,23 @@ def test_fine_texture_over_most_of_the_image_is_not_counted_as_noise():
     assert estimate_noise_sigma(noisy) == [pytest.approx(3, rel=0.2)]
 
 
+@pytest.mark.parametrize("sigma", [10, 25, 50])
+def test_noise_clipped_by_the_file_format_is_not_underestimated(sigma):
+    """A quarter blown-out highlight, a quarter crushed shadow, stored as 8 bits: the clipped
+    areas are the quietest of the photo (they measured 8 at sigma 25 when counted)."""
+    image = smooth_image()
+    image[:128, :160] = 1.0
+    image[128:, 160:] = 0.0
+    noisy = image + np.random.default_rng(3).normal(0, sigma / 255, image.shape).astype(np.float32)
+    stored = np.round(np.clip(noisy, 0, 1) * 255) / 255
+    assert estimate_noise_sigma(stored) == pytest.approx([sigma] * 3, rel=0.15)
+
+
+def test_an_entirely_clipped_photo_measures_zero_instead_of_failing():
+    """No block is a candidate: all of them count again (an empty selection has no median)."""
+    assert estimate_noise_sigma(np.ones((64, 64, 1), np.float32)) == [0.0]
+
+
 def test_grey_2d_input_and_tiny_images():
     noisy = smooth_image()[:, :, 0] + np.random.default_rng(1).normal(0, 20 / 255, (256, 320))
     assert estimate_noise_sigma(noisy) == [pytest.approx(20, rel=0.15)]
