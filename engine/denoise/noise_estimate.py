@@ -20,16 +20,17 @@ of white noise.
 
 Clipping. A real noisy photo is stored clipped to the format's range: in blown highlights and
 crushed shadows the noise is cut off, so those blocks are the quietest of all and, taken as the
-quiet ones, made sigma 25 read as 14.8-24.5 on the held-out photos stored as 8 bits (up to
-13 % of their pixels clipped). So when a channel has pixels exactly at either end of the range (as clipping leaves
-them in a stored photo; values beyond the range, as in synthetic noise, are not clipped), blocks holding such a pixel are left
-out, and so are blocks whose window mean lies within CLIP_SIGMAS sigma of either end (there the
-noise is cut off in part even where no pixel of the block is); as that margin depends on sigma,
-the estimate is refined CLIP_PASSES times from the first. If fewer than MIN_CANDIDATE_FRACTION
-of the blocks remain (a mostly clipped photo), all blocks count. Channels with no clipped pixel
-are estimated as before (the margin would push the quiet blocks onto texture in dark photos).
-On the held-out photos stored as 8 bits this reads sigma 25 as 24.7-26.0 and sigma 50 as
-43.7-49.2 (was 28.4-43.5); `benchmarks/noise_estimate.py` measures it.
+quiet ones, made sigma 25 read as 14.8-24.5 on the held-out photos stored as 8 bits (up to 13 %
+of their pixels clipped). So when a channel has pixels exactly at either end of the range (as
+clipping leaves them in a stored photo; values beyond the range, as in synthetic noise, are not
+clipped), blocks holding such a pixel are left out, and so are blocks whose window mean lies
+within CLIP_SIGMAS sigma of either end (there the noise is cut off in part even where no pixel
+of the block is); as that margin depends on sigma, the estimate is refined CLIP_PASSES times
+from the first. If fewer than MIN_CANDIDATE_FRACTION of the blocks remain (a mostly clipped
+photo), all blocks count. Channels with no clipped pixel are estimated as before (the margin
+would push the quiet blocks onto texture in dark photos). On the held-out photos stored as 8
+bits this reads sigma 25 as 24.7-26.0 and sigma 50 as 43.7-49.2 (was 28.4-43.5);
+`benchmarks/noise_estimate.py` measures it.
 """
 
 from __future__ import annotations
