@@ -52,8 +52,8 @@ class DenoiseControls(QWidget):
         for label, value in TILE_CHOICES:
             self.tile_size.addItem(label, value)
         self.tile_size.setToolTip("Photos are denoised in overlapping, blended tiles. Auto = the size the model was\n"
-                                  "trained on (64 px for the photo denoiser), which gives the cleanest result;\n"
-                                  "larger tiles are a little faster but less clean.")
+                                  "trained on (64 px for the photo denoiser), which gives the cleanest result.\n"
+                                  "Other sizes are for experiments: larger tiles come out less clean.")
 
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
