@@ -1,8 +1,11 @@
-"""The before/after picture of docs/models.md: one held-out photo, Gaussian noise added, the
-bundled denoiser with its own noise estimate, and the original, side by side with PSNRs.
+"""The before/after pictures of docs/models.md: one held-out photo, Gaussian noise added, the
+bundled denoiser with its own noise estimate at one or more strengths, and the original, side by
+side with PSNRs.
 
     python benchmarks/denoise_example.py --photo ../shared/data/photos/skimage-coffee.png \
         --sigma 25 --out docs/images/denoise-example.png
+    python benchmarks/denoise_example.py --photo ../shared/data/photos/mate-garden.png \
+        --sigma 25 --crop 200 --strengths 0,0.5,1 --out docs/images/denoise-strength.png
 """
 
 from __future__ import annotations
@@ -29,6 +32,8 @@ def main() -> None:
     parser.add_argument("--sigma", type=float, default=25.0, help="noise added, 0-255 units")
     parser.add_argument("--crop", type=int, default=256, help="center crop, pixels")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--strengths", default="0", help="comma-separated, one panel each (0 = one-step estimate)")
+    parser.add_argument("--steps", type=int, default=10, help="DDIM steps at strength 1")
     parser.add_argument("--out", type=Path, required=True)
     args = parser.parse_args()
 
@@ -37,12 +42,14 @@ def main() -> None:
     clean = pixels[top : top + args.crop, left : left + args.crop]
     noisy = clean + np.random.default_rng(args.seed).normal(0, args.sigma / 255, clean.shape).astype(np.float32)
     model = load_model(ModelStore().resolve(args.model))
-    result = denoise_photo(model, Photo(noisy, None, 8, None, "PNG", {}), DenoiseSettings())
-    panels = [
-        (f"noisy, sigma {args.sigma:g} ({psnr(clean, np.clip(noisy, 0, 1)):.1f} dB)", np.clip(noisy, 0, 1)),
-        (f"{args.model}, auto sigma ({psnr(clean, result.photo.pixels):.1f} dB)", result.photo.pixels),
-        ("original", clean),
-    ]
+    panels = [(f"noisy, sigma {args.sigma:g} ({psnr(clean, np.clip(noisy, 0, 1)):.1f} dB)", np.clip(noisy, 0, 1))]
+    strengths = [float(value) for value in args.strengths.split(",")]
+    for strength in strengths:
+        settings = DenoiseSettings(strength=strength, steps=args.steps)
+        result = denoise_photo(model, Photo(noisy, None, 8, None, "PNG", {}), settings)
+        label = f"{args.model}, auto sigma" if len(strengths) == 1 else f"strength {strength:g}"
+        panels.append((f"{label} ({psnr(clean, result.photo.pixels):.1f} dB)", result.photo.pixels))
+    panels.append(("original", clean))
     save_png(args.out, side_by_side(panels))
     print(f"wrote {args.out} (estimated sigma {result.sigma:.1f})")
 
