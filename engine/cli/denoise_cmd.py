@@ -46,7 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sigma", type=float, default=None,
                         help="noise std in 0-255 units (default: estimated for each photo)")
     parser.add_argument("--strength", type=float, default=0.0,
-                        help="0 = one-step estimate (highest PSNR) .. 1 = full DDIM path (sharper, may invent detail)")
+                        help="0 = one-step estimate (fastest) .. 1 = full DDIM path in --steps steps (sharper, may invent "
+                             "detail; --strength 1 --steps 3 scored a little higher at sigma 25)")
     parser.add_argument("--steps", type=int, default=10, help="DDIM steps at strength 1")
     parser.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
                         help="denoise this many rotated/mirrored copies and average them (slower, a little cleaner)")
