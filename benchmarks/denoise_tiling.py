@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,10 +22,9 @@ import torch
 
 from engine.atomic import atomic_write_text
 from engine.bench.denoise_methods import run_model
-from engine.bench.denoise_quality import PHOTOS_ENV, load_bench_photos, photo_split, psnr
+from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split, psnr
 from engine.checkpoints import load_model
 from engine.denoise import DenoiseSettings
-from engine.paths import benchmarks_dir, shared_data_dir
 
 
 def main(argv: list[str]) -> int:
@@ -34,7 +32,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--model", default="photo-denoiser")
     parser.add_argument("--photos", type=Path, default=None,
                         help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos)")
-    parser.add_argument("--split", type=Path, default=benchmarks_dir() / "photo_split.json",
+    parser.add_argument("--split", type=Path, default=default_split_file(),
                         help="JSON file whose \"held_out\" photos are left out")
     parser.add_argument("--configs", default="256/32,64/16,64/24,64/32", help="tile/overlap pairs in pixels")
     parser.add_argument("--sigmas", default="25,50")
@@ -45,7 +43,7 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     torch.set_num_threads(1)
 
-    photos_dir = args.photos or Path(os.environ.get(PHOTOS_ENV) or shared_data_dir() / "photos")
+    photos_dir = bench_photos_dir(args.photos)
     _, training = photo_split(photos_dir, args.split)
     names = [training[i] for i in np.linspace(0, len(training) - 1, min(args.max_photos, len(training))).round().astype(int)]
     photos = load_bench_photos(photos_dir, names, args.crop)

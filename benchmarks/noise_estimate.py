@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 from engine.atomic import atomic_write_text
-from engine.bench.denoise_quality import PHOTOS_ENV, load_bench_photos, photo_split
+from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split
 from engine.denoise import combined_sigma, estimate_noise_sigma
-from engine.paths import benchmarks_dir, shared_data_dir
 
 
 def stored_8bit(pixels: np.ndarray) -> np.ndarray:
@@ -32,14 +30,14 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--photos", type=Path, default=None,
                         help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos)")
-    parser.add_argument("--split", type=Path, default=benchmarks_dir() / "photo_split.json")
+    parser.add_argument("--split", type=Path, default=default_split_file())
     parser.add_argument("--sigmas", default="15,25,50")
     parser.add_argument("--crop", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
 
-    photos_dir = args.photos or Path(os.environ.get(PHOTOS_ENV) or shared_data_dir() / "photos")
+    photos_dir = bench_photos_dir(args.photos)
     held_out, _ = photo_split(photos_dir, args.split)
     sigmas = [float(s) for s in args.sigmas.split(",")]
     rows = []

@@ -43,6 +43,7 @@ from engine.checkpoints import LoadedModel
 from engine.data.image_files import find_image_files
 from engine.denoise import DenoiseSettings, read_photo
 from engine.errors import ConfigError
+from engine.paths import benchmarks_dir, shared_data_dir
 
 WARM_UP_SIZE = 64
 MIN_CROP = 16  # SSIM's Gaussian window is 11 pixels; the model's smallest tile is 16
@@ -68,6 +69,17 @@ class BenchPhoto:
         generator = np.random.default_rng([seed, zlib.crc32(self.name.encode()), round(sigma * 1000)])
         noise = generator.standard_normal(self.full_shape, dtype=np.float32)[self.region]
         return self.clean + np.float32(sigma / 255) * noise
+
+
+def bench_photos_dir(given: Path | None = None) -> Path:
+    """The benchmark's photo folder: `given`, else $CUNET_STUDIO_BENCH_PHOTOS, else the shared
+    data's photos beside the checkout."""
+    return given or Path(os.environ.get(PHOTOS_ENV) or shared_data_dir() / "photos")
+
+
+def default_split_file() -> Path:
+    """benchmarks/photo_split.json: the held-out photos, the rest train and tune."""
+    return benchmarks_dir() / "photo_split.json"
 
 
 def photo_split(photos_dir: Path, split_file: Path) -> tuple[list[str], list[str]]:

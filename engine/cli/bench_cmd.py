@@ -6,24 +6,29 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
 from engine.bench.denoise_methods import METHOD_NAMES, MODEL_METHOD_NAMES
-from engine.bench.denoise_quality import MIN_CROP, PHOTOS_ENV, DenoiseBenchConfig, photo_split, run_denoise_benchmark
+from engine.bench.denoise_quality import (
+    MIN_CROP,
+    PHOTOS_ENV,
+    DenoiseBenchConfig,
+    bench_photos_dir,
+    default_split_file,
+    photo_split,
+    run_denoise_benchmark,
+)
 from engine.bench.denoise_report import DenoiseBenchReport, check_comparable, markdown_table, merge_reports
 from engine.bench.network_cost import measure_networks
 from engine.cli.common import add_device_arguments
 from engine.cli.denoise_cmd import DEFAULT_MODEL, open_denoiser
 from engine.device import resolve_device, set_threads
 from engine.errors import ConfigError
-from engine.paths import benchmarks_dir, shared_data_dir
 
 DEFAULT_MODELS = ["cunet-paper", "cunet", "unet"]
-DEFAULT_SPLIT = benchmarks_dir() / "photo_split.json"
 DEFAULT_SIGMAS = "15,25,50"
 
 
@@ -89,7 +94,7 @@ def register_denoise(subparsers: argparse._SubParsersAction) -> None:
                    help="model name (see `engine models`), model/run folder or checkpoint")
     p.add_argument("--photos", type=Path, default=None,
                    help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos beside the repository)")
-    p.add_argument("--split", type=Path, default=DEFAULT_SPLIT,
+    p.add_argument("--split", type=Path, default=default_split_file(),
                    help="JSON file whose \"held_out\" list names the photos to score; the others tune parameters")
     p.add_argument("--sigmas", default=DEFAULT_SIGMAS, help="noise stds, 0-255 units, comma-separated")
     p.add_argument("--methods", default=",".join(METHOD_NAMES), help=f"comma-separated subset of {', '.join(METHOD_NAMES)}")
@@ -155,7 +160,7 @@ def _denoise_config(args: argparse.Namespace) -> DenoiseBenchConfig:
     for name, least in (("max_photos", 1), ("tune_photos", 1), ("crop", MIN_CROP), ("tune_crop", MIN_CROP)):
         if getattr(args, name) is not None and getattr(args, name) < least:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least {least}")
-    photos_dir = args.photos or Path(os.environ.get(PHOTOS_ENV) or shared_data_dir() / "photos")
+    photos_dir = bench_photos_dir(args.photos)
     held_out, training = photo_split(photos_dir, args.split)
     return DenoiseBenchConfig(
         photos_dir=photos_dir, held_out=held_out[: args.max_photos], training=training, methods=methods,
