@@ -191,7 +191,9 @@ class DenoisePage(QWidget):
         viewer_layout.addLayout(toolbar)
         viewer_layout.addWidget(self.compare, 1)
 
-        self.live = PixelView("The denoising steps appear here live.")
+        self.live = PixelView("The photo appears here while it is denoised.")
+        self.live.setToolTip("The whole photo, shrunk: parts not denoised yet are faded, the tiles "
+                             "being worked on show the model's current estimate of the clean photo.")
         self.live.setFixedSize(128, 128)
         self.live_caption = QLabel("Waiting")
         self.live_caption.setWordWrap(True)
@@ -300,7 +302,9 @@ class DenoisePage(QWidget):
                                 f"step {update.step}/{update.steps} · {update.fraction:.0%}")
         if update.preview is not None:
             self.live.set_image(update.preview)
-            self.live_caption.setText(f"Tile {update.tile}/{update.tiles} ({update.tile_size} px), "
+            first = update.tile - update.batch_tiles + 1
+            tiles = f"Tile {first}" if first == update.tile else f"Tiles {first}-{update.tile}"
+            self.live_caption.setText(f"{tiles} of {update.tiles} ({update.tile_size} px), "
                                       f"step {update.step}/{update.steps}")
 
     def _on_stopped(self, reason: str, error: str) -> None:

@@ -46,6 +46,9 @@ full-width `cunet` preset, 2.4 GB with `cunet-small`, whose attention runs at 1/
 grows with the square of a tile's pixels. So a 24 MP photo needs about 1-3 GB in all, far below
 24 GiB. A trajectory (`keep_trajectory`) adds `trajectory_recorder`'s per-step canvases, within
 its MAX_PIXEL_STEPS bound (else it is skipped, with a note).
+
+Progress. With a `progress` callback every sampler step reports a `DenoiseProgress` whose preview
+is the whole photo at a small scale (`live_preview`): a 64 px tile alone is a speck of a photo.
 """
 
 from __future__ import annotations
@@ -59,14 +62,14 @@ import numpy as np
 import torch
 
 from engine.checkpoints import LoadedModel
+from engine.denoise.live_preview import LivePreview
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
 from engine.denoise.photo import Photo
 from engine.denoise.self_ensemble import ENSEMBLE_SIZES, transform, undo_transform
 from engine.denoise.tiling import Tile, blend_into, check_tiling, plan_tiles
-from engine.denoise.trajectory_recorder import MAX_PIXEL_STEPS, TrajectoryRecorder, trajectory_fits
+from engine.denoise.trajectory_recorder import recorder_for
 from engine.diffusion import NoiseSchedule
 from engine.errors import Cancelled, ConfigError
-from engine.imaging import to_uint8
 from engine.sampling import CancelToken, SamplerStep, sample_ddim, sampling_timesteps
 
 MIN_TILE_SIZE = 16
@@ -118,15 +121,16 @@ class DenoiseSettings:
 class DenoiseProgress:
     """Reported after every sampler step. Tiles of one batch advance together: `tile` is the
     1-based index of the batch's last tile and `batch_tiles` the batch's size; `preview` is the
-    predicted clean image of tile `tile` at this step, (h, w, C) uint8. With an ensemble, `steps`
-    counts the steps of all its copies of a tile."""
+    whole photo shrunk to at most PREVIEW_MAX_SIDE px, (h, w, C) uint8: finished tiles denoised,
+    the batch's tiles as predicted clean at this step, the rest as it came in. With an
+    ensemble, `steps` counts the steps of all its copies of a tile."""
 
     tile: int
     tiles: int
     step: int
     steps: int
     tile_size: int
-    preview: np.ndarray | None
+    preview: np.ndarray
     batch_tiles: int = 1
 
     @property
@@ -187,10 +191,11 @@ def denoise_photo(
     timesteps = sampling_timesteps(start, round(1 + settings.strength * (settings.steps - 1)))
     height, width, channels = photo.pixels.shape
     tiles = plan_tiles(height, width, tile_size, overlap)
-    recorder = _trajectory_recorder(settings, photo.pixels.shape, len(timesteps), notes)
+    recorder = recorder_for(settings.keep_trajectory, photo.pixels.shape, len(timesteps), notes)
     images_per_tile = _images_per_tile(channels, model.spec.channels)
     per_batch = max(1, NETWORK_BATCH_PIXELS // (min(tile_size, height) * min(tile_size, width) * images_per_tile))
     canvas = np.zeros(photo.pixels.shape, np.float32)
+    live = LivePreview(photo.pixels) if progress is not None else None
 
     for first in range(0, len(tiles), per_batch):
         if cancel is not None and cancel.is_set():
@@ -202,14 +207,17 @@ def denoise_photo(
                 unscaled = step.x_t / math.sqrt(float(model.schedule.abar(step.t)))
                 recorder.add(step.index, batch, _to_photo_channels(unscaled, channels),
                              _to_photo_channels(step.predicted_x0, channels))
-            if progress is not None:
-                preview = _preview(undo_transform(step.predicted_x0, copy), channels)
+            if live is not None:
+                predicted = (_to_photo_channels(undo_transform(step.predicted_x0, copy), channels) + 1) / 2
                 done, total = copy * step.total + step.index + 1, settings.ensemble * step.total
-                progress(DenoiseProgress(last, len(tiles), done, total, tile_size, preview, len(batch)))
+                progress(DenoiseProgress(last, len(tiles), done, total, tile_size, live.with_tiles(batch, predicted),
+                                         len(batch)))
 
         cleaned = _denoise_batch(model, photo.pixels, batch, timesteps, settings.ensemble, on_step, cancel)
         for tile, values in zip(batch, cleaned):
             blend_into(canvas, tile, values)
+        if live is not None:
+            live.paste(batch, torch.from_numpy(cleaned).permute(0, 3, 1, 2))
 
     trajectory_x_t, trajectory_x0 = recorder.frames() if recorder is not None else ([], [])
     np.clip(canvas, 0, 1, out=canvas)
@@ -227,20 +235,6 @@ def denoise_photo(
         notes=notes,
         ensemble=settings.ensemble,
     )
-
-
-def _trajectory_recorder(
-    settings: DenoiseSettings, shape: tuple[int, int, int], steps: int, notes: list[str]
-) -> TrajectoryRecorder | None:
-    if not settings.keep_trajectory:
-        return None
-    if not trajectory_fits(shape[0], shape[1], steps):
-        notes.append(
-            f"no trajectory recorded: {shape[1]}x{shape[0]} px x {steps} steps is more than "
-            f"{MAX_PIXEL_STEPS / 1e6:g} million pixel-steps"
-        )
-        return None
-    return TrajectoryRecorder(shape, steps)
 
 
 def _denoise_batch(
@@ -288,11 +282,6 @@ def _to_photo_channels(x: torch.Tensor, photo_channels: int) -> torch.Tensor:
 
 def _images_per_tile(photo_channels: int, model_channels: int) -> int:
     return photo_channels if model_channels == 1 else 1
-
-
-def _preview(x: torch.Tensor, photo_channels: int) -> np.ndarray:
-    """(h, w, C) uint8 of the last tile in a network batch."""
-    return to_uint8(_to_photo_channels(x, photo_channels)[-1:])[0]
 
 
 def _start_step(schedule: NoiseSchedule, sigma: float, notes: list[str]) -> int:

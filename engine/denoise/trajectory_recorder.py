@@ -5,7 +5,7 @@ state at step k only exists once every batch has passed step k. The recorder kee
 canvas per step for x_t and one for the predicted clean image and blends each batch's tiles into
 them with the same weights as the result (`tiling.blend_into`), so frame k shows the whole photo
 at step k, seamless like the output. That costs 2 x steps x H x W x C float32, which is why
-`trajectory_fits` bounds the pixel-steps recorded.
+`recorder_for` bounds the pixel-steps recorded.
 """
 
 from __future__ import annotations
@@ -18,9 +18,6 @@ from engine.denoise.tiling import Tile, blend_into
 MAX_PIXEL_STEPS = 16_000_000  # at most 384 MB of canvases for an RGB photo
 
 
-def trajectory_fits(height: int, width: int, steps: int) -> bool:
-    """Whether a height x width photo's trajectory of `steps` steps stays within MAX_PIXEL_STEPS."""
-    return height * width * steps <= MAX_PIXEL_STEPS
 
 
 class TrajectoryRecorder:
@@ -42,6 +39,21 @@ class TrajectoryRecorder:
     def frames(self) -> tuple[list[np.ndarray], list[np.ndarray]]:
         """(x_t frames, x0 frames), each a list of (H, W, C) uint8 per step."""
         return _to_uint8(self._x_t), _to_uint8(self._x0)
+
+
+def recorder_for(wanted: bool, shape: tuple[int, int, int], steps: int, notes: list[str]) -> TrajectoryRecorder | None:
+    """A recorder for a photo of `shape` (H, W, C) over `steps` steps if one is `wanted` and fits
+    within MAX_PIXEL_STEPS; when it does not fit, None and a note for the user saying why."""
+    if not wanted:
+        return None
+    height, width = shape[:2]
+    if height * width * steps > MAX_PIXEL_STEPS:
+        notes.append(
+            f"no trajectory recorded: {width}x{height} px x {steps} steps is more than "
+            f"{MAX_PIXEL_STEPS / 1e6:g} million pixel-steps"
+        )
+        return None
+    return TrajectoryRecorder(shape, steps)
 
 
 def _to_uint8(canvases: np.ndarray) -> list[np.ndarray]:

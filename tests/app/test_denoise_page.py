@@ -54,7 +54,8 @@ def test_dropped_photo_is_denoised_compared_and_saved_beside_the_original(qtbot,
     assert page.queue_view.topLevelItem(0).text(1) == "Done"
     assert item.sigma is not None and float(page.queue_view.topLevelItem(0).text(2)) > 0
     assert "noise σ" in page.output.info.text() and "estimated" in page.output.info.text()
-    assert page.live.has_image()
+    assert (page.live._image.width(), page.live._image.height()) == (28, 20)  # the whole photo, not a tile
+    assert page.live_caption.text().startswith("Tile") and "step" in page.live_caption.text()
     assert page.compare._after_image is not None
     assert item.outcome.after.shape == item.outcome.before.shape == (20, 28, 3)
 

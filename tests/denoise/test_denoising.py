@@ -1,15 +1,18 @@
 """denoise_photo: the noise-level mapping, shapes and modes, channel handling, tiling at scale,
 progress, trajectories, cancellation and determinism."""
 
+import dataclasses
 import threading
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.denoise import DenoiseSettings, Photo, denoise_photo, read_photo, write_photo
 from engine.denoise import denoising
 from engine.denoise.denoising import AUTO_OVERLAP_FRACTION, NETWORK_BATCH_PIXELS
+from engine.denoise.live_preview import UNPROCESSED_FADE
 from engine.denoise.trajectory_recorder import MAX_PIXEL_STEPS
 from engine.errors import Cancelled, ConfigError
 
@@ -98,6 +101,41 @@ def test_progress_previews_and_trajectory(tiny_model, random_photo):
     assert reports[-1].fraction == 1 and reports[0].preview.shape == (24, 40, 1)
     assert len(result.trajectory_x_t) == len(result.trajectory_x0) == 3
     assert all(frame.shape == (24, 40, 1) and frame.dtype == np.uint8 for frame in result.trajectory_x_t)
+
+
+class ConstantNoise(torch.nn.Module):
+    """Predicts eps = 1 everywhere: in one step from t* the predicted clean photo is the input
+    darkened by exactly sigma, so denoised and not-yet-denoised regions differ visibly."""
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return torch.ones_like(x)
+
+
+def test_live_preview_shows_the_whole_photo_cleaning_batch_by_batch(monkeypatch, zero_noise_model):
+    monkeypatch.setattr(denoising, "NETWORK_BATCH_PIXELS", 16 * 64**2)
+    model = dataclasses.replace(zero_noise_model(), network=ConstantNoise())
+    photo = Photo(np.full((400, 600, 3), 0.6, np.float32), None, 8, None, "PNG", {})
+    reports = []
+    result = denoise_photo(model, photo, DenoiseSettings(sigma=51, tile_size=64, tile_overlap=16),
+                           progress=reports.append)
+    assert len(reports) == int(np.ceil(result.tiles / 16)) > 3
+    np.testing.assert_allclose(result.photo.pixels, 0.4, atol=1e-3)  # t* is the nearest step to sigma
+    denoised_share, faded = [], round((0.6 + (0.5 - 0.6) * UNPROCESSED_FADE) * 255)
+    for report in reports:
+        assert report.preview.shape == (171, 256, 3) and report.preview.dtype == np.uint8
+        assert set(np.unique(report.preview)) <= {102, faded}  # denoised (0.4) or not yet (0.6, faded)
+        denoised_share.append(np.mean(report.preview == 102))
+    assert 0 < denoised_share[0] < 0.25 and denoised_share == sorted(denoised_share) and denoised_share[-1] == 1
+    assert photo.pixels.min() == photo.pixels.max() == np.float32(0.6)  # the caller's photo is untouched
+
+
+def test_live_preview_never_writes_into_a_small_photo(zero_noise_model, random_photo):
+    model = dataclasses.replace(zero_noise_model(), network=ConstantNoise())
+    photo = random_photo(40, 60)
+    before = photo.pixels.copy()
+    reports = []
+    denoise_photo(model, photo, DenoiseSettings(sigma=30, tile_size=16, tile_overlap=4), progress=reports.append)
+    assert reports[0].preview.shape == (40, 60, 3) and np.array_equal(photo.pixels, before)
 
 
 def test_progress_over_tile_batches_reaches_one(zero_noise_model, random_photo):
