@@ -22,7 +22,8 @@ def display_name(entry: ModelEntry) -> str:
 
 
 def model_facts(entry: ModelEntry) -> list[tuple[str, str]]:
-    """(label, value) rows for the details panel, most useful first."""
+    """(label, value) rows for the details panel, most useful first; a value may have several
+    lines."""
     spec, card = entry.spec, entry.spec.card
     sampler, steps = spec.recommended_sampler()
     rows = [
@@ -77,10 +78,12 @@ def _file_size(entry: ModelEntry) -> str:
 
 
 def _key_values(value: Any, keys: tuple[str, ...] | None = None) -> str:
+    """One "key: value" line per scalar entry: measurements such as "FD real-vs-real floor" run
+    into each other when written on one line."""
     if not isinstance(value, dict):
         return str(value) if value else ""
     items = [(k, value[k]) for k in (keys or tuple(value)) if k in value and not isinstance(value[k], (dict, list))]
-    return ", ".join(f"{k.replace('_', ' ')} {_format_value(v)}" for k, v in items)
+    return "\n".join(f"{k.replace('_', ' ')}: {_format_value(v)}" for k, v in items)
 
 
 def _format_value(value: Any) -> str:

@@ -102,7 +102,7 @@ class ModelPicker(QWidget):
 def _facts_html(entry: ModelEntry, labels: tuple[str, ...] | None) -> str:
     rows = "".join(
         f"<tr><td style='color:#6b6b6b; padding-right:8px; white-space:nowrap'>{html.escape(label)}</td>"
-        f"<td>{html.escape(value)}</td></tr>"
+        f"<td>{html.escape(value).replace(chr(10), '<br>')}</td></tr>"
         for label, value in model_facts(entry)
         if labels is None or label in labels
     )

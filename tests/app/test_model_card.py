@@ -23,6 +23,14 @@ def test_facts_skip_what_the_card_does_not_say():
     assert "Dataset" not in facts and "File size" not in facts
 
 
+def test_measurements_are_one_per_line():
+    card = {"quality": {"FD": 3.85, "FD real-vs-real floor": 3.46, "generated": 5000, "per class": [0.1]},
+            "training": {"steps": 4731, "images_seen": 302784, "seconds": 1.0}}
+    facts = dict(model_facts(entry(card)))
+    assert facts["Quality"] == "FD: 3.85\nFD real-vs-real floor: 3.46\ngenerated: 5,000"
+    assert facts["Training"] == "steps: 4,731\nimages seen: 302,784"
+
+
 def test_display_name_shows_the_store_name_when_it_differs():
     assert display_name(entry({"display_name": "MNIST digits"})) == "MNIST digits (digits)"
     assert display_name(entry({})) == "digits"
