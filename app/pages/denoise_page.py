@@ -300,12 +300,11 @@ class DenoisePage(QWidget):
         self.progress.setValue(int(update.fraction * 1000))
         self.progress.setFormat(f"{item.path.name}: tile {update.tile}/{update.tiles} · "
                                 f"step {update.step}/{update.steps} · {update.fraction:.0%}")
-        if update.preview is not None:
-            self.live.set_image(update.preview)
-            first = update.tile - update.batch_tiles + 1
-            tiles = f"Tile {first}" if first == update.tile else f"Tiles {first}-{update.tile}"
-            self.live_caption.setText(f"{tiles} of {update.tiles} ({update.tile_size} px), "
-                                      f"step {update.step}/{update.steps}")
+        self.live.set_image(update.preview)
+        first = update.tile - update.batch_tiles + 1
+        tiles = f"Tile {first}" if first == update.tile else f"Tiles {first}-{update.tile}"
+        self.live_caption.setText(f"{tiles} of {update.tiles} ({update.tile_size} px), "
+                                  f"step {update.step}/{update.steps}")
 
     def _on_stopped(self, reason: str, error: str) -> None:
         if reason == CANCELLED:

@@ -122,7 +122,7 @@ class DenoiseProgress:
     """Reported after every sampler step. Tiles of one batch advance together: `tile` is the
     1-based index of the batch's last tile and `batch_tiles` the batch's size; `preview` is the
     whole photo shrunk to at most PREVIEW_MAX_SIDE px, (h, w, C) uint8: finished tiles denoised,
-    the batch's tiles as predicted clean at this step, the rest as it came in. With an
+    the batch's tiles as predicted clean at this step, the rest faded. With an
     ensemble, `steps` counts the steps of all its copies of a tile."""
 
     tile: int

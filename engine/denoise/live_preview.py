@@ -4,9 +4,9 @@ A photo is denoised in tiles of the model's training size (64 px for the photo-d
 preview of the tile being worked on shows a speck of a large photo. This keeps a copy of the
 photo shrunk to at most PREVIEW_MAX_SIDE pixels and faded: finished tiles are pasted in at full
 strength as they come out, and each report shows the current batch's predicted clean tiles over
-it, so the user watches the photo clean up region by region. Overlapping tiles are pasted, not blended (the last one
-wins): at preview scale the difference is below a pixel's worth, and pasting costs next to
-nothing beside a network call.
+it, so the user watches the photo clean up region by region. Overlapping tiles are pasted, not
+blended (the last one wins): at preview scale the difference is below a pixel's worth, and
+pasting costs next to nothing beside a network call.
 """
 
 from __future__ import annotations
