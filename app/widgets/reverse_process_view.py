@@ -20,7 +20,7 @@ class ReverseProcessView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.x_t_view = PixelView("The noisy image x_t appears here while generating.")
-        self.x0_view = PixelView("The predicted clean image x̂0 appears here while generating.")
+        self.x0_view = PixelView("The predicted clean image appears here while generating.")
         self.caption = QLabel("No generation yet")
         self.caption.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.timeline = QSlider(Qt.Orientation.Horizontal)
