@@ -16,6 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.denoise.tiling import Tile
+from engine.imaging import to_uint8
 
 PREVIEW_MAX_SIDE = 256
 # Regions not denoised yet are shown faded this far toward mid grey. Shrunk to preview size a
@@ -44,7 +45,7 @@ class LivePreview:
         the kept canvas is left as it was."""
         shown = self._canvas.clone()
         self._paste_into(shown, tiles, values)
-        return (shown.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).numpy()
+        return to_uint8(shown[None] * 2 - 1)[0]
 
     def _paste_into(self, canvas: torch.Tensor, tiles: list[Tile], values: torch.Tensor) -> None:
         for tile, tile_values in zip(tiles, values.detach().float().cpu()):
