@@ -67,7 +67,7 @@ class DenoisePage(QWidget):
         self._build_viewer()
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._controls_scroll)
+        splitter.addWidget(self._controls)
         splitter.addWidget(self._viewer)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([380, 880])
@@ -148,16 +148,17 @@ class DenoisePage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.denoise_button, 1)
         buttons.addWidget(self.cancel_button)
+        footer = QVBoxLayout()
+        footer.addLayout(buttons)
+        footer.addWidget(self.progress)
 
         panel = QWidget()
         column = QVBoxLayout(panel)
         column.addWidget(model_box)
         column.addWidget(photos_box, 1)
         column.addWidget(settings_box)
-        column.addLayout(buttons)
-        column.addWidget(self.progress)
         self._inputs = [model_box, settings_box]
-        self._controls_scroll = control_column(panel, min_width=390)
+        self._controls = control_column(panel, footer, min_width=390)
 
     def _build_viewer(self) -> None:
         self.compare = CompareView()

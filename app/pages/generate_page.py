@@ -70,7 +70,7 @@ class GeneratePage(QWidget):
         self._build_output()
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._controls_scroll)
+        splitter.addWidget(self._controls)
         splitter.addWidget(self._output)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([360, 900])
@@ -91,7 +91,8 @@ class GeneratePage(QWidget):
 
     def _build_controls(self) -> None:
         self.picker = ModelPicker(self._context.catalog, self._context.settings, "generate/model",
-                                  lambda entry: entry.spec.can_generate, NO_MODEL_TEXT)
+                                  lambda entry: entry.spec.can_generate, NO_MODEL_TEXT,
+                                  summary=("Description", "Architecture", "Images", "File size", "Recommended"))
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.picker)
 
@@ -149,16 +150,17 @@ class GeneratePage(QWidget):
         buttons = QHBoxLayout()
         buttons.addWidget(self.generate_button, 1)
         buttons.addWidget(self.cancel_button)
+        footer = QVBoxLayout()
+        footer.addLayout(buttons)
+        footer.addWidget(self.progress)
 
         panel = QWidget()
         column = QVBoxLayout(panel)
         for box in (model_box, sampling_box, solver_box):
             column.addWidget(box)
-        column.addLayout(buttons)
-        column.addWidget(self.progress)
         column.addStretch(1)
         self._inputs = [self.picker, sampling_box, solver_box]
-        self._controls_scroll = control_column(panel, min_width=350)
+        self._controls = control_column(panel, footer, min_width=350)
 
     def _build_output(self) -> None:
         self.reverse_view = ReverseProcessView()

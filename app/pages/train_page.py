@@ -55,7 +55,7 @@ class TrainPage(QWidget):
         self.monitor.register_button.clicked.connect(self.register_model)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._controls_scroll)
+        splitter.addWidget(self._controls)
         splitter.addWidget(self.monitor)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([380, 880])
@@ -134,9 +134,8 @@ class TrainPage(QWidget):
         column = QVBoxLayout(panel)
         column.addWidget(self._data_box)
         column.addWidget(self.form)
-        column.addLayout(buttons)
         column.addStretch(1)
-        self._controls_scroll = control_column(panel, min_width=380)
+        self._controls = control_column(panel, buttons, min_width=380)
 
     # --- choosing data and runs ---------------------------------------------------------------
 

@@ -1,5 +1,9 @@
 """Model chooser with the model's card (description, size, dataset, licence, recommendation).
 
+A page may name the card's summary facts: the rest (dataset, licence, the quality measurements,
+training) fold behind a "More about this model" toggle, remembered per page, because the whole
+card is taller than the column it shares with the page's settings.
+
 Lists the shared `ModelCatalog` through a page-specific filter and follows its changes, so a model
 registered on the Train page shows up here immediately. With no usable model it says why and
 what to do instead of showing an empty box.
@@ -11,7 +15,7 @@ import html
 from typing import Callable
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QVBoxLayout, QWidget
 
 from app.model_card import display_name, model_facts
 from app.model_catalog import DEFAULT_MODEL, ModelCatalog
@@ -31,12 +35,15 @@ class ModelPicker(QWidget):
         empty_text: str,
         default_name: str = DEFAULT_MODEL,
         facts: tuple[str, ...] | None = None,
+        summary: tuple[str, ...] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`facts` limits the details to those labels (see `model_facts`); None shows all."""
+        """`facts` limits the details to those labels (see `model_facts`); None shows all.
+        `summary`: the labels shown while the card is folded; None shows every fact, unfolded."""
         super().__init__(parent)
         self._default_name = default_name
         self._facts = facts
+        self._summary = summary
         self._catalog = catalog
         self._settings = settings
         self._settings_key = settings_key
@@ -46,6 +53,14 @@ class ModelPicker(QWidget):
         self.combo.setToolTip("Bundled models and the models you trained (Train page)")
         self.details = QLabel()
         self.details.setWordWrap(True)
+        self.more = QToolButton()
+        self.more.setText("More about this model")
+        self.more.setToolTip("Dataset, licence, measured quality and training of this model")
+        self.more.setCheckable(True)
+        self.more.setAutoRaise(True)
+        self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.more.setChecked(settings.text(f"{settings_key}/more") == "1")
+        self.more.toggled.connect(self._on_more_toggled)
         self.empty_notice = QLabel(empty_text)
         self.empty_notice.setWordWrap(True)
         self.empty_notice.setStyleSheet("color:#7a4b00; background:#fff4d6; border:1px solid #e6c877;"
@@ -55,6 +70,7 @@ class ModelPicker(QWidget):
         layout.addWidget(self.combo)
         layout.addWidget(self.empty_notice)
         layout.addWidget(self.details)
+        layout.addWidget(self.more)
         self.combo.currentIndexChanged.connect(self._on_index_changed)
         catalog.changed.connect(self.reload)
         self.reload()
@@ -94,9 +110,21 @@ class ModelPicker(QWidget):
         entry = self.current_entry()
         if entry is not None:
             self._settings.set_text(self._settings_key, entry.name)
-        self.details.setText(_facts_html(entry, self._facts) if entry else "")
-        self.details.setVisible(entry is not None)
+        self._show_facts()
         self.model_changed.emit()
+
+    def _on_more_toggled(self, unfolded: bool) -> None:
+        self._settings.set_text(f"{self._settings_key}/more", "1" if unfolded else "0")
+        self._show_facts()
+
+    def _show_facts(self) -> None:
+        entry = self.current_entry()
+        folded = self._summary is not None and not self.more.isChecked()
+        labels = self._summary if folded else self._facts
+        self.details.setText(_facts_html(entry, labels) if entry else "")
+        self.details.setVisible(entry is not None)
+        self.more.setVisible(entry is not None and self._summary is not None)
+        self.more.setArrowType(Qt.ArrowType.DownArrow if self.more.isChecked() else Qt.ArrowType.RightArrow)
 
 
 def _facts_html(entry: ModelEntry, labels: tuple[str, ...] | None) -> str:

@@ -3,7 +3,7 @@ and the noise level used. Rows mirror `DenoiseQueue.items`."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QSize, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTreeWidget, QTreeWidgetItem, QWidget
 
@@ -28,6 +28,11 @@ class PhotoQueueView(QTreeWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
         header.setStretchLastSection(False)
         self.currentItemChanged.connect(lambda *_: self.selected.emit(self.selected_row()))
+
+    def sizeHint(self) -> QSize:
+        """A few rows tall: the queue takes the column's spare height, but a taller default
+        pushed the denoising settings below the fold at 800 px."""
+        return QSize(super().sizeHint().width(), 110)
 
     def set_items(self, items: list[QueueItem]) -> None:
         row = self.selected_row()

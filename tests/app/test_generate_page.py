@@ -146,6 +146,7 @@ def test_model_card_tradeoff_is_shown_beside_the_dial(qtbot, context, bundled_di
     assert page.solver_dial.tradeoff.isVisible()
     assert "rk4" in page.solver_dial.tradeoff.text() and "21" in page.solver_dial.tradeoff.text()
     assert "ddpm 50, 200 images" in page.solver_dial.tradeoff.text()
+    page.picker.more.click()
     details = page.picker.details.text()
     assert "a measured model" in details and "MIT" in details and "test pixels" in details
 
