@@ -1,7 +1,8 @@
 """Unconditional generation: the one function the CLI and the GUI call to sample images.
 
-Image i starts from noise seeded with `seed + i`, so a result can be reproduced on its own (the
-stochastic samplers' later noise is seeded per batch, so those also depend on the batch size).
+Image i is drawn from its own random stream, seeded with `seed + i`: its starting noise first,
+then the fresh noise of the stochastic samplers. So an image can be made again on its own, from
+the seed saved with it, whatever count and batch size it was first generated with.
 """
 
 from __future__ import annotations
@@ -107,13 +108,8 @@ def generate(
 
     for batch_number, first in enumerate(batches):
         count = min(request.batch_size, request.count - first)
-        noise = torch.stack(
-            [
-                torch.randn((channels, size, size), generator=torch.Generator().manual_seed(request.seed + first + i))
-                for i in range(count)
-            ]
-        ).to(model.device)
-        generator = torch.Generator().manual_seed(request.seed + first + 1_000_003)
+        generators = [torch.Generator().manual_seed(request.seed + first + i) for i in range(count)]
+        noise = torch.stack([torch.randn((channels, size, size), generator=g) for g in generators]).to(model.device)
 
         def on_step(step: SamplerStep, batch_number: int = batch_number, first: int = first) -> None:
             if request.keep_trajectory:
@@ -125,7 +121,7 @@ def generate(
 
         kwargs = {"eta": request.eta} if sampler_name == "ddim" else {}
         with torch.inference_mode(), _solver_override(model, request.solver):
-            result = sampler(denoiser, noise, timesteps, generator=generator, callback=on_step, cancel=cancel, **kwargs)
+            result = sampler(denoiser, noise, timesteps, generator=generators, callback=on_step, cancel=cancel, **kwargs)
         images.append(to_uint8(result))
 
     return GenerationResult(

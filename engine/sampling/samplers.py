@@ -8,7 +8,8 @@
 * `callback(SamplerStep)` runs once per step with the predicted clean image (the live preview);
   `cancel.is_set()` is checked before every network call and raises `Cancelled`.
 * Fresh noise (DDPM, DDIM eta > 0) is drawn on the CPU from `generator`, so a seed gives the same
-  result on every device.
+  result on every device. A list of generators, one per image, draws each image's noise from its
+  own stream: an image then comes out the same whatever batch it was sampled in.
 """
 
 from __future__ import annotations
@@ -40,10 +41,17 @@ class SamplerStep:
 
 
 StepCallback = Callable[[SamplerStep], None]
+NoiseGenerator = torch.Generator | Sequence[torch.Generator] | None
 
 
-def _noise_like(x: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
-    return torch.randn(x.shape, generator=generator, dtype=x.dtype).to(x.device)
+def _noise_like(x: torch.Tensor, generator: NoiseGenerator) -> torch.Tensor:
+    if isinstance(generator, Sequence):
+        if len(generator) != x.shape[0]:
+            raise ConfigError(f"{len(generator)} noise generators for a batch of {x.shape[0]} images")
+        noise = torch.stack([torch.randn(x.shape[1:], generator=g, dtype=x.dtype) for g in generator])
+    else:
+        noise = torch.randn(x.shape, generator=generator, dtype=x.dtype)
+    return noise.to(x.device)
 
 
 def _predict(
@@ -75,7 +83,7 @@ def sample_ddpm(
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,
-    generator: torch.Generator | None = None,
+    generator: NoiseGenerator = None,
     callback: StepCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> torch.Tensor:
@@ -97,7 +105,7 @@ def sample_ddim(
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,
-    generator: torch.Generator | None = None,
+    generator: NoiseGenerator = None,
     callback: StepCallback | None = None,
     cancel: CancelToken | None = None,
     eta: float = 0.0,
@@ -121,7 +129,7 @@ def sample_dpmpp_2m(
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,
-    generator: torch.Generator | None = None,
+    generator: NoiseGenerator = None,
     callback: StepCallback | None = None,
     cancel: CancelToken | None = None,
 ) -> torch.Tensor:

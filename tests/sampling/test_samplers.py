@@ -124,3 +124,19 @@ def test_a_solver_override_does_not_change_the_loaded_model(tmp_path):
     again = generate(model, GenerationRequest(count=2, steps=3, solver=SolverSettings("euler")))
     assert (euler.images == again.images).all()
     assert not (euler.images == default.images).all()
+
+
+@pytest.mark.parametrize("sampler, eta", [("ddpm", 0.0), ("ddim", 0.5), ("dpmpp-2m", 0.0)])
+def test_an_image_comes_out_the_same_alone_or_in_any_batch(tmp_path, sampler, eta):
+    """The seed saved with an image is all it takes to make it again: the stochastic samplers'
+    fresh noise is drawn per image, not per batch."""
+    from engine.checkpoints import load_model
+    from engine.generate import GenerationRequest, generate
+    from helpers import save_tiny_model
+
+    model = load_model(save_tiny_model(tmp_path / "m"))
+    request = GenerationRequest(count=5, seed=40, sampler=sampler, steps=6, eta=eta, batch_size=3)
+    batch = generate(model, request).images
+    alone = generate(model, GenerationRequest(count=1, seed=43, sampler=sampler, steps=6, eta=eta)).images
+    assert (batch[3] == alone[0]).all()
+    assert not (batch[2] == alone[0]).all()
