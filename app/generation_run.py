@@ -3,28 +3,25 @@ of each image's reverse process (pure Python, no Qt)."""
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from app.pixels import upscale_nearest
 from engine.generate import GenerationResult
+from engine.generation_record import GenerationRecord
 from engine.imaging import to_pil
 from engine.trajectory import trajectory_frame
 
-METADATA_KEY = "cunet-studio"  # the same tEXt key the `engine sample` CLI writes
 ANIMATION_MIN_SIDE = 256
 
 
 @dataclass
 class GenerationRun:
     result: GenerationResult
-    model_name: str
-    seed: int
-    settings: dict[str, Any]  # model, sampler, steps, eta, solver: what reproduces the run
+    record: GenerationRecord  # what reproduces the run: model, first seed, sampler, steps, eta, solver
 
     @property
     def count(self) -> int:
@@ -36,7 +33,7 @@ class GenerationRun:
         return len(self.result.trajectory_x_t) + 1
 
     def seed_of(self, index: int) -> int:
-        return self.seed + index
+        return self.record.seed + index
 
     def frame(self, index: int, position: int) -> tuple[np.ndarray, np.ndarray, str]:
         """(x_t, predicted x0, caption) of image `index` at timeline `position` (last = final)."""
@@ -48,11 +45,11 @@ class GenerationRun:
         return self.result.trajectory_x_t[position][index], self.result.trajectory_x0[position][index], caption
 
     def file_name(self, index: int) -> str:
-        return f"{self.model_name}-seed{self.seed_of(index):06d}.png"
+        return f"{self.record.model}-seed{self.seed_of(index):06d}.png"
 
     def png_text(self, index: int) -> dict[str, str]:
         """Settings as PNG text, so the image says how to make it again."""
-        return {METADATA_KEY: json.dumps(self.settings | {"seed": self.seed_of(index)})}
+        return dataclasses.replace(self.record, seed=self.seed_of(index), count=1).png_text()
 
     def animation_frames(self, index: int) -> list:
         """PIL frames of x_t beside predicted x0 for every step, then the final image, enlarged

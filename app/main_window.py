@@ -74,6 +74,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open photos to denoise…", None, self._open_photos)
+        self._action(file_menu, "&Generation settings from a saved image…", None, self._open_settings_image)
         self._action(file_menu, "&Settings…", "Ctrl+,", self.show_settings)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)
@@ -104,6 +105,10 @@ class MainWindow(QMainWindow):
     def _open_photos(self) -> None:
         self.tabs.setCurrentWidget(self.denoise_page)
         self.denoise_page.open_button.click()
+
+    def _open_settings_image(self) -> None:
+        self.tabs.setCurrentWidget(self.generate_page)
+        self.generate_page.open_settings_image()
 
     def _about(self) -> None:
         QMessageBox.about(self, "About cUNet Studio",

@@ -24,6 +24,44 @@ def test_sample_writes_n_pngs_with_settings_metadata(tmp_path, capsys):
     assert (out / "grid.png").exists()
 
 
+def test_settings_from_a_saved_image_make_it_again(tmp_path):
+    """One image of a batch, made again on its own from the PNG alone (ddpm: fresh noise every
+    step), and a grid's record brings back the whole grid; options given explicitly still win."""
+    model = save_tiny_model(tmp_path / "tiny")
+    first = tmp_path / "first"
+    assert main(["sample", "--model", str(model), "-n", "3", "--seed", "7", "--sampler", "ddpm", "--steps", "4",
+                 "--solver", "euler", "--batch", "3", "--out", str(first), "--device", "cpu", "--grid"]) == 0
+    again = tmp_path / "again"
+    assert main(["sample", "--settings-from", str(first / "sample-000008.png"), "--out", str(again),
+                 "--device", "cpu"]) == 0
+    assert [p.name for p in again.glob("*.png")] == ["sample-000008.png"]
+    assert (again / "sample-000008.png").read_bytes() == (first / "sample-000008.png").read_bytes()
+
+    grid_again = tmp_path / "grid-again"
+    assert main(["sample", "--settings-from", str(first / "grid.png"), "--batch", "2",
+                 "--out", str(grid_again), "--device", "cpu", "--grid"]) == 0
+    assert (grid_again / "grid.png").read_bytes() == (first / "grid.png").read_bytes()
+
+    other = tmp_path / "other"
+    assert main(["sample", "--settings-from", str(first / "sample-000008.png"), "--seed", "2",
+                 "--out", str(other), "--device", "cpu"]) == 0
+    settings = json.loads(Image.open(other / "sample-000002.png").text["cunet-studio"])
+    assert settings["seed"] == 2 and settings["sampler"] == "ddpm" and settings["solver"]["method"] == "euler"
+
+
+def test_a_saved_record_names_the_model_by_what_finds_it_again(tmp_path):
+    """The store name, not the card's display name ("MNIST digits" would not resolve)."""
+    assert main(["sample", "--model", "digits", "-n", "1", "--steps", "2", "--out", str(tmp_path), "--device", "cpu"]) == 0
+    assert json.loads(Image.open(tmp_path / "sample-000000.png").text["cunet-studio"])["model"] == "digits"
+
+
+def test_settings_from_an_image_without_them_is_a_clear_error(tmp_path, capsys):
+    Image.new("RGB", (8, 8)).save(tmp_path / "holiday.png")
+    assert main(["sample", "--settings-from", str(tmp_path / "holiday.png"), "--out", str(tmp_path / "out")]) == 2
+    assert "holiday.png has no cUNet Studio settings" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
 def test_same_seed_gives_the_same_images(tmp_path):
     model = save_tiny_model(tmp_path / "tiny")
     for name in ("a", "b"):

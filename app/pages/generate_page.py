@@ -1,5 +1,7 @@
 """Generate page: pick a model and settings, watch the reverse process live, scrub it afterwards,
-save images (settings in PNG metadata) and export an image's trajectory as an animation."""
+save images (settings in PNG metadata) and export an image's trajectory as an animation. A saved
+PNG dropped on the page (or opened with "Settings from a saved image…") brings its settings back,
+so Generate makes the image again."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -25,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
+from app.dropped_files import dropped_paths
 from app.generation_run import GenerationRun
 from app.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.control_column import control_column
@@ -38,6 +42,8 @@ from app.workers.generation_work import LiveFrame, generation_work
 from app.workers.job import Job, Work
 from app.workers.model_cache import ModelCache
 from engine.generate import GenerationRequest, GenerationResult
+from engine.errors import EngineError
+from engine.generation_record import GenerationRecord, read_generation_record
 from engine.paths import user_models_dir
 from engine.sampling import SAMPLERS
 
@@ -66,6 +72,7 @@ class GeneratePage(QWidget):
         self._run: GenerationRun | None = None
         self._started_at = 0.0
         self.banner = MessageBanner()
+        self.setAcceptDrops(True)
         self._build_controls()
         self._build_output()
 
@@ -129,6 +136,11 @@ class GeneratePage(QWidget):
         form.addRow("Sampler", self.sampler)
         form.addRow("Steps", self.steps)
         form.addRow("DDIM eta", self.eta)
+        self.from_image_button = QPushButton("Settings from a saved image…")
+        self.from_image_button.setToolTip("Make an image again: load the model, seed, sampler, steps and solver saved "
+                                          "in a PNG from this app (or drop the PNG on this page)")
+        self.from_image_button.clicked.connect(self.open_settings_image)
+        form.addRow(self.from_image_button)
         self._sampling_form = form
         self.sampler.currentIndexChanged.connect(self._on_sampler_changed)
         self._on_sampler_changed()  # the first sampler may already be the model's: no change signal then
@@ -229,6 +241,54 @@ class GeneratePage(QWidget):
     def _on_sampler_changed(self) -> None:
         self._sampling_form.setRowVisible(self.eta, self.sampler.currentData() == "ddim")
 
+    # --- settings from a saved image ---------------------------------------------------------
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.load_settings_from(paths[0])
+
+    def open_settings_image(self) -> None:
+        path = self._context.dialogs.open_file("Settings from a saved image", self._context.settings.folder("save-images"),
+                                               "PNG images (*.png);;All files (*)")
+        if path is not None:
+            self.load_settings_from(path)
+
+    def load_settings_from(self, path: Path) -> bool:
+        """Set every control to the settings saved in `path`; on any problem say what it is and
+        change nothing."""
+        if self.is_busy():
+            self.banner.show_error("Settings can be loaded once this generation has finished (or been cancelled).")
+            return False
+        try:
+            record = read_generation_record(path)
+        except EngineError as error:
+            self.banner.show_error(str(error))
+            return False
+        if record.seed > MAX_SEED:
+            self.banner.show_error(f"{path.name} was made with seed {record.seed:,}, beyond this page's largest seed "
+                                   f"({MAX_SEED:,}): make it again with engine sample --settings-from.")
+            return False
+        if not self.picker.select(record.model):
+            self.banner.show_error(f"{path.name} was made with the model “{record.model}”, which is not installed here: "
+                                   "train it on the Train page or copy its folder into your models folder.")
+            return False
+        self.seed.setValue(record.seed)
+        self.count.setValue(min(record.count, self.count.maximum()))
+        self.sampler.setCurrentIndex(self.sampler.findData(record.sampler))
+        self.steps.setValue(record.steps)
+        self.eta.setValue(record.eta)
+        self.solver_dial.set_solver(record.solver)
+        capped = f" (the first {self.count.maximum()} of its images)" if record.count > self.count.maximum() else ""
+        self.banner.show_info(f"Loaded the settings of {path.name}: {record.summary()}{capped}. "
+                              "Generate makes it again.")
+        return True
+
     # --- generation ---------------------------------------------------------------------------
 
     def start_generation(self) -> None:
@@ -242,13 +302,11 @@ class GeneratePage(QWidget):
             count=self.count.value(), seed=self.seed.value(), sampler=self.sampler.currentData(),
             steps=self.steps.value(), eta=eta, solver=solver, keep_trajectory=True,
         )
-        settings = {
-            "model": entry.name, "sampler": request.sampler, "steps": request.steps, "eta": eta,
-            "solver": dataclasses.asdict(solver) if solver else None,
-        }
+        record = GenerationRecord(model=entry.name, seed=request.seed, sampler=request.sampler, steps=request.steps,
+                                  eta=eta, solver=solver, count=request.count)
         job = Job(generation_work(self._models, entry.path, self._context.settings.device, request))
         job.progress.connect(self._on_live_frame)
-        job.succeeded.connect(lambda result: self._on_generated(result, entry.name, request.seed, settings))
+        job.succeeded.connect(lambda result: self._on_generated(result, record))
         job.failed.connect(self._on_failed)
         job.cancelled.connect(self._on_cancelled)
         job.finished.connect(self._on_job_finished)
@@ -276,8 +334,8 @@ class GeneratePage(QWidget):
         self.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
                                     f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
 
-    def _on_generated(self, result: GenerationResult, model_name: str, seed: int, settings: dict) -> None:
-        self._run = GenerationRun(result, model_name, seed, settings | {"sampler": result.sampler, "steps": result.steps})
+    def _on_generated(self, result: GenerationResult, record: GenerationRecord) -> None:
+        self._run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps))
         seconds = time.monotonic() - self._started_at
         self._finish_progress(1, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
         self.results.set_images(result.images, [f"seed {self._run.seed_of(i)}" for i in range(self._run.count)])

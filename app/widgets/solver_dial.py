@@ -92,11 +92,20 @@ class SolverDial(QWidget):
         tolerance = float(self.tolerance.currentText())
         return SolverSettings(method=self.method.currentData(), steps=self.steps.value(), rtol=tolerance, atol=tolerance)
 
+    def set_solver(self, solver: SolverSettings | None) -> None:
+        """Show a saved setting (None: as trained); a model without ODE blocks keeps its note."""
+        self._show(solver or self._trained or SolverSettings())
+
     def _apply_trained(self) -> None:
-        trained = self._trained or SolverSettings()
-        self.method.setCurrentIndex(self.method.findData(trained.method))
-        self.steps.setValue(trained.steps)
-        self.tolerance.setCurrentText(f"{trained.rtol:.0e}".replace("e-0", "e-"))
+        self._show(self._trained or SolverSettings())
+
+    def _show(self, solver: SolverSettings) -> None:
+        self.method.setCurrentIndex(self.method.findData(solver.method))
+        self.steps.setValue(solver.steps)
+        tolerance = f"{solver.rtol:.0e}".replace("e-0", "e-")
+        if self.tolerance.findText(tolerance) < 0:
+            self.tolerance.addItem(tolerance)
+        self.tolerance.setCurrentText(tolerance)
         self._update_state()
 
     def _update_state(self) -> None:

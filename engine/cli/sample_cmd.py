@@ -9,16 +9,18 @@ are removed: another program's files that appear in the folder meanwhile are lef
 from __future__ import annotations
 
 import argparse
-import json
+import dataclasses
 import sys
 from pathlib import Path
 
 from tqdm import tqdm
 
+from engine.checkpoints import ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.generate import GenerationRequest, generate
+from engine.generation_record import GenerationRecord, read_generation_record
 from engine.imaging import grid, save_png, to_pil
-from engine.models import CUNet
+from engine.models import CUNet, SolverSettings
 from engine.sampling import SAMPLERS
 from engine.trajectory import save_trajectory, trajectory_paths
 
@@ -27,12 +29,16 @@ DEFAULT_MODEL = "digits"
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sample", help="generate images from a trained model")
-    parser.add_argument("--model", default=DEFAULT_MODEL, help="model name (see `engine models`), model/run folder or checkpoint")
-    parser.add_argument("-n", "--count", type=int, default=16, help="number of images")
-    parser.add_argument("--seed", type=int, default=0, help="image i uses seed+i")
+    parser.add_argument("--settings-from", type=Path, default=None, metavar="PNG",
+                        help="make an image again: model, seed, count, sampler, steps, eta and solver from a PNG "
+                             "this app saved (options given explicitly still win)")
+    parser.add_argument("--model", default=None,
+                        help=f"model name (see `engine models`), model/run folder or checkpoint (default {DEFAULT_MODEL})")
+    parser.add_argument("-n", "--count", type=int, default=None, help="number of images (default 16)")
+    parser.add_argument("--seed", type=int, default=None, help="image i uses seed+i (default 0)")
     parser.add_argument("--sampler", choices=list(SAMPLERS), default=None, help="default: the model's recommendation")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's recommendation)")
-    parser.add_argument("--eta", type=float, default=0.0, help="DDIM stochasticity (0 = deterministic)")
+    parser.add_argument("--eta", type=float, default=None, help="DDIM stochasticity (0 = deterministic, the default)")
     parser.add_argument("--batch", type=int, default=16, help="images per network call")
     parser.add_argument("--out", type=Path, default=Path("samples"), help="output folder")
     parser.add_argument("--grid", action="store_true", help="also write grid.png with all images")
@@ -43,11 +49,31 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
+def _fill_from_record(args: argparse.Namespace) -> SolverSettings | None:
+    """Options not given take the values of `--settings-from`'s record, else the defaults;
+    returns the record's ODE solver (None: the model's own)."""
+    record = read_generation_record(args.settings_from) if args.settings_from else None
+    defaults = {"model": DEFAULT_MODEL, "count": 16, "seed": 0, "sampler": None, "steps": None, "eta": 0.0}
+    for key, default in defaults.items():
+        if getattr(args, key) is None:
+            setattr(args, key, getattr(record, key) if record else default)
+    return record.solver if record else None
+
+
+def _model_reference(name_or_path: str) -> str:
+    """How the saved record names the model: its store name, else its absolute path, so that
+    `--settings-from` finds it again from any folder (a display name would not resolve)."""
+    if any(entry.name == name_or_path for entry in ModelStore().list()):
+        return name_or_path
+    return str(Path(name_or_path).expanduser().resolve())
+
+
 def run(args: argparse.Namespace) -> int:
+    recorded_solver = _fill_from_record(args)
     model = open_model(args.model, args)
     request = GenerationRequest(
         count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
-        batch_size=args.batch, solver=solver_from_args(args), keep_trajectory=args.trajectory,
+        batch_size=args.batch, solver=solver_from_args(args) or recorded_solver, keep_trajectory=args.trajectory,
     )
     counts_evaluations = isinstance(model.network, CUNet)
     start_evaluations = model.network.function_evaluations() if counts_evaluations else 0
@@ -60,10 +86,8 @@ def run(args: argparse.Namespace) -> int:
                 bar.set_postfix(ode_evals_per_call=f"{evaluations / p.done:.1f}", refresh=False)
 
         result = generate(model, request, progress=on_progress)
-    settings = {
-        "model": model.name, "sampler": result.sampler, "steps": result.steps, "eta": args.eta,
-        "solver": model.spec.network.get("solver") if request.solver is None else request.solver.__dict__,
-    }
+    record = GenerationRecord(model=_model_reference(args.model), seed=args.seed, sampler=result.sampler, steps=result.steps,
+                              eta=args.eta, solver=request.solver, count=len(result.images))
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
     grid_path = args.out / "grid.png"
@@ -71,10 +95,10 @@ def run(args: argparse.Namespace) -> int:
     new_paths = [path for path in planned if not path.exists()]
     try:
         for i, (path, image) in enumerate(zip(sample_paths, result.images)):
-            text = {"cunet-studio": json.dumps(settings | {"seed": args.seed + i})}
-            save_png(path, to_pil(image), text)
+            one = dataclasses.replace(record, seed=args.seed + i, count=1)
+            save_png(path, to_pil(image), one.png_text())
         if args.grid:
-            save_png(grid_path, to_pil(grid(result.images)), {"cunet-studio": json.dumps(settings)})
+            save_png(grid_path, to_pil(grid(result.images)), record.png_text())
         if args.trajectory:
             save_trajectory(args.out, result)
     except OSError:

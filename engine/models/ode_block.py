@@ -7,7 +7,6 @@ trained model can be run with fewer or more solver steps as a speed/quality dial
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -15,20 +14,13 @@ from torch import nn
 from torchdiffeq import odeint, odeint_adjoint
 
 from engine.errors import ConfigError
+from engine.json_values import is_real, is_whole
 
 FIXED_GRID_METHODS = ("euler", "midpoint", "rk4")
 ADAPTIVE_METHODS = ("dopri5",)
 # Function evaluations per fixed-grid step; used for honest progress and cost estimates.
 EVALS_PER_STEP = {"euler": 1, "midpoint": 2, "rk4": 4}
 MAX_SOLVER_STEPS = 1000  # far beyond any useful setting; a bound keeps a bad model file from hanging a sampler
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_real(value: object) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
 
 
 @dataclass(frozen=True)
@@ -51,11 +43,11 @@ class SolverSettings:
         if not isinstance(self.method, str) or self.method not in FIXED_GRID_METHODS + ADAPTIVE_METHODS:
             known = ", ".join(FIXED_GRID_METHODS + ADAPTIVE_METHODS)
             raise ConfigError(f"unknown ODE solver {self.method!r}; choose one of {known}")
-        if not _is_int(self.steps) or not 1 <= self.steps <= MAX_SOLVER_STEPS:
+        if not is_whole(self.steps) or not 1 <= self.steps <= MAX_SOLVER_STEPS:
             raise ConfigError(
                 f"ODE solver steps must be >= 1 and <= {MAX_SOLVER_STEPS} (a whole number), got {self.steps!r}"
             )
-        if not all(_is_real(t) and 0 < t < 1 for t in (self.rtol, self.atol)):
+        if not all(is_real(t) and 0 < t < 1 for t in (self.rtol, self.atol)):
             raise ConfigError("ODE solver tolerances must be numbers between 0 and 1")
         if not isinstance(self.adjoint, bool):
             raise ConfigError(f"ODE solver 'adjoint' must be true or false, got {self.adjoint!r}")

@@ -6,6 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from helpers import perturb, tiny_spec
+from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PySide6.QtGui import QDropEvent
+from PySide6.QtWidgets import QWidget
 
 from engine.checkpoints import ModelSpec, save_model_folder
 from engine.models import preset_config
@@ -65,3 +68,16 @@ class ScriptedDialogs:
     def confirm(self, title, text, yes_label):
         self.asked.append(title)
         return self.confirm_answer
+
+
+def drop(widget: QWidget, *paths: Path) -> None:
+    """Deliver a drop of `paths` to `widget`."""
+    drop_urls(widget, [QUrl.fromLocalFile(str(p)) for p in paths])
+
+
+def drop_urls(widget: QWidget, urls: list[QUrl]) -> None:
+    mime = QMimeData()
+    mime.setUrls(urls)
+    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
+                       Qt.KeyboardModifier.NoModifier)
+    widget.dropEvent(event)

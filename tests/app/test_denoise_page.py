@@ -6,11 +6,11 @@ import shutil
 
 import numpy as np
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 from app.pages.denoise_page import DenoisePage
+from app_helpers import drop
 
 
 def make_page(qtbot, context) -> DenoisePage:
@@ -27,14 +27,6 @@ def noisy_photo(path, size=(20, 28), seed=0):
     noisy = np.clip(clean + rng.normal(0, 20, clean.shape), 0, 255).astype(np.uint8)
     Image.fromarray(noisy).save(path)
     return path
-
-
-def drop(page, *paths):
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
-    page.dropEvent(event)
 
 
 def run_queue(qtbot, page):

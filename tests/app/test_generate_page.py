@@ -14,9 +14,11 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShortcut
 
 from app.pages.generate_page import GeneratePage
-from app_helpers import make_tiny_model, make_tiny_unet
+from app_helpers import drop, make_tiny_model, make_tiny_unet
 from engine.checkpoints import save_model_folder
 from engine.diffusion import ScheduleConfig
+from engine.generation_record import GenerationRecord
+from engine.imaging import save_png
 from engine.sampling import SAMPLERS
 from helpers import tiny_spec
 
@@ -193,3 +195,46 @@ def test_a_damaged_model_file_gives_a_readable_error(qtbot, context, bundled_dir
     assert page.banner.kind == "error" and "model.safetensors" in page.banner.text()
     assert "Traceback" not in page.banner.text()
     assert page.generate_button.isEnabled() and page.progress.text() == "Failed"
+
+
+def test_a_saved_image_dropped_on_the_page_is_made_again(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    page.seed.setValue(20)
+    page.count.setValue(3)
+    page.sampler.setCurrentIndex(page.sampler.findData("ddpm"))
+    page.steps.setValue(4)
+    page.solver_dial.method.setCurrentIndex(page.solver_dial.method.findData("euler"))
+    page.solver_dial.steps.setValue(2)
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+    page.results.setCurrentRow(2)
+    context.dialogs.save_path = tmp_path / "seed22.png"
+    page.save_button.click()
+    qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
+    saved = np.asarray(Image.open(context.dialogs.save_path))
+
+    fresh = make_page(qtbot, context)
+    drop(fresh, context.dialogs.save_path)
+    assert fresh.banner.kind == "info" and "seed22.png" in fresh.banner.text(), fresh.banner.text()
+    assert (fresh.seed.value(), fresh.count.value(), fresh.sampler.currentData(), fresh.steps.value()) == (22, 1, "ddpm", 4)
+    assert fresh.solver_dial.solver().method == "euler" and fresh.solver_dial.solver().steps == 2
+    with qtbot.waitSignal(fresh.generation_done, timeout=20_000):
+        fresh.generate_button.click()
+    made_again = fresh._run.result.images[0]
+    assert np.array_equal(made_again.squeeze(), saved.squeeze())
+
+
+def test_loading_settings_from_a_wrong_file_changes_nothing(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    page.seed.setValue(5)
+    before = (page.picker.current_entry().name, page.seed.value(), page.steps.value())
+    Image.new("L", (8, 8)).save(tmp_path / "holiday.png")
+    context.dialogs.file = tmp_path / "holiday.png"
+    page.from_image_button.click()
+    assert page.banner.kind == "error" and "holiday.png has no cUNet Studio settings" in page.banner.text()
+
+    record = GenerationRecord(model="not-installed", seed=1, sampler="ddim", steps=9)
+    save_png(tmp_path / "elsewhere.png", Image.new("L", (8, 8)), record.png_text())
+    drop(page, tmp_path / "elsewhere.png")
+    assert page.banner.kind == "error" and "“not-installed”, which is not installed here" in page.banner.text()
+    assert (page.picker.current_entry().name, page.seed.value(), page.steps.value()) == before

@@ -22,15 +22,14 @@ import numpy as np
 import pytest
 import torch
 from PIL import Image
-from PySide6.QtCore import QElapsedTimer, QMimeData, QPointF, QSettings, Qt, QTimer, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
 
 from app.denoise_queue import DONE, QUEUED
 from app.main_window import MainWindow
 from app.pages.denoise_page import DenoisePage
 from app.pages.generate_page import GeneratePage
 from app.settings import AppSettings
-from app_helpers import ScriptedDialogs
+from app_helpers import ScriptedDialogs, drop
 from engine.checkpoints import ModelStore, list_checkpoints, load_model
 from engine.training.ema import EMA
 from engine.training.state import load_checkpoint
@@ -77,13 +76,6 @@ class StallMonitor:
         self._cpu = cpu
 
 
-def drop(page, paths) -> None:
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
-    page.dropEvent(QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                              Qt.KeyboardModifier.NoModifier))
-
-
 def write_photos(folder, count, seed=0):
     return random_photos(folder, count, (48, 40), name="photo-{seed}-{index:02d}.png", seed=seed)
 
@@ -123,7 +115,7 @@ def test_fifty_photos_cancel_drop_switch_and_close_while_training(qtbot, tmp_pat
     qtbot.waitUntil(lambda: train.monitor.plot.point_counts()[0] >= 3, timeout=60_000)
 
     window.tabs.setCurrentWidget(denoise)
-    drop(denoise, first)
+    drop(denoise, *first)
     assert len(denoise.queue.items) == FIRST_BATCH
     denoise.denoise_button.click()
     qtbot.waitUntil(lambda: len(denoise.queue.done()) >= FIRST_BATCH // 2, timeout=120_000)
@@ -134,7 +126,7 @@ def test_fifty_photos_cancel_drop_switch_and_close_while_training(qtbot, tmp_pat
     assert all(item.status in (DONE, QUEUED) for item in denoise.queue.items), "the photo being worked on is re-queued"
     assert "cancelled" in denoise.banner.text()
 
-    drop(denoise, second)
+    drop(denoise, *second)
     assert len(denoise.queue.items) == FIRST_BATCH + SECOND_BATCH
     denoise.denoise_button.click()
     for _ in range(3):
@@ -196,7 +188,7 @@ def test_a_full_disk_while_saving_denoised_photos(qtbot, context, tmp_path, monk
     qtbot.addWidget(page)
     page.show()
     assert page.picker.select("tiny-rgb")
-    drop(page, photos)
+    drop(page, *photos)
     with qtbot.waitSignal(page.queue_idle, timeout=30_000):
         page.denoise_button.click()
     real_save = Image.Image.save

@@ -11,11 +11,11 @@ import re
 from urllib.parse import quote_from_bytes
 
 from PIL import Image
-from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-from PySide6.QtGui import QDropEvent
+from PySide6.QtCore import QUrl
 
 from app.denoise_queue import DONE, ERROR
 from app.pages.denoise_page import DenoisePage
+from app_helpers import drop_urls
 from helpers import fingerprint
 from robustness.corpus import CASES, build_corpus
 
@@ -23,11 +23,7 @@ from robustness.corpus import CASES, build_corpus
 def file_manager_drop(page, paths):
     """A drop as file managers send it: file:// URLs whose path is the name's bytes, percent-encoded
     (so a Latin-1 name arrives as %E9, not as text)."""
-    mime = QMimeData()
-    mime.setUrls([QUrl.fromEncoded(b"file://" + quote_from_bytes(os.fsencode(path)).encode()) for path in paths])
-    event = QDropEvent(QPointF(20, 20), Qt.DropAction.CopyAction, mime, Qt.MouseButton.LeftButton,
-                       Qt.KeyboardModifier.NoModifier)
-    page.dropEvent(event)
+    drop_urls(page, [QUrl.fromEncoded(b"file://" + quote_from_bytes(os.fsencode(path)).encode()) for path in paths])
 
 
 def test_every_hostile_file_dropped_on_the_denoise_page(qtbot, context, tmp_path):

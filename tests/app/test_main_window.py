@@ -8,12 +8,15 @@ import shutil
 import torch
 from app_helpers import ScriptedDialogs
 from helpers import two_level_npz
+from PIL import Image
 from PySide6.QtCore import QSettings
 
 from app.main_window import MainWindow
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from engine.checkpoints import ModelStore
+from engine.generation_record import GenerationRecord
+from engine.imaging import save_png
 
 
 def make_window(qtbot, tmp_path, bundled_dir, studio_home, dialogs=None) -> MainWindow:
@@ -57,6 +60,18 @@ def test_the_no_model_notice_links_to_the_train_page(qtbot, tmp_path, bundled_di
     window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
     window.generate_page.picker.empty_notice.linkActivated.emit("train")
     assert window.tabs.currentWidget() is window.train_page
+
+
+def test_file_menu_loads_generation_settings_on_the_generate_page(qtbot, tmp_path, bundled_dir, studio_home):
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    window.tabs.setCurrentWidget(window.train_page)
+    saved = tmp_path / "made.png"
+    save_png(saved, Image.new("L", (8, 8)), GenerationRecord(model="digits", seed=77, sampler="ddim", steps=12).png_text())
+    window.dialogs.file = saved
+    action = next(a for a in window.menuBar().actions()[0].menu().actions() if "saved image" in a.text())
+    action.trigger()
+    assert window.tabs.currentWidget() is window.generate_page
+    assert window.generate_page.seed.value() == 77 and window.generate_page.steps.value() == 12
 
 
 def test_closing_while_training_asks_and_stops_with_a_checkpoint(qtbot, tmp_path, bundled_dir, studio_home):

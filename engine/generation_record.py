@@ -1,0 +1,113 @@
+"""The settings that made a generated image, saved inside the image and read back from it.
+
+Both front ends write the same record into every PNG they save (`engine sample`, the Generate
+page's Save), so either can make the image again from the file alone: drop it on the Generate
+page, or run `engine sample --settings-from IMAGE`. The seed is all an image needs, because
+every image is drawn from its own random stream (see engine.generate); a grid's record also
+carries how many images it holds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from engine.errors import ConfigError, ImageLoadError
+from engine.generate import MAX_IMAGES
+from engine.json_values import is_real, is_whole
+from engine.models import SolverSettings
+from engine.sampling import SAMPLERS
+
+TEXT_KEY = "cunet-studio"  # the PNG tEXt keyword
+MAX_STEPS = 1000
+NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio (the Generate page's Save, "
+             "or engine sample) carry them")
+
+
+@dataclass(frozen=True)
+class GenerationRecord:
+    """`solver` None: the model's own ODE solver (and always for U-Nets, which have none)."""
+
+    model: str
+    seed: int
+    sampler: str
+    steps: int
+    eta: float = 0.0
+    solver: SolverSettings | None = None
+    count: int = 1
+
+    def png_text(self) -> dict[str, str]:
+        fields = dataclasses.asdict(self)
+        fields["solver"] = dataclasses.asdict(self.solver) if self.solver else None
+        return {TEXT_KEY: json.dumps(fields)}
+
+    def summary(self) -> str:
+        """One line for messages: "digits, ddpm 50 steps, seed 6"."""
+        images = f", {self.count} images from seed {self.seed}" if self.count > 1 else f", seed {self.seed}"
+        solver = f", {self.solver.method} × {self.solver.steps} per ODE block" if self.solver else ""
+        eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
+        return f"{self.model}, {self.sampler}{eta} {self.steps} steps{solver}{images}"
+
+
+def read_generation_record(path: Path) -> GenerationRecord:
+    """The record saved in a PNG's text chunks; raises ImageLoadError saying what is wrong (not an
+    image, no record, a damaged record) so a front end can show it as it is."""
+    try:
+        with warnings.catch_warnings(), Image.open(path) as image:
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # only the header is read
+            text = image.info.get(TEXT_KEY)  # tEXt chunks before the pixels: where every writer puts them
+    except FileNotFoundError as error:
+        raise ImageLoadError(f"{path.name}: no such file") from error
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
+        raise ImageLoadError(f"{path.name} is not an image this app can read ({error})") from error
+    if not isinstance(text, str):
+        raise ImageLoadError(f"{path.name} {NO_RECORD}")
+    try:
+        return parse_record(text)
+    except (ValueError, ConfigError) as error:
+        raise ImageLoadError(f"{path.name}: its cUNet Studio settings are damaged ({error})") from error
+
+
+def parse_record(text: str) -> GenerationRecord:
+    """Checks every field: the text comes from a file anyone can edit."""
+    fields = json.loads(text)
+    if not isinstance(fields, dict):
+        raise ValueError("not a JSON object")
+    model = fields.get("model")
+    if not isinstance(model, str) or not model.strip():
+        raise ValueError("no model name")
+    sampler = fields.get("sampler")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"unknown sampler {sampler!r}")
+    eta = fields.get("eta", 0.0)
+    if not is_real(eta) or not 0 <= eta <= 1:
+        raise ValueError(f"eta must be a number from 0 to 1, got {eta!r}")
+    return GenerationRecord(
+        model=model, seed=_whole(fields, "seed", 0, 2**63 - 1), sampler=sampler,
+        steps=_whole(fields, "steps", 1, MAX_STEPS), eta=float(eta), solver=_solver(fields.get("solver")),
+        count=_whole(fields, "count", 1, MAX_IMAGES, default=1),
+    )
+
+
+def _solver(value: Any) -> SolverSettings | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError("the solver is not an object")
+    unknown = set(value) - {f.name for f in dataclasses.fields(SolverSettings)}
+    if unknown:
+        raise ValueError(f"unknown solver setting(s) {', '.join(sorted(unknown))}")
+    return SolverSettings(**value)
+
+
+def _whole(fields: dict, key: str, low: int, high: int, default: int | None = None) -> int:
+    value = fields.get(key, default)
+    if not is_whole(value) or not low <= value <= high:
+        raise ValueError(f"{key} must be a whole number from {low} to {high:,}, got {value!r}")
+    return value

@@ -1,0 +1,66 @@
+"""The settings saved in a generated PNG: written by both front ends, read back strictly."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from PIL import Image
+
+from engine.errors import ImageLoadError
+from engine.generation_record import TEXT_KEY, GenerationRecord, read_generation_record
+from engine.imaging import save_png
+from engine.models import SolverSettings
+
+RECORD = GenerationRecord(model="digits", seed=43, sampler="ddim", steps=25, eta=0.5,
+                          solver=SolverSettings("rk4", 2), count=1)
+
+
+def png_with(path, text: dict[str, str] | None):
+    save_png(path, Image.new("L", (4, 4)), text)
+    return path
+
+
+def test_a_record_survives_the_png(tmp_path):
+    assert read_generation_record(png_with(tmp_path / "a.png", RECORD.png_text())) == RECORD
+    plain = GenerationRecord(model="fashion", seed=0, sampler="ddpm", steps=50, count=64)
+    assert read_generation_record(png_with(tmp_path / "b.png", plain.png_text())) == plain
+
+
+def test_summary_names_what_reproduces_the_image():
+    assert RECORD.summary() == "digits, ddim (eta 0.5) 25 steps, rk4 × 2 per ODE block, seed 43"
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"sampler": "euler-a"}, "unknown sampler"),
+    ({"seed": True}, "seed must be a whole number"),
+    ({"seed": -1}, "seed must be a whole number"),
+    ({"steps": 0}, "steps must be a whole number"),
+    ({"eta": float("nan")}, "eta must be a number"),
+    ({"model": ""}, "no model name"),
+    ({"count": 10**9}, "count must be a whole number"),
+    ({"solver": {"method": "rk4", "steps": 1, "magic": 1}}, "unknown solver setting(s) magic"),
+    ({"solver": {"method": "rk9"}}, "unknown ODE solver"),
+    ({"solver": "rk4"}, "the solver is not an object"),
+])
+def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, message):
+    fields = json.loads(RECORD.png_text()[TEXT_KEY]) | change
+    path = png_with(tmp_path / "edited.png", {TEXT_KEY: json.dumps(fields)})
+    with pytest.raises(ImageLoadError, match="edited.png: its cUNet Studio settings are damaged") as error:
+        read_generation_record(path)
+    assert message in str(error.value)
+
+
+def test_files_without_a_record_say_so(tmp_path):
+    with pytest.raises(ImageLoadError, match="plain.png has no cUNet Studio settings"):
+        read_generation_record(png_with(tmp_path / "plain.png", None))
+    Image.new("RGB", (4, 4)).save(tmp_path / "photo.jpg")
+    with pytest.raises(ImageLoadError, match="photo.jpg has no cUNet Studio settings"):
+        read_generation_record(tmp_path / "photo.jpg")
+    (tmp_path / "notes.png").write_text("not an image")
+    with pytest.raises(ImageLoadError, match="notes.png is not an image"):
+        read_generation_record(tmp_path / "notes.png")
+    with pytest.raises(ImageLoadError, match="gone.png: no such file"):
+        read_generation_record(tmp_path / "gone.png")
+    with pytest.raises(ImageLoadError, match="not a JSON object"):
+        read_generation_record(png_with(tmp_path / "list.png", {TEXT_KEY: "[1, 2]"}))
