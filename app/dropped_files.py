@@ -1,4 +1,4 @@
-"""File paths from dropped URLs, byte-exact.
+"""File paths from dropped URLs, byte-exact, and the drop handling the pages share.
 
 File managers send a dropped file as a file:// URL whose path is the file name's *bytes*,
 percent-encoded. `QUrl.toLocalFile()` decodes those bytes as UTF-8 and replaces what is not
@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import unquote_to_bytes
 
 from PySide6.QtCore import QUrl
+from PySide6.QtGui import QDragEnterEvent, QDropEvent
 
 
 def local_path(url: QUrl) -> Path:
@@ -23,3 +24,21 @@ def local_path(url: QUrl) -> Path:
 
 def dropped_paths(urls: list[QUrl]) -> list[Path]:
     return [local_path(url) for url in urls if url.isLocalFile()]
+
+
+class FileDropTarget:
+    """Mixin for a QWidget page (listed before QWidget): takes drops of local files anywhere on
+    it and hands their paths to `files_dropped`; the page calls `setAcceptDrops(True)`."""
+
+    def files_dropped(self, paths: list[Path]) -> None:
+        raise NotImplementedError
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls():
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = dropped_paths(event.mimeData().urls())
+        if paths:
+            event.acceptProposedAction()
+            self.files_dropped(paths)

@@ -7,7 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 from app.context import AppContext
 from app.denoise_queue import DONE, ERROR, WORKING, DenoiseQueue, QueueItem, expand_dropped
 from app.denoise_runner import CANCELLED, MODEL_FAILED, DenoiseRunner
-from app.dropped_files import dropped_paths
+from app.dropped_files import FileDropTarget
 from app.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.compare_view import CompareView
 from app.widgets.control_column import control_column
@@ -47,7 +46,7 @@ NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model
                   "images like its training data.")
 
 
-class DenoisePage(QWidget):
+class DenoisePage(FileDropTarget, QWidget):
     busy_changed = Signal(bool)
     train_requested = Signal()
     queue_idle = Signal()  # the queue stopped: all processed, cancelled or the model failed
@@ -218,15 +217,8 @@ class DenoisePage(QWidget):
 
     # --- adding photos ------------------------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = dropped_paths(event.mimeData().urls())
-        if paths:
-            event.acceptProposedAction()
-            self.add_photos(paths)
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.add_photos(paths)
 
     def add_photos(self, paths: list[Path]) -> None:
         added = self.queue.add(expand_dropped(paths))

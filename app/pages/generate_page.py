@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDoubleSpinBox,
@@ -28,7 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from app.dropped_files import dropped_paths
+from app.dropped_files import FileDropTarget
 from app.generation_run import GenerationRun
 from app.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.control_column import control_column
@@ -59,7 +58,7 @@ NO_MODEL_TEXT = (
 )
 
 
-class GeneratePage(QWidget):
+class GeneratePage(FileDropTarget, QWidget):
     busy_changed = Signal(bool)
     train_requested = Signal()
     generation_done = Signal()  # after success, failure or cancel
@@ -243,15 +242,8 @@ class GeneratePage(QWidget):
 
     # --- settings from a saved image ---------------------------------------------------------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = dropped_paths(event.mimeData().urls())
-        if paths:
-            event.acceptProposedAction()
-            self.load_settings_from(paths[0])
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.load_settings_from(paths[0])
 
     def open_settings_image(self) -> None:
         path = self._context.dialogs.open_file("Settings from a saved image", self._context.settings.folder("save-images"),
