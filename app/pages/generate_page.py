@@ -1,5 +1,6 @@
 """Generate page: pick a model and settings, watch the reverse process live, scrub it afterwards,
-save images (settings in PNG metadata) and export an image's trajectory as an animation. A saved
+save images (settings in PNG metadata) and export an image's trajectory as an animation; earlier
+runs of the session stay a pick away in the Run list. A saved
 PNG dropped on the page (or opened with "Settings from a saved image…") brings its settings back,
 so Generate makes the image again."""
 
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -28,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.dropped_files import FileDropTarget
+from app.generation_history import GenerationHistory
 from app.generation_run import GenerationRun
 from app.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.control_column import control_column
@@ -68,7 +71,8 @@ class GeneratePage(FileDropTarget, QWidget):
         self._context = context
         self._models = ModelCache()
         self._job: Job | None = None
-        self._run: GenerationRun | None = None
+        self._run: GenerationRun | None = None  # the run on screen: the newest, or one picked from the history
+        self._history = GenerationHistory()
         self._started_at = 0.0
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
@@ -194,8 +198,17 @@ class GeneratePage(FileDropTarget, QWidget):
         buttons.addStretch(1)
         for button in (self.save_button, self.save_all_button, self.export_button):
             buttons.addWidget(button)
+        self.history_box = QComboBox()
+        self.history_box.setToolTip("This session's runs, newest first: pick an earlier one to look at, scrub and "
+                                    "save its images again")
+        self.history_box.setPlaceholderText("No run yet")
+        self.history_box.currentIndexChanged.connect(self._on_history_picked)
+        history_row = QHBoxLayout()
+        history_row.addWidget(QLabel("Run"))
+        history_row.addWidget(self.history_box, 1)
         results_box = QGroupBox("Results")
         results_layout = QVBoxLayout(results_box)
+        results_layout.addLayout(history_row)
         results_layout.addWidget(self.results, 1)
         results_layout.addLayout(buttons)
 
@@ -217,6 +230,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self.picker.combo.setEnabled(not busy and entry is not None)
         self.generate_button.setEnabled(not busy and entry is not None)
         self.cancel_button.setEnabled(busy)
+        self.history_box.setEnabled(not busy and self.history_box.count() > 0)
         self._update_output_buttons()
         self.busy_changed.emit(busy)
 
@@ -327,10 +341,24 @@ class GeneratePage(FileDropTarget, QWidget):
                                     f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
 
     def _on_generated(self, result: GenerationResult, record: GenerationRecord) -> None:
-        self._run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps))
+        run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps))
         seconds = time.monotonic() - self._started_at
         self._finish_progress(1, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
-        self.results.set_images(result.images, [f"seed {self._run.seed_of(i)}" for i in range(self._run.count)])
+        self._history.add(run)
+        self.history_box.blockSignals(True)
+        self.history_box.clear()
+        self.history_box.addItems([entry.title() for entry in self._history.entries])
+        self.history_box.setCurrentIndex(0)
+        self.history_box.blockSignals(False)
+        self._show_run(run)
+
+    def _on_history_picked(self, index: int) -> None:
+        if 0 <= index < len(self._history.entries):
+            self._show_run(self._history.entries[index].run)
+
+    def _show_run(self, run: GenerationRun) -> None:
+        self._run = run
+        self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)])
 
     def _on_failed(self, message: str) -> None:
         self._finish_progress(0, "Failed")

@@ -238,3 +238,26 @@ def test_loading_settings_from_a_wrong_file_changes_nothing(qtbot, context, tmp_
     drop(page, tmp_path / "elsewhere.png")
     assert page.banner.kind == "error" and "“not-installed”, which is not installed here" in page.banner.text()
     assert (page.picker.current_entry().name, page.seed.value(), page.steps.value()) == before
+
+
+def test_an_earlier_run_can_be_picked_scrubbed_and_saved_again(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    assert not page.history_box.isEnabled()
+    page.count.setValue(2)
+    page.steps.setValue(3)
+    for seed in (10, 30):
+        page.seed.setValue(seed)
+        with qtbot.waitSignal(page.generation_done, timeout=20_000):
+            page.generate_button.click()
+    assert page.history_box.count() == 2 and page.history_box.isEnabled()
+    assert "2 images from seed 30" in page.history_box.itemText(0)
+    assert page.results.item(0).text() == "seed 30"
+
+    page.history_box.setCurrentIndex(1)
+    assert [page.results.item(i).text() for i in range(page.results.count())] == ["seed 10", "seed 11"]
+    assert page.reverse_view.timeline.maximum() == 3
+    page.results.setCurrentRow(1)
+    context.dialogs.save_path = tmp_path / "earlier.png"
+    page.save_button.click()
+    qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
+    assert json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])["seed"] == 11
