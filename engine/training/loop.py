@@ -37,6 +37,7 @@ from engine.training.control import ProgressCallback, TrainingControl, TrainingP
 from engine.training.ema import EMA
 from engine.training.preview_grid import write_preview_grid
 from engine.training.run_folder import RunFolder
+from engine.training.run_length import describe_run_length
 from engine.training.state import TrainingState, load_checkpoint, save_checkpoint
 SPEED_WINDOW = 20
 
@@ -188,7 +189,9 @@ def train(
         emit(TrainingProgress("checkpoint", state.step, config.steps, path=path, message=reason))
         return path
 
-    emit(TrainingProgress("started", state.step, config.steps, message=dataset.describe()))
+    held_out = len(validation_set) if validation_set else 0
+    run_length = describe_run_length(len(train_set), held_out, config.steps, config.batch_size)
+    emit(TrainingProgress("started", state.step, config.steps, message=f"{dataset.describe()}\n{run_length}"))
     step_times: deque[float] = deque(maxlen=SPEED_WINDOW)
     last_loss: float | None = None
     last_saved = state.step

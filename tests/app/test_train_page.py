@@ -45,6 +45,7 @@ def test_finished_run_is_plotted_and_its_model_appears_in_the_picker(qtbot, cont
     losses, validations = page.monitor.plot.point_counts()
     assert losses == 10 and validations == 4  # steps 3, 6, 9 and the last
     assert page.monitor.samples.has_image() and "step 10" in page.monitor.samples_caption.text()
+    assert "10 steps of 4 = " in page.data_info.text() and "reproduce them" in page.data_info.text()
     assert (tmp_path / "run" / "model" / "model.json").exists()
     assert generate.picker.select("levels")
     assert "levels.npz" in generate.picker.details.text()
