@@ -18,6 +18,7 @@ from typing import Any
 
 from PIL import Image
 
+from engine.data.image_files import check_regular_file, image_reading_errors
 from engine.errors import ConfigError, ImageLoadError
 from engine.generate import MAX_IMAGES
 from engine.json_values import is_real, is_whole
@@ -59,13 +60,13 @@ def read_generation_record(path: Path) -> GenerationRecord:
     """The record saved in a PNG's text chunks; raises ImageLoadError saying what is wrong (not an
     image, no record, a damaged record) so a front end can show it as it is."""
     try:
-        with warnings.catch_warnings(), Image.open(path) as image:
+        check_regular_file(path)  # before opening: a named pipe would block the reader forever
+        with image_reading_errors(), warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # only the header is read
-            text = image.info.get(TEXT_KEY)  # tEXt chunks before the pixels: where every writer puts them
-    except FileNotFoundError as error:
-        raise ImageLoadError(f"{path.name}: no such file") from error
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as error:
-        raise ImageLoadError(f"{path.name} is not an image this app can read ({error})") from error
+            with Image.open(path) as image:
+                text = image.info.get(TEXT_KEY)  # tEXt chunks before the pixels: where every writer puts them
+    except ImageLoadError as error:
+        raise ImageLoadError(f"{path.name}: {error}") from error
     if not isinstance(text, str):
         raise ImageLoadError(f"{path.name} {NO_RECORD}")
     try:

@@ -11,6 +11,7 @@ from engine.errors import ImageLoadError
 from engine.generation_record import TEXT_KEY, GenerationRecord, read_generation_record
 from engine.imaging import save_png
 from engine.models import SolverSettings
+from robustness.corpus import build_corpus
 
 RECORD = GenerationRecord(model="digits", seed=43, sampler="ddim", steps=25, eta=0.5,
                           solver=SolverSettings("rk4", 2), count=1)
@@ -58,9 +59,19 @@ def test_files_without_a_record_say_so(tmp_path):
     with pytest.raises(ImageLoadError, match="photo.jpg has no cUNet Studio settings"):
         read_generation_record(tmp_path / "photo.jpg")
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(ImageLoadError, match="notes.png is not an image"):
+    with pytest.raises(ImageLoadError, match="notes.png: not an image file"):
         read_generation_record(tmp_path / "notes.png")
-    with pytest.raises(ImageLoadError, match="gone.png: no such file"):
+    with pytest.raises(ImageLoadError, match="gone.png: file not found"):
         read_generation_record(tmp_path / "gone.png")
     with pytest.raises(ImageLoadError, match="not a JSON object"):
         read_generation_record(png_with(tmp_path / "list.png", {TEXT_KEY: "[1, 2]"}))
+
+
+def test_every_hostile_file_is_one_clear_error_and_never_blocks(tmp_path):
+    """The photo loaders' corpus (pipes, folders, bombs, truncated and corrupt files): none may
+    hang the Generate page or raise anything but a one-line ImageLoadError."""
+    for case in build_corpus(tmp_path):
+        path = tmp_path / case.name
+        with pytest.raises(ImageLoadError) as error:
+            read_generation_record(path)
+        assert "\n" not in str(error.value), case.id
