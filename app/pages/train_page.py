@@ -1,6 +1,7 @@
-"""Train page: train a model on the user's folder of images or .npz file, watch loss, validation
-loss and a fixed-seed sample grid live, pause / continue / stop (each saves a checkpoint),
-continue an earlier run folder, and add the result to the model list of the other pages."""
+"""Train page: train a model on the user's folder of images or .npz file (chosen, or dropped on
+the page), watch loss, validation loss and a fixed-seed sample grid live, pause / continue / stop
+(each saves a checkpoint), continue an earlier run folder, and add the result to the model list
+of the other pages."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
+from app.dropped_files import FileDropTarget
 from app.shortcuts import RUN_KEYS, press_on
 from app.widgets.control_column import control_column
 from app.widgets.message_banner import MessageBanner
@@ -35,7 +37,7 @@ from engine.training import RunFolder, TrainingConfig, TrainingControl, Training
 IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
 
 
-class TrainPage(QWidget):
+class TrainPage(FileDropTarget, QWidget):
     busy_changed = Signal(bool)
     training_done = Signal()  # the training job returned (finished, stopped or failed)
     registration_finished = Signal(str)  # the name it was added under, "" if adding failed
@@ -50,6 +52,7 @@ class TrainPage(QWidget):
         self._started_at = 0.0
         self._registration: Job | None = None
         self.banner = MessageBanner()
+        self.setAcceptDrops(True)
         self._build_controls()
         self.monitor = TrainingMonitor()
         self.monitor.register_button.clicked.connect(self.register_model)
@@ -149,6 +152,19 @@ class TrainPage(QWidget):
                                                "NumPy archives (*.npz)")
         if path is not None:
             self._set_data(path)
+
+    def files_dropped(self, paths: list[Path]) -> None:
+        path = paths[0]
+        if self.state != IDLE:
+            self.banner.show_error("The training images cannot change while a run is going: stop it first.")
+        elif self._resume_dir is not None:
+            self.banner.show_error(f"{self._resume_dir.name} trains on its own images: press New run to train on "
+                                   f"{path.name}.")
+        elif not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".npz")):
+            self.banner.show_error(f"{path.name} is not a folder or a .npz file: drop the folder of images to train on.")
+        else:
+            self._set_data(path)
+            self.banner.show_info(f"Training images: {path}. Press Start to train on them.")
 
     def _set_data(self, path: Path) -> None:
         self.data_path.setText(str(path))

@@ -3,6 +3,7 @@ run later, and find the finished model in the other pages' model pickers."""
 
 from __future__ import annotations
 
+from app_helpers import drop
 from helpers import two_level_npz
 
 from app.pages.generate_page import GeneratePage
@@ -104,3 +105,29 @@ def test_missing_data_and_broken_run_folder_give_readable_errors(qtbot, context,
 
     assert not page.open_run(tmp_path)
     assert "not a training run folder" in page.banner.text()
+
+
+def test_a_dropped_folder_or_npz_becomes_the_training_data_only_when_a_new_run_can_start(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    folder = tmp_path / "my photos"
+    folder.mkdir()
+    drop(page, folder)
+    assert page.data_path.text() == str(folder) and page.banner.kind == "info"
+
+    photo = tmp_path / "one.png"
+    photo.write_bytes(b"not used")
+    drop(page, photo)
+    assert page.banner.kind == "error" and "one.png is not a folder or a .npz file" in page.banner.text()
+    assert page.data_path.text() == str(folder)
+
+    data = two_level_npz(tmp_path / "levels.npz", count=16)
+    drop(page, data)
+    assert page.data_path.text() == str(data)
+
+    tiny_form(page, data, tmp_path / "run", steps=100_000)
+    page.start_button.click()
+    drop(page, folder)
+    assert page.banner.kind == "error" and "stop it first" in page.banner.text()
+    assert page.data_path.text() == str(data)
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.stop_training()
