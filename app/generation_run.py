@@ -47,9 +47,13 @@ class GenerationRun:
     def file_name(self, index: int) -> str:
         return f"{self.record.model}-seed{self.seed_of(index):06d}.png"
 
+    def image_record(self, index: int) -> GenerationRecord:
+        """What makes image `index` again on its own."""
+        return dataclasses.replace(self.record, seed=self.seed_of(index), count=1)
+
     def png_text(self, index: int) -> dict[str, str]:
         """Settings as PNG text, so the image says how to make it again."""
-        return dataclasses.replace(self.record, seed=self.seed_of(index), count=1).png_text()
+        return self.image_record(index).png_text()
 
     def animation_frames(self, index: int) -> list:
         """PIL frames of x_t beside predicted x0 for every step, then the final image, enlarged

@@ -358,7 +358,8 @@ class GeneratePage(FileDropTarget, QWidget):
 
     def _show_run(self, run: GenerationRun) -> None:
         self._run = run
-        self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)])
+        self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)],
+                                [run.image_record(i).summary() for i in range(run.count)])
 
     def _on_failed(self, message: str) -> None:
         self._finish_progress(0, "Failed")

@@ -27,8 +27,9 @@ class ResultsGrid(QListWidget):
         self.setToolTip("Generated images: click one to scrub its reverse process and to save it")
         self.currentRowChanged.connect(self.selected)
 
-    def set_images(self, images: np.ndarray, labels: list[str]) -> None:
-        """(N, H, W, C) uint8 images with one caption each; selects the first."""
+    def set_images(self, images: np.ndarray, labels: list[str], tooltips: list[str] | None = None) -> None:
+        """(N, H, W, C) uint8 images with one caption (and optionally one tooltip) each; selects
+        the first."""
         self.blockSignals(True)
         self.clear()
         pixmaps = [thumbnail(image, THUMBNAIL_SIDE) for image in images]
@@ -36,10 +37,13 @@ class ResultsGrid(QListWidget):
             size = pixmaps[0].size()
             self.setIconSize(size)
             self.setGridSize(QSize(max(size.width(), 64) + 16, size.height() + 26))
-        for pixmap, label in zip(pixmaps, labels):
+        for index, (pixmap, label) in enumerate(zip(pixmaps, labels)):
             icon = QIcon(pixmap)
             icon.addPixmap(pixmap, QIcon.Mode.Selected)  # no selection tint over the picture itself
-            self.addItem(QListWidgetItem(icon, label))
+            item = QListWidgetItem(icon, label)
+            if tooltips:
+                item.setToolTip(tooltips[index])
+            self.addItem(item)
         self.blockSignals(False)
         if len(images):
             self.setCurrentRow(0)

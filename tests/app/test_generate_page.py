@@ -252,6 +252,7 @@ def test_an_earlier_run_can_be_picked_scrubbed_and_saved_again(qtbot, context, t
     assert page.history_box.count() == 2 and page.history_box.isEnabled()
     assert "2 images from seed 30" in page.history_box.itemText(0)
     assert page.results.item(0).text() == "seed 30"
+    assert page.results.item(1).toolTip() == "digits, ddim 3 steps, midpoint × 1 per ODE block, seed 31"
 
     page.history_box.setCurrentIndex(1)
     assert [page.results.item(i).text() for i in range(page.results.count())] == ["seed 10", "seed 11"]
