@@ -35,9 +35,12 @@ def main(argv: list[str] | None = None) -> int:
 
     from app.settings import APPLICATION, ORGANISATION, AppSettings
 
+    from app.branding import app_icon, show_splash
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
+    app.setWindowIcon(app_icon())
     if args.screenshots:
         from app.screenshots import take_screenshots
 
@@ -47,11 +50,13 @@ def main(argv: list[str] | None = None) -> int:
 
         return run_self_test()
 
-    from app.main_window import MainWindow
+    splash = show_splash(app)
+    from app.main_window import MainWindow  # imports torch: the slow part the splash covers
 
     sys.excepthook = _show_unexpected_error
     window = MainWindow(AppSettings(QSettings()))
     window.show()
+    splash.finish(window)
     return app.exec()
 
 
