@@ -36,6 +36,7 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Ctrl+S</b></td><td>Save the selected image or photo</td></tr>
 <tr><td><b>Ctrl+Shift+S</b></td><td>Save all</td></tr>
 <tr><td><b>Ctrl+O</b></td><td>Open photos (Denoise page)</td></tr>
+<tr><td><b>Ctrl+Shift+O</b></td><td>Generation settings from a saved image</td></tr>
 <tr><td><b>Ctrl+1 / 2 / 3</b></td><td>Generate / Denoise / Train page</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
 </table>"""
@@ -74,7 +75,7 @@ class MainWindow(QMainWindow):
     def _build_menus(self) -> None:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "&Open photos to denoise…", None, self._open_photos)
-        self._action(file_menu, "&Generation settings from a saved image…", None, self._open_settings_image)
+        self._action(file_menu, "&Generation settings from a saved image…", "Ctrl+Shift+O", self._open_settings_image)
         self._action(file_menu, "&Settings…", "Ctrl+,", self.show_settings)
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", QKeySequence.StandardKey.Quit, self.close)

@@ -69,6 +69,7 @@ def test_file_menu_loads_generation_settings_on_the_generate_page(qtbot, tmp_pat
     save_png(saved, Image.new("L", (8, 8)), GenerationRecord(model="digits", seed=77, sampler="ddim", steps=12).png_text())
     window.dialogs.file = saved
     action = next(a for a in window.menuBar().actions()[0].menu().actions() if "saved image" in a.text())
+    assert action.shortcut().toString() == "Ctrl+Shift+O"
     action.trigger()
     assert window.tabs.currentWidget() is window.generate_page
     assert window.generate_page.seed.value() == 77 and window.generate_page.steps.value() == 12
