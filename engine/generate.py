@@ -60,6 +60,7 @@ class GenerationResult:
     sampler: str
     steps: int
     timesteps: list[int]
+    model_weights: str  # the model's weights_id: which weights made these images
     # Per step, (N, H, W, C) uint8 of x_t and of the predicted clean image (keep_trajectory only).
     trajectory_x_t: list[np.ndarray] = field(default_factory=list)
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
@@ -129,6 +130,7 @@ def generate(
         sampler=sampler_name,
         steps=len(timesteps),
         timesteps=timesteps,
+        model_weights=model.weights_id,
         trajectory_x_t=[np.concatenate(f) for f in x_t_frames] if request.keep_trajectory else [],
         trajectory_x0=[np.concatenate(f) for f in x0_frames] if request.keep_trajectory else [],
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,7 @@ from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
 
 TEXT_KEY = "cunet-studio"  # the PNG tEXt keyword
+WEIGHTS_ID = re.compile(r"[0-9a-f]{1,64}")
 MAX_STEPS = 1000
 NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio (the Generate page's Save, "
              "or engine sample) carry them")
@@ -33,7 +35,8 @@ NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio
 
 @dataclass(frozen=True)
 class GenerationRecord:
-    """`solver` None: the model's own ODE solver (and always for U-Nets, which have none)."""
+    """`solver` None: the model's own ODE solver (and always for U-Nets, which have none).
+    `weights`: the model's weights_id when it was made; None in records written before it."""
 
     model: str
     seed: int
@@ -42,6 +45,7 @@ class GenerationRecord:
     eta: float = 0.0
     solver: SolverSettings | None = None
     count: int = 1
+    weights: str | None = None
 
     def png_text(self) -> dict[str, str]:
         fields = dataclasses.asdict(self)
@@ -54,6 +58,15 @@ class GenerationRecord:
         solver = f", {self.solver.method} × {self.solver.steps} per ODE block" if self.solver else ""
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
         return f"{self.model}, {self.sampler}{eta} {self.steps} steps{solver}{images}"
+
+
+def other_weights_warning(record: GenerationRecord, installed_weights: str, image_name: str) -> str | None:
+    """A sentence when the model installed under the record's name has other weights than the
+    one that made the image (retrained, or another model of the same name), else None."""
+    if record.weights is None or record.weights == installed_weights:
+        return None
+    return (f"the model “{record.model}” installed here is not the one that made {image_name} (its weights "
+            "differ, e.g. it was retrained), so the same settings will make a different picture")
 
 
 def read_generation_record(path: Path) -> GenerationRecord:
@@ -89,10 +102,13 @@ def parse_record(text: str) -> GenerationRecord:
     eta = fields.get("eta", 0.0)
     if not is_real(eta) or not 0 <= eta <= 1:
         raise ValueError(f"eta must be a number from 0 to 1, got {eta!r}")
+    weights = fields.get("weights")
+    if weights is not None and not (isinstance(weights, str) and WEIGHTS_ID.fullmatch(weights)):
+        raise ValueError(f"weights must be a fingerprint of hex digits, got {weights!r}")
     return GenerationRecord(
         model=model, seed=_whole(fields, "seed", 0, 2**63 - 1), sampler=sampler,
         steps=_whole(fields, "steps", 1, MAX_STEPS), eta=float(eta), solver=_solver(fields.get("solver")),
-        count=_whole(fields, "count", 1, MAX_IMAGES, default=1),
+        count=_whole(fields, "count", 1, MAX_IMAGES, default=1), weights=weights,
     )
 
 

@@ -55,6 +55,18 @@ def test_a_saved_record_names_the_model_by_what_finds_it_again(tmp_path):
     assert json.loads(Image.open(tmp_path / "sample-000000.png").text["cunet-studio"])["model"] == "digits"
 
 
+def test_settings_from_an_image_of_a_since_retrained_model_warn(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny", seed=0)
+    assert main(["sample", "--model", str(model), "-n", "1", "--steps", "2", "--out", str(tmp_path / "a"),
+                 "--device", "cpu"]) == 0
+    save_tiny_model(tmp_path / "tiny", seed=1)
+    capsys.readouterr()
+    assert main(["sample", "--settings-from", str(tmp_path / "a" / "sample-000000.png"), "--out", str(tmp_path / "b"),
+                 "--device", "cpu"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: the model" in err and "is not the one that made sample-000000.png" in err
+
+
 def test_settings_from_an_image_without_them_is_a_clear_error(tmp_path, capsys):
     Image.new("RGB", (8, 8)).save(tmp_path / "holiday.png")
     assert main(["sample", "--settings-from", str(tmp_path / "holiday.png"), "--out", str(tmp_path / "out")]) == 2

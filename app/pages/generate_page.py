@@ -43,9 +43,10 @@ from app.workers.export_work import export_trajectory_work, save_image_work, sav
 from app.workers.generation_work import LiveFrame, generation_work
 from app.workers.job import Job, Work
 from app.workers.model_cache import ModelCache
-from engine.generate import GenerationRequest, GenerationResult
+from engine.checkpoints import weights_id
 from engine.errors import EngineError
-from engine.generation_record import GenerationRecord, read_generation_record
+from engine.generate import GenerationRequest, GenerationResult
+from engine.generation_record import GenerationRecord, other_weights_warning, read_generation_record
 from engine.paths import user_models_dir
 from engine.sampling import SAMPLERS
 
@@ -284,6 +285,10 @@ class GeneratePage(FileDropTarget, QWidget):
             self.banner.show_error(f"{path.name} was made with the model “{record.model}”, which is not installed here: "
                                    "train it on the Train page or copy its folder into your models folder.")
             return False
+        try:  # hashes the model file (a few MB) on this thread: milliseconds
+            warning = other_weights_warning(record, weights_id(self.picker.current_entry().path), path.name)
+        except EngineError as error:
+            warning = str(error)
         self.seed.setValue(record.seed)
         self.count.setValue(min(record.count, self.count.maximum()))
         self.sampler.setCurrentIndex(self.sampler.findData(record.sampler))
@@ -291,8 +296,11 @@ class GeneratePage(FileDropTarget, QWidget):
         self.eta.setValue(record.eta)
         self.solver_dial.set_solver(record.solver)
         capped = f" (the first {self.count.maximum()} of its images)" if record.count > self.count.maximum() else ""
-        self.banner.show_info(f"Loaded the settings of {path.name}: {record.summary()}{capped}. "
-                              "Generate makes it again.")
+        loaded = f"Loaded the settings of {path.name}: {record.summary()}{capped}."
+        if warning:
+            self.banner.show_warning(f"{loaded} But {warning}.")
+        else:
+            self.banner.show_info(f"{loaded} Generate makes it again.")
         return True
 
     # --- generation ---------------------------------------------------------------------------
@@ -341,7 +349,8 @@ class GeneratePage(FileDropTarget, QWidget):
                                     f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
 
     def _on_generated(self, result: GenerationResult, record: GenerationRecord) -> None:
-        run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps))
+        run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps,
+                                                        weights=result.model_weights))
         seconds = time.monotonic() - self._started_at
         self._finish_progress(1, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
         self._history.add(run)

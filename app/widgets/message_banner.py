@@ -1,4 +1,4 @@
-"""An inline, non-modal message strip at the top of a page (errors, confirmations).
+"""An inline, non-modal message strip at the top of a page (errors, warnings, confirmations).
 
 Used instead of message boxes for results of background work: a modal box would block the user
 (and tests) while the rest of the app keeps running.
@@ -12,6 +12,7 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QToolButton, QWidget
 _STYLES = {
     "error": "background:#fde8e8; color:#7a1010; border:1px solid #e0a0a0; border-radius:4px;",
     "info": "background:#e8f1fd; color:#0f3b73; border:1px solid #a8c4ea; border-radius:4px;",
+    "warning": "background:#fff4d6; color:#7a4b00; border:1px solid #e6c877; border-radius:4px;",
 }
 
 
@@ -38,6 +39,10 @@ class MessageBanner(QFrame):
 
     def show_info(self, text: str) -> None:
         self._show("info", text)
+
+    def show_warning(self, text: str) -> None:
+        """Done, but with a catch the user should know about."""
+        self._show("warning", text)
 
     def text(self) -> str:
         return self._label.text() if self.kind else ""

@@ -7,6 +7,7 @@ from engine.checkpoints.model_files import (
     load_model,
     read_spec,
     save_model_folder,
+    weights_id,
 )
 from engine.checkpoints.spec import ModelSpec
 from engine.checkpoints.store import ModelEntry, ModelStore
@@ -21,4 +22,5 @@ __all__ = [
     "load_model",
     "read_spec",
     "save_model_folder",
+    "weights_id",
 ]

@@ -3,6 +3,7 @@ or a training checkpoint file. Every path is validated before any weight reaches
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +40,7 @@ class LoadedModel:
     schedule: NoiseSchedule
     device: torch.device
     source: Path
+    weights_id: str = ""  # see `weights_id()`; empty for a network that was never saved
 
     def denoiser(self, clip_x0: bool = True) -> Denoiser:
         return Denoiser(self.network, self.schedule, self.spec.prediction, clip_x0=clip_x0)
@@ -91,7 +93,23 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     network = _build_network(spec, tensors, source)
     device = torch.device(device)
     network.to(device).eval()
-    return LoadedModel(spec, network, spec.build_schedule(), device, source)
+    return LoadedModel(spec, network, spec.build_schedule(), device, source, _file_id(weights_file))
+
+
+def weights_id(path: str | Path) -> str:
+    """A short fingerprint of the weights `load_model(path)` would load (SHA-256 of the file, 16
+    hex digits): saved with a generated image, it tells whether the model installed under the
+    same name later is still the one that made it (a retrained model makes other pictures)."""
+    weights_file, _ = _locate(Path(path).expanduser())
+    return _file_id(weights_file)
+
+
+def _file_id(weights_file: Path) -> str:
+    digest = hashlib.sha256()
+    with weights_file.open("rb") as stream:
+        for block in iter(lambda: stream.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()[:16]
 
 
 def _locate(path: Path) -> tuple[Path, ModelSpec]:

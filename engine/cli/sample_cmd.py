@@ -18,9 +18,9 @@ from tqdm import tqdm
 from engine.checkpoints import ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.generate import GenerationRequest, generate
-from engine.generation_record import GenerationRecord, read_generation_record
+from engine.generation_record import GenerationRecord, other_weights_warning, read_generation_record
 from engine.imaging import grid, save_png, to_pil
-from engine.models import CUNet, SolverSettings
+from engine.models import CUNet
 from engine.sampling import SAMPLERS
 from engine.trajectory import save_trajectory, trajectory_paths
 
@@ -49,15 +49,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(run=run)
 
 
-def _fill_from_record(args: argparse.Namespace) -> SolverSettings | None:
-    """Options not given take the values of `--settings-from`'s record, else the defaults;
-    returns the record's ODE solver (None: the model's own)."""
+def _fill_from_record(args: argparse.Namespace) -> GenerationRecord | None:
+    """Options not given take the values of `--settings-from`'s record (returned), else the
+    defaults."""
     record = read_generation_record(args.settings_from) if args.settings_from else None
     defaults = {"model": DEFAULT_MODEL, "count": 16, "seed": 0, "sampler": None, "steps": None, "eta": 0.0}
     for key, default in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, getattr(record, key) if record else default)
-    return record.solver if record else None
+    return record
 
 
 def _model_reference(name_or_path: str) -> str:
@@ -69,11 +69,15 @@ def _model_reference(name_or_path: str) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    recorded_solver = _fill_from_record(args)
+    recorded = _fill_from_record(args)
     model = open_model(args.model, args)
+    warning = other_weights_warning(recorded, model.weights_id, args.settings_from.name) if recorded else None
+    if warning:
+        print(f"warning: {warning}", file=sys.stderr)
     request = GenerationRequest(
         count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
-        batch_size=args.batch, solver=solver_from_args(args) or recorded_solver, keep_trajectory=args.trajectory,
+        batch_size=args.batch, solver=solver_from_args(args) or (recorded.solver if recorded else None),
+        keep_trajectory=args.trajectory,
     )
     counts_evaluations = isinstance(model.network, CUNet)
     start_evaluations = model.network.function_evaluations() if counts_evaluations else 0
@@ -87,7 +91,8 @@ def run(args: argparse.Namespace) -> int:
 
         result = generate(model, request, progress=on_progress)
     record = GenerationRecord(model=_model_reference(args.model), seed=args.seed, sampler=result.sampler, steps=result.steps,
-                              eta=args.eta, solver=request.solver, count=len(result.images))
+                              eta=args.eta, solver=request.solver, count=len(result.images),
+                              weights=result.model_weights)
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
     grid_path = args.out / "grid.png"

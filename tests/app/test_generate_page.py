@@ -262,3 +262,12 @@ def test_an_earlier_run_can_be_picked_scrubbed_and_saved_again(qtbot, context, t
     page.save_button.click()
     qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
     assert json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])["seed"] == 11
+
+
+def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    record = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
+    save_png(tmp_path / "old.png", Image.new("L", (8, 8)), record.png_text())
+    assert page.load_settings_from(tmp_path / "old.png")
+    assert page.banner.kind == "warning" and "is not the one that made old.png" in page.banner.text()
+    assert page.seed.value() == 3 and page.steps.value() == 9

@@ -13,7 +13,7 @@ from engine.generation_record import GenerationRecord
 def run(seed: int, count: int = 2, steps: int = 3) -> GenerationRun:
     images = np.zeros((count, 4, 4, 1), np.uint8)  # 16 bytes per image
     frames = [images.copy() for _ in range(steps)]
-    result = GenerationResult(images=images, sampler="ddpm", steps=steps, timesteps=list(range(steps)),
+    result = GenerationResult(images=images, sampler="ddpm", steps=steps, timesteps=list(range(steps)), model_weights="",
                               trajectory_x_t=frames, trajectory_x0=[f.copy() for f in frames])
     return GenerationRun(result, GenerationRecord(model="digits", seed=seed, sampler="ddpm", steps=steps, count=count))
 

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 from PIL import Image
 
+from engine.checkpoints import load_model, weights_id
 from engine.errors import ImageLoadError
-from engine.generation_record import TEXT_KEY, GenerationRecord, read_generation_record
+from engine.generation_record import TEXT_KEY, GenerationRecord, other_weights_warning, read_generation_record
 from engine.imaging import save_png
 from engine.models import SolverSettings
+from helpers import save_tiny_model
 from robustness.corpus import build_corpus
 
 RECORD = GenerationRecord(model="digits", seed=43, sampler="ddim", steps=25, eta=0.5,
-                          solver=SolverSettings("rk4", 2), count=1)
+                          solver=SolverSettings("rk4", 2), count=1, weights="0123456789abcdef")
 
 
 def png_with(path, text: dict[str, str] | None):
@@ -43,6 +46,7 @@ def test_summary_names_what_reproduces_the_image():
     ({"solver": {"method": "rk4", "steps": 1, "magic": 1}}, "unknown solver setting(s) magic"),
     ({"solver": {"method": "rk9"}}, "unknown ODE solver"),
     ({"solver": "rk4"}, "the solver is not an object"),
+    ({"weights": "../../etc"}, "weights must be a fingerprint"),
 ])
 def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, message):
     fields = json.loads(RECORD.png_text()[TEXT_KEY]) | change
@@ -75,3 +79,15 @@ def test_every_hostile_file_is_one_clear_error_and_never_blocks(tmp_path):
         with pytest.raises(ImageLoadError) as error:
             read_generation_record(path)
         assert "\n" not in str(error.value), case.id
+
+
+def test_a_retrained_model_of_the_same_name_is_noticed(tmp_path):
+    first = save_tiny_model(tmp_path / "model", seed=0)
+    made_with = weights_id(first)
+    assert load_model(first).weights_id == made_with and len(made_with) == 16
+    record = GenerationRecord(model="model", seed=1, sampler="ddpm", steps=5, weights=made_with)
+    assert other_weights_warning(record, made_with, "a.png") is None
+    save_tiny_model(tmp_path / "model", seed=1)  # retrained under the same name
+    warning = other_weights_warning(record, weights_id(first), "a.png")
+    assert warning is not None and "not the one that made a.png" in warning
+    assert other_weights_warning(dataclasses.replace(record, weights=None), weights_id(first), "a.png") is None
