@@ -261,8 +261,8 @@ class GeneratePage(FileDropTarget, QWidget):
         self.load_settings_from(paths[0])
 
     def open_settings_image(self) -> None:
-        path = self._context.dialogs.open_file("Settings from a saved image", self._context.settings.folder("save-images"),
-                                               "PNG images (*.png);;All files (*)")
+        folder = self._context.settings.folder("save-images")
+        path = self._context.dialogs.open_file("Settings from a saved image", folder, "PNG images (*.png);;All files (*)")
         if path is not None:
             self.load_settings_from(path)
 
@@ -282,8 +282,8 @@ class GeneratePage(FileDropTarget, QWidget):
                                    f"({MAX_SEED:,}): make it again with engine sample --settings-from.")
             return False
         if not self.picker.select(record.model):
-            self.banner.show_error(f"{path.name} was made with the model “{record.model}”, which is not installed here: "
-                                   "train it on the Train page or copy its folder into your models folder.")
+            self.banner.show_error(f"{path.name} was made with the model “{record.model}”, which is not installed "
+                                   "here: train it on the Train page or copy its folder into your models folder.")
             return False
         try:  # hashes the model file (a few MB) on this thread: milliseconds
             warning = other_weights_warning(record, weights_id(self.picker.current_entry().path), path.name)

@@ -161,7 +161,8 @@ class TrainPage(FileDropTarget, QWidget):
             self.banner.show_error(f"{self._resume_dir.name} trains on its own images: press New run to train on "
                                    f"{path.name}.")
         elif not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".npz")):
-            self.banner.show_error(f"{path.name} is not a folder or a .npz file: drop the folder of images to train on.")
+            self.banner.show_error(f"{path.name} is not a folder or a .npz file: drop the folder of images to "
+                                   "train on.")
         else:
             self._set_data(path)
             self.banner.show_info(f"Training images: {path}. Press Start to train on them.")

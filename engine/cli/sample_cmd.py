@@ -32,8 +32,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--settings-from", type=Path, default=None, metavar="PNG",
                         help="make an image again: model, seed, count, sampler, steps, eta and solver from a PNG "
                              "this app saved (options given explicitly still win)")
-    parser.add_argument("--model", default=None,
-                        help=f"model name (see `engine models`), model/run folder or checkpoint (default {DEFAULT_MODEL})")
+    parser.add_argument("--model", default=None, help="model name (see `engine models`), model/run folder or "
+                                                      f"checkpoint (default {DEFAULT_MODEL})")
     parser.add_argument("-n", "--count", type=int, default=None, help="number of images (default 16)")
     parser.add_argument("--seed", type=int, default=None, help="image i uses seed+i (default 0)")
     parser.add_argument("--sampler", choices=list(SAMPLERS), default=None, help="default: the model's recommendation")
@@ -90,8 +90,8 @@ def run(args: argparse.Namespace) -> int:
                 bar.set_postfix(ode_evals_per_call=f"{evaluations / p.done:.1f}", refresh=False)
 
         result = generate(model, request, progress=on_progress)
-    record = GenerationRecord(model=_model_reference(args.model), seed=args.seed, sampler=result.sampler, steps=result.steps,
-                              eta=args.eta, solver=request.solver, count=len(result.images),
+    record = GenerationRecord(model=_model_reference(args.model), seed=args.seed, sampler=result.sampler,
+                              steps=result.steps, eta=args.eta, solver=request.solver, count=len(result.images),
                               weights=result.model_weights)
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
