@@ -1,8 +1,8 @@
 """The app's icon and start-up splash.
 
-Importing PyTorch and building the window takes seconds (about 8 s on this 2-core machine with
-both cores busy), and a double-clicked app that shows nothing for that long looks broken, so
-the splash goes up before those imports and the window replaces it. The icon is drawn by
+Importing PyTorch and building the window takes seconds on a small machine, and a double-clicked
+app that shows nothing for that long looks broken, so the splash goes up before those imports
+and the window replaces it. The icon is drawn by
 scripts/make_app_icon.py.
 """
 

@@ -71,7 +71,7 @@ class SolverDial(QWidget):
         self.method.currentIndexChanged.connect(self._update_state)
         self.steps.valueChanged.connect(self._update_state)
         self.tolerance.currentIndexChanged.connect(self._update_state)
-        self.reset.clicked.connect(self._apply_trained)
+        self.reset.clicked.connect(lambda: self.set_solver(None))
         self.set_model(None)
 
     def set_model(self, entry: ModelEntry | None) -> None:
@@ -83,7 +83,7 @@ class SolverDial(QWidget):
         self.note.setVisible(entry is not None and self._trained is None)
         for widget in (self.method, self.steps, self.tolerance, self.reset):
             widget.setEnabled(self._trained is not None)
-        self._apply_trained()
+        self.set_solver(None)
 
     def solver(self) -> SolverSettings | None:
         """The chosen setting, or None when the model has no ODE blocks."""
@@ -95,9 +95,6 @@ class SolverDial(QWidget):
     def set_solver(self, solver: SolverSettings | None) -> None:
         """Show a saved setting (None: as trained); a model without ODE blocks keeps its note."""
         self._show(solver or self._trained or SolverSettings())
-
-    def _apply_trained(self) -> None:
-        self._show(self._trained or SolverSettings())
 
     def _show(self, solver: SolverSettings) -> None:
         self.method.setCurrentIndex(self.method.findData(solver.method))
