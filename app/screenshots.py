@@ -59,8 +59,8 @@ def take_screenshots(out_dir: Path) -> int:
 def _show_generation_step(window: MainWindow) -> None:
     """Select an image and move the timeline two thirds in, where x_t and x̂0 differ visibly."""
     page = window.generate_page
-    page.results.setCurrentRow(min(6, page.results.count() - 1))
-    timeline = page.reverse_view.timeline
+    page.output.results.setCurrentRow(min(6, page.output.results.count() - 1))
+    timeline = page.output.reverse_view.timeline
     timeline.setValue(timeline.maximum() * 2 // 3)
 
 

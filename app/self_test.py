@@ -37,7 +37,7 @@ def run_self_test() -> int:
         try:
             entry = window.generate_page.picker.current_entry()
             tour.generate(count=1, steps=4)
-            image = window.generate_page.results.count()
+            image = window.generate_page.output.results.count()
             print(f"self-test: generated {image} image with {entry.name}")
             tour.denoise(noisy_photo(work / "photo.png", height=48, width=64))
             result = window.denoise_page.queue.items[-1].outcome.result

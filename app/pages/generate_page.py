@@ -1,8 +1,7 @@
-"""Generate page: pick a model and settings, watch the reverse process live, scrub it afterwards,
-save images (settings in PNG metadata) and export an image's trajectory as an animation; earlier
-runs of the session stay a pick away in the Run list. A saved
-PNG dropped on the page (or opened with "Settings from a saved image…") brings its settings back,
-so Generate makes the image again."""
+"""Generate page: pick a model and settings, watch the reverse process live, then scrub, save and
+export in the results side (app/widgets/generation_output.py). A saved PNG dropped on the page (or
+opened with "Settings from a saved image…") brings its settings back, so Generate makes the image
+again."""
 
 from __future__ import annotations
 
@@ -18,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QProgressBar,
     QPushButton,
     QSpinBox,
@@ -30,18 +28,15 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.dropped_files import FileDropTarget
-from app.generation_history import GenerationHistory
 from app.generation_run import GenerationRun
 from app.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.control_column import control_column
+from app.widgets.generation_output import GenerationOutput
 from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
-from app.widgets.results_grid import ResultsGrid
-from app.widgets.reverse_process_view import ReverseProcessView
 from app.widgets.solver_dial import SolverDial
-from app.workers.export_work import export_trajectory_work, save_image_work, save_images_work
 from app.workers.generation_work import LiveFrame, generation_work
-from app.workers.job import Job, Work
+from app.workers.job import Job
 from app.workers.model_cache import ModelCache
 from engine.checkpoints import weights_id
 from engine.errors import EngineError
@@ -72,17 +67,17 @@ class GeneratePage(FileDropTarget, QWidget):
         self._context = context
         self._models = ModelCache()
         self._job: Job | None = None
-        self._run: GenerationRun | None = None  # the run on screen: the newest, or one picked from the history
-        self._history = GenerationHistory()
         self._started_at = 0.0
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
         self._build_controls()
-        self._build_output()
+        self.output = GenerationOutput(context)
+        self.output.saved.connect(self.banner.show_info)
+        self.output.failed.connect(self.banner.show_error)
 
         splitter = QSplitter(Qt.Orientation.Horizontal)
         splitter.addWidget(self._controls)
-        splitter.addWidget(self._output)
+        splitter.addWidget(self.output)
         splitter.setStretchFactor(1, 1)
         splitter.setSizes([360, 900])
         layout = QVBoxLayout(self)
@@ -91,8 +86,8 @@ class GeneratePage(FileDropTarget, QWidget):
 
         press_on(self, RUN_KEYS, self.generate_button)
         press_on(self, CANCEL_KEYS, self.cancel_button)
-        press_on(self, SAVE_KEYS, self.save_button)
-        press_on(self, SAVE_ALL_KEYS, self.save_all_button)
+        press_on(self, SAVE_KEYS, self.output.save_button)
+        press_on(self, SAVE_ALL_KEYS, self.output.save_all_button)
         self.picker.model_changed.connect(self._on_model_changed)
         self.picker.empty_notice.linkActivated.connect(self.train_requested)
         self._on_model_changed()
@@ -178,47 +173,6 @@ class GeneratePage(FileDropTarget, QWidget):
         self._inputs = [self.picker, sampling_box, solver_box]
         self._controls = control_column(panel, footer, min_width=350)
 
-    def _build_output(self) -> None:
-        self.reverse_view = ReverseProcessView()
-        self.reverse_view.position_changed.connect(self._show_selected_frame)
-        reverse_box = QGroupBox("Reverse process")
-        QVBoxLayout(reverse_box).addWidget(self.reverse_view)
-
-        self.results = ResultsGrid()
-        self.results.selected.connect(self._on_result_selected)
-        self.save_button = QPushButton("Save PNG…")
-        self.save_button.setToolTip("Save the selected image; its settings go into the PNG metadata")
-        self.save_button.clicked.connect(self.save_selected)
-        self.save_all_button = QPushButton("Save all…")
-        self.save_all_button.setToolTip("Save every image of this run into a folder")
-        self.save_all_button.clicked.connect(self.save_all)
-        self.export_button = QPushButton("Export trajectory…")
-        self.export_button.setToolTip("Save the selected image's reverse process as an animated GIF or WebP")
-        self.export_button.clicked.connect(self.export_trajectory)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        for button in (self.save_button, self.save_all_button, self.export_button):
-            buttons.addWidget(button)
-        self.history_box = QComboBox()
-        self.history_box.setToolTip("This session's runs, newest first: pick an earlier one to look at, scrub and "
-                                    "save its images again")
-        self.history_box.setPlaceholderText("No run yet")
-        self.history_box.currentIndexChanged.connect(self._on_history_picked)
-        history_row = QHBoxLayout()
-        history_row.addWidget(QLabel("Run"))
-        history_row.addWidget(self.history_box, 1)
-        results_box = QGroupBox("Results")
-        results_layout = QVBoxLayout(results_box)
-        results_layout.addLayout(history_row)
-        results_layout.addWidget(self.results, 1)
-        results_layout.addLayout(buttons)
-
-        self._output = QSplitter(Qt.Orientation.Vertical)
-        self._output.addWidget(reverse_box)
-        self._output.addWidget(results_box)
-        self._output.setStretchFactor(0, 3)
-        self._output.setStretchFactor(1, 2)
-
     # --- state --------------------------------------------------------------------------------
 
     def is_busy(self) -> bool:
@@ -231,16 +185,8 @@ class GeneratePage(FileDropTarget, QWidget):
         self.picker.combo.setEnabled(not busy and entry is not None)
         self.generate_button.setEnabled(not busy and entry is not None)
         self.cancel_button.setEnabled(busy)
-        self.history_box.setEnabled(not busy and self.history_box.count() > 0)
-        self._update_output_buttons()
+        self.output.set_busy(busy)
         self.busy_changed.emit(busy)
-
-    def _update_output_buttons(self) -> None:
-        ready = self._run is not None and not self.is_busy()
-        selected = ready and self.results.selected_index() >= 0
-        self.save_button.setEnabled(selected)
-        self.save_all_button.setEnabled(ready)
-        self.export_button.setEnabled(selected)
 
     def _on_model_changed(self) -> None:
         entry = self.picker.current_entry()
@@ -328,7 +274,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self._started_at = time.monotonic()
         self.progress.setRange(0, 0)
         self.progress.setFormat("Loading model…")
-        self.reverse_view.disable_timeline()
+        self.output.reverse_view.disable_timeline()
         job.start()
         self._set_busy(True)
 
@@ -345,7 +291,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self.progress.setFormat(f"Step {frame.done}/{frame.total} · {remaining:.0f} s left")
         images = f"image {frame.first_image + 1}" if frame.batch == 1 else \
             f"images {frame.first_image + 1}-{frame.first_image + frame.batch}"
-        self.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
+        self.output.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
                                     f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
 
     def _on_generated(self, result: GenerationResult, record: GenerationRecord) -> None:
@@ -353,22 +299,7 @@ class GeneratePage(FileDropTarget, QWidget):
                                                         weights=result.model_weights))
         seconds = time.monotonic() - self._started_at
         self._finish_progress(1, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
-        self._history.add(run)
-        self.history_box.blockSignals(True)
-        self.history_box.clear()
-        self.history_box.addItems([entry.title() for entry in self._history.entries])
-        self.history_box.setCurrentIndex(0)
-        self.history_box.blockSignals(False)
-        self._show_run(run)
-
-    def _on_history_picked(self, index: int) -> None:
-        if 0 <= index < len(self._history.entries):
-            self._show_run(self._history.entries[index].run)
-
-    def _show_run(self, run: GenerationRun) -> None:
-        self._run = run
-        self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)],
-                                [run.image_record(i).summary() for i in range(run.count)])
+        self.output.add_run(run)
 
     def _on_failed(self, message: str) -> None:
         self._finish_progress(0, "Failed")
@@ -386,61 +317,6 @@ class GeneratePage(FileDropTarget, QWidget):
     def _on_job_finished(self) -> None:
         self._set_busy(False)
         self.generation_done.emit()
-
-    def _on_result_selected(self, index: int) -> None:
-        if self._run is not None and index >= 0:
-            self.reverse_view.set_timeline(self._run.frame_count, self._run.frame_count - 1)
-        self._update_output_buttons()
-
-    def _show_selected_frame(self, position: int) -> None:
-        index = self.results.selected_index()
-        if self._run is not None and index >= 0:
-            self.reverse_view.show_pair(*self._run.frame(index, position))
-
-    # --- saving -------------------------------------------------------------------------------
-
-    def save_selected(self) -> None:
-        index = self.results.selected_index()
-        if self._run is None or index < 0:
-            return
-        folder = self._context.settings.folder("save-images") or Path.home()
-        path = self._context.dialogs.save_file("Save image", folder / self._run.file_name(index), "PNG image (*.png)")
-        if path is not None:
-            path = path.with_suffix(".png")
-            self._context.settings.set_folder("save-images", path.parent)
-            self._start_export(save_image_work(self._run, index, path))
-
-    def save_all(self) -> None:
-        if self._run is None:
-            return
-        folder = self._context.dialogs.choose_folder("Save all images into", self._context.settings.folder("save-images"))
-        if folder is not None:
-            self._context.settings.set_folder("save-images", folder)
-            self._start_export(save_images_work(self._run, list(range(self._run.count)), folder))
-
-    def export_trajectory(self) -> None:
-        index = self.results.selected_index()
-        if self._run is None or index < 0:
-            return
-        folder = self._context.settings.folder("save-images") or Path.home()
-        suggested = folder / self._run.file_name(index).replace(".png", "-trajectory.gif")
-        path = self._context.dialogs.save_file("Export trajectory", suggested,
-                                               "Animated GIF (*.gif);;Animated WebP (*.webp)")
-        if path is not None:
-            if path.suffix.lower() not in (".gif", ".webp"):
-                path = path.with_suffix(".gif")
-            self._context.settings.set_folder("save-images", path.parent)
-            self._start_export(export_trajectory_work(self._run, index, path))
-
-    def _start_export(self, work: Work) -> None:
-        job = Job(work)
-        job.succeeded.connect(self._on_exported)
-        job.failed.connect(self.banner.show_error)
-        job.start()
-
-    def _on_exported(self, paths: list) -> None:
-        where = paths[0] if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
-        self.banner.show_info(f"Saved {where}")
 
     # --- shutdown -----------------------------------------------------------------------------
 

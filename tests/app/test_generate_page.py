@@ -61,28 +61,28 @@ def test_generate_shows_results_and_a_scrubbable_trajectory(qtbot, context, tmp_
     with qtbot.waitSignal(page.generation_done, timeout=20_000):
         page.generate_button.click()
     assert page.banner.kind == "", page.banner.text()
-    assert page.results.count() == 3 and page.results.selected_index() == 0
-    timeline = page.reverse_view.timeline
+    assert page.output.results.count() == 3 and page.output.results.selected_index() == 0
+    timeline = page.output.reverse_view.timeline
     assert timeline.isEnabled() and timeline.maximum() == 5  # 5 steps + the final image
-    final = page.reverse_view.x0_view._image
+    final = page.output.reverse_view.x0_view._image
     timeline.setValue(0)
-    assert "Step 1/5" in page.reverse_view.caption.text()
-    assert page.reverse_view.x0_view._image != final
+    assert "Step 1/5" in page.output.reverse_view.caption.text()
+    assert page.output.reverse_view.x0_view._image != final
 
     context.dialogs.save_path = tmp_path / "out" / "one.png"
-    page.save_button.click()
+    page.output.save_button.click()
     qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
     text = json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])
     assert text["seed"] == 0 and text["model"] == "digits" and text["steps"] == 5
 
     context.dialogs.folder = tmp_path / "all"
     context.dialogs.folder.mkdir()
-    page.save_all_button.click()
+    page.output.save_all_button.click()
     qtbot.waitUntil(lambda: len(list(context.dialogs.folder.glob("*.png"))) == 3, timeout=10_000)
 
-    page.results.setCurrentRow(2)
+    page.output.results.setCurrentRow(2)
     context.dialogs.save_path = tmp_path / "trajectory.webp"
-    page.export_button.click()
+    page.output.export_button.click()
     qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
     assert Image.open(context.dialogs.save_path).n_frames > 1
 
@@ -104,7 +104,7 @@ def test_cancel_stops_within_one_step_and_returns_to_idle(qtbot, context):
     assert len(calls) - calls_at_cancel <= 1
     assert not page.is_busy() and page.generate_button.isEnabled() and not page.cancel_button.isEnabled()
     assert page.banner.kind == "info" and "cancelled" in page.banner.text()
-    assert page.results.count() == 0 and not page.save_button.isEnabled()
+    assert page.output.results.count() == 0 and not page.output.save_button.isEnabled()
 
 
 def test_event_loop_stays_responsive_while_generating(qtbot, context):
@@ -121,7 +121,7 @@ def test_event_loop_stays_responsive_while_generating(qtbot, context):
     with qtbot.waitSignal(page.generation_done, timeout=60_000):
         page.generate_button.click()
     timer.stop()
-    assert page.results.count() == 16
+    assert page.output.results.count() == 16
     gaps = np.diff(ticks)
     assert len(ticks) > 20, f"the generation should last long enough to measure ({len(ticks)} ticks)"
     assert gaps.max() < 0.1, f"GUI thread blocked for {gaps.max() * 1000:.0f} ms at tick {gaps.argmax()} of {len(gaps)}"
@@ -207,9 +207,9 @@ def test_a_saved_image_dropped_on_the_page_is_made_again(qtbot, context, tmp_pat
     page.solver_dial.steps.setValue(2)
     with qtbot.waitSignal(page.generation_done, timeout=20_000):
         page.generate_button.click()
-    page.results.setCurrentRow(2)
+    page.output.results.setCurrentRow(2)
     context.dialogs.save_path = tmp_path / "seed22.png"
-    page.save_button.click()
+    page.output.save_button.click()
     qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
     saved = np.asarray(Image.open(context.dialogs.save_path))
 
@@ -220,7 +220,7 @@ def test_a_saved_image_dropped_on_the_page_is_made_again(qtbot, context, tmp_pat
     assert fresh.solver_dial.solver().method == "euler" and fresh.solver_dial.solver().steps == 2
     with qtbot.waitSignal(fresh.generation_done, timeout=20_000):
         fresh.generate_button.click()
-    made_again = fresh._run.result.images[0]
+    made_again = fresh.output.current_run().result.images[0]
     assert np.array_equal(made_again.squeeze(), saved.squeeze())
 
 
@@ -242,24 +242,24 @@ def test_loading_settings_from_a_wrong_file_changes_nothing(qtbot, context, tmp_
 
 def test_an_earlier_run_can_be_picked_scrubbed_and_saved_again(qtbot, context, tmp_path):
     page = make_page(qtbot, context)
-    assert not page.history_box.isEnabled()
+    assert not page.output.history_box.isEnabled()
     page.count.setValue(2)
     page.steps.setValue(3)
     for seed in (10, 30):
         page.seed.setValue(seed)
         with qtbot.waitSignal(page.generation_done, timeout=20_000):
             page.generate_button.click()
-    assert page.history_box.count() == 2 and page.history_box.isEnabled()
-    assert "2 images from seed 30" in page.history_box.itemText(0)
-    assert page.results.item(0).text() == "seed 30"
-    assert page.results.item(1).toolTip() == "digits, ddim 3 steps, midpoint × 1 per ODE block, seed 31"
+    assert page.output.history_box.count() == 2 and page.output.history_box.isEnabled()
+    assert "2 images from seed 30" in page.output.history_box.itemText(0)
+    assert page.output.results.item(0).text() == "seed 30"
+    assert page.output.results.item(1).toolTip() == "digits, ddim 3 steps, midpoint × 1 per ODE block, seed 31"
 
-    page.history_box.setCurrentIndex(1)
-    assert [page.results.item(i).text() for i in range(page.results.count())] == ["seed 10", "seed 11"]
-    assert page.reverse_view.timeline.maximum() == 3
-    page.results.setCurrentRow(1)
+    page.output.history_box.setCurrentIndex(1)
+    assert [page.output.results.item(i).text() for i in range(page.output.results.count())] == ["seed 10", "seed 11"]
+    assert page.output.reverse_view.timeline.maximum() == 3
+    page.output.results.setCurrentRow(1)
     context.dialogs.save_path = tmp_path / "earlier.png"
-    page.save_button.click()
+    page.output.save_button.click()
     qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
     assert json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])["seed"] == 11
 

@@ -179,7 +179,7 @@ def test_out_of_memory_on_generate_is_one_line_and_the_page_stays_usable(qtbot, 
     monkeypatch.setattr("app.workers.generation_work.generate", real_generate)
     with qtbot.waitSignal(page.generation_done, timeout=20_000):
         page.generate_button.click()
-    assert page.results.count() == 2 and page.banner.kind != "error"
+    assert page.output.results.count() == 2 and page.banner.kind != "error"
 
 
 def test_a_full_disk_while_saving_denoised_photos(qtbot, context, tmp_path, monkeypatch):
