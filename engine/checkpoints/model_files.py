@@ -3,7 +3,6 @@ or a training checkpoint file. Every path is validated before any weight reaches
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,9 +14,10 @@ from engine.atomic import atomic_write_text
 from engine.checkpoints.spec import ModelSpec
 from engine.checkpoints.weights import (
     SAFETENSORS_SUFFIX,
+    file_sha256,
     looks_like_pickle,
     read_metadata,
-    read_tensors,
+    read_tensors_and_sha256,
     refuse_pickle,
     write_tensors,
 )
@@ -29,6 +29,7 @@ MODEL_WEIGHTS = "model.safetensors"
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PATTERN = re.compile(r"^step-(\d+)\.safetensors$")
 SPEC_KEY = "spec"
+WEIGHTS_ID_LENGTH = 16  # hex digits of SHA-256: collisions between versions of one model are not a concern
 
 
 @dataclass
@@ -84,7 +85,7 @@ def read_spec(path: str | Path) -> ModelSpec:
 def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
     """Load a model folder, a run folder (its latest checkpoint, EMA weights) or a checkpoint file."""
     weights_file, spec = _locate(Path(path).expanduser())
-    tensors = read_tensors(weights_file)
+    tensors, sha256 = read_tensors_and_sha256(weights_file)
     is_model_folder = weights_file.name == MODEL_WEIGHTS
     if not is_model_folder:  # a training checkpoint: its EMA weights when it has them
         prefix = "ema." if any(k.startswith("ema.") for k in tensors) else "model."
@@ -93,7 +94,7 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     network = _build_network(spec, tensors, source)
     device = torch.device(device)
     network.to(device).eval()
-    return LoadedModel(spec, network, spec.build_schedule(), device, source, _file_id(weights_file))
+    return LoadedModel(spec, network, spec.build_schedule(), device, source, sha256[:WEIGHTS_ID_LENGTH])
 
 
 def weights_id(path: str | Path) -> str:
@@ -101,15 +102,7 @@ def weights_id(path: str | Path) -> str:
     hex digits): saved with a generated image, it tells whether the model installed under the
     same name later is still the one that made it (a retrained model makes other pictures)."""
     weights_file, _ = _locate(Path(path).expanduser())
-    return _file_id(weights_file)
-
-
-def _file_id(weights_file: Path) -> str:
-    digest = hashlib.sha256()
-    with weights_file.open("rb") as stream:
-        for block in iter(lambda: stream.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()[:16]
+    return file_sha256(weights_file)[:WEIGHTS_ID_LENGTH]
 
 
 def _locate(path: Path) -> tuple[Path, ModelSpec]:

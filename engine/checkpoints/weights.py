@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import re
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError, safe_open
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load, load_file, save_file
 
 from engine.atomic import atomic_path
 from engine.errors import ModelLoadError
@@ -53,6 +54,24 @@ def read_tensors(path: Path) -> dict[str, torch.Tensor]:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as error:
         raise _unreadable(path, "weights file is damaged or truncated", error) from None
+
+
+def read_tensors_and_sha256(path: Path) -> tuple[dict[str, torch.Tensor], str]:
+    """The tensors and the SHA-256 (hex) of the file, from one read of it: the fingerprint is of the
+    very bytes loaded, even if the file is replaced meanwhile (and the file is read once, not twice)."""
+    _check_exists(path)
+    try:
+        data = path.read_bytes()
+        return load(data), hashlib.sha256(data).hexdigest()
+    except (SafetensorError, OSError, ValueError, RuntimeError) as error:
+        raise _unreadable(path, "weights file is damaged or truncated", error) from None
+
+
+def file_sha256(path: Path) -> str:
+    """SHA-256 (hex) of a file, read in blocks."""
+    _check_exists(path)
+    with path.open("rb") as stream:
+        return hashlib.file_digest(stream, "sha256").hexdigest()
 
 
 def looks_like_pickle(path: Path) -> bool:
