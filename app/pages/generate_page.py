@@ -68,6 +68,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self._models = ModelCache()
         self._job: Job | None = None
         self._started_at = 0.0
+        self._settings_loaded = ""  # the banner line of the last settings loaded from an image
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
         self._build_controls()
@@ -231,10 +232,6 @@ class GeneratePage(FileDropTarget, QWidget):
             self.banner.show_error(f"{path.name} was made with the model “{record.model}”, which is not installed "
                                    "here: train it on the Train page or copy its folder into your models folder.")
             return False
-        try:  # hashes the model file (a few MB) on this thread: milliseconds
-            warning = other_weights_warning(record, weights_id(self.picker.current_entry().path), path.name)
-        except EngineError as error:
-            warning = str(error)
         self.seed.setValue(record.seed)
         self.count.setValue(min(record.count, self.count.maximum()))
         self.sampler.setCurrentIndex(self.sampler.findData(record.sampler))
@@ -243,11 +240,28 @@ class GeneratePage(FileDropTarget, QWidget):
         self.solver_dial.set_solver(record.solver)
         capped = f" (the first {self.count.maximum()} of its images)" if record.count > self.count.maximum() else ""
         loaded = f"Loaded the settings of {path.name}: {record.summary()}{capped}."
-        if warning:
-            self.banner.show_warning(f"{loaded} But {warning}.")
-        else:
-            self.banner.show_info(f"{loaded} Generate makes it again.")
+        self.banner.show_info(f"{loaded} Generate makes it again.")
+        if record.weights is not None:
+            self._check_weights(record, self.picker.current_entry().path, loaded, path.name)
         return True
+
+    def _check_weights(self, record: GenerationRecord, model_path: Path, loaded: str, image_name: str) -> None:
+        """Fingerprint the installed model in a worker (hashing a large model file would freeze the
+        page); `_on_weights_checked` turns the banner into a warning if other weights made the image."""
+        def check(report, cancel) -> tuple[str, str | None]:
+            try:
+                return loaded, other_weights_warning(record, weights_id(model_path), image_name)
+            except EngineError as error:
+                return loaded, str(error)
+        self._settings_loaded = loaded
+        job = Job(check)
+        job.succeeded.connect(self._on_weights_checked)  # a bound slot: dropped if the page is closed first
+        job.start()
+
+    def _on_weights_checked(self, outcome: tuple[str, str | None]) -> None:
+        loaded, warning = outcome
+        if warning and loaded == self._settings_loaded:  # not for settings replaced meanwhile
+            self.banner.show_warning(f"{loaded} But {warning}.")
 
     # --- generation ---------------------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import dataclasses
 import gc
 import json
 import shutil
+import threading
 import time
 
 import numpy as np
@@ -14,8 +15,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShortcut
 
 from app.pages.generate_page import GeneratePage
+from app.workers.job import wait_for_jobs
 from app_helpers import drop, make_tiny_model, make_tiny_unet
-from engine.checkpoints import save_model_folder
+from engine.checkpoints import save_model_folder, weights_id
 from engine.diffusion import ScheduleConfig
 from engine.generation_record import GenerationRecord
 from engine.imaging import save_png
@@ -264,10 +266,26 @@ def test_an_earlier_run_can_be_picked_scrubbed_and_saved_again(qtbot, context, t
     assert json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])["seed"] == 11
 
 
-def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, context, tmp_path):
+def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, context, tmp_path, monkeypatch):
     page = make_page(qtbot, context)
+    hashed_on = []
+
+    def hash_and_note_thread(path):
+        hashed_on.append(threading.get_ident())
+        return weights_id(path)
+
+    monkeypatch.setattr("app.pages.generate_page.weights_id", hash_and_note_thread)
     record = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
     save_png(tmp_path / "old.png", Image.new("L", (8, 8)), record.png_text())
     assert page.load_settings_from(tmp_path / "old.png")
-    assert page.banner.kind == "warning" and "is not the one that made old.png" in page.banner.text()
     assert page.seed.value() == 3 and page.steps.value() == 9
+    qtbot.waitUntil(lambda: page.banner.kind == "warning", timeout=10_000)  # the model is hashed in a worker
+    assert "is not the one that made old.png" in page.banner.text()
+    assert hashed_on and threading.get_ident() not in hashed_on  # a large model file must not freeze the page
+
+    same = dataclasses.replace(record, weights=weights_id(page.picker.current_entry().path))
+    save_png(tmp_path / "same.png", Image.new("L", (8, 8)), same.png_text())
+    assert page.load_settings_from(tmp_path / "same.png")
+    assert wait_for_jobs(10_000)
+    qtbot.wait(50)  # the finished job's signals are queued to this thread
+    assert page.banner.kind == "info" and "Generate makes it again" in page.banner.text()
