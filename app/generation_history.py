@@ -29,10 +29,8 @@ class HistoryEntry:
 
     def title(self) -> str:
         """"23:41 · digits · ddpm 50 steps · 16 images from seed 0"."""
-        record = self.run.record
         clock = time.strftime("%H:%M", time.localtime(self.finished_at))
-        images = f"{self.run.count} images from seed {record.seed}" if self.run.count > 1 else f"seed {record.seed}"
-        return f"{clock} · {record.model} · {record.sampler} {record.steps} steps · {images}"
+        return " · ".join([clock, *self.run.record.summary_parts()])
 
 
 class GenerationHistory:

@@ -52,12 +52,17 @@ class GenerationRecord:
         fields["solver"] = dataclasses.asdict(self.solver) if self.solver else None
         return {TEXT_KEY: json.dumps(fields)}
 
+    def summary_parts(self) -> list[str]:
+        """["digits", "ddpm 50 steps", "16 images from seed 0"], with the solver when it is not the
+        model's own: the pieces every one-line description of a run is joined from."""
+        images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
+        solver = [f"{self.solver.method} × {self.solver.steps} per ODE block"] if self.solver else []
+        eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
+        return [self.model, f"{self.sampler}{eta} {self.steps} steps", *solver, images]
+
     def summary(self) -> str:
         """One line for messages: "digits, ddpm 50 steps, seed 6"."""
-        images = f", {self.count} images from seed {self.seed}" if self.count > 1 else f", seed {self.seed}"
-        solver = f", {self.solver.method} × {self.solver.steps} per ODE block" if self.solver else ""
-        eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
-        return f"{self.model}, {self.sampler}{eta} {self.steps} steps{solver}{images}"
+        return ", ".join(self.summary_parts())
 
 
 def other_weights_warning(record: GenerationRecord, installed_weights: str, image_name: str) -> str | None:
