@@ -12,11 +12,12 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor, QFont, QIcon, QLinearGradient, QPainter, QPixmap
 from PySide6.QtWidgets import QApplication, QSplashScreen
 
+from app.brand_colours import GRADIENT_BOTTOM, GRADIENT_TOP
 from engine.paths import resources_dir
 
 APP_ICON_FILE = resources_dir() / "icons" / "cunet-studio.png"
 SPLASH_SIZE = (460, 200)
-SPLASH_TOP, SPLASH_BOTTOM = QColor("#1f3b73"), QColor("#5b2a86")
+SPLASH_TOP, SPLASH_BOTTOM = QColor(GRADIENT_TOP), QColor(GRADIENT_BOTTOM)
 
 
 def app_icon() -> QIcon:

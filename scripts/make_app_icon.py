@@ -13,14 +13,15 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageColor
 
+from app.brand_colours import GRADIENT_BOTTOM, GRADIENT_TOP
 from engine.atomic import atomic_write_bytes
 
 CANVAS = 1024  # drawn large, then shrunk: the shrink turns the noise dots into soft speckle
 OUT_SIDE = 256
 OUT = Path(__file__).resolve().parent.parent / "resources" / "icons" / "cunet-studio.png"
-TOP, BOTTOM = (0x1F, 0x3B, 0x73), (0x5B, 0x2A, 0x86)
+TOP, BOTTOM = ImageColor.getrgb(GRADIENT_TOP), ImageColor.getrgb(GRADIENT_BOTTOM)
 
 
 def rounded_square(side: int, radius: int) -> np.ndarray:
