@@ -104,7 +104,7 @@ def _denoise_file(
             bar.total = progress.tiles * progress.steps
             bar.update(progress.fraction * bar.total - bar.n)
 
-        result = denoise_photo(model, photo, settings, progress=on_progress)
+        result = denoise_photo(model, photo, settings, progress=on_progress, previews=False)
     target = write_photo(result.photo, output_path_for(path, args.out, suffix, args.format))
     for note in result.notes:
         print(f"note: {path}: {note}")

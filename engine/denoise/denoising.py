@@ -122,7 +122,8 @@ class DenoiseProgress:
     """Reported after every sampler step. Tiles of one batch advance together: `tile` is the
     1-based index of the batch's last tile and `batch_tiles` the batch's size; `preview` is the
     whole photo shrunk to at most PREVIEW_MAX_SIDE px, (h, w, C) uint8: finished tiles denoised,
-    the batch's tiles as predicted clean at this step, the rest faded. With an
+    the batch's tiles as predicted clean at this step, the rest faded; None when the caller asked
+    for no previews (a progress bar has no use for them). With an
     ensemble, `steps` counts the steps of all its copies of a tile."""
 
     tile: int
@@ -130,7 +131,7 @@ class DenoiseProgress:
     step: int
     steps: int
     tile_size: int
-    preview: np.ndarray
+    preview: np.ndarray | None
     batch_tiles: int = 1
 
     @property
@@ -169,9 +170,11 @@ def denoise_photo(
     settings: DenoiseSettings = DenoiseSettings(),
     progress: Callable[[DenoiseProgress], None] | None = None,
     cancel: CancelToken | None = None,
+    previews: bool = True,
 ) -> DenoiseResult:
     """Denoise `photo` with `model` (see the module docstring); raises Cancelled if `cancel` is
-    set, checked before every tile batch and every network call."""
+    set, checked before every tile batch and every network call. `previews=False` reports progress
+    without drawing the live preview at every step."""
     notes: list[str] = []
     sigma_estimated = None
     if settings.sigma is None:
@@ -195,7 +198,7 @@ def denoise_photo(
     images_per_tile = _images_per_tile(channels, model.spec.channels)
     per_batch = max(1, NETWORK_BATCH_PIXELS // (min(tile_size, height) * min(tile_size, width) * images_per_tile))
     canvas = np.zeros(photo.pixels.shape, np.float32)
-    live = LivePreview(photo.pixels) if progress is not None else None
+    live = LivePreview(photo.pixels) if progress is not None and previews else None
 
     for first in range(0, len(tiles), per_batch):
         if cancel is not None and cancel.is_set():
@@ -207,11 +210,13 @@ def denoise_photo(
                 unscaled = step.x_t / math.sqrt(float(model.schedule.abar(step.t)))
                 recorder.add(step.index, batch, _to_photo_channels(unscaled, channels),
                              _to_photo_channels(step.predicted_x0, channels))
-            if live is not None:
-                predicted = (_to_photo_channels(undo_transform(step.predicted_x0, copy), channels) + 1) / 2
+            if progress is not None:
+                preview = None
+                if live is not None:
+                    predicted = (_to_photo_channels(undo_transform(step.predicted_x0, copy), channels) + 1) / 2
+                    preview = live.with_tiles(batch, predicted)
                 done, total = copy * step.total + step.index + 1, settings.ensemble * step.total
-                progress(DenoiseProgress(last, len(tiles), done, total, tile_size, live.with_tiles(batch, predicted),
-                                         len(batch)))
+                progress(DenoiseProgress(last, len(tiles), done, total, tile_size, preview, len(batch)))
 
         cleaned = _denoise_batch(model, photo.pixels, batch, timesteps, settings.ensemble, on_step, cancel)
         for tile, values in zip(batch, cleaned):

@@ -103,6 +103,17 @@ def test_progress_previews_and_trajectory(tiny_model, random_photo):
     assert all(frame.shape == (24, 40, 1) and frame.dtype == np.uint8 for frame in result.trajectory_x_t)
 
 
+def test_progress_without_previews_reports_the_same_steps_and_the_same_photo(tiny_model, random_photo):
+    photo = random_photo(24, 40, 3)
+    settings = DenoiseSettings(sigma=25, strength=1, steps=3, tile_size=64)
+    with_previews, without = [], []
+    shown = denoise_photo(tiny_model, photo, settings, progress=with_previews.append)
+    bare = denoise_photo(tiny_model, photo, settings, progress=without.append, previews=False)
+    assert [(r.tile, r.step, r.fraction) for r in without] == [(r.tile, r.step, r.fraction) for r in with_previews]
+    assert all(r.preview is None for r in without) and all(r.preview is not None for r in with_previews)
+    assert np.array_equal(bare.photo.pixels, shown.photo.pixels)
+
+
 class ConstantNoise(torch.nn.Module):
     """Predicts eps = 1 everywhere: in one step from t* the predicted clean photo is the input
     darkened by exactly sigma, so denoised and not-yet-denoised regions differ visibly."""
