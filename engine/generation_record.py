@@ -53,8 +53,8 @@ class GenerationRecord:
         return {TEXT_KEY: json.dumps(fields)}
 
     def summary_parts(self) -> list[str]:
-        """["digits", "ddpm 50 steps", "16 images from seed 0"], with the solver when it is not the
-        model's own: the pieces every one-line description of a run is joined from."""
+        """["digits", "ddpm 50 steps", "16 images from seed 0"], with the ODE solver when the record
+        names one: the pieces every one-line description of a run is joined from."""
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
         solver = [f"{self.solver.method} × {self.solver.steps} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
