@@ -8,8 +8,6 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -25,7 +23,7 @@ from app.denoise_queue import DONE, ERROR, WORKING, DenoiseQueue, QueueItem, exp
 from app.denoise_runner import CANCELLED, MODEL_FAILED, DenoiseRunner
 from app.dropped_files import FileDropTarget
 from app.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
-from app.widgets.compare_view import CompareView
+from app.widgets.compare_panel import ComparePanel
 from app.widgets.control_column import control_column
 from app.widgets.denoise_controls import DenoiseControls
 from app.widgets.denoise_output import DenoiseOutput
@@ -160,36 +158,8 @@ class DenoisePage(FileDropTarget, QWidget):
         self._controls = control_column(panel, footer, min_width=390)
 
     def _build_viewer(self) -> None:
-        self.compare = CompareView()
-        self.compare.setToolTip("Drag the line to compare; wheel to zoom, drag to pan, double-click to fit")
-        self.mode = QComboBox()
-        self.mode.addItem("Before | after", "split")
-        self.mode.addItem("Difference", "difference")
-        self.mode.setToolTip("Difference shows |after − before| amplified: what denoising changed")
-        self.mode.currentIndexChanged.connect(lambda: self.compare.set_mode(self.mode.currentData()))
-        self.gain = QDoubleSpinBox()
-        self.gain.setRange(1, 32)
-        self.gain.setValue(self.compare.gain)
-        self.gain.setPrefix("×")
-        self.gain.setToolTip("Amplification of the difference view")
-        self.gain.valueChanged.connect(self.compare.set_gain)
-        fit = QPushButton("Fit")
-        fit.setToolTip("Show the whole photo (or double-click it)")
-        fit.clicked.connect(self.compare.fit)
-        self.zoom_label = QLabel()
-        self.zoom_label.setToolTip("Zoom (mouse wheel over the photo)")
-        self.compare.zoom_changed.connect(lambda zoom: self.zoom_label.setText(f"{zoom:.0%}"))
-        toolbar = QHBoxLayout()
-        toolbar.addWidget(QLabel("View"))
-        toolbar.addWidget(self.mode)
-        toolbar.addWidget(self.gain)
-        toolbar.addStretch(1)
-        toolbar.addWidget(self.zoom_label)
-        toolbar.addWidget(fit)
-        viewer_box = QGroupBox("Before / after")
-        viewer_layout = QVBoxLayout(viewer_box)
-        viewer_layout.addLayout(toolbar)
-        viewer_layout.addWidget(self.compare, 1)
+        self.compare_panel = ComparePanel()
+        self.compare = self.compare_panel.view
 
         self.live = PixelView("The photo appears here while it is denoised.")
         self.live.setToolTip("The whole photo, shrunk: parts not denoised yet are faded, the tiles "
@@ -212,7 +182,7 @@ class DenoisePage(FileDropTarget, QWidget):
         self._viewer = QWidget()
         layout = QVBoxLayout(self._viewer)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(viewer_box, 1)
+        layout.addWidget(self.compare_panel, 1)
         layout.addLayout(bottom)
 
     # --- adding photos ------------------------------------------------------------------------

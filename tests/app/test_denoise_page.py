@@ -130,8 +130,8 @@ def test_compare_view_split_zoom_pan_and_difference(qtbot, context, tmp_path):
     panned = view.image_to_widget(10, 10)
     assert (panned.x() - moved.x(), panned.y() - moved.y()) == (30, 20)
 
-    page.mode.setCurrentIndex(page.mode.findData("difference"))
-    page.gain.setValue(8)
+    page.compare_panel.mode.setCurrentIndex(page.compare_panel.mode.findData("difference"))
+    page.compare_panel.gain.setValue(8)
     assert view.mode == "difference" and view.gain == 8
     assert not view.grab().isNull()
 
