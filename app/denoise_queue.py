@@ -16,7 +16,7 @@ from engine.data.image_files import find_image_files
 QUEUED, WORKING, DONE, ERROR = "queued", "working", "done", "error"
 
 
-@dataclass
+@dataclass(eq=False)  # rows are compared by identity: one photo can be queued again beside its earlier row
 class QueueItem:
     path: Path
     status: str = QUEUED

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from app.denoise_queue import DONE, ERROR, DenoiseQueue, expand_dropped
 
 
@@ -18,6 +20,21 @@ def test_queue_skips_photos_already_waiting_and_clears_finished(tmp_path):
     queue.items[0].status, queue.items[0].outcome = DONE, "result"
     queue.requeue(queue.items[0])
     assert queue.next_queued() is queue.items[0] and queue.items[0].outcome is None
+
+
+def test_a_photo_queued_again_is_its_own_row(tmp_path):
+    """Rows are told apart by identity: a failed photo added again and failing the same way, or a
+    photo denoised twice (results holding arrays), must each update their own row."""
+    queue = DenoiseQueue()
+    photo = tmp_path / "a.png"
+    first = queue.add([photo])[0]
+    first.status, first.message = ERROR, "corrupt"
+    second = queue.add([photo])[0]
+    second.status, second.message = ERROR, "corrupt"
+    assert queue.index(second) == 1
+    first.status = second.status = DONE
+    first.outcome, second.outcome = np.zeros(3), np.zeros(3)
+    assert queue.index(second) == 1 and second in queue.items
 
 
 def test_dropped_folders_become_their_images_and_files_stay(tmp_path):
