@@ -212,7 +212,7 @@ class TrainPage(FileDropTarget, QWidget):
         self.data_path.setEnabled(True)
         self.run_path.setEnabled(True)
         self.run_path.clear()
-        self.form.unlock()
+        self.form.set_locked(False)
         self.monitor.clear()
         self.banner.clear()
         self._update_state(IDLE)
@@ -253,7 +253,7 @@ class TrainPage(FileDropTarget, QWidget):
         job = Job(training_work(config, resume, self._control))
         job.progress.connect(self._on_progress)
         job.succeeded.connect(self._on_summary)
-        job.failed.connect(self.banner.show_error)
+        job.failed.connect(self._on_failed)
         job.finished.connect(self._on_job_finished)
         self._started_at = time.monotonic()
         self.monitor.set_working("Opening the training images…")
@@ -299,21 +299,31 @@ class TrainPage(FileDropTarget, QWidget):
 
     def _on_summary(self, summary: TrainingSummary) -> None:
         self._model_dir = summary.model_dir
-        self._resume_dir = None
-        if summary.stopped:
+        if summary.stopped:  # Start continues it; "New run" starts afresh
+            self._resume_dir = summary.run_dir
             self.monitor.set_status(f"Stopped at step {summary.step}/{summary.total_steps} (checkpoint saved)")
-            self.banner.show_info(f"Stopped at step {summary.step}. Continue later with “Continue a run…”, "
-                                  "or add the model so far to your models.")
+            self.banner.show_info(f"Stopped at step {summary.step}. “Continue run” goes on from here (now or in "
+                                  "a later session, with “Continue a run…”); you can also add the model so far "
+                                  "to your models.")
             return
+        self._resume_dir = None
+        self.run_path.clear()  # the next Start makes a new run folder instead of refusing this finished one
+        self.monitor.log(f"Run folder: {summary.run_dir}")
         self.monitor.set_status(f"Finished: {summary.step} steps in {duration(time.monotonic() - self._started_at)}")
         self.register_model()
 
+    def _on_failed(self, message: str) -> None:
+        self.monitor.set_status("Failed")
+        self.banner.show_error(message)
+
     def _on_job_finished(self) -> None:
+        """After a stop, or a failed attempt to continue a run, the page stays on that run (data,
+        folder and fixed settings locked, as when it was opened); otherwise the form is free."""
         self._control = None
-        self.monitor.end_indeterminate("Failed")
-        self.data_path.setEnabled(True)
-        self.run_path.setEnabled(True)
-        self.form.unlock()
+        resumable = self._resume_dir is not None
+        self.data_path.setEnabled(not resumable)
+        self.run_path.setEnabled(not resumable)
+        self.form.set_locked(resumable)
         self._update_state(IDLE)
         self.training_done.emit()
 

@@ -110,9 +110,10 @@ class TrainingForm(QWidget):
         self.save_every.setValue(config.save_every)
         self.sample_every.setValue(config.sample_every)
         self.validate_every.setValue(config.validate_every)
-        for widget in self._fixed_by_run:
-            widget.setEnabled(False)
+        self.set_locked(True)
 
-    def unlock(self) -> None:
+    def set_locked(self, locked: bool) -> None:
+        """Locked while the form shows a run to continue: a run keeps its data, network and
+        optimiser settings; only the step target and intervals can change."""
         for widget in self._fixed_by_run:
-            widget.setEnabled(True)
+            widget.setEnabled(not locked)

@@ -83,6 +83,8 @@ class TrainingMonitor(QSplitter):
         self.progress.setFormat(text)
 
     def set_status(self, text: str) -> None:
+        if self.progress.maximum() == 0:  # still indeterminate: a run that ended before its first step
+            self.progress.setRange(0, 1)
         self.progress.setFormat(text)
 
     def set_working(self, text: str) -> None:
@@ -115,12 +117,6 @@ class TrainingMonitor(QSplitter):
         while self.events.count() > EVENT_LOG_LIMIT:
             self.events.takeItem(0)
         self.events.scrollToBottom()
-
-    def end_indeterminate(self, text: str) -> None:
-        """A run that ended before its first step still needs a definite bar."""
-        if self.progress.maximum() == 0:
-            self.progress.setRange(0, 1)
-            self.progress.setFormat(text)
 
 
 def duration(seconds: float | None) -> str:

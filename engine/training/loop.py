@@ -92,7 +92,8 @@ def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> t
             sample_every=config.sample_every, validate_every=config.validate_every,
         )
     elif is_main and (run.root / CONFIG_FILE).exists():
-        raise ConfigError(f"{run.root} already holds a training run; use --resume or another --out folder")
+        raise ConfigError(f"{run.root} already holds a training run: continue it (engine train --resume, or "
+                          "“Continue a run…” in the app) or choose another folder")
     return config, run
 
 

@@ -32,7 +32,7 @@ def tiny_form(page, data, run_dir, steps):
     page.form.validate_every.setValue(3)
 
 
-def test_finished_run_is_plotted_and_its_model_appears_in_the_picker(qtbot, context, tmp_path):
+def test_finished_run_is_plotted_and_its_model_appears_in_the_picker(qtbot, context, tmp_path, studio_home):
     generate = GeneratePage(context)
     qtbot.addWidget(generate)
     page = make_page(qtbot, context)
@@ -50,6 +50,14 @@ def test_finished_run_is_plotted_and_its_model_appears_in_the_picker(qtbot, cont
     assert (tmp_path / "run" / "model" / "model.json").exists()
     assert generate.picker.select("levels")
     assert "levels.npz" in generate.picker.details.text()
+
+    # Start again: a new run in a new folder, not a refusal of the finished one's
+    assert page.run_path.text() == "" and page.start_button.text() == "Start" and page.form.preset.isEnabled()
+    context.dialogs.text = None
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.start_button.click()
+    assert page.banner.kind == "info" and "not added" in page.banner.text(), page.banner.text()
+    assert [p.name.startswith("levels-") for p in (studio_home / "runs").iterdir()] == [True]
 
 
 def test_pause_continue_stop_and_continue_the_run_later(qtbot, context, tmp_path):
@@ -76,6 +84,8 @@ def test_pause_continue_stop_and_continue_the_run_later(qtbot, context, tmp_path
         assert page.state == "stopping"
     assert page.state == "idle" and "Stopped at step" in page.banner.text()
     assert page.monitor.register_button.isEnabled()
+    assert page.start_button.text() == "Continue run" and page.new_run_button.isEnabled()
+    assert not page.form.preset.isEnabled() and not page.data_path.isEnabled()  # the run fixes these
     assert context.dialogs.asked == []
     reached = page.monitor.plot.point_counts()[0]
 
@@ -131,3 +141,25 @@ def test_a_dropped_folder_or_npz_becomes_the_training_data_only_when_a_new_run_c
     assert page.data_path.text() == str(data)
     with qtbot.waitSignal(page.training_done, timeout=60_000):
         page.stop_training()
+
+
+def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    data = two_level_npz(tmp_path / "levels.npz", count=16)
+    tiny_form(page, data, tmp_path / "run", steps=100_000)
+    context.dialogs.text = None
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.start_button.click()
+        page.stop_training()  # most likely before the first step
+    assert page.monitor.progress.format().startswith("Stopped at step"), page.monitor.progress.format()
+    assert page.monitor.progress.maximum() > 0
+
+    data.rename(tmp_path / "moved.npz")
+    assert page.start_button.text() == "Continue run"
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.start_button.click()
+    assert page.banner.kind == "error" and "levels.npz" in page.banner.text(), page.banner.text()
+    assert page.monitor.progress.format() == "Failed"
+    # still that run: its data and settings are not editable (editing them would be ignored)
+    assert page.start_button.text() == "Continue run"
+    assert not page.data_path.isEnabled() and not page.form.batch.isEnabled()
