@@ -237,10 +237,15 @@ class GeneratePage(FileDropTarget, QWidget):
         self.sampler.setCurrentIndex(self.sampler.findData(record.sampler))
         self.steps.setValue(record.steps)
         self.eta.setValue(record.eta)
-        self.solver_dial.set_solver(record.solver)
+        exact_solver = self.solver_dial.set_solver(record.solver)
         capped = f" (the first {self.count.maximum()} of its images)" if record.count > self.count.maximum() else ""
         loaded = f"Loaded the settings of {path.name}: {record.summary()}{capped}."
-        self.banner.show_info(f"{loaded} Generate makes it again.")
+        if exact_solver:
+            self.banner.show_info(f"{loaded} Generate makes it again.")
+        else:
+            loaded += (" This page cannot set its ODE solver exactly (rtol and atol differ), so the picture will "
+                       "differ; engine sample --settings-from makes it exactly.")
+            self.banner.show_warning(loaded)
         if record.weights is not None:
             self._check_weights(record, self.picker.current_entry().path, loaded, path.name)
         return True

@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPush
 from app.model_card import solver_tradeoff, trained_solver
 from engine.checkpoints import ModelEntry
 from engine.models import SolverSettings
-from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS
+from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS, MAX_SOLVER_STEPS
 
 METHOD_HINTS = {
     "euler": "Euler: 1 evaluation per step (fastest)",
@@ -40,7 +40,7 @@ class SolverDial(QWidget):
             self.method.setItemData(self.method.count() - 1, METHOD_HINTS.get(method, method), Qt.ItemDataRole.ToolTipRole)
         self.method.setToolTip("ODE solver used inside every continuous block of the network")
         self.steps = QSpinBox()
-        self.steps.setRange(1, 16)
+        self.steps.setRange(1, MAX_SOLVER_STEPS)  # all the engine allows, so any saved setting can be shown
         self.steps.setToolTip("Solver steps per ODE block: more steps = slower, closer to the exact ODE")
         self.tolerance = QComboBox()
         self.tolerance.addItems(TOLERANCES)
@@ -92,14 +92,23 @@ class SolverDial(QWidget):
         tolerance = float(self.tolerance.currentText())
         return SolverSettings(method=self.method.currentData(), steps=self.steps.value(), rtol=tolerance, atol=tolerance)
 
-    def set_solver(self, solver: SolverSettings | None) -> None:
-        """Show a saved setting (None: as trained); a model without ODE blocks keeps its note."""
-        self._show(solver or self._trained or SolverSettings())
+    def set_solver(self, solver: SolverSettings | None) -> bool:
+        """Show a saved setting (None: as trained); a model without ODE blocks keeps its note.
+        False when the dial cannot show it exactly (it has one tolerance for rtol and atol), so
+        Generate would not sample with the saved setting."""
+        wanted = solver or self._trained or SolverSettings()
+        self._show(wanted)
+        shown = self.solver()
+        if shown is None or solver is None:
+            return True
+        if wanted.method in ADAPTIVE_METHODS:
+            return shown.method == wanted.method and (shown.rtol, shown.atol) == (wanted.rtol, wanted.atol)
+        return shown.method == wanted.method and shown.steps == wanted.steps
 
     def _show(self, solver: SolverSettings) -> None:
         self.method.setCurrentIndex(self.method.findData(solver.method))
         self.steps.setValue(solver.steps)
-        tolerance = f"{solver.rtol:.0e}".replace("e-0", "e-")
+        tolerance = _tolerance_text(solver.rtol)
         if self.tolerance.findText(tolerance) < 0:
             self.tolerance.addItem(tolerance)
         self.tolerance.setCurrentText(tolerance)
@@ -120,6 +129,12 @@ class SolverDial(QWidget):
             else (trained.method if trained else "")
         marker = " (as trained)" if chosen == trained else ""
         self.cost.setText(f"{cost} network evaluations per ODE block{marker}. Trained with {trained_text}.")
+
+
+def _tolerance_text(value: float) -> str:
+    """"1e-3" for the usual powers of ten, else the exact value ("0.00025"), never a rounded one."""
+    short = f"{value:.0e}".replace("e-0", "e-")
+    return short if float(short) == value else f"{value:g}"
 
 
 def _table_html(headers: list[str], rows: list[list[str]], how: str) -> str:

@@ -21,6 +21,7 @@ from engine.checkpoints import save_model_folder, weights_id
 from engine.diffusion import ScheduleConfig
 from engine.generation_record import GenerationRecord
 from engine.imaging import save_png
+from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
 from helpers import tiny_spec
 
@@ -289,3 +290,20 @@ def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, c
     assert wait_for_jobs(10_000)
     qtbot.wait(50)  # the finished job's signals are queued to this thread
     assert page.banner.kind == "info" and "Generate makes it again" in page.banner.text()
+
+
+def test_solver_settings_beyond_the_usual_ones_load_exactly_or_say_they_cannot(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    for solver in (SolverSettings("rk4", steps=32), SolverSettings("dopri5", rtol=2.5e-4, atol=2.5e-4)):
+        record = GenerationRecord(model="digits", seed=1, sampler="ddpm", steps=5, solver=solver)
+        save_png(tmp_path / "made.png", Image.new("L", (8, 8)), record.png_text())
+        assert page.load_settings_from(tmp_path / "made.png")
+        shown = page.solver_dial.solver()
+        assert (shown.method, shown.steps, shown.rtol, shown.atol) == (solver.method, solver.steps, solver.rtol, solver.atol)
+        assert page.banner.kind == "info", page.banner.text()
+
+    uneven = GenerationRecord(model="digits", seed=1, sampler="ddpm", steps=5,
+                              solver=SolverSettings("dopri5", rtol=1e-3, atol=1e-5))
+    save_png(tmp_path / "uneven.png", Image.new("L", (8, 8)), uneven.png_text())
+    assert page.load_settings_from(tmp_path / "uneven.png")
+    assert page.banner.kind == "warning" and "cannot set its ODE solver exactly" in page.banner.text()
