@@ -12,11 +12,13 @@ from typing import Any
 from engine.diffusion import NoiseSchedule, ScheduleConfig
 from engine.diffusion.prediction import check_prediction_type
 from engine.errors import ConfigError, ModelLoadError
+from engine.json_values import is_whole
 from engine.models import build_network, config_from_dict
 from torch import nn
 
 FORMAT_NAME = "cunet-studio-model"
 FORMAT_VERSION = 1
+DEFAULT_SAMPLER, DEFAULT_SAMPLER_STEPS = "dpmpp-2m", 20  # for a card without a (usable) recommendation
 
 
 @dataclass(frozen=True)
@@ -45,8 +47,13 @@ class ModelSpec:
         return self.schedule.max_step is None or self.schedule.max_step >= self.schedule.timesteps - 1
 
     def recommended_sampler(self) -> tuple[str, int]:
-        rec = self.card.get("recommended", {})
-        return str(rec.get("sampler", "dpmpp-2m")), int(rec.get("steps", 20))
+        """The card's (sampler, steps), else DPM-Solver++ 20. The card is free-form, copied along with
+        model folders from anywhere: a malformed recommendation falls back instead of failing."""
+        rec = self.card.get("recommended")
+        rec = rec if isinstance(rec, dict) else {}
+        sampler, steps = rec.get("sampler"), rec.get("steps")
+        return (sampler if isinstance(sampler, str) and sampler else DEFAULT_SAMPLER,
+                steps if is_whole(steps) and 1 <= steps <= self.schedule.timesteps else DEFAULT_SAMPLER_STEPS)
 
     def to_json(self) -> str:
         data = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **dataclasses.asdict(self)}

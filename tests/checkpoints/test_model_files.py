@@ -165,3 +165,18 @@ def test_safetensors_whose_header_length_starts_like_a_pickle_still_load(tmp_pat
     else:
         pytest.fail("no padding produced a header length starting with 0x80")
     assert load_model(tmp_path / "m").spec.card["pad"] == "x" * padding
+
+
+@pytest.mark.parametrize("recommended", ["ddim", {"sampler": "ddim", "steps": None}, {"sampler": 3, "steps": "20"},
+                                         {"steps": 0}, {"steps": 10**6}, None])
+def test_a_malformed_recommendation_in_a_card_falls_back_to_the_default(recommended):
+    """The card is free-form metadata copied in with a model folder: a bad recommendation must not
+    stop the app from opening the model (the picker asks for it at start-up)."""
+    spec = dataclasses.replace(tiny_spec(1), card={"recommended": recommended})
+    sampler, steps = spec.recommended_sampler()
+    assert isinstance(sampler, str) and sampler and isinstance(steps, int) and 1 <= steps <= spec.schedule.timesteps
+
+
+def test_a_usable_recommendation_is_taken_as_it_is():
+    spec = dataclasses.replace(tiny_spec(1), card={"recommended": {"sampler": "ddpm", "steps": 50}})
+    assert spec.recommended_sampler() == ("ddpm", 50)
