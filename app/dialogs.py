@@ -27,9 +27,22 @@ class Dialogs:
         name = QFileDialog.getExistingDirectory(self.parent, title, str(folder or ""))
         return Path(name) if name else None
 
-    def save_file(self, title: str, suggested: Path, filters: str) -> Path | None:
-        name, _ = QFileDialog.getSaveFileName(self.parent, title, str(suggested), filters)
-        return Path(name) if name else None
+    def save_file(self, title: str, suggested: Path, filters: str, suffixes: tuple[str, ...]) -> Path | None:
+        """A file name ending in one of `suffixes` (the first is added to a name without one),
+        never an existing file the user was not asked about: the dialog asks about the name it
+        returns, so a name changed after it is asked about again."""
+        dialog = QFileDialog(self.parent, title, str(suggested.parent), filters)
+        dialog.setAcceptMode(QFileDialog.AcceptMode.AcceptSave)
+        dialog.setDefaultSuffix(suffixes[0].lstrip("."))
+        dialog.selectFile(suggested.name)
+        if not dialog.exec() or not dialog.selectedFiles():
+            return None
+        chosen = Path(dialog.selectedFiles()[0])
+        path = with_suffix_from(chosen, suffixes)
+        if path != chosen and path.exists() and not self.confirm(
+                title, f"{path.name} already exists in {path.parent}. Replace it?", "Replace"):
+            return None
+        return path
 
     def ask_text(self, title: str, label: str, default: str) -> str | None:
         text, ok = QInputDialog.getText(self.parent, title, label, QLineEdit.EchoMode.Normal, default)
@@ -42,3 +55,11 @@ class Dialogs:
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is yes
+
+
+def with_suffix_from(path: Path, suffixes: tuple[str, ...]) -> Path:
+    """`path` if it ends in one of `suffixes` (any case), else with the first one appended (not
+    replacing: "scan.v2" becomes "scan.v2.png", not "scan.png")."""
+    if path.suffix.lower() in suffixes:
+        return path
+    return path.with_name(path.name + suffixes[0])

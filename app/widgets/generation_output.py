@@ -127,9 +127,9 @@ class GenerationOutput(QSplitter):
         if self._run is None or index < 0:
             return
         folder = self._context.settings.folder("save-images") or Path.home()
-        path = self._context.dialogs.save_file("Save image", folder / self._run.file_name(index), "PNG image (*.png)")
+        path = self._context.dialogs.save_file("Save image", folder / self._run.file_name(index), "PNG image (*.png)",
+                                               (".png",))
         if path is not None:
-            path = path.with_suffix(".png")
             self._context.settings.set_folder("save-images", path.parent)
             self._start_export(save_image_work(self._run, index, path))
 
@@ -148,10 +148,8 @@ class GenerationOutput(QSplitter):
         folder = self._context.settings.folder("save-images") or Path.home()
         suggested = folder / self._run.file_name(index).replace(".png", "-trajectory.gif")
         path = self._context.dialogs.save_file("Export trajectory", suggested,
-                                               "Animated GIF (*.gif);;Animated WebP (*.webp)")
+                                               "Animated GIF (*.gif);;Animated WebP (*.webp)", (".gif", ".webp"))
         if path is not None:
-            if path.suffix.lower() not in (".gif", ".webp"):
-                path = path.with_suffix(".gif")
             self._context.settings.set_folder("save-images", path.parent)
             self._start_export(export_trajectory_work(self._run, index, path))
 

@@ -57,7 +57,7 @@ class ScriptedDialogs:
         self.asked.append(title)
         return self.folder
 
-    def save_file(self, title, suggested, filters):
+    def save_file(self, title, suggested, filters, suffixes):
         self.asked.append(title)
         return self.save_path
 
