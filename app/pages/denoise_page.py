@@ -58,6 +58,7 @@ class DenoisePage(FileDropTarget, QWidget):
         self.runner.photo_loaded.connect(self._on_photo_loaded)
         self.runner.live.connect(self._on_live)
         self.runner.stopped.connect(self._on_stopped)
+        self._saving: Job | None = None
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
         self._build_controls()
@@ -324,19 +325,36 @@ class DenoisePage(FileDropTarget, QWidget):
             self.banner.show_info("Every result is already saved.")
 
     def _save(self, items: list[QueueItem]) -> None:
+        """One save at a time: a second one started meanwhile would write its own copies of the
+        photos the first has not marked saved yet."""
+        if self._saving is not None:
+            return
         job = Job(save_results_work([(item, item.outcome.result) for item in items], self.output.out_dir(),
                                     self.output.format_name()))
         job.succeeded.connect(self._on_saved)
         job.failed.connect(self.banner.show_error)
+        job.finished.connect(self._on_save_finished)
+        self._saving = job
         job.start()
+        self._update_buttons()
 
     def _on_saved(self, saved: list) -> None:
         for item, path in saved:
             item.saved_to = path
             if item in self.queue.items:
                 self._refresh(item)
-        where = saved[0][1] if len(saved) == 1 else f"{len(saved)} photos in {saved[0][1].parent}"
+        folders = {path.parent for _, path in saved}
+        if len(saved) == 1:
+            where = str(saved[0][1])
+        elif len(folders) == 1:
+            where = f"{len(saved)} photos in {folders.pop()}"
+        else:
+            where = f"{len(saved)} photos, each beside its original"
         self.banner.show_info(f"Saved {where}")
+
+    def _on_save_finished(self) -> None:
+        self._saving = None
+        self._update_buttons()
 
     # --- state --------------------------------------------------------------------------------
 
@@ -358,8 +376,9 @@ class DenoisePage(FileDropTarget, QWidget):
         busy = self.is_busy()
         item = self._selected_item()
         self.denoise_button.setEnabled(not busy and self.picker.current_entry() is not None)
-        self.output.save_button.setEnabled(item is not None and item.status == DONE)
-        self.output.save_all_button.setEnabled(bool(self.queue.done()))
+        saving = self._saving is not None
+        self.output.save_button.setEnabled(not saving and item is not None and item.status == DONE)
+        self.output.save_all_button.setEnabled(not saving and bool(self.queue.done()))
         self.retry_button.setEnabled(item is not None and item.status in (DONE, ERROR))
         self.clear_button.setEnabled(any(i.status in (DONE, ERROR) for i in self.queue.items))
 

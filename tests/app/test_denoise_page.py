@@ -153,3 +153,19 @@ def test_a_damaged_model_stops_the_queue_with_one_message(qtbot, context, bundle
     assert page.banner.kind == "error" and page.banner.text().startswith("Cannot use this model")
     assert [item.status for item in page.queue.items] == ["queued", "queued"]
     assert page.denoise_button.isEnabled()
+
+
+def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, context, tmp_path):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    photos = [noisy_photo(tmp_path / "a" / "one.png"), noisy_photo(tmp_path / "b" / "two.png", seed=1)]
+    page = make_page(qtbot, context)
+    drop(page, *photos)
+    run_queue(qtbot, page)
+    page.output.save_all_button.click()
+    assert not page.output.save_all_button.isEnabled()  # until this save has finished
+    page.save_all()  # the shortcut's way in, while the first save runs
+    qtbot.waitUntil(lambda: all(item.saved_to is not None for item in page.queue.items), timeout=10_000)
+    qtbot.waitUntil(page.output.save_all_button.isEnabled, timeout=10_000)
+    assert sorted(p.name for p in tmp_path.rglob("*-denoised*")) == ["one-denoised.png", "two-denoised.png"]
+    assert page.banner.text() == "Saved 2 photos, each beside its original"
