@@ -34,7 +34,7 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             os.fsync(handle.fileno())
         # Writers such as safetensors recreate the file privately (0600): give it the permissions
         # any newly created file gets, so shared and bundled files stay readable.
-        os.chmod(temp, 0o666 & ~_umask())
+        os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, target)
         _fsync_dir(target.parent)
     finally:
@@ -62,10 +62,16 @@ def atomic_write_text(target: str | Path, text: str) -> None:
     atomic_write_bytes(target, text.encode("utf-8"))
 
 
-def _umask() -> int:
+def _read_umask() -> int:
+    """The process's umask. Reading it means setting it, which is process-wide: done once, at
+    import (before any worker thread exists), never while other threads may be creating files
+    (they would get files and folders with no permission bits masked)."""
     current = os.umask(0)
     os.umask(current)
     return current
+
+
+_UMASK = _read_umask()
 
 
 def _fsync_dir(folder: Path) -> None:
