@@ -68,6 +68,8 @@ class GeneratePage(FileDropTarget, QWidget):
         self._models = ModelCache()
         self._job: Job | None = None
         self._started_at = 0.0
+        self._first_frame: tuple[float, int] | None = None  # (time, steps done) at the first live frame
+        self._request_record: GenerationRecord | None = None  # the running generation's settings
         self._settings_loaded = ""  # the banner line of the last settings loaded from an image
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
@@ -285,12 +287,14 @@ class GeneratePage(FileDropTarget, QWidget):
                                   eta=eta, solver=solver, count=request.count)
         job = Job(generation_work(self._models, entry.path, self._context.settings.device, request))
         job.progress.connect(self._on_live_frame)
-        job.succeeded.connect(lambda result: self._on_generated(result, record))
+        self._request_record = record
+        job.succeeded.connect(self._on_generated)  # bound slots: dropped if the page goes first
         job.failed.connect(self._on_failed)
         job.cancelled.connect(self._on_cancelled)
         job.finished.connect(self._on_job_finished)
         self._job = job
         self._started_at = time.monotonic()
+        self._first_frame = None
         self.progress.setRange(0, 0)
         self.progress.setFormat("Loading model…")
         self.output.reverse_view.disable_timeline()
@@ -303,17 +307,25 @@ class GeneratePage(FileDropTarget, QWidget):
             self.progress.setFormat("Cancelling…")
 
     def _on_live_frame(self, frame: LiveFrame) -> None:
-        elapsed = time.monotonic() - self._started_at
-        remaining = elapsed / frame.done * (frame.total - frame.done)
+        """Time left is timed from the first step, not from the start: loading the model (seconds
+        for a large one) is not part of every step."""
+        now = time.monotonic()
+        if self._first_frame is None:
+            self._first_frame = (now, frame.done)
+        first_at, first_done = self._first_frame
+        left = ""
+        if frame.done > first_done:
+            left = f" · {(now - first_at) / (frame.done - first_done) * (frame.total - frame.done):.0f} s left"
         self.progress.setRange(0, frame.total)
         self.progress.setValue(frame.done)
-        self.progress.setFormat(f"Step {frame.done}/{frame.total} · {remaining:.0f} s left")
+        self.progress.setFormat(f"Step {frame.done}/{frame.total}{left}")
         images = f"image {frame.first_image + 1}" if frame.batch == 1 else \
             f"images {frame.first_image + 1}-{frame.first_image + frame.batch}"
         self.output.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
-                                    f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
+                                           f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
 
-    def _on_generated(self, result: GenerationResult, record: GenerationRecord) -> None:
+    def _on_generated(self, result: GenerationResult) -> None:
+        record = self._request_record
         run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps,
                                                         weights=result.model_weights))
         seconds = time.monotonic() - self._started_at

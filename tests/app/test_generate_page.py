@@ -15,6 +15,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShortcut
 
 from app.pages.generate_page import GeneratePage
+from app.workers.generation_work import LiveFrame
 from app.workers.job import wait_for_jobs
 from app_helpers import drop, make_tiny_model, make_tiny_unet
 from engine.checkpoints import save_model_folder, weights_id
@@ -307,3 +308,14 @@ def test_solver_settings_beyond_the_usual_ones_load_exactly_or_say_they_cannot(q
     save_png(tmp_path / "uneven.png", Image.new("L", (8, 8)), uneven.png_text())
     assert page.load_settings_from(tmp_path / "uneven.png")
     assert page.banner.kind == "warning" and "cannot set its ODE solver exactly" in page.banner.text()
+
+
+def test_time_left_is_timed_from_the_first_step_not_from_loading_the_model(qtbot, context, monkeypatch):
+    page = make_page(qtbot, context)
+    clock = iter([110.0, 111.0])  # the first frame (after, say, a 10 s model load), the next one 1 s later
+    monkeypatch.setattr("app.pages.generate_page.time.monotonic", lambda: next(clock))
+    sheet = np.zeros((8, 8, 1), np.uint8)
+    for done in (1, 2):
+        page._on_live_frame(LiveFrame(done=done, total=102, step=done, steps=102, t=999, first_image=0, batch=1,
+                                      x_t=sheet, predicted_x0=sheet))
+    assert page.progress.format() == "Step 2/102 · 100 s left"  # not 1,000 s: the load is not a step
