@@ -199,9 +199,12 @@ class TrainPage(FileDropTarget, QWidget):
         self.run_path.setEnabled(False)
         self.form.show_run(config, reached)
         self.monitor.show_history(records, reached, config.steps)
-        grids = sorted(run.sample_path(0).parent.glob("step-*.png"))  # named by zero-padded step
-        if grids:
-            self.monitor.show_samples(read_sample_grid(grids[-1], int(grids[-1].stem.removeprefix("step-"))))
+        latest = run.latest_sample_grid()
+        if latest is not None:
+            try:
+                self.monitor.show_samples(read_sample_grid(latest[1], latest[0]))
+            except (OSError, ValueError) as error:  # a damaged picture must not stop the run from opening
+                self.monitor.log(f"The latest sample grid, {latest[1].name}, cannot be shown: {error}")
         self._context.settings.set_folder("train-runs", folder.parent)
         self.banner.show_info(f"Opened {folder.name} at step {reached}. Press Start to continue it.")
         self._update_state(IDLE)
@@ -340,7 +343,7 @@ class TrainPage(FileDropTarget, QWidget):
             self.banner.show_info("The model was not added. Use “Add to models…” to add it later.")
             return
         job = Job(register_model_work(catalog.store, self._model_dir, name))
-        job.succeeded.connect(lambda path: self._on_registered(name))
+        job.succeeded.connect(self._on_registered)  # a bound slot: dropped if the page goes first
         job.failed.connect(self._on_registration_failed)
         self._registration = job
         self.monitor.register_button.setEnabled(False)
@@ -349,7 +352,8 @@ class TrainPage(FileDropTarget, QWidget):
     def is_registering(self) -> bool:
         return self._registration is not None and self._registration.running
 
-    def _on_registered(self, name: str) -> None:
+    def _on_registered(self, model_folder: Path) -> None:
+        name = model_folder.name  # the store names a model by its folder
         self._context.catalog.refresh()
         self._model_dir = None
         self._update_state(self.state)

@@ -83,5 +83,7 @@ class TrainingConfig:
             return TrainingConfig(**values)
         except FileNotFoundError:
             raise ConfigError(f"{run_dir} is not a training run folder (no {CONFIG_FILE})") from None
-        except (json.JSONDecodeError, TypeError) as error:
+        except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:
             raise ConfigError(f"{path} is damaged: {error}") from None
+        except OSError as error:  # unreadable (permissions), a folder of that name, ...
+            raise ConfigError(f"{path} cannot be read: {error.strerror or error}") from None

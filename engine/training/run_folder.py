@@ -4,15 +4,18 @@ and, when a run ends, model/ (the EMA weights as a regular model folder)."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from engine.atomic import atomic_write_bytes, atomic_write_text, remove_stale_temp_files
 from engine.checkpoints.model_files import CHECKPOINT_DIR, list_checkpoints
+from engine.json_values import is_real, is_whole
 
 LOG_FILE = "log.jsonl"
 SAMPLES_DIR = "samples"
 MODEL_DIR = "model"
 SKIPPED_FILE = "skipped.txt"
+SAMPLE_PATTERN = re.compile(r"^step-(\d+)\.png$")
 
 
 class RunFolder:
@@ -29,6 +32,12 @@ class RunFolder:
 
     def sample_path(self, step: int) -> Path:
         return self.root / SAMPLES_DIR / f"step-{step:08d}.png"
+
+    def latest_sample_grid(self) -> tuple[int, Path] | None:
+        """(step, path) of the newest sample grid; other files in samples/ are not grids."""
+        folder = self.root / SAMPLES_DIR
+        found = [(int(m.group(1)), path) for path in folder.glob("step-*.png") if (m := SAMPLE_PATTERN.match(path.name))]
+        return max(found) if found else None
 
     def latest_checkpoint(self) -> Path | None:
         found = list_checkpoints(self.root)
@@ -48,15 +57,18 @@ class RunFolder:
             handle.write(json.dumps(record) + "\n")
 
     def read_log(self) -> list[dict]:
-        """Log records; a line cut short by a crash is ignored."""
+        """Log records ({"step": int, "loss": float, ...}); a line cut short by a crash, or one
+        that is not such a record (an edited file), is ignored."""
         if not self.log_path.exists():
             return []
         records = []
         for line in self.log_path.read_text("utf-8").splitlines():
             try:
-                records.append(json.loads(line))
+                record = json.loads(line)
             except json.JSONDecodeError:
                 continue
+            if isinstance(record, dict) and is_whole(record.get("step")) and is_real(record.get("loss")):
+                records.append(record)
         return records
 
     def truncate_log(self, step: int) -> None:

@@ -163,3 +163,17 @@ def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, co
     # still that run: its data and settings are not editable (editing them would be ignored)
     assert page.start_button.text() == "Continue run"
     assert not page.data_path.isEnabled() and not page.form.batch.isEnabled()
+
+    # a run folder with stray and edited files still opens, and says what it skipped
+    run_dir = tmp_path / "run"
+    (run_dir / "samples").mkdir(exist_ok=True)
+    (run_dir / "samples" / "step-final.png").write_bytes(b"not a grid of ours")
+    (run_dir / "samples" / "step-00000007.png").write_bytes(b"damaged")
+    with open(run_dir / "log.jsonl", "a", encoding="utf-8") as log:
+        log.write('{"step": 8}\n[1, 2]\n')
+    assert page.open_run(run_dir), page.banner.text()
+    assert "step-00000007.png, cannot be shown" in page.monitor.events.item(page.monitor.events.count() - 1).text()
+    (run_dir / "config.json").unlink()
+    (run_dir / "config.json").mkdir()
+    assert not page.open_run(run_dir)
+    assert page.banner.kind == "error" and "cannot be read" in page.banner.text()
