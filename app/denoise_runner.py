@@ -20,6 +20,7 @@ from app.workers.model_cache import ModelCache
 from engine.denoise import DenoiseProgress, DenoiseSettings
 
 ALL_DONE, CANCELLED, MODEL_FAILED = "all done", "cancelled", "model failed"
+STOPPED_AFTER_PHOTO = "stopped after photo"  # cancel pressed as the photo finished: it is done, the rest waits
 
 
 class DenoiseRunner(QObject):
@@ -106,7 +107,7 @@ class DenoiseRunner(QObject):
 
     def _on_job_finished(self) -> None:
         if self._job.cancel_requested:
-            self._stop(CANCELLED)
+            self._stop(STOPPED_AFTER_PHOTO if self.current.status == DONE else CANCELLED)
         elif not self._model_ready:
             self._stop(MODEL_FAILED)
         else:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from app.context import AppContext
 from app.denoise_queue import DONE, ERROR, WORKING, DenoiseQueue, QueueItem, expand_dropped
-from app.denoise_runner import CANCELLED, MODEL_FAILED, DenoiseRunner
+from app.denoise_runner import CANCELLED, MODEL_FAILED, STOPPED_AFTER_PHOTO, DenoiseRunner
 from app.dropped_files import FileDropTarget
 from app.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.compare_panel import ComparePanel
@@ -273,9 +273,13 @@ class DenoisePage(FileDropTarget, QWidget):
     def _on_stopped(self, reason: str, error: str) -> None:
         if reason == CANCELLED:
             self.banner.show_info("Denoising cancelled; the photo is back in the queue.")
+        elif reason == STOPPED_AFTER_PHOTO:
+            self.banner.show_info("Denoising stopped: the photo had just finished (it is done); the rest of the "
+                                  "queue waits.")
         elif reason == MODEL_FAILED:
             self.banner.show_error(f"Cannot use this model: {error}")
-        text = {CANCELLED: "Cancelled", MODEL_FAILED: "Stopped: the model could not be loaded"}
+        text = {CANCELLED: "Cancelled", STOPPED_AFTER_PHOTO: "Stopped",
+                MODEL_FAILED: "Stopped: the model could not be loaded"}
         self.progress.setRange(0, 1)
         self.progress.setValue(0 if reason in text else 1)
         self.progress.setFormat(text.get(reason, "All photos processed"))

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shutil
+import threading
 
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+import app.denoise_runner
 from app.pages.denoise_page import DenoisePage
 from app_helpers import drop
 
@@ -169,3 +171,30 @@ def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, cont
     qtbot.waitUntil(page.output.save_all_button.isEnabled, timeout=10_000)
     assert sorted(p.name for p in tmp_path.rglob("*-denoised*")) == ["one-denoised.png", "two-denoised.png"]
     assert page.banner.text() == "Saved 2 photos, each beside its original"
+
+
+def test_cancel_pressed_as_the_photo_finishes_says_it_is_done(qtbot, context, tmp_path, monkeypatch):
+    real_work, finished_photo = app.denoise_runner.denoise_work, threading.Event()
+    pressed = threading.Event()
+
+    def work_finishing_before_the_cancel(*args):
+        work = real_work(*args)
+
+        def run(report, cancel):
+            outcome = work(report, threading.Event())  # past its last network call: cancel has nothing to stop
+            finished_photo.set()
+            pressed.wait(10)
+            return outcome
+        return run
+
+    monkeypatch.setattr(app.denoise_runner, "denoise_work", work_finishing_before_the_cancel)
+    photos = [noisy_photo(tmp_path / "one.png"), noisy_photo(tmp_path / "two.png", seed=1)]
+    page = make_page(qtbot, context)
+    drop(page, *photos)
+    page.denoise_button.click()
+    assert finished_photo.wait(30)
+    with qtbot.waitSignal(page.queue_idle, timeout=30_000):
+        page.cancel_denoising()
+        pressed.set()
+    assert [item.status for item in page.queue.items] == ["done", "queued"]
+    assert "had just finished" in page.banner.text() and page.progress.format() == "Stopped"
