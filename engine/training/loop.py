@@ -57,6 +57,10 @@ def model_spec_for(config: TrainingConfig) -> ModelSpec:
     arch, network_config = preset_config(config.preset, config.channels)
     values = dataclasses.asdict(network_config) | dict(config.network_overrides)
     network_config = config_from_dict(arch, values)  # validates the overrides
+    if network_config.in_channels != config.channels:  # e.g. --init-from a greyscale model for a colour run
+        raise ConfigError(f"the network takes {network_config.in_channels}-channel images but this run trains on "
+                          f"{config.channels}-channel ones: set --channels {network_config.in_channels} (or "
+                          "another network)")
     return ModelSpec(
         arch=arch,
         network=dataclasses.asdict(network_config),
@@ -133,9 +137,9 @@ def train(
     group = distributed.init_from_environment(device)
     if group.active and device.type == "cuda":
         device = torch.device("cuda", group.local_rank)
+    config, run = resolve_run(config, resume, group.is_main)  # a resumed run keeps its stored batch size
     if config.batch_size % (group.world_size * config.grad_accumulation):
         raise ConfigError("batch size must be divisible by (processes x gradient accumulation)")
-    config, run = resolve_run(config, resume, group.is_main)
 
     def emit(event: TrainingProgress) -> None:
         if progress is not None and group.is_main:

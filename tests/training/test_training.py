@@ -260,6 +260,14 @@ def test_init_from_starts_a_new_run_at_the_given_model_weights(tmp_path):
     assert not all(torch.allclose(fresh[k], start[k], atol=1e-6) for k in start)
 
 
+def test_a_network_for_other_channels_than_the_run_is_refused_before_the_run_folder(tmp_path):
+    """--init-from a greyscale model (its whole network config, in_channels 1, as overrides) for a
+    colour run failed at the first forward pass with a traceback, after writing the run folder."""
+    with pytest.raises(ConfigError, match="1-channel images but this run trains on 3-channel"):
+        train(tiny_config(tmp_path, "colour", channels=3, network_overrides=dict(TINY_NETWORK, in_channels=1)))
+    assert not (tmp_path / "colour").exists()
+
+
 def test_init_from_a_model_of_another_architecture_is_refused(tmp_path):
     source = train(tiny_config(tmp_path, "source", steps=1)).model_dir
     wider = dict(TINY_NETWORK, base_channels=8)
