@@ -10,6 +10,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
+from engine.errors import ConfigError
 from engine.evaluation import DATA_ENV, open_reference
 from engine.generate import GenerationRequest, generate
 from engine.sampling import SAMPLERS
@@ -35,6 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.count < 2:
+        raise ConfigError("-n must be at least 2: FD compares covariances (reported numbers use >= 5,000 images)")
     model = open_model(args.model, args)
     reference = open_reference(model, args.model, args.classifier, args.data)
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,

@@ -17,6 +17,8 @@ def frechet_distance(features_a: np.ndarray, features_b: np.ndarray) -> float:
     a, b = np.asarray(features_a, np.float64), np.asarray(features_b, np.float64)
     if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1]:
         raise ValueError("feature arrays must be (N, D) with the same D")
+    if min(len(a), len(b)) < 2:
+        raise ValueError("a covariance needs at least 2 feature rows per set")
     mean_a, mean_b = a.mean(0), b.mean(0)
     cov_a, cov_b = np.cov(a, rowvar=False), np.cov(b, rowvar=False)
     root_a = _sqrt_psd(cov_a)

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.checkpoints import LoadedModel
-from engine.errors import DatasetError
+from engine.errors import ConfigError, DatasetError
 from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, load_classifier
 from engine.evaluation.labelled_data import LabelledImages, load_labelled
 from engine.evaluation.report import QualityReport, evaluate_samples
@@ -40,6 +40,11 @@ def open_reference(
     model's name) and its held-out images (`data`, else the classifier's dataset file)."""
     folder = classifier_dir or benchmarks_dir() / "classifiers" / str(model.spec.card.get("eval_classifier", model_name))
     classifier, info = load_classifier(folder)
+    made = (model.spec.image_size, model.spec.channels)
+    if made != (info.image_size, info.channels):  # features of other-sized images would give a meaningless FD
+        raise ConfigError(f"the classifier in {folder} rates {info.image_size} px images with {info.channels} "
+                          f"channel(s); this model makes {made[0]} px images with {made[1]}: pick a classifier "
+                          "trained on images like the model's (--classifier)")
     images = load_labelled(data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
     return EvaluationReference(classifier, info, images)
 

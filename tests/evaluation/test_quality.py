@@ -67,3 +67,17 @@ def test_eval_without_the_dataset_says_where_it_looked(tmp_path, capsys, monkeyp
     assert code == 2
     error = capsys.readouterr().err
     assert "d.npz" in error and "elsewhere" in error and "--data" in error
+
+
+def test_eval_refuses_a_classifier_for_other_images_and_too_few_samples(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data").mkdir()
+    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))  # 8 px, 1 channel
+    monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))
+    for model, expected in ((save_tiny_model(tmp_path / "colour", channels=3), "8 px images with 3"),
+                            (save_tiny_model(tmp_path / "larger", image_size=16), "16 px images with 1")):
+        code = main(["eval", "--model", str(model), "-n", "4", "--steps", "2", "--classifier", str(classifier),
+                     "--device", "cpu"])
+        error = capsys.readouterr().err
+        assert code == 2 and expected in error and "--classifier" in error, error
+    code = main(["eval", "--model", str(tmp_path / "colour"), "-n", "1", "--device", "cpu"])
+    assert code == 2 and "at least 2" in capsys.readouterr().err
