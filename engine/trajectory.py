@@ -20,10 +20,15 @@ def trajectory_frame(x_t: np.ndarray, x0: np.ndarray) -> np.ndarray:
     return np.concatenate([left, gap, right], axis=1)
 
 
+def sheet_steps(steps: int) -> list[int]:
+    """Indices of up to SHEET_ROWS evenly spaced steps out of `steps`, first and last included."""
+    rows = min(SHEET_ROWS, steps)
+    return sorted({round(i * (steps - 1) / max(1, rows - 1)) for i in range(rows)})
+
+
 def contact_sheet(result: GenerationResult) -> np.ndarray:
     """Rows = evenly spaced steps; each row shows x_t then x0-hat for the first few images."""
-    steps = len(result.trajectory_x_t)
-    picks = sorted({round(i * (steps - 1) / max(1, SHEET_ROWS - 1)) for i in range(min(SHEET_ROWS, steps))})
+    picks = sheet_steps(len(result.trajectory_x_t))
     count = min(SHEET_IMAGES, result.images.shape[0])
     tiles = []
     for s in picks:
