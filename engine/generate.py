@@ -21,6 +21,8 @@ from engine.models import CUNet, SolverSettings
 from engine.sampling import CancelToken, SamplerStep, get_sampler, sampling_timesteps
 
 MAX_IMAGES = 10_000
+MAX_STEPS = 1000  # sampler steps: one per noise level at most
+MAX_SEED = 2**63 - 1  # image i uses seed + i as a torch generator seed
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,12 @@ class GenerationRequest:
             raise ConfigError(f"image count must be between 1 and {MAX_IMAGES}")
         if self.batch_size < 1:
             raise ConfigError("batch size must be >= 1")
+        if not 0 <= self.seed <= MAX_SEED - (self.count - 1):
+            raise ConfigError(f"seed must be from 0 to {MAX_SEED - (self.count - 1):,} (image i uses seed + i)")
+        if self.steps is not None and not 1 <= self.steps <= MAX_STEPS:
+            raise ConfigError(f"sampler steps must be from 1 to {MAX_STEPS}, got {self.steps}")
+        if not 0 <= self.eta <= 1:
+            raise ConfigError(f"eta must be from 0 (deterministic DDIM) to 1 (as random as DDPM), got {self.eta:g}")
 
 
 @dataclass(frozen=True)
@@ -96,7 +104,7 @@ def generate(
         )
     sampler_name, steps = model.spec.recommended_sampler()
     sampler_name = request.sampler or sampler_name
-    steps = request.steps or steps
+    steps = steps if request.steps is None else request.steps
     sampler = get_sampler(sampler_name)
     timesteps = sampling_timesteps(model.schedule.max_step, steps)
     denoiser = model.denoiser()

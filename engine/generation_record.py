@@ -21,14 +21,13 @@ from PIL import Image
 
 from engine.data.image_files import check_regular_file, image_reading_errors
 from engine.errors import ConfigError, ImageLoadError
-from engine.generate import MAX_IMAGES
+from engine.generate import MAX_IMAGES, MAX_SEED, MAX_STEPS
 from engine.json_values import is_real, is_whole
 from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
 
 TEXT_KEY = "cunet-studio"  # the PNG tEXt keyword
 WEIGHTS_ID = re.compile(r"[0-9a-f]{1,64}")
-MAX_STEPS = 1000
 NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio (the Generate page's Save, "
              "or engine sample) carry them")
 
@@ -111,7 +110,7 @@ def parse_record(text: str) -> GenerationRecord:
     if weights is not None and not (isinstance(weights, str) and WEIGHTS_ID.fullmatch(weights)):
         raise ValueError(f"weights must be a fingerprint of hex digits, got {weights!r}")
     return GenerationRecord(
-        model=model, seed=_whole(fields, "seed", 0, 2**63 - 1), sampler=sampler,
+        model=model, seed=_whole(fields, "seed", 0, MAX_SEED), sampler=sampler,
         steps=_whole(fields, "steps", 1, MAX_STEPS), eta=float(eta), solver=_solver(fields.get("solver")),
         count=_whole(fields, "count", 1, MAX_IMAGES, default=1), weights=weights,
     )

@@ -9,8 +9,15 @@ import pytest
 from PIL import Image
 
 from engine.checkpoints import load_model, weights_id
-from engine.errors import ImageLoadError
-from engine.generation_record import TEXT_KEY, GenerationRecord, other_weights_warning, read_generation_record
+from engine.errors import ConfigError, ImageLoadError
+from engine.generate import GenerationRequest
+from engine.generation_record import (
+    TEXT_KEY,
+    GenerationRecord,
+    other_weights_warning,
+    parse_record,
+    read_generation_record,
+)
 from engine.imaging import save_png
 from engine.models import SolverSettings
 from helpers import save_tiny_model
@@ -91,3 +98,21 @@ def test_a_retrained_model_of_the_same_name_is_noticed(tmp_path):
     warning = other_weights_warning(record, weights_id(first), "a.png")
     assert warning is not None and "not the one that made a.png" in warning
     assert other_weights_warning(dataclasses.replace(record, weights=None), weights_id(first), "a.png") is None
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"steps": 0}, "sampler steps"), ({"eta": 1.5}, "eta"), ({"eta": -0.1}, "eta"), ({"seed": -1}, "seed"),
+    ({"seed": 2**63 - 1, "count": 2}, "seed"),
+])
+def test_a_request_the_engine_cannot_honour_or_record_is_refused(changes, message):
+    """steps 0 used to mean "the model's recommendation" silently; eta 1.5 and negative seeds were
+    sampled and saved in records that `--settings-from` then called damaged."""
+    with pytest.raises(ConfigError, match=message):
+        GenerationRequest(**changes)
+
+
+def test_every_request_the_engine_takes_makes_a_record_it_reads_back():
+    request = GenerationRequest(count=3, seed=2**63 - 3, steps=1000, eta=1.0, sampler="ddim")
+    record = GenerationRecord(model="digits", seed=request.seed, sampler=request.sampler, steps=request.steps,
+                              eta=request.eta, count=request.count)
+    assert parse_record(record.png_text()[TEXT_KEY]) == record
