@@ -102,6 +102,11 @@ def test_trajectory_is_saved_as_animation_and_contact_sheet(tmp_path):
         (["sample", "--model", "{model}", "-n", "0"], "between 1 and"),
         (["sample", "--model", "{model}", "--solver", "rk4", "--solver-steps", "0"], "steps must be >= 1"),
         (["train", "--data", "{missing}", "--out", "{out}", "--steps", "1"], ""),
+        (["sample", "--model", "{model}", "--steps", "0"], "sampler steps must be from 1"),
+        (["sample", "--model", "{model}", "--eta", "1.5"], "eta must be from 0"),
+        (["export", "{model}", "--out", "{out}", "--card", "[1]"], "--card must be a JSON object"),
+        (["bench", "--models", ",", "--size", "8"], "--models names no network"),
+        (["bench", "--rounds", "0", "--size", "8"], "--rounds must be at least 1"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):

@@ -52,6 +52,10 @@ def run(args: argparse.Namespace) -> int:
     threads = set_threads(args.threads)
     device = resolve_device(args.device)
     presets = [m.strip() for m in args.models.split(",") if m.strip()]
+    if not presets:
+        raise ConfigError("--models names no network: give presets such as cunet,unet")
+    if args.rounds < 1 or args.warmup < 0:
+        raise ConfigError("--rounds must be at least 1 and --warmup at least 0")
     results = measure_networks(presets, args.size, args.batch, args.channels, str(device), args.rounds, args.warmup,
                                training=args.train)
     reference = next((r for r in results if r.name == "unet"), None)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import json
 
 from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.device import DEVICE_CHOICES, resolve_device, set_threads
+from engine.errors import ConfigError
 from engine.models import SolverSettings
 from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS
 
@@ -34,3 +36,14 @@ def open_model(name_or_path: str, args: argparse.Namespace) -> LoadedModel:
     set_threads(args.threads)
     device = resolve_device(args.device)
     return load_model(ModelStore().resolve(name_or_path), device)
+
+
+def json_object_arg(text: str, flag: str) -> dict:
+    """A JSON-object option (--card, --network) or a one-line ConfigError naming the flag."""
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ConfigError(f"{flag} is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ConfigError(f"{flag} must be a JSON object")
+    return value

@@ -12,6 +12,7 @@ import torch
 
 from engine import __version__
 from engine.checkpoints import ModelEntry, ModelStore, load_model, save_model_folder
+from engine.cli.common import json_object_arg
 from engine.errors import ConfigError
 from engine.device import available_devices
 
@@ -57,10 +58,7 @@ def _use(entry: ModelEntry) -> str:
 def run_export(args: argparse.Namespace) -> int:
     if args.out.exists():
         raise ConfigError(f"{args.out} already exists; choose a new folder")
-    try:
-        card_changes = json.loads(args.card)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"--card is not valid JSON: {error}") from None
+    card_changes = json_object_arg(args.card, "--card")
     model = load_model(ModelStore().resolve(args.source))
     spec = dataclasses.replace(model.spec, card=model.spec.card | card_changes)
     save_model_folder(args.out, spec, model.network.state_dict(), half=args.half)

@@ -4,7 +4,6 @@ Ctrl-C saves a checkpoint and exits cleanly; `--resume` continues from it."""
 from __future__ import annotations
 
 import argparse
-import json
 import signal
 import threading
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.checkpoints import ModelStore
+from engine.cli.common import json_object_arg
 from engine.models import PRESETS
 from engine.training import TrainingConfig, TrainingControl, TrainingProgress, train
 
@@ -62,18 +62,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.set_defaults(run=run)
 
 
-def _json_arg(text: str, flag: str) -> dict:
-    from engine.errors import ConfigError
-
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise ConfigError(f"{flag} is not valid JSON: {error}") from None
-    if not isinstance(value, dict):
-        raise ConfigError(f"{flag} must be a JSON object")
-    return value
-
-
 def _architecture_of(model: str) -> tuple[str, dict]:
     """(preset, overrides) that rebuild `model`'s network exactly: its whole config as overrides."""
     from engine.checkpoints import read_spec
@@ -98,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     from engine.device import set_threads
 
     set_threads(args.threads)
-    preset, overrides = args.preset, _json_arg(args.network, "--network")
+    preset, overrides = args.preset, json_object_arg(args.network, "--network")
     if args.init_from and preset is None and not overrides:
         preset, overrides = _architecture_of(args.init_from)
     preset = preset or ("cunet-small" if args.arch == "cunet" else "unet-small")
@@ -110,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
         hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
         save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
         keep_checkpoints=args.keep, bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
-        card=_json_arg(args.card, "--card"), init_from=args.init_from,
+        card=json_object_arg(args.card, "--card"), init_from=args.init_from,
     )
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None
