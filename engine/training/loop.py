@@ -194,7 +194,8 @@ def train(
         emit(TrainingProgress("checkpoint", state.step, config.steps, path=path, message=reason))
         return path
 
-    held_out = len(validation_set) if validation_set else 0
+    # A one-image dataset validates on its training image: nothing is held out then.
+    held_out = len(validation_set) if validation_set is not None and len(dataset) > 1 else 0
     run_length = describe_run_length(len(train_set), held_out, config.steps, config.batch_size)
     emit(TrainingProgress("started", state.step, config.steps, message=f"{dataset.describe()}\n{run_length}"))
     step_times: deque[float] = deque(maxlen=SPEED_WINDOW)
