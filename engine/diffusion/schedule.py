@@ -40,8 +40,8 @@ class ScheduleConfig:
 
 def _betas(kind: str, steps: int) -> torch.Tensor:
     if kind == "linear":
-        scale = 1000 / steps
-        return torch.linspace(scale * 1e-4, scale * 0.02, steps, dtype=torch.float64)
+        scale = 1000 / steps  # below 20 steps the last betas would pass 1: clamped like the others
+        return torch.linspace(scale * 1e-4, scale * 0.02, steps, dtype=torch.float64).clamp(0, 0.999)
     t = torch.linspace(0, steps, steps + 1, dtype=torch.float64) / steps
     if kind == "cosine":
         s = 0.008

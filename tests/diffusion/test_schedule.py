@@ -17,6 +17,14 @@ def test_alpha_bar_is_a_decreasing_table_from_clean_to_noise(kind):
     assert float(schedule.abar(-1)) == 1.0
 
 
+@pytest.mark.parametrize("kind", ["linear", "cosine", "sigmoid"])
+@pytest.mark.parametrize("timesteps", [2, 10, 19])
+def test_short_schedules_stay_finite(kind, timesteps):
+    """The linear betas scale with 1000 / T: below T = 20 they passed 1, and abar became NaN."""
+    abar = NoiseSchedule(ScheduleConfig(kind=kind, timesteps=timesteps)).alphas_cumprod
+    assert torch.all(torch.isfinite(abar)) and torch.all(abar > 0) and torch.all(abar[1:] < abar[:-1])
+
+
 def test_noise_level_mapping_matches_the_paper_digest_table():
     # paper.md section 3.3: sigma on [0, 1] pixels -> t* (abar = 1 / (1 + 4 sigma^2)).
     expected = {"sigmoid": {0.05: 29, 0.1: 97, 0.2: 237, 0.4: 432}, "linear": {0.05: 26, 0.1: 57, 0.2: 117, 0.4: 217}}
