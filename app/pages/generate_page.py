@@ -70,7 +70,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self._started_at = 0.0
         self._first_frame: tuple[float, int] | None = None  # (time, steps done) at the first live frame
         self._request_record: GenerationRecord | None = None  # the running generation's settings
-        self._settings_loaded = ""  # the banner line of the last settings loaded from an image
+        self._settings_loads = 0  # counts loads from images, so a late weights check knows it is stale
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
         self._build_controls()
@@ -218,6 +218,7 @@ class GeneratePage(FileDropTarget, QWidget):
     def load_settings_from(self, path: Path) -> bool:
         """Set every control to the settings saved in `path`; on any problem say what it is and
         change nothing."""
+        self._settings_loads += 1
         if self.is_busy():
             self.banner.show_error("Settings can be loaded once this generation has finished (or been cancelled).")
             return False
@@ -255,19 +256,20 @@ class GeneratePage(FileDropTarget, QWidget):
     def _check_weights(self, record: GenerationRecord, model_path: Path, loaded: str, image_name: str) -> None:
         """Fingerprint the installed model in a worker (hashing a large model file would freeze the
         page); `_on_weights_checked` turns the banner into a warning if other weights made the image."""
-        def check(report, cancel) -> tuple[str, str | None]:
+        load = self._settings_loads
+
+        def check(report, cancel) -> tuple[int, str, str | None]:
             try:
-                return loaded, other_weights_warning(record, weights_id(model_path), image_name)
+                return load, loaded, other_weights_warning(record, weights_id(model_path), image_name)
             except EngineError as error:
-                return loaded, str(error)
-        self._settings_loaded = loaded
+                return load, loaded, str(error)
         job = Job(check)
         job.succeeded.connect(self._on_weights_checked)  # a bound slot: dropped if the page is closed first
         job.start()
 
-    def _on_weights_checked(self, outcome: tuple[str, str | None]) -> None:
-        loaded, warning = outcome
-        if warning and loaded == self._settings_loaded:  # not for settings replaced meanwhile
+    def _on_weights_checked(self, outcome: tuple[int, str, str | None]) -> None:
+        load, loaded, warning = outcome
+        if warning and load == self._settings_loads:  # not once another image was dropped or opened
             self.banner.show_warning(f"{loaded} But {warning}.")
 
     # --- generation ---------------------------------------------------------------------------

@@ -75,8 +75,7 @@ class GenerationOutput(QSplitter):
     def set_busy(self, busy: bool) -> None:
         """While the page generates, the previous run stays visible but nothing is saved or picked."""
         self._busy = busy
-        self.history_box.setEnabled(not busy and self.history_box.count() > 0)
-        self._update_buttons()
+        self._update_controls()
 
     def current_run(self) -> GenerationRun | None:
         """The run on screen: the newest, or the one picked in the Run list."""
@@ -90,10 +89,11 @@ class GenerationOutput(QSplitter):
         self.history_box.addItems([entry.title() for entry in self._history.entries])
         self.history_box.setCurrentIndex(0)
         self.history_box.blockSignals(False)
-        self.history_box.setEnabled(not self._busy)
         self._show_run(run)
 
-    def _update_buttons(self) -> None:
+    def _update_controls(self) -> None:
+        """One place decides what can be used: nothing while generating, saving only with a run on screen."""
+        self.history_box.setEnabled(not self._busy and self.history_box.count() > 0)
         ready = self._run is not None and not self._busy
         selected = ready and self.results.selected_index() >= 0
         self.save_button.setEnabled(selected)
@@ -108,12 +108,12 @@ class GenerationOutput(QSplitter):
         self._run = run
         self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)],
                                 [run.image_record(i).summary() for i in range(run.count)])
-        self._update_buttons()
+        self._update_controls()
 
     def _on_result_selected(self, index: int) -> None:
         if self._run is not None and index >= 0:
             self.reverse_view.set_timeline(self._run.frame_count, self._run.frame_count - 1)
-        self._update_buttons()
+        self._update_controls()
 
     def _show_selected_frame(self, position: int) -> None:
         index = self.results.selected_index()

@@ -293,6 +293,29 @@ def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, c
     assert page.banner.kind == "info" and "Generate makes it again" in page.banner.text()
 
 
+def test_a_late_weights_check_does_not_overwrite_settings_loaded_after_it(qtbot, context, tmp_path, monkeypatch):
+    """The check of image A finishes after image B (no fingerprint in its record) was loaded: A's
+    warning must not replace what the banner says about B."""
+    page = make_page(qtbot, context)
+    release = threading.Event()
+
+    def slow_hash(path):
+        release.wait(10)
+        return "0000000000000000"
+
+    monkeypatch.setattr("app.pages.generate_page.weights_id", slow_hash)
+    other = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
+    save_png(tmp_path / "a.png", Image.new("L", (8, 8)), other.png_text())
+    unmarked = GenerationRecord(model="digits", seed=4, sampler="ddim", steps=7)
+    save_png(tmp_path / "b.png", Image.new("L", (8, 8)), unmarked.png_text())
+    assert page.load_settings_from(tmp_path / "a.png")
+    assert page.load_settings_from(tmp_path / "b.png")
+    release.set()
+    assert wait_for_jobs(10_000)
+    qtbot.wait(50)  # the finished job's signals are queued to this thread
+    assert page.banner.kind == "info" and "b.png" in page.banner.text()
+
+
 def test_solver_settings_beyond_the_usual_ones_load_exactly_or_say_they_cannot(qtbot, context, tmp_path):
     page = make_page(qtbot, context)
     for solver in (SolverSettings("rk4", steps=32), SolverSettings("dopri5", rtol=2.5e-4, atol=2.5e-4)):
