@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.data.image_files import find_image_files
+from engine.denoise import is_denoised_copy
 
 QUEUED, WORKING, DONE, ERROR = "queued", "working", "done", "error"
 
@@ -68,10 +69,17 @@ class DenoiseQueue:
         return self.items.index(item)
 
 
-def expand_dropped(paths: Iterable[Path]) -> list[Path]:
-    """Folders become the image files inside them (recursively); files stay, even non-images,
-    so the user sees why a file was not denoised instead of it silently vanishing."""
+def expand_dropped(paths: Iterable[Path]) -> tuple[list[Path], int]:
+    """Folders become the image files inside them (recursively), less the denoised copies saved
+    beside their originals earlier (counted, for the page to say so); files stay, even non-images
+    or denoised copies, so the user sees why a file was not denoised instead of it silently vanishing."""
     found: list[Path] = []
+    skipped = 0
     for path in paths:
-        found.extend(find_image_files(path) if path.is_dir() else [path])
-    return found
+        if path.is_dir():
+            images = find_image_files(path)
+            found.extend(image for image in images if not is_denoised_copy(image))
+            skipped += sum(map(is_denoised_copy, images))
+        else:
+            found.append(path)
+    return found, skipped

@@ -34,7 +34,7 @@ from app.widgets.pixel_view import PixelView
 from app.workers.denoise_work import save_results_work
 from app.workers.job import Job
 from engine.data.image_files import IMAGE_EXTENSIONS
-from engine.denoise import DenoiseProgress
+from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
 
 DENOISER_MODEL = "photo-denoiser"
 PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
@@ -192,10 +192,16 @@ class DenoisePage(FileDropTarget, QWidget):
         self.add_photos(paths)
 
     def add_photos(self, paths: list[Path]) -> None:
-        added = self.queue.add(expand_dropped(paths))
+        found, skipped = expand_dropped(paths)
+        added = self.queue.add(found)
+        skipped_note = (f" Left out {skipped} earlier denoised cop{'y' if skipped == 1 else 'ies'} "
+                        f"(names ending “{DENOISED_SUFFIX}”): add {'it' if skipped == 1 else 'them'} "
+                        "one by one to denoise again." if skipped else "")
         if not added:
-            self.banner.show_info("No new image files found there.")
+            self.banner.show_info("No new image files found there." + skipped_note)
             return
+        if skipped_note:
+            self.banner.show_info(f"Added {len(added)} photo(s).{skipped_note}")
         self._context.settings.set_folder("open-photos", added[-1].path)
         self.queue_view.set_items(self.queue.items)
         if self.queue_view.selected_row() < 0:

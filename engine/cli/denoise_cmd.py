@@ -20,10 +20,12 @@ from engine.data.image_files import find_image_files
 from engine.device import is_out_of_memory
 from engine.denoise import (
     AUTO_OVERLAP_FRACTION,
+    DENOISED_SUFFIX,
     ENSEMBLE_SIZES,
     DenoiseProgress,
     DenoiseSettings,
     denoise_photo,
+    is_denoised_copy,
     output_path_for,
     read_photo,
     save_denoise_animation,
@@ -33,7 +35,6 @@ from engine.denoise import (
 from engine.errors import Cancelled, EngineError, ModelLoadError
 
 DEFAULT_MODEL = "photo-denoiser"
-DEFAULT_SUFFIX = "-denoised"
 FORMAT_CHOICES = ("png", "jpeg", "webp", "tiff")
 
 
@@ -56,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overlap", type=int, default=None,
                         help=f"pixels shared by neighbouring tiles (default: {AUTO_OVERLAP_FRACTION:.0%} of the tile)")
     parser.add_argument("--suffix", default=None,
-                        help=f"appended to output stems (default: none with --out, {DEFAULT_SUFFIX!r} without)")
+                        help=f"appended to output stems (default: none with --out, {DENOISED_SUFFIX!r} without)")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default=None, help="output format (default: the input's)")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="model name (see `engine models`), model/run folder or checkpoint")
@@ -71,10 +72,10 @@ def run(args: argparse.Namespace) -> int:
         sigma=args.sigma, strength=args.strength, steps=args.steps, tile_size=args.tile,
         tile_overlap=args.overlap, keep_trajectory=args.trajectory, ensemble=args.ensemble,
     )
-    files, failures = _expand_inputs(args.inputs, args.out)
+    suffix = args.suffix if args.suffix is not None else ("" if args.out is not None else DENOISED_SUFFIX)
+    files, failures = _expand_inputs(args.inputs, args.out, suffix)
     model = open_denoiser(args)
     settings.tiling_for(model)  # a bad --overlap for the auto tile fails here, not once per photo
-    suffix = args.suffix if args.suffix is not None else ("" if args.out is not None else DEFAULT_SUFFIX)
     done = 0
     for path in files:
         try:
@@ -117,18 +118,24 @@ def _denoise_file(
     )
 
 
-def _expand_inputs(inputs: list[Path], out_dir: Path | None) -> tuple[list[Path], int]:
-    """Image files named or found under the inputs (skipping earlier results inside `out_dir`),
-    and the number of inputs that were reported as failures (missing, or folders without images)."""
+def _expand_inputs(inputs: list[Path], out_dir: Path | None, suffix: str) -> tuple[list[Path], int]:
+    """Image files named or found under the inputs, and the number of inputs that were reported as
+    failures (missing, or folders without images). Folders skip earlier results: those inside
+    `out_dir` and those named with `suffix` (said, so no photo goes missing silently)."""
     files: list[Path] = []
     failures = 0
     skip = out_dir.resolve() if out_dir is not None else None
     for item in inputs:
         if item.is_dir():
-            found = [f for f in find_image_files(item) if skip is None or not f.resolve().is_relative_to(skip)]
+            images = [f for f in find_image_files(item) if skip is None or not f.resolve().is_relative_to(skip)]
+            found = [f for f in images if not is_denoised_copy(f, suffix)]
+            skipped = len(images) - len(found)
+            if skipped:
+                print(f"{item}: skipping {skipped} earlier result(s) named *{suffix}.*", file=sys.stderr)
             if not found:
                 failures += 1
-                print(f"error: {item}: no images found in this folder", file=sys.stderr)
+                what = "only earlier results" if skipped else "no images"
+                print(f"error: {item}: {what} found in this folder", file=sys.stderr)
             files.extend(found)
         elif item.exists():
             files.append(item)

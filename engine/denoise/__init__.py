@@ -10,7 +10,14 @@ from engine.denoise.denoising import (
 )
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
 from engine.denoise.photo import Photo, read_photo
-from engine.denoise.photo_writer import WRITE_FORMATS, output_path_for, unused_path, write_photo
+from engine.denoise.photo_writer import (
+    DENOISED_SUFFIX,
+    WRITE_FORMATS,
+    is_denoised_copy,
+    output_path_for,
+    unused_path,
+    write_photo,
+)
 from engine.denoise.self_ensemble import ENSEMBLE_SIZES
 from engine.denoise.trajectory import save_denoise_animation
 
@@ -26,6 +33,8 @@ __all__ = [
     "denoise_photo",
     "estimate_noise_sigma",
     "output_path_for",
+    "is_denoised_copy",
+    "DENOISED_SUFFIX",
     "read_photo",
     "save_denoise_animation",
     "unused_path",

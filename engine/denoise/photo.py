@@ -87,7 +87,7 @@ def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
             source_format = "JPEG" if image.format == "MPO" else image.format
             upright = ImageOps.exif_transpose(image)
             pixels, alpha, bit_depth, same_colour_space = _split_channels(upright)
-            info = read_metadata(image, keep_icc=same_colour_space)
+            info = read_metadata(image, upright, keep_icc=same_colour_space)
     return Photo(pixels, alpha, bit_depth, path, source_format, info)
 
 

@@ -4,7 +4,8 @@ metadata, through an atomic write, and never over the original or any existing f
 What a target format cannot hold is adapted, not refused: JPEG and BMP keep no alpha (the photo
 is composited on white, as the training data rules do; Pillow writes BMP alpha in a form most
 readers, Pillow included, ignore), JPEG/WebP/BMP have no 16-bit (written 8-bit), WebP has no
-grey (written as three equal channels).
+grey (written as three equal channels). WebP holds at most 16,383 pixels a side: a larger photo
+is refused with that limit named, before anything is written.
 Only a 16-bit grey photo without alpha is written 16-bit; that is the only 16-bit kind
 `read_photo` produces. JPEG and WebP use quality 95; JPEG keeps full-resolution colour (4:4:4),
 since halving chroma would throw away detail the denoiser just kept.
@@ -13,6 +14,7 @@ since halving chroma would throw away detail the denoiser just kept.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +25,8 @@ from engine.denoise.photo import Photo
 from engine.denoise.photo_metadata import save_options
 from engine.errors import ConfigError
 from engine.paths import NAME_MAX_BYTES, shorten_name
+
+DENOISED_SUFFIX = "-denoised"  # what a copy beside its original is called: photo-denoised.jpg
 
 # User-facing name -> (Pillow format, extension of new files).
 WRITE_FORMATS = {
@@ -39,6 +43,7 @@ FORMAT_BY_SUFFIX = {
 }
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 NO_ALPHA_FORMATS = ("JPEG", "BMP")
+WEBP_MAX_SIDE = 16_383
 ENCODER_OPTIONS = {
     "JPEG": {"quality": 95, "subsampling": 0},
     "WEBP": {"quality": 95},
@@ -54,6 +59,10 @@ def write_photo(photo: Photo, path: str | Path, format: str | None = None) -> Pa
     if photo.source is not None and _same_file(path, photo.source):
         raise ConfigError(f"refusing to write over the original photo {path}; choose another name or folder")
     pil_format = _pil_format(format) if format is not None else _format_for_suffix(path)
+    height, width = photo.pixels.shape[:2]
+    if pil_format == "WEBP" and max(height, width) > WEBP_MAX_SIDE:
+        raise ConfigError(f"WebP holds at most {WEBP_MAX_SIDE:,} pixels a side and this photo is {width:,}x{height:,}; "
+                          "save it as PNG, TIFF or JPEG")
     image, keep_icc = _to_image(photo, pil_format)
     options = ENCODER_OPTIONS.get(pil_format, {}) | save_options(photo.info, pil_format, keep_icc)
     with atomic_path(path) as temp:
@@ -62,7 +71,7 @@ def write_photo(photo: Photo, path: str | Path, format: str | None = None) -> Pa
 
 
 def output_path_for(
-    source: Path, out_dir: Path | None = None, suffix: str = "-denoised", format: str | None = None
+    source: Path, out_dir: Path | None = None, suffix: str = DENOISED_SUFFIX, format: str | None = None
 ) -> Path:
     """Where the denoised copy of `source` goes: `out_dir` (default: beside the source) /
     stem + suffix + extension (of `format`, else the source's; GIF and unknown suffixes become
@@ -75,6 +84,14 @@ def output_path_for(
     folder = Path(out_dir) if out_dir is not None else source.parent
     room = NAME_MAX_BYTES - len(os.fsencode(f"{suffix}-99{extension}"))  # a long stem is shortened, not the suffix
     return unused_path(folder, shorten_name(source.stem, room) + suffix, extension, avoid=source)
+
+
+def is_denoised_copy(path: Path, suffix: str = DENOISED_SUFFIX) -> bool:
+    """Whether `path` is named like a copy `output_path_for` made with `suffix` (stem + suffix,
+    or + suffix-N), or its trajectory animation: a folder denoised a second time must not denoise
+    its earlier results too."""
+    pattern = re.escape(suffix) + r"(-\d+)?(-trajectory(-\d+)?)?$"
+    return bool(suffix) and re.search(pattern, Path(path).stem) is not None
 
 
 def unused_path(folder: Path, stem: str, extension: str, avoid: Path | None = None) -> Path:

@@ -41,5 +41,16 @@ def test_dropped_folders_become_their_images_and_files_stay(tmp_path):
     (tmp_path / "album" / "2024").mkdir(parents=True)
     for name in ("album/x.JPG", "album/2024/y.png", "album/readme.txt", "loose.txt"):
         (tmp_path / name).write_bytes(b"")
-    found = expand_dropped([tmp_path / "album", tmp_path / "loose.txt"])
+    found, skipped = expand_dropped([tmp_path / "album", tmp_path / "loose.txt"])
     assert [p.relative_to(tmp_path).as_posix() for p in found] == ["album/2024/y.png", "album/x.JPG", "loose.txt"]
+    assert skipped == 0
+
+
+def test_a_folder_denoised_again_leaves_out_its_earlier_results(tmp_path):
+    (tmp_path / "album").mkdir()
+    names = ("a.png", "a-denoised.png", "a-denoised-2.png", "b-denoised.jpg", "denoised.png", "c-denoisedx.png")
+    for name in (*names, "b-denoised.jpg"):
+        (tmp_path / "album" / name).write_bytes(b"")
+    found, skipped = expand_dropped([tmp_path / "album", tmp_path / "album" / "b-denoised.jpg"])
+    assert sorted(p.name for p in found) == ["a.png", "b-denoised.jpg", "c-denoisedx.png", "denoised.png"]
+    assert skipped == 3  # a file named on its own is kept: the user asked for that one

@@ -53,6 +53,11 @@ def test_folder_input_writes_beside_each_photo_with_a_trajectory(tmp_path, tiny_
                      "b-denoised.png", "b.jpg", "notes.txt"]
     with Image.open(tmp_path / "in" / "a-denoised-trajectory.gif") as gif:
         assert gif.n_frames == 4  # 3 steps + the result
+    capsys.readouterr()
+    assert main(args) == 0  # the same folder again: its earlier results are not denoised a second time
+    assert "skipping 4 earlier result(s)" in capsys.readouterr().err
+    added = sorted({p.name for p in (tmp_path / "in").iterdir()} - set(names))
+    assert added == ["a-denoised-1-trajectory.gif", "a-denoised-1.png", "b-denoised-1-trajectory.gif", "b-denoised-1.png"]
 
 
 def test_missing_inputs_and_missing_default_model(tmp_path, tiny_model_folder, capsys, monkeypatch):

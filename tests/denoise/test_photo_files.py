@@ -100,6 +100,60 @@ def test_png_text_dpi_and_icc_are_carried_over(tmp_path):
         assert out.info["dpi"] == pytest.approx((300, 300), abs=0.01) and out.info["icc_profile"] == icc
 
 
+def test_orientation_in_png_xmp_is_cleared_with_the_pixels_turned(tmp_path):
+    """exif_transpose turns the pixels for an XMP orientation too; a copy still saying 6 would be
+    turned a second time by viewers that read XMP."""
+    xmp = '<x:xmpmeta><rdf:Description tiff:Orientation="6" dc:format="image/png"/></x:xmpmeta>'
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_itxt("XML:com.adobe.xmp", xmp)
+    chunks.add_text("Title", "meadow")
+    Image.fromarray(rgb_array(20, 40)).save(tmp_path / "in.png", pnginfo=chunks)
+    photo = read_photo(tmp_path / "in.png")
+    assert photo.pixels.shape == (40, 20, 3)
+    write_photo(photo, tmp_path / "out.png")
+    with Image.open(tmp_path / "out.png") as out:
+        assert out.size == (20, 40) and out.text["Title"] == "meadow"
+        assert "Orientation" not in out.text["XML:com.adobe.xmp"] and 'dc:format="image/png"' in out.text["XML:com.adobe.xmp"]
+
+
+def test_generation_settings_do_not_travel_into_a_denoised_copy(tmp_path):
+    """A denoised copy no longer is what those settings make: Generate must not offer to remake it."""
+    chunks = PngImagePlugin.PngInfo()
+    chunks.add_text("cunet-studio", '{"model": "digits", "seed": 1}')
+    chunks.add_text("Title", "kept")
+    Image.fromarray(rgb_array()).save(tmp_path / "in.png", pnginfo=chunks)
+    write_photo(read_photo(tmp_path / "in.png"), tmp_path / "out.png")
+    with Image.open(tmp_path / "out.png") as out:
+        assert out.text == {"Title": "kept"}
+
+
+def test_exif_too_big_for_jpeg_is_left_out_instead_of_failing(tmp_path):
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 70_000  # ImageDescription: more than a JPEG APP1 segment holds
+    exif[MAKE] = "cUNet test camera"
+    Image.fromarray(rgb_array()).save(tmp_path / "in.png", exif=exif)
+    out = write_photo(read_photo(tmp_path / "in.png"), tmp_path / "out.jpg")
+    with Image.open(out) as image:
+        assert image.format == "JPEG" and image.size == (30, 20) and "exif" not in image.info
+
+
+def test_lossless_webp_stays_lossless(tmp_path):
+    Image.fromarray(rgb_array()).save(tmp_path / "in.webp", lossless=True)
+    Image.fromarray(rgb_array()).save(tmp_path / "lossy.webp", quality=80)
+    for name in ("in", "lossy"):
+        write_photo(read_photo(tmp_path / f"{name}.webp"), tmp_path / f"{name}-out.webp")
+    assert (tmp_path / "in-out.webp").read_bytes()[12:16] == b"VP8L"
+    assert (tmp_path / "lossy-out.webp").read_bytes()[12:16] == b"VP8 "
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "in-out.webp")), rgb_array())
+
+
+def test_webp_too_wide_is_refused_with_the_limit_named(tmp_path):
+    photo = Photo(np.zeros((1, 16_384, 3), np.float32), None, 8, None, "PNG", {})
+    with pytest.raises(ConfigError, match="16,383"):
+        write_photo(photo, tmp_path / "wide.webp")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_jpeg_output_of_transparent_photo_is_composited_on_white(tmp_path):
     pixels = np.zeros((8, 8, 3), np.float32)
     photo = Photo(pixels, np.zeros((8, 8), np.float32), 8, None, "PNG", {})
