@@ -22,13 +22,16 @@ _TEMP_NAME = re.compile(r"^\..+\.[0-9a-f]{12}\.tmp$")
 
 @contextlib.contextmanager
 def atomic_path(target: str | Path) -> Iterator[Path]:
-    """Yield a temp path in the target's folder; on success it replaces `target` atomically."""
+    """Yield a temp path in the target's folder; on success it replaces `target` atomically.
+
+    An OSError about the temp file (a read-only folder, a full disk) is raised naming `target`
+    instead: the hidden temp name means nothing to the user."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     name = shorten_name(target.name, NAME_MAX_BYTES - _TEMP_NAME_EXTRA)  # a long target name still fits
     temp = target.parent / f".{name}.{secrets.token_hex(6)}.tmp"
-    temp.open("xb").close()  # exclusive create: never clobbers another writer's temp file
     try:
+        temp.open("xb").close()  # exclusive create: never clobbers another writer's temp file
         yield temp
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -37,6 +40,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
         os.chmod(temp, 0o666 & ~_UMASK)
         os.replace(temp, target)
         _fsync_dir(target.parent)
+    except OSError as error:
+        if error.filename is None or Path(os.fsdecode(error.filename)) != temp:
+            raise
+        raise OSError(error.errno, error.strerror, str(target)) from error
     finally:
         temp.unlink(missing_ok=True)
 

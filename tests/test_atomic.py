@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import threading
 
 import pytest
 
-from engine.atomic import atomic_write_bytes
+from engine.atomic import atomic_path, atomic_write_bytes
 
 
 def test_a_written_file_gets_the_permissions_of_a_new_file(tmp_path):
@@ -38,4 +39,14 @@ def test_a_failed_write_leaves_no_file_and_no_temp_file(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", full_disk)
     with pytest.raises(OSError, match="No space"):
         atomic_write_bytes(tmp_path / "c.txt", b"data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_an_error_about_the_temp_file_names_the_target(tmp_path):
+    """A full disk while writing: the user is told about the file they asked for, not a hidden temp name."""
+    target = tmp_path / "photo-denoised.png"
+    with pytest.raises(OSError) as raised:
+        with atomic_path(target) as temp:
+            raise OSError(errno.ENOSPC, "No space left on device", str(temp))
+    assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
     assert list(tmp_path.iterdir()) == []

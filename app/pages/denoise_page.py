@@ -31,7 +31,7 @@ from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
 from app.widgets.photo_queue_view import PhotoQueueView
 from app.widgets.pixel_view import PixelView
-from app.workers.denoise_work import save_results_work
+from app.workers.denoise_work import SaveReport, save_results_work
 from app.workers.job import Job
 from engine.data.image_files import IMAGE_EXTENSIONS
 from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
@@ -348,19 +348,28 @@ class DenoisePage(FileDropTarget, QWidget):
         job.start()
         self._update_buttons()
 
-    def _on_saved(self, saved: list) -> None:
-        for item, path in saved:
+    def _on_saved(self, report: SaveReport) -> None:
+        for item, path in report.saved:
             item.saved_to = path
             if item in self.queue.items:
                 self._refresh(item)
+        saved = report.saved
         folders = {path.parent for _, path in saved}
-        if len(saved) == 1:
-            where = str(saved[0][1])
+        if not saved:
+            where = "nothing"
+        elif len(saved) == 1:
+            where = str(saved[0][1]) if not report.failed else saved[0][1].name
         elif len(folders) == 1:
             where = f"{len(saved)} photos in {folders.pop()}"
         else:
             where = f"{len(saved)} photos, each beside its original"
-        self.banner.show_info(f"Saved {where}")
+        if not report.failed:
+            self.banner.show_info(f"Saved {where}")
+            return
+        item, reason = report.failed[0]
+        others = f" (and {len(report.failed) - 1} more)" if len(report.failed) > 1 else ""
+        self.banner.show_error(f"Saved {where}; could not save {item.path.name}{others}: {reason}. "
+                               "Save all tries the unsaved ones again.")
 
     def _on_save_finished(self) -> None:
         self._saving = None

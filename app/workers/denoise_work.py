@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from app.pixels import float_to_uint8
-from app.workers.job import Work
+from app.workers.job import Work, readable_error
 from app.workers.model_cache import ModelCache
 from app.workers.throttle import Throttle
 from engine.denoise import (
@@ -22,6 +22,7 @@ from engine.denoise import (
     read_photo,
     write_photo,
 )
+from engine.errors import EngineError
 
 
 @dataclass(frozen=True)
@@ -61,15 +62,26 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
     return work
 
 
+@dataclass(frozen=True)
+class SaveReport:
+    """What a save of several results did, photo by photo: one that cannot be written (a full disk,
+    a folder gone) must not hide that the others were, or Save all again would copy them twice."""
+    saved: list[tuple[object, Path]]  # (tag, path written)
+    failed: list[tuple[object, str]]  # (tag, one-line reason)
+
+
 def save_results_work(results: list[tuple[object, DenoiseResult]], out_dir: Path | None, format: str | None) -> Work:
     """Write each (tag, result) beside its original (or into `out_dir`) under a new name and
-    return [(tag, path)]. Originals are never overwritten (`output_path_for`, `write_photo`)."""
+    return a SaveReport. Originals are never overwritten (`output_path_for`, `write_photo`)."""
 
-    def work(report, cancel):
-        saved = []
+    def work(report, cancel) -> SaveReport:
+        saved, failed = [], []
         for tag, result in results:
-            path = output_path_for(result.photo.source, out_dir, format=format)
-            saved.append((tag, write_photo(result.photo, path, format=format)))
-        return saved
+            try:
+                path = output_path_for(result.photo.source, out_dir, format=format)
+                saved.append((tag, write_photo(result.photo, path, format=format)))
+            except (EngineError, OSError) as error:
+                failed.append((tag, readable_error(error)))
+        return SaveReport(saved, failed)
 
     return work

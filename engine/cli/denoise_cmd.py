@@ -8,6 +8,7 @@ file is reported in one line and the rest go on; the exit code is 2 if any file 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -85,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
             raise
         except (EngineError, OSError) as error:
             failures += 1
-            print(f"error: {path}: {_reason(error)}", file=sys.stderr)
+            print(f"error: {path}: {_reason(error, path)}", file=sys.stderr)
         except (MemoryError, RuntimeError) as error:
             if not is_out_of_memory(error):
                 raise
@@ -158,7 +159,9 @@ def open_denoiser(args: argparse.Namespace) -> LoadedModel:
         ) from None
 
 
-def _reason(error: Exception) -> str:
+def _reason(error: Exception, path: Path) -> str:
+    """One line: an OS error about another file than the input (the output's folder) names it."""
     if isinstance(error, OSError) and error.strerror:
-        return error.strerror
+        other = error.filename is not None and os.fsdecode(error.filename) != str(path)
+        return f"cannot write {os.fsdecode(error.filename)}: {error.strerror}" if other else error.strerror
     return str(error)

@@ -173,6 +173,27 @@ def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, cont
     assert page.banner.text() == "Saved 2 photos, each beside its original"
 
 
+def test_a_save_all_failing_for_one_photo_keeps_the_others_saved(qtbot, context, tmp_path):
+    """Saved photos stay marked saved when another fails, so Save all again retries only that one
+    instead of writing second copies."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    photos = [noisy_photo(tmp_path / "a" / "one.png"), noisy_photo(tmp_path / "b" / "two.png", seed=1)]
+    page = make_page(qtbot, context)
+    drop(page, *photos)
+    run_queue(qtbot, page)
+    shutil.rmtree(tmp_path / "b")
+    (tmp_path / "b").write_text("a file where the folder was: nothing can be saved beside two.png")
+    for saved in ("Saved one-denoised.png", "Saved nothing"):
+        page.output.save_all_button.click()
+        qtbot.waitUntil(lambda: page.banner.kind == "error", timeout=10_000)
+        qtbot.waitUntil(page.output.save_all_button.isEnabled, timeout=10_000)
+        assert page.banner.text().startswith(saved) and "could not save two.png" in page.banner.text()
+        page.banner.clear()
+    assert [p.name for p in (tmp_path / "a").iterdir() if "denoised" in p.name] == ["one-denoised.png"]
+    assert page.queue.items[0].saved_to is not None and page.queue.items[1].saved_to is None
+
+
 def test_cancel_pressed_as_the_photo_finishes_says_it_is_done(qtbot, context, tmp_path, monkeypatch):
     real_work, finished_photo = app.denoise_runner.denoise_work, threading.Event()
     pressed = threading.Event()
