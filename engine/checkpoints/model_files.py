@@ -4,6 +4,7 @@ or a training checkpoint file. Every path is validated before any weight reaches
 from __future__ import annotations
 
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from engine.checkpoints.weights import (
     write_tensors,
 )
 from engine.diffusion import Denoiser, NoiseSchedule
-from engine.errors import ModelLoadError
+from engine.errors import ConfigError, ModelLoadError
 
 MODEL_JSON = "model.json"
 MODEL_WEIGHTS = "model.safetensors"
@@ -57,6 +58,21 @@ def save_model_folder(folder: Path, spec: ModelSpec, state: dict[str, torch.Tens
     tensors = {k: (v.half() if half and v.is_floating_point() else v) for k, v in state.items()}
     write_tensors(folder / MODEL_WEIGHTS, tensors, {SPEC_KEY: spec.to_json()})
     atomic_write_text(folder / MODEL_JSON, spec.to_json() + "\n")
+
+
+def create_model_folder(folder: Path, spec: ModelSpec, state: dict[str, torch.Tensor], half: bool = False) -> None:
+    """Write a new model folder whole or not at all: into a hidden staging folder beside it, then
+    renamed into place, so a failed write (full disk) leaves no half folder to block a retry.
+    Refuses a folder that exists."""
+    if folder.exists():
+        raise ConfigError(f"{folder} already exists; choose a new folder")
+    staging = folder.parent / f".{folder.name}.partial"
+    shutil.rmtree(staging, ignore_errors=True)  # left by a crash
+    try:
+        save_model_folder(staging, spec, state, half=half)
+        staging.rename(folder)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def checkpoint_path(run_dir: Path, step: int) -> Path:

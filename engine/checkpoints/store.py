@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from engine.checkpoints.model_files import MODEL_JSON, load_model, save_model_folder
+from engine.checkpoints.model_files import MODEL_JSON, create_model_folder, load_model
 from engine.checkpoints.spec import ModelSpec
 from engine.errors import ConfigError, ModelLoadError
 from engine.paths import bundled_models_dir, user_models_dir
@@ -34,7 +33,8 @@ class ModelStore:
         for source, root in (("bundled", self.bundled_dir), ("user", self.user_dir)):
             if not root.is_dir():
                 continue
-            for folder in sorted(p for p in root.iterdir() if (p / MODEL_JSON).is_file()):
+            # Dot-folders are `register`'s staging copies (one left by a crash is not a model).
+            for folder in sorted(p for p in root.iterdir() if not p.name.startswith(".") and (p / MODEL_JSON).is_file()):
                 try:
                     spec = ModelSpec.from_json((folder / MODEL_JSON).read_text("utf-8"), str(folder))
                 except (ModelLoadError, OSError, UnicodeDecodeError):
@@ -53,17 +53,26 @@ class ModelStore:
         names = ", ".join(e.name for e in self.list()) or "none installed"
         raise ModelLoadError(f"no model named {name_or_path!r} (available: {names}) and no such path")
 
+    def reference(self, name_or_path: str) -> str:
+        """How saved settings name a model: its store name, else its absolute path, so that they
+        find it again from any working folder."""
+        if any(entry.name == name_or_path for entry in self.list()):
+            return name_or_path
+        return str(Path(name_or_path).expanduser().resolve())
+
+    def check_new_name(self, name: str) -> None:
+        """ConfigError unless `register` can use `name`: asked before a long run, not after it."""
+        if not name or any(c in name for c in "/\\") or name.startswith("."):
+            raise ConfigError(f"invalid model name {name!r}")
+        if (self.user_dir / name).exists() or name in {e.name for e in self.list()}:
+            raise ConfigError(f"a model named {name!r} already exists; choose another name")
+
     def register(self, source: Path, name: str) -> Path:
         """Copy a trained model (model folder, run folder or checkpoint) into the user store as
         `name`, storing EMA weights only. Refuses to overwrite an existing model."""
-        if not name or any(c in name for c in "/\\") or name.startswith("."):
-            raise ConfigError(f"invalid model name {name!r}")
+        self.check_new_name(name)
         target = self.user_dir / name
-        if target.exists() or name in {e.name for e in self.list()}:
-            raise ConfigError(f"a model named {name!r} already exists; choose another name")
         model = load_model(source)
-        staging = self.user_dir / f".{name}.partial"
-        shutil.rmtree(staging, ignore_errors=True)
-        save_model_folder(staging, model.spec, model.network.state_dict())
-        staging.rename(target)
+        self.user_dir.mkdir(parents=True, exist_ok=True)
+        create_model_folder(target, model.spec, model.network.state_dict())
         return target

@@ -11,7 +11,7 @@ from pathlib import Path
 import torch
 
 from engine import __version__
-from engine.checkpoints import ModelEntry, ModelStore, load_model, save_model_folder
+from engine.checkpoints import ModelEntry, ModelStore, create_model_folder, load_model
 from engine.cli.common import json_object_arg
 from engine.errors import ConfigError
 from engine.device import available_devices
@@ -56,12 +56,12 @@ def _use(entry: ModelEntry) -> str:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    if args.out.exists():
+    if args.out.exists():  # before loading: a mistyped folder costs nothing
         raise ConfigError(f"{args.out} already exists; choose a new folder")
     card_changes = json_object_arg(args.card, "--card")
     model = load_model(ModelStore().resolve(args.source))
     spec = dataclasses.replace(model.spec, card=model.spec.card | card_changes)
-    save_model_folder(args.out, spec, model.network.state_dict(), half=args.half)
+    create_model_folder(args.out, spec, model.network.state_dict(), half=args.half)
     size = sum(p.stat().st_size for p in args.out.iterdir())
     print(f"wrote {args.out} ({size / 1e6:.2f} MB)")
     return 0

@@ -60,14 +60,6 @@ def _fill_from_record(args: argparse.Namespace) -> GenerationRecord | None:
     return record
 
 
-def _model_reference(name_or_path: str) -> str:
-    """How the saved record names the model: its store name, else its absolute path, so that
-    `--settings-from` finds it again from any folder (a display name would not resolve)."""
-    if any(entry.name == name_or_path for entry in ModelStore().list()):
-        return name_or_path
-    return str(Path(name_or_path).expanduser().resolve())
-
-
 def run(args: argparse.Namespace) -> int:
     recorded = _fill_from_record(args)
     model = open_model(args.model, args)
@@ -90,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
                 bar.set_postfix(ode_evals_per_call=f"{evaluations / p.done:.1f}", refresh=False)
 
         result = generate(model, request, progress=on_progress)
-    record = GenerationRecord(model=_model_reference(args.model), seed=args.seed, sampler=result.sampler,
+    record = GenerationRecord(model=ModelStore().reference(args.model), seed=args.seed, sampler=result.sampler,
                               steps=result.steps, eta=args.eta, solver=request.solver, count=len(result.images),
                               weights=result.model_weights)
     args.out.mkdir(parents=True, exist_ok=True)

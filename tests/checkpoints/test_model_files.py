@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.checkpoints import ModelStore, load_model, read_spec, save_model_folder
+from engine.checkpoints import ModelStore, create_model_folder, load_model, read_spec, save_model_folder
 from engine.checkpoints.model_files import MODEL_JSON, MODEL_WEIGHTS
 from engine.errors import ConfigError, ModelLoadError
 from helpers import save_tiny_model, tiny_spec
@@ -151,6 +151,33 @@ def test_store_lists_bundled_and_user_models_and_registers(tmp_path):
         store.register(tmp_path / "trained", "alpha")
     with pytest.raises(ModelLoadError, match="no model named"):
         store.resolve("zeta")
+
+
+def test_a_staging_folder_left_by_a_crash_is_not_listed_as_a_model(tmp_path):
+    bundled, user = tmp_path / "bundled", tmp_path / "user"
+    save_tiny_model(user / ".mine.partial")  # killed between writing and renaming
+    store = ModelStore(bundled, user)
+    assert store.list() == []
+    store.register(save_tiny_model(tmp_path / "trained"), "mine")
+    assert [e.name for e in store.list()] == ["mine"] and not (user / ".mine.partial").exists()
+
+
+def test_a_model_folder_that_fails_to_write_leaves_nothing_behind(tmp_path, monkeypatch):
+    """A full disk during export: the retry must not be refused by a half-written folder."""
+    model = load_model(save_tiny_model(tmp_path / "trained"))
+
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("engine.checkpoints.model_files.atomic_write_text", disk_full)
+    with pytest.raises(OSError):
+        create_model_folder(tmp_path / "export", model.spec, model.network.state_dict())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["trained"]
+    monkeypatch.undo()
+    create_model_folder(tmp_path / "export", model.spec, model.network.state_dict())
+    assert load_model(tmp_path / "export").spec == model.spec
+    with pytest.raises(ConfigError, match="already exists"):
+        create_model_folder(tmp_path / "export", model.spec, model.network.state_dict())
 
 
 def test_safetensors_whose_header_length_starts_like_a_pickle_still_load(tmp_path):
