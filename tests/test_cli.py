@@ -181,6 +181,69 @@ def test_train_stop_at_keeps_the_schedule_of_the_full_run(tmp_path):
     assert [r["lr"] for r in cut] == [r["lr"] for r in full[:3]] and full[2]["lr"] != full[5]["lr"]
 
 
+TINY_TRAIN = ["--batch", "4", "--size", "8", "--channels", "1", "--warmup", "1", "--device", "cpu",
+              "--val-fraction", "0", "--sample-every", "100", "--network",
+              json.dumps({"base_channels": 4, "channel_mults": [1, 2], "attention_levels": [], "time_embedding_dim": 8})]
+
+
+def test_train_resume_finds_relative_data_from_another_folder_and_refuses_other_data(tmp_path, monkeypatch, capsys):
+    two_level_npz(tmp_path / "data.npz")
+    other = two_level_npz(tmp_path / "other.npz")
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", "--data", "data.npz", "--out", "run", "--steps", "4", "--stop-at", "2", *TINY_TRAIN]) == 0
+    (tmp_path / "elsewhere").mkdir()
+    monkeypatch.chdir(tmp_path / "elsewhere")
+    assert main(["train", "--data", str(other), "--out", "../run", "--steps", "4", "--resume", *TINY_TRAIN]) == 2
+    assert "this run trains on" in capsys.readouterr().err and len(list_checkpoints(tmp_path / "run")) == 1
+    assert main(["train", "--data", "../data.npz", "--out", "../run", "--steps", "4", "--resume", *TINY_TRAIN]) == 0
+    assert "finished at step 4/4" in capsys.readouterr().out
+    (tmp_path / "data.npz").rename(tmp_path / "moved.npz")  # the stored data is gone: the given place is taken
+    assert main(["train", "--data", "../moved.npz", "--out", "../run", "--steps", "5", "--resume", *TINY_TRAIN]) == 0
+    assert json.loads((tmp_path / "run" / "config.json").read_text())["data"] == str(tmp_path / "moved.npz")
+
+
+def test_train_resume_takes_keep_and_says_how_a_longer_cosine_schedule_moves(tmp_path, capsys):
+    data = two_level_npz(tmp_path / "data.npz")
+    common = ["--data", str(data), "--out", str(tmp_path / "run"), "--save-every", "1", *TINY_TRAIN]
+    assert main(["train", "--steps", "4", "--keep", "5", *common]) == 0
+    assert len(list_checkpoints(tmp_path / "run")) == 4
+    capsys.readouterr()
+    assert main(["train", "--steps", "8", "--keep", "2", "--resume", *common]) == 0
+    captured = capsys.readouterr()
+    assert "only --steps, --keep" in captured.err
+    assert "now spans 8 steps instead of 4: at step 4 it goes from 0.10x to 0.55x" in captured.out
+    assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [7, 8]
+
+
+def test_train_register_name_is_checked_before_training_and_a_stopped_run_says_it_was_not_registered(
+        tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path / "home"))
+    data = two_level_npz(tmp_path / "data.npz")
+    common = ["--data", str(data), "--steps", "4", *TINY_TRAIN]
+    assert main(["train", "--out", str(tmp_path / "a"), "--register", "digits", *common]) == 2
+    assert "already exists" in capsys.readouterr().err and not (tmp_path / "a").exists()
+    assert main(["train", "--out", str(tmp_path / "b"), "--register", "mine", "--stop-at", "2", *common]) == 0
+    assert "not registered as 'mine'" in capsys.readouterr().out
+    assert main(["models"]) == 0 and "mine" not in capsys.readouterr().out
+
+
+def test_train_stop_at_a_resumed_runs_step_takes_no_step(tmp_path, capsys):
+    common = ["--data", str(two_level_npz(tmp_path / "data.npz")), "--out", str(tmp_path / "run"), "--steps", "6",
+              *TINY_TRAIN]
+    assert main(["train", "--stop-at", "3", *common]) == 0
+    assert main(["train", "--stop-at", "3", "--resume", *common]) == 0
+    assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [3]
+    assert "stopped at step 3/6" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("limit", ["nan", "inf", "-1"])
+def test_train_time_limit_must_be_finite_and_positive(tmp_path, capsys, limit):
+    data = two_level_npz(tmp_path / "data.npz")
+    assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), "--steps", "1", "--size", "8",
+                 "--time-limit", limit]) == 2
+    assert "--time-limit must be a positive, finite" in capsys.readouterr().err and not (tmp_path / "run").exists()
+
+
 def test_denoising_models_are_listed_as_such_and_refuse_to_generate(tmp_path, capsys, monkeypatch):
     spec = tiny_spec()
     denoiser = dataclasses.replace(spec, schedule=ScheduleConfig(kind="cosine", max_step=400))

@@ -302,6 +302,9 @@ class TrainPage(FileDropTarget, QWidget):
 
     def _on_summary(self, summary: TrainingSummary) -> None:
         self._model_dir = summary.model_dir
+        if not summary.began:  # stopped while the images were opened: a run being continued stays continuable
+            self.monitor.set_status("Stopped before the first step: nothing was written")
+            return
         if summary.stopped:  # Start continues it; "New run" starts afresh
             self._resume_dir = summary.run_dir
             self.monitor.set_status(f"Stopped at step {summary.step}/{summary.total_steps} (checkpoint saved)")

@@ -4,7 +4,9 @@ Ctrl-C saves a checkpoint and exits cleanly; `--resume` continues from it."""
 from __future__ import annotations
 
 import argparse
+import math
 import signal
+import sys
 import threading
 from pathlib import Path
 
@@ -74,8 +76,8 @@ def _stop_after(seconds: float, control: TrainingControl) -> threading.Timer:
     """A time budget (e.g. a lent GPU's minutes): the trainer stops at the next step boundary."""
     from engine.errors import ConfigError
 
-    if seconds <= 0:
-        raise ConfigError("--time-limit must be a positive number of seconds")
+    if not (math.isfinite(seconds) and seconds > 0):
+        raise ConfigError("--time-limit must be a positive, finite number of seconds")
     timer = threading.Timer(seconds, control.request_stop)
     timer.daemon = True
     timer.start()
@@ -86,33 +88,51 @@ def run(args: argparse.Namespace) -> int:
     from engine.device import set_threads
 
     set_threads(args.threads)
+    store = ModelStore()
+    if args.register:
+        store.check_new_name(args.register)  # before hours of training, not after them
+    if args.resume:
+        print("--resume continues with the run's stored settings; of the options given, only --steps, --keep, "
+              "--device, --threads and the --save-every/--sample-every/--validate-every intervals apply, and --data "
+              "only where the stored data has moved", file=sys.stderr)
     preset, overrides = args.preset, json_object_arg(args.network, "--network")
     if args.init_from and preset is None and not overrides:
         preset, overrides = _architecture_of(args.init_from)
     preset = preset or ("cunet-small" if args.arch == "cunet" else "unet-small")
+    # Paths are stored absolute so that --resume finds them from any working folder.
+    init_from = args.init_from
+    if init_from is not None and Path(init_from).expanduser().exists():
+        init_from = store.reference(init_from)
     config = TrainingConfig(
-        data=str(args.data), out=str(args.out), preset=preset, network_overrides=overrides,
+        data=str(Path(args.data).expanduser().resolve()), out=str(args.out), preset=preset, network_overrides=overrides,
         image_size=args.size, channels=args.channels, steps=args.steps, batch_size=args.batch,
         grad_accumulation=args.grad_accum, lr=args.lr, lr_schedule=args.lr_schedule, warmup_steps=args.warmup,
         ema_decay=args.ema, schedule=args.schedule, max_step=args.max_step, prediction=args.prediction,
         hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
         save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
         keep_checkpoints=args.keep, bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
-        card=json_object_arg(args.card, "--card"), init_from=args.init_from,
+        card=json_object_arg(args.card, "--card"), init_from=init_from,
     )
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None
-    previous = signal.signal(signal.SIGINT, lambda *_: control.request_stop())
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(*_) -> None:
+        control.request_stop()
+        signal.signal(signal.SIGINT, previous)  # a second Ctrl-C quits at once, without saving
+        print("\nstopping after this step, with a checkpoint (Ctrl-C again quits without saving)", file=sys.stderr)
+
+    signal.signal(signal.SIGINT, on_interrupt)
     bar = tqdm(total=args.steps, unit="step", dynamic_ncols=True, disable=True)  # replaced once data is open
 
     def on_progress(event: TrainingProgress) -> None:
         nonlocal bar
+        if event.event in ("started", "step") and args.stop_at is not None and event.step >= args.stop_at:
+            control.request_stop()  # checked before each step: a run resumed at --stop-at takes none
         if event.event == "started":
             bar = tqdm(total=event.total_steps, initial=event.step, unit="step", dynamic_ncols=True)
             bar.write(event.message)
         elif event.event == "step":
-            if args.stop_at is not None and event.step >= args.stop_at:
-                control.request_stop()
             bar.update(event.step - bar.n)
             postfix = {"loss": f"{event.loss:.4f}", "img/s": f"{event.images_per_second:.0f}"}
             if event.val_loss is not None:
@@ -128,10 +148,16 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(signal.SIGINT, previous)
         if deadline is not None:
             deadline.cancel()
+    if not summary.began:
+        print("stopped before the first step; nothing was written")
+        return 0
     state = "stopped" if summary.stopped else "finished"
     print(f"{state} at step {summary.step}/{summary.total_steps}; run folder {summary.run_dir}")
-    if args.register and summary.model_dir is not None and not summary.stopped:
-        path = ModelStore().register(summary.model_dir, args.register)
+    if args.register and (summary.stopped or summary.model_dir is None):
+        print(f"not registered as {args.register!r}: the run stopped before its last step (continue it with "
+              "--resume and --register)")
+    elif args.register:
+        path = store.register(summary.model_dir, args.register)
         print(f"registered as {args.register!r} ({path})")
     if not summary.ranks_in_sync:
         print("error: distributed ranks ended with different weights")

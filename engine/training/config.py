@@ -11,6 +11,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 
+MAX_SEED = 2**31 - 1  # every generator seed derived from it (seed x 1,000,003 + step ...) stays in 64 bits
 CONFIG_FILE = "config.json"
 
 
@@ -64,6 +65,7 @@ class TrainingConfig:
             (0 <= self.ema_decay < 1, "EMA decay must be in [0, 1)"),
             (min(self.save_every, self.sample_every, self.validate_every) >= 1, "intervals must be >= 1"),
             (self.keep_checkpoints >= 1, "keep at least 1 checkpoint"),
+            (0 <= self.seed <= MAX_SEED, f"seed must be between 0 and {MAX_SEED:,}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -24,11 +24,11 @@ from torch.nn.parallel import DistributedDataParallel
 
 from engine.atomic import atomic_write_text
 from engine.checkpoints import ModelSpec, ModelStore, load_model, save_model_folder
-from engine.checkpoints.model_files import checkpoint_path
+from engine.checkpoints.model_files import checkpoint_path, list_checkpoints
 from engine.data import open_training_images, split_train_validation
 from engine.device import resolve_device
 from engine.diffusion import NoiseSchedule, ScheduleConfig, training_target
-from engine.errors import ConfigError
+from engine.errors import ConfigError, ModelLoadError
 from engine.models import config_from_dict, preset_config
 from engine.training import distributed
 from engine.training.batches import DataOrder, step_generator
@@ -51,6 +51,7 @@ class TrainingSummary:
     model_dir: Path | None
     final_loss: float | None
     ranks_in_sync: bool = True
+    began: bool = True  # False: stopped while opening the data, before anything was written
 
 
 def model_spec_for(config: TrainingConfig) -> ModelSpec:
@@ -87,18 +88,41 @@ def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder]:
     """The settings of a new run, or of the run being resumed (its stored settings, taking only the
-    new step target, intervals and device). Writes nothing: bad input must leave no run folder."""
+    new step target, intervals, checkpoints kept, device, and the data's new place if the stored
+    one is gone). Writes nothing: bad input must leave no run folder."""
     run = RunFolder(Path(config.out).expanduser())
     if resume:
         previous = TrainingConfig.load(run.root)
         config = previous.with_changes(
             steps=config.steps, device=config.device, save_every=config.save_every,
             sample_every=config.sample_every, validate_every=config.validate_every,
+            keep_checkpoints=config.keep_checkpoints, data=_resumed_data(previous.data, config.data),
         )
     elif is_main and (run.root / CONFIG_FILE).exists():
         raise ConfigError(f"{run.root} already holds a training run: continue it (engine train --resume, or "
                           "“Continue a run…” in the app) or choose another folder")
     return config, run
+
+
+def _resumed_data(stored: str, given: str) -> str:
+    """The data a resumed run reads: the stored path, or the given one where the stored one is gone
+    (a moved folder, a run opened on another computer); never silently another dataset."""
+    stored_path, given_path = (Path(path).expanduser().resolve() for path in (stored, given))
+    if given_path == stored_path or not stored_path.exists():
+        return given
+    raise ConfigError(f"this run trains on {stored}, not {given}: give that --data to continue it, or start a new run "
+                      "for other images")
+
+
+def _schedule_change(previous_steps: int, config: TrainingConfig, step: int) -> str:
+    """What a new --steps does to a resumed cosine schedule, which spans the whole run: the
+    learning rate rises again (a warm restart) when the run is made longer."""
+    if config.lr_schedule != "cosine" or previous_steps == config.steps or step == 0:
+        return ""
+    before = _lr_at(dataclasses.replace(config, steps=previous_steps), step) / config.lr
+    after = _lr_at(config, step) / config.lr
+    return (f"\nThe cosine learning rate now spans {config.steps:,} steps instead of {previous_steps:,}: at step "
+            f"{step:,} it goes from {before:.2f}x to {after:.2f}x of {config.lr:g}.")
 
 
 def _lr_at(config: TrainingConfig, step: int) -> float:
@@ -137,6 +161,7 @@ def train(
     group = distributed.init_from_environment(device)
     if group.active and device.type == "cuda":
         device = torch.device("cuda", group.local_rank)
+    previous_steps = TrainingConfig.load(Path(config.out).expanduser()).steps if resume else config.steps
     config, run = resolve_run(config, resume, group.is_main)  # a resumed run keeps its stored batch size
     if config.batch_size % (group.world_size * config.grad_accumulation):
         raise ConfigError("batch size must be divisible by (processes x gradient accumulation)")
@@ -155,6 +180,9 @@ def train(
     spec = model_spec_for(config)
     starts_fresh = not (resume and run.latest_checkpoint())  # a resumed run's checkpoint has its weights
     start_weights = initial_weights(config.init_from, spec) if config.init_from and starts_fresh else None
+    if distributed.any_rank(control.stop_requested, group, device):  # while the data was opened (a large folder)
+        distributed.shutdown(group)
+        return TrainingSummary(run.root, 0, config.steps, True, None, None, began=False)
     if group.is_main:
         run.root.mkdir(parents=True, exist_ok=True)
         atomic_write_text(run.root / CONFIG_FILE, config.to_json() + "\n")
@@ -173,7 +201,7 @@ def train(
     # A run killed before its first checkpoint resumes from step 0 with its stored settings.
     latest = run.latest_checkpoint() if resume else None
     if latest is not None:
-        state = load_checkpoint(latest, network, ema, optimizer)
+        state = _load_latest(run, latest, network, ema, optimizer)
     if resume and group.is_main:
         run.truncate_log(state.step)
         run.remove_stale_temp_files()
@@ -197,7 +225,9 @@ def train(
     # A one-image dataset validates on its training image: nothing is held out then.
     held_out = len(validation_set) if validation_set is not None and len(dataset) > 1 else 0
     run_length = describe_run_length(len(train_set), held_out, config.steps, config.batch_size)
-    emit(TrainingProgress("started", state.step, config.steps, message=f"{dataset.describe()}\n{run_length}"))
+    schedule_note = _schedule_change(previous_steps, config, state.step)
+    emit(TrainingProgress("started", state.step, config.steps,
+                          message=f"{dataset.describe()}\n{run_length}{schedule_note}"))
     step_times: deque[float] = deque(maxlen=SPEED_WINDOW)
     last_loss: float | None = None
     last_saved = state.step
@@ -285,6 +315,17 @@ def train(
     emit(TrainingProgress("stopped" if stopped else "finished", state.step, config.steps, loss=last_loss, path=model_dir))
     distributed.shutdown(group)
     return TrainingSummary(run.root, state.step, config.steps, stopped, model_dir, last_loss, in_sync)
+
+
+def _load_latest(run: RunFolder, latest: Path, network: nn.Module, ema: EMA, optimizer) -> TrainingState:
+    """The latest checkpoint; if it is damaged, the error says which earlier one the run could go on
+    from (moving a file is the user's choice: the damaged one may be worth keeping)."""
+    try:
+        return load_checkpoint(latest, network, ema, optimizer)
+    except ModelLoadError as error:
+        earlier = [step for step, path in list_checkpoints(run.root) if path != latest]
+        hint = f"; move it out of the way to continue from the checkpoint of step {earlier[-1]:,}" if earlier else ""
+        raise ModelLoadError(f"{error}{hint}") from None
 
 
 def _run_network(forward, x_t: torch.Tensor, t: torch.Tensor, compiled: bool) -> torch.Tensor:

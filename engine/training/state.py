@@ -61,29 +61,37 @@ def save_checkpoint(
 def load_checkpoint(
     path: Path, network: nn.Module, ema: EMA, optimizer: torch.optim.Optimizer
 ) -> TrainingState:
-    """Restore weights, EMA and optimizer in place; refuses a checkpoint of another architecture."""
+    """Restore weights, EMA and optimizer in place; refuses a checkpoint of another architecture
+    and one missing any part (a resume without its EMA or AdamW moments would not be the same run)."""
     metadata = read_metadata(path)
     if STATE_KEY not in metadata:
         raise ModelLoadError(f"{path}: not a training checkpoint (no training state)")
-    info: dict[str, Any] = json.loads(metadata[STATE_KEY])
     tensors = read_tensors(path)
 
     def section(prefix: str) -> dict[str, torch.Tensor]:
         return {k[len(prefix) :]: v for k, v in tensors.items() if k.startswith(prefix)}
 
-    model_state = section("model.")
     expected = network.state_dict()
-    if set(model_state) != set(expected) or any(model_state[k].shape != expected[k].shape for k in expected):
-        raise ModelLoadError(f"{path}: checkpoint does not match this run's architecture")
-    network.load_state_dict(model_state)
+    for prefix, what in (("model.", "weights"), ("ema.", "EMA weights")):
+        found = section(prefix)
+        if set(found) != set(expected) or any(found[k].shape != expected[k].shape for k in expected):
+            raise ModelLoadError(f"{path}: its {what} do not match this run's architecture")
+    try:
+        info: dict[str, Any] = json.loads(metadata[STATE_KEY])
+        state = TrainingState(int(info["step"]), int(info["images_seen"]), float(info["elapsed_seconds"]))
+        per_param: dict[int, dict[str, torch.Tensor]] = {}
+        for name, value in section("optim.").items():
+            index, key = name.split(".", 1)
+            per_param.setdefault(int(index), {})[key] = value
+        if state.step > 0 and len(per_param) != len(list(network.parameters())):
+            raise ModelLoadError(f"{path}: its optimizer state is incomplete")
+        groups = info["param_groups"]
+        for group in groups:
+            if "betas" in group:
+                group["betas"] = tuple(group["betas"])
+        optimizer.load_state_dict({"state": per_param, "param_groups": groups})
+    except (ValueError, KeyError, TypeError) as error:  # JSONDecodeError is a ValueError
+        raise ModelLoadError(f"{path}: its training state is damaged ({type(error).__name__}: {error})") from None
+    network.load_state_dict(section("model."))
     ema.load_state_dict(section("ema."))
-    per_param: dict[int, dict[str, torch.Tensor]] = {}
-    for name, value in section("optim.").items():
-        index, key = name.split(".", 1)
-        per_param.setdefault(int(index), {})[key] = value
-    groups = info["param_groups"]
-    for group in groups:
-        if "betas" in group:
-            group["betas"] = tuple(group["betas"])
-    optimizer.load_state_dict({"state": per_param, "param_groups": groups})
-    return TrainingState(int(info["step"]), int(info["images_seen"]), float(info["elapsed_seconds"]))
+    return state

@@ -150,7 +150,14 @@ def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, co
     context.dialogs.text = None
     with qtbot.waitSignal(page.training_done, timeout=60_000):
         page.start_button.click()
-        page.stop_training()  # most likely before the first step
+        page.stop_training()  # while the images are opened: nothing is written
+    assert page.monitor.progress.format() == "Stopped before the first step: nothing was written"
+    assert not (tmp_path / "run").exists() and page.start_button.text() == "Start"
+
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.start_button.click()
+        qtbot.waitUntil((tmp_path / "run" / "config.json").exists, timeout=30_000)
+        page.stop_training()  # at most a step in
     assert page.monitor.progress.format().startswith("Stopped at step"), page.monitor.progress.format()
     assert page.monitor.progress.maximum() > 0
 

@@ -194,6 +194,53 @@ def test_training_checkpoint_of_another_architecture_is_refused(tmp_path):
         load_checkpoint(list_checkpoints(tmp_path / "run")[-1][1], network, EMA(network, 0.9), optimizer)
 
 
+def _rewrite_latest(run_dir: Path, edit) -> None:
+    """Rewrite the latest checkpoint as a valid safetensors file with some part changed."""
+    from engine.checkpoints.weights import read_metadata, read_tensors, write_tensors
+
+    path = list_checkpoints(run_dir)[-1][1]
+    tensors, metadata = read_tensors(path), read_metadata(path)
+    edit(tensors, metadata)
+    write_tensors(path, tensors, metadata)
+
+
+def _drop(prefix):
+    def edit(tensors, metadata):
+        for key in [k for k in tensors if k.startswith(prefix)]:
+            del tensors[key]
+    return edit
+
+
+def _cut_state(tensors, metadata):
+    metadata["training_state"] = metadata["training_state"][:20]
+
+
+@pytest.mark.parametrize("edit, message", [(_drop("ema."), "EMA weights do not match"),
+                                           (_drop("optim."), "optimizer state is incomplete"),
+                                           (_cut_state, "training state is damaged")])
+def test_a_damaged_checkpoint_is_refused_naming_the_earlier_one_to_go_on_from(tmp_path, edit, message):
+    train(tiny_config(tmp_path, steps=6, save_every=3))
+    _rewrite_latest(tmp_path / "run", edit)
+    with pytest.raises(ModelLoadError, match=message) as raised:
+        train(tiny_config(tmp_path, steps=8, save_every=3), resume=True)
+    assert "continue from the checkpoint of step 3" in str(raised.value)
+    assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [3, 6]
+
+
+def test_a_stop_asked_for_while_the_data_opens_writes_nothing(tmp_path):
+    control = TrainingControl()
+    control.request_stop()
+    summary = train(tiny_config(tmp_path), control=control)
+    assert not summary.began and summary.stopped and summary.step == 0
+    assert not (tmp_path / "run").exists()
+
+
+def test_seeds_outside_the_range_every_generator_takes_are_refused(tmp_path):
+    for seed in (-1, 2**31):
+        with pytest.raises(ConfigError, match="seed must be between 0 and 2,147,483,647"):
+            tiny_config(tmp_path, seed=seed)
+
+
 @pytest.mark.slow
 def test_end_to_end_training_learns_the_data(tmp_path):
     """Flat grey images at two levels (0.2 and 0.8): after a short training run the sampler must
