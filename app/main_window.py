@@ -135,6 +135,14 @@ class MainWindow(QMainWindow):
                 self.train_page.stop_training()
                 self.statusBar().showMessage("Saving a training checkpoint before closing…")
             return
+        unsaved = self.denoise_page.unsaved_count()
+        if unsaved and not self.dialogs.confirm(
+                "Denoised photos not saved",
+                f"{unsaved} denoised photo{'s are' if unsaved > 1 else ' is'} not saved; closing loses "
+                f"{'them' if unsaved > 1 else 'it'} (the originals are untouched).", "Close without saving"):
+            event.ignore()
+            self.tabs.setCurrentWidget(self.denoise_page)
+            return
         self.generate_page.cancel_all()
         self.denoise_page.cancel_all()
         wait_for_jobs(SHUTDOWN_WAIT_MS)

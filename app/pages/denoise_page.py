@@ -327,6 +327,10 @@ class DenoisePage(FileDropTarget, QWidget):
         if item is not None and item.status == DONE:
             self._save([item])
 
+    def unsaved_count(self) -> int:
+        """Denoised photos not written anywhere yet: closing the window would lose that work."""
+        return sum(item.saved_to is None for item in self.queue.done())
+
     def save_all(self) -> None:
         unsaved = [item for item in self.queue.done() if item.saved_to is None]
         if unsaved:

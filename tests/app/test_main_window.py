@@ -11,6 +11,7 @@ from helpers import two_level_npz
 from PIL import Image
 from PySide6.QtCore import QSettings
 
+from app.denoise_queue import DONE
 from app.main_window import MainWindow
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
@@ -100,3 +101,17 @@ def test_closing_while_training_asks_and_stops_with_a_checkpoint(qtbot, tmp_path
     assert page.state == "idle"
     assert list((tmp_path / "run" / "checkpoints").glob("step-*.safetensors"))
     assert (tmp_path / "run" / "model" / "model.json").exists()
+
+
+def test_closing_with_unsaved_denoised_photos_asks_first(qtbot, tmp_path, bundled_dir, studio_home):
+    dialogs = ScriptedDialogs()
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home, dialogs)
+    [item] = window.denoise_page.queue.add([tmp_path / "photo.png"])
+    item.status = DONE  # as if denoised: its result lives only in memory
+    dialogs.confirm_answer = False
+    window.close()
+    assert dialogs.asked == ["Denoised photos not saved"] and window.isVisible()
+    assert window.tabs.currentWidget() is window.denoise_page
+    item.saved_to = tmp_path / "photo-denoised.png"
+    window.close()
+    assert not window.isVisible() and dialogs.asked == ["Denoised photos not saved"]
