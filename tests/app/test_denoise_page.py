@@ -157,13 +157,18 @@ def test_a_damaged_model_stops_the_queue_with_one_message(qtbot, context, bundle
     assert page.denoise_button.isEnabled()
 
 
-def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, context, tmp_path):
+def two_photos_denoised_in_two_folders(qtbot, context, tmp_path) -> DenoisePage:
+    """a/one.png and b/two.png, both denoised and not saved yet."""
     (tmp_path / "a").mkdir()
     (tmp_path / "b").mkdir()
-    photos = [noisy_photo(tmp_path / "a" / "one.png"), noisy_photo(tmp_path / "b" / "two.png", seed=1)]
     page = make_page(qtbot, context)
-    drop(page, *photos)
+    drop(page, noisy_photo(tmp_path / "a" / "one.png"), noisy_photo(tmp_path / "b" / "two.png", seed=1))
     run_queue(qtbot, page)
+    return page
+
+
+def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, context, tmp_path):
+    page = two_photos_denoised_in_two_folders(qtbot, context, tmp_path)
     page.output.save_all_button.click()
     assert not page.output.save_all_button.isEnabled()  # until this save has finished
     page.save_all()  # the shortcut's way in, while the first save runs
@@ -176,12 +181,7 @@ def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, cont
 def test_a_save_all_failing_for_one_photo_keeps_the_others_saved(qtbot, context, tmp_path):
     """Saved photos stay marked saved when another fails, so Save all again retries only that one
     instead of writing second copies."""
-    (tmp_path / "a").mkdir()
-    (tmp_path / "b").mkdir()
-    photos = [noisy_photo(tmp_path / "a" / "one.png"), noisy_photo(tmp_path / "b" / "two.png", seed=1)]
-    page = make_page(qtbot, context)
-    drop(page, *photos)
-    run_queue(qtbot, page)
+    page = two_photos_denoised_in_two_folders(qtbot, context, tmp_path)
     shutil.rmtree(tmp_path / "b")
     (tmp_path / "b").write_text("a file where the folder was: nothing can be saved beside two.png")
     for saved in ("Saved one-denoised.png", "Saved nothing"):
