@@ -83,6 +83,21 @@ class ODEBlock(nn.Module):
         self.evaluations = 0  # vector-field evaluations since creation (for honest progress/cost)
 
     def forward(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        if self.solver.method in ADAPTIVE_METHODS and not torch.is_grad_enabled() and h.shape[0] > 1:
+            return self._solve_each(h, condition)
+        return self._solve(h, condition)
+
+    def _solve_each(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+        """An adaptive solver picks its steps from the error of the whole batch, so an image would
+        depend on the others in its batch; at inference each image is solved alone, so that a seed
+        makes the same image in any batch (batching is lost: the price of exactness). `evaluations`
+        then grows by the mean over the images, as for one batched solve."""
+        before = self.evaluations
+        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1]) for i in range(len(h))]
+        self.evaluations = before + round((self.evaluations - before) / len(h))
+        return torch.cat(parts)
+
+    def _solve(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
         settings = self.solver
         bound = _ConditionedField(self, condition)
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)

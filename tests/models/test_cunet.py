@@ -123,3 +123,22 @@ def test_function_evaluations_are_counted_for_adaptive_solvers():
     assert first >= 5 * 6  # 5 blocks, dopri5 needs >= 6 evaluations per accepted step
     hooked = _count_field_calls(network, torch.randn(1, 3, 16, 16))
     assert network.function_evaluations() - first == hooked
+
+
+def test_an_adaptive_solver_gives_each_image_what_it_gives_it_alone():
+    """dopri5 picks its steps from the error over the whole batch: without solving each image alone
+    at inference, a seed would make another image in another batch."""
+    network = perturb(CUNet(small(solver=SolverSettings("dopri5", rtol=1e-2, atol=1e-2)))).eval()
+    x = torch.randn(3, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    x[0] *= 4  # a very different neighbour: it would force smaller steps on the whole batch
+    t = torch.tensor([3, 500, 900])
+    with torch.no_grad():
+        together = network(x, t)
+        before = network.function_evaluations()
+        alone = network(x[1:2], t[1:2])
+        evaluations_alone = network.function_evaluations() - before
+    assert (together[1:2] - alone).abs().max() < 1e-4  # float rounding of batched convolutions only
+    with torch.no_grad():
+        before = network.function_evaluations()
+        network(x[1:2].repeat(2, 1, 1, 1), t[1:2].repeat(2))
+    assert network.function_evaluations() - before == evaluations_alone  # counted per batch call, as before
