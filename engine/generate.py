@@ -14,7 +14,7 @@ from typing import Callable, Iterator
 import numpy as np
 import torch
 
-from engine.checkpoints import LoadedModel
+from engine.checkpoints import LoadedModel, ModelSpec
 from engine.errors import ConfigError
 from engine.imaging import to_uint8
 from engine.models import CUNet, SolverSettings
@@ -90,6 +90,17 @@ def _solver_override(model: LoadedModel, solver: SolverSettings | None) -> Itera
         network.set_solver(trained)
 
 
+def resolved_sampler(spec: ModelSpec, request: GenerationRequest) -> tuple[str, int]:
+    """The sampler and step count `request` runs with, the model's recommendation filling what it
+    leaves open. Refuses an eta the sampler would ignore: it would still be saved with the image."""
+    sampler_name, steps = spec.recommended_sampler()
+    sampler_name = request.sampler or sampler_name
+    if request.eta and sampler_name != "ddim":
+        raise ConfigError(f"eta sets the randomness of the ddim sampler only, not of {sampler_name}; "
+                          "choose --sampler ddim or leave eta at 0")
+    return sampler_name, steps if request.steps is None else request.steps
+
+
 def generate(
     model: LoadedModel,
     request: GenerationRequest,
@@ -102,9 +113,7 @@ def generate(
             f"{model.name} is a denoising model: it was trained only up to noise step {model.spec.schedule.max_step} "
             f"of {model.spec.schedule.timesteps}, so it cannot generate images from pure noise; use it to denoise photos"
         )
-    sampler_name, steps = model.spec.recommended_sampler()
-    sampler_name = request.sampler or sampler_name
-    steps = steps if request.steps is None else request.steps
+    sampler_name, steps = resolved_sampler(model.spec, request)
     sampler = get_sampler(sampler_name)
     timesteps = sampling_timesteps(model.schedule.max_step, steps)
     denoiser = model.denoiser()
@@ -128,7 +137,7 @@ def generate(
                 done = batch_number * len(timesteps) + step.index + 1
                 progress(GenerationProgress(done, total, first, step))
 
-        kwargs = {"eta": request.eta} if sampler_name == "ddim" else {}
+        kwargs = {"eta": request.eta} if request.eta else {}
         with torch.inference_mode(), _solver_override(model, request.solver):
             result = sampler(denoiser, noise, timesteps, generator=generators, callback=on_step, cancel=cancel, **kwargs)
         images.append(to_uint8(result))

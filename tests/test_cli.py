@@ -107,6 +107,12 @@ def test_trajectory_is_saved_as_animation_and_contact_sheet(tmp_path):
         (["export", "{model}", "--out", "{out}", "--card", "[1]"], "--card must be a JSON object"),
         (["bench", "--models", ",", "--size", "8"], "--models names no network"),
         (["bench", "--rounds", "0", "--size", "8"], "--rounds must be at least 1"),
+        (["bench", "--size", "0"], "--size must be at least 4"),
+        (["bench", "--batch", "0", "--size", "8"], "--batch must be at least 1"),
+        (["sample", "--model", "{model}", "--solver-steps", "4"], "need --solver"),
+        (["sample", "--model", "{model}", "--solver", "dopri5", "--solver-steps", "2"], "chooses its own steps"),
+        (["sample", "--model", "{model}", "--solver", "rk4", "--solver-tol", "0.01"], "fixed number of steps"),
+        (["sample", "--model", "{model}", "--sampler", "ddpm", "--eta", "0.5"], "ddim sampler only"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):

@@ -57,13 +57,19 @@ def _forward(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: to
 
 
 def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None) -> float:
-    if x.device.type == "cuda":
-        torch.cuda.synchronize()
+    _wait_for(x.device)
     start = time.perf_counter()
     _forward(network, x, t, optimizer)
-    if x.device.type == "cuda":
-        torch.cuda.synchronize()
+    _wait_for(x.device)
     return (time.perf_counter() - start) * 1000
+
+
+def _wait_for(device: torch.device) -> None:
+    """GPUs run asynchronously: without waiting, a timing measures only the queuing of the work."""
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    elif device.type == "mps":
+        torch.mps.synchronize()
 
 
 def measure_networks(

@@ -14,6 +14,7 @@ from engine.diffusion.prediction import check_prediction_type
 from engine.errors import ConfigError, ModelLoadError
 from engine.json_values import is_whole
 from engine.models import build_network, config_from_dict
+from engine.sampling import SAMPLERS
 from torch import nn
 
 FORMAT_NAME = "cunet-studio-model"
@@ -48,11 +49,12 @@ class ModelSpec:
 
     def recommended_sampler(self) -> tuple[str, int]:
         """The card's (sampler, steps), else DPM-Solver++ 20. The card is free-form, copied along with
-        model folders from anywhere: a malformed recommendation falls back instead of failing."""
+        model folders from anywhere: a malformed recommendation (or a sampler this version does not
+        have) falls back instead of failing."""
         rec = self.card.get("recommended")
         rec = rec if isinstance(rec, dict) else {}
         sampler, steps = rec.get("sampler"), rec.get("steps")
-        return (sampler if isinstance(sampler, str) and sampler else DEFAULT_SAMPLER,
+        return (sampler if isinstance(sampler, str) and sampler in SAMPLERS else DEFAULT_SAMPLER,
                 steps if is_whole(steps) and 1 <= steps <= self.schedule.timesteps else DEFAULT_SAMPLER_STEPS)
 
     def to_json(self) -> str:

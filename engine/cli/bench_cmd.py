@@ -56,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("--models names no network: give presets such as cunet,unet")
     if args.rounds < 1 or args.warmup < 0:
         raise ConfigError("--rounds must be at least 1 and --warmup at least 0")
+    if args.size < 4:  # the networks halve the image at every level
+        raise ConfigError("--size must be at least 4 pixels")
+    if args.batch < 1:
+        raise ConfigError("--batch must be at least 1")
     results = measure_networks(presets, args.size, args.batch, args.channels, str(device), args.rounds, args.warmup,
                                training=args.train)
     reference = next((r for r in results if r.name == "unet"), None)

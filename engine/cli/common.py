@@ -22,14 +22,25 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
         "--solver", choices=FIXED_GRID_METHODS + ADAPTIVE_METHODS, default=None,
         help="cUNet ODE solver per block (speed/quality dial; default: as trained)",
     )
-    parser.add_argument("--solver-steps", type=int, default=1, help="fixed-grid solver steps per ODE block")
-    parser.add_argument("--solver-tol", type=float, default=1e-3, help="rtol=atol for dopri5")
+    parser.add_argument("--solver-steps", type=int, default=None,
+                        help="fixed-grid solver (euler, midpoint, rk4) steps per ODE block (default 1)")
+    parser.add_argument("--solver-tol", type=float, default=None, help="rtol=atol for dopri5 (default 1e-3)")
 
 
 def solver_from_args(args: argparse.Namespace) -> SolverSettings | None:
+    """The --solver settings, or None (as trained). A step count or tolerance that would be
+    ignored (no --solver, or the other kind of solver) is refused rather than dropped silently."""
     if args.solver is None:
+        if args.solver_steps is not None or args.solver_tol is not None:
+            raise ConfigError("--solver-steps and --solver-tol need --solver (the method, e.g. --solver midpoint)")
         return None
-    return SolverSettings(method=args.solver, steps=args.solver_steps, rtol=args.solver_tol, atol=args.solver_tol)
+    adaptive = args.solver in ADAPTIVE_METHODS
+    if adaptive and args.solver_steps is not None:
+        raise ConfigError(f"{args.solver} chooses its own steps: give --solver-tol instead of --solver-steps")
+    if not adaptive and args.solver_tol is not None:
+        raise ConfigError(f"{args.solver} takes a fixed number of steps: give --solver-steps instead of --solver-tol")
+    tolerance = args.solver_tol if args.solver_tol is not None else 1e-3
+    return SolverSettings(method=args.solver, steps=1 if args.solver_steps is None else args.solver_steps, rtol=tolerance, atol=tolerance)
 
 
 def open_model(name_or_path: str, args: argparse.Namespace) -> LoadedModel:

@@ -17,7 +17,7 @@ from tqdm import tqdm
 
 from engine.checkpoints import ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
-from engine.generate import GenerationRequest, generate
+from engine.generate import GenerationRequest, generate, resolved_sampler
 from engine.generation_record import GenerationRecord, other_weights_warning, read_generation_record
 from engine.imaging import grid, save_png, to_pil
 from engine.models import CUNet
@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch, solver=solver_from_args(args) or (recorded.solver if recorded else None),
         keep_trajectory=args.trajectory,
     )
+    resolved_sampler(model.spec, request)  # a refused setting says so before the progress bar opens
     counts_evaluations = isinstance(model.network, CUNet)
     start_evaluations = model.network.function_evaluations() if counts_evaluations else 0
     with tqdm(total=None, unit="step", desc=f"sampling {model.name}", leave=False) as bar:

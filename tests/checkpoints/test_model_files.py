@@ -9,6 +9,7 @@ import torch
 from engine.checkpoints import ModelStore, create_model_folder, load_model, read_spec, save_model_folder
 from engine.checkpoints.model_files import MODEL_JSON, MODEL_WEIGHTS
 from engine.errors import ConfigError, ModelLoadError
+from engine.sampling import SAMPLERS
 from helpers import save_tiny_model, tiny_spec
 
 
@@ -195,13 +196,13 @@ def test_safetensors_whose_header_length_starts_like_a_pickle_still_load(tmp_pat
 
 
 @pytest.mark.parametrize("recommended", ["ddim", {"sampler": "ddim", "steps": None}, {"sampler": 3, "steps": "20"},
-                                         {"steps": 0}, {"steps": 10**6}, None])
+                                         {"steps": 0}, {"steps": 10**6}, None, {"sampler": "euler", "steps": 20}])
 def test_a_malformed_recommendation_in_a_card_falls_back_to_the_default(recommended):
     """The card is free-form metadata copied in with a model folder: a bad recommendation must not
     stop the app from opening the model (the picker asks for it at start-up)."""
     spec = dataclasses.replace(tiny_spec(1), card={"recommended": recommended})
     sampler, steps = spec.recommended_sampler()
-    assert isinstance(sampler, str) and sampler and isinstance(steps, int) and 1 <= steps <= spec.schedule.timesteps
+    assert sampler in SAMPLERS and isinstance(steps, int) and 1 <= steps <= spec.schedule.timesteps
 
 
 def test_a_usable_recommendation_is_taken_as_it_is():
