@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import asdict
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from tqdm import tqdm
 
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.errors import ConfigError
-from engine.evaluation import DATA_ENV, open_reference
+from engine.evaluation import DATA_ENV, open_reference, reference_warnings
 from engine.generate import GenerationRequest, generate
 from engine.sampling import SAMPLERS
 
@@ -40,6 +41,9 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError("-n must be at least 2: FD compares covariances (reported numbers use >= 5,000 images)")
     model = open_model(args.model, args)
     reference = open_reference(model, args.model, args.classifier, args.data)
+    warnings = reference_warnings(reference, args.data, args.count)
+    for warning in warnings:
+        print(f"warning: {warning}", file=sys.stderr)
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args))
     with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
@@ -50,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
         result = generate(model, request, progress=on_progress)
     report = reference.evaluate(result.images)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
-              "solver": (request.solver.__dict__ if request.solver else model.spec.network.get("solver"))}
+              "solver": (request.solver.__dict__ if request.solver else model.spec.network.get("solver")),
+              "warnings": warnings}
     if args.json:
         print(json.dumps(output))
     else:

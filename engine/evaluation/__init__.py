@@ -5,7 +5,7 @@ accuracy that says how good that feature space is, and the class histogram of ge
 
 from engine.evaluation.classifier import FeatureClassifier, load_classifier, save_classifier, train_classifier
 from engine.evaluation.frechet import frechet_distance
-from engine.evaluation.reference import DATA_ENV, EvaluationReference, open_reference
+from engine.evaluation.reference import DATA_ENV, EvaluationReference, open_reference, reference_warnings
 from engine.evaluation.report import QualityReport, evaluate_samples
 
 __all__ = [
@@ -17,6 +17,7 @@ __all__ = [
     "frechet_distance",
     "load_classifier",
     "open_reference",
+    "reference_warnings",
     "save_classifier",
     "train_classifier",
 ]

@@ -18,6 +18,8 @@ from engine.evaluation.report import QualityReport, evaluate_samples
 from engine.paths import benchmarks_dir, shared_data_dir
 
 DATA_ENV = "CUNET_STUDIO_DATA"
+MIN_HELD_OUT = 4  # the real-vs-real floor splits them in two, and a covariance needs 2 rows
+REPORTED_COUNT = 5000  # generated samples behind every number in the docs
 
 
 @dataclass
@@ -45,8 +47,35 @@ def open_reference(
         raise ConfigError(f"the classifier in {folder} rates {info.image_size} px images with {info.channels} "
                           f"channel(s); this model makes {made[0]} px images with {made[1]}: pick a classifier "
                           "trained on images like the model's (--classifier)")
-    images = load_labelled(data or held_out_dataset_path(info.dataset), info.image_size, info.channels)
+    path = data or held_out_dataset_path(info.dataset)
+    images = load_labelled(path, info.image_size, info.channels)
+    if images.classes != list(info.classes):
+        raise ConfigError(f"{Path(path).name} labels its images {_listed(images.classes)}, but the classifier in "
+                          f"{folder} knows {_listed(info.classes)}: give the data it was trained on "
+                          f"({Path(info.dataset).name})")
+    if len(images.held_out_images) < MIN_HELD_OUT:
+        raise DatasetError(f"{Path(path).name} holds out only {len(images.held_out_images)} images (a fifth of it); "
+                           f"the measure needs at least {MIN_HELD_OUT} real images to compare with")
     return EvaluationReference(classifier, info, images)
+
+
+def reference_warnings(reference: EvaluationReference, data: Path | None, count: int) -> list[str]:
+    """What makes a measurement less comparable without making it wrong: other data than the
+    classifier's own (same classes, e.g. Fashion-MNIST for the digits classifier, is not caught
+    otherwise) and fewer samples than the reported numbers use (FD is biased upward at small N)."""
+    warnings = []
+    expected = Path(reference.info.dataset).name
+    if data is not None and Path(data).name != expected:
+        warnings.append(f"the classifier was trained on {expected}, the real images are from {Path(data).name}")
+    if count < REPORTED_COUNT:
+        warnings.append(f"FD from {count:,} samples is biased upward (more the fewer); reported numbers use "
+                        f"{REPORTED_COUNT:,}: compare only numbers made with the same -n")
+    return warnings
+
+
+def _listed(classes: list[str]) -> str:
+    shown = ", ".join(classes[:5])
+    return f"{shown}, ... ({len(classes)} classes)" if len(classes) > 5 else shown
 
 
 def held_out_dataset_path(dataset: str) -> Path:

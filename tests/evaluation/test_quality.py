@@ -56,6 +56,22 @@ def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys, monkey
     assert report["fd"] > 0 and 0 <= report["classifier_accuracy"] <= 1
     assert abs(sum(report["generated_histogram"]) - 1) < 1e-3
     assert 0 <= report["generated_confident"] <= 1 and report["real_confident"] > 0.5
+    assert report["warnings"] and "FD from 16 samples is biased upward" in report["warnings"][0]
+
+
+def test_eval_refuses_data_the_classifier_cannot_rate_and_warns_about_other_data(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data").mkdir()
+    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    tiny = str(save_tiny_model(tmp_path / "tiny"))
+    common = ["eval", "--model", tiny, "-n", "4", "--steps", "2", "--classifier", str(classifier), "--device", "cpu"]
+    three = np.zeros((30, 8, 8), np.uint8)
+    np.savez(tmp_path / "three.npz", images=three, labels=np.arange(30) % 3)
+    assert main([*common, "--data", str(tmp_path / "three.npz")]) == 2
+    assert "labels its images 0, 1, 2, but the classifier" in capsys.readouterr().err
+    assert main([*common, "--data", str(two_level_npz(tmp_path / "few.npz", count=12))]) == 2
+    assert "holds out only 2 images" in capsys.readouterr().err
+    assert main([*common, "--data", str(two_level_npz(tmp_path / "other.npz", count=100, seed=1))]) == 0
+    assert "warning: the classifier was trained on d.npz, the real images are from other.npz" in capsys.readouterr().err
 
 
 def test_eval_without_the_dataset_says_where_it_looked(tmp_path, capsys, monkeypatch):
