@@ -23,6 +23,7 @@ from pathlib import Path
 from engine.atomic import atomic_write_text
 from engine.checkpoints import ModelStore, load_model
 from engine.device import resolve_device
+from engine.errors import ConfigError
 from engine.evaluation import open_reference
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
@@ -60,6 +61,8 @@ def parse_rows(text: str) -> list[Row]:
                 raise ValueError
         except ValueError:
             raise argparse.ArgumentTypeError(f"row {item!r} is not sampler:steps[:solver:solver_steps]") from None
+        except ConfigError as error:  # a solver that does not exist, or steps out of range
+            raise argparse.ArgumentTypeError(f"row {item!r}: {error}") from None
     if not rows:
         raise argparse.ArgumentTypeError("give at least one row")
     return rows
@@ -81,14 +84,15 @@ def main() -> None:
 
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
     reference = open_reference(model, args.model, args.classifier, args.data)
-    recommended = model.spec.card.get("recommended", {})
-    base_sampler, base_steps = recommended.get("sampler", "ddpm"), recommended.get("steps", 50)
+    base_sampler, base_steps = model.spec.recommended_sampler()  # what the app and engine sample use
     trained = model.network.config.solver if isinstance(model.network, CUNet) else None
 
     rows_to_run = args.rows or sweep_rows(args.sweep, (base_sampler, base_steps), trained)
 
     results = {"model": args.model, "count": args.count, "device": str(model.device),
                "trained_solver": asdict(trained) if trained else None, "rows": []}
+    first_sampler, _, first_solver = rows_to_run[0]  # one small run first: the first row's time has no start-up costs
+    generate(model, GenerationRequest(count=1, seed=0, sampler=first_sampler, steps=2, solver=first_solver))
     for sampler, steps, solver in rows_to_run:
         request = GenerationRequest(count=args.count, seed=0, sampler=sampler, steps=steps,
                                     batch_size=args.batch, solver=solver)

@@ -30,7 +30,8 @@ def test_rows_option_parses_sampler_and_solver_rows():
         ("ddim", 10, None), ("dpmpp-2m", 20, None), ("ddpm", 50, SolverSettings(method="euler", steps=2))]
 
 
-@pytest.mark.parametrize("text", ["ddim", "ddim:ten", "ddpm:50:euler", ",", "ddpm:50:euler:x"])
+@pytest.mark.parametrize("text", ["ddim", "ddim:ten", "ddpm:50:euler", ",", "ddpm:50:euler:x", "ddim:10:foo:1",
+                                  "ddim:10:rk4:0"])
 def test_rows_option_rejects_malformed_rows(text):
     with pytest.raises(argparse.ArgumentTypeError):
         sweep.parse_rows(text)
