@@ -89,7 +89,7 @@ class ImageFolderDataset:
             if decode_now:
                 self._pixels(path)
             else:
-                check_image_header(path)
+                check_image_header(path, min_size=self._draft_size())
         except ImageLoadError as error:
             self.skipped.append((path, str(error)))
             return False
@@ -118,11 +118,15 @@ class ImageFolderDataset:
     def _pixels(self, path: Path) -> np.ndarray:
         pixels = self._cache.get(path)
         if pixels is None:
-            draft_size = self.image_size if self.resize_short_side else None
-            image = decode_image(path, min_size=draft_size)
+            image = decode_image(path, min_size=self._draft_size())
             pixels = prepare_pixels(image, self.channels, self.image_size, self.resize_short_side)
             self._cache.put(path, pixels)
         return pixels
+
+    def _draft_size(self) -> int | None:
+        """The smallest side a JPEG may be decoded at: the training size when photos are resized,
+        none when crops are taken at native resolution."""
+        return self.image_size if self.resize_short_side else None
 
     def _first_reasons(self) -> str:
         shown = [

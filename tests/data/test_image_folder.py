@@ -136,6 +136,20 @@ def test_decompression_bombs_are_skipped(tmp_path, monkeypatch):
     assert all("decompression bomb" in reason for _, reason in dataset.skipped)
 
 
+def test_a_large_jpeg_decoded_small_for_training_is_within_the_pixel_limit(tmp_path, monkeypatch):
+    """A phone's 108 MP JPEG is decoded at an eighth of its size for training; Pillow's limit is on
+    what is decoded. Scaled down here: a limit of 3,000 pixels and 60x60 (3,600) images."""
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 3_000)
+    save(noise_image(60, 60), tmp_path / "photo.jpg")
+    save(noise_image(60, 60), tmp_path / "drawing.png")  # no reduced decoding: over the limit
+    dataset = ImageFolderDataset(tmp_path, 8, 3)
+    assert [path.name for path in dataset.paths] == ["photo.jpg"]
+    assert dataset.load(0, None).shape == (3, 8, 8)
+    assert [(path.name, "decompression bomb" in reason) for path, reason in dataset.skipped] == [("drawing.png", True)]
+    with pytest.raises(DatasetError, match="all 2 image file"):  # native crops decode at full size
+        ImageFolderDataset(tmp_path, 8, 3, resize_short_side=False)
+
+
 def test_gif_uses_first_frame(tmp_path):
     frames = [Image.new("L", (8, 8), value) for value in (0, 255)]
     frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
