@@ -214,11 +214,13 @@ def test_train_resume_takes_keep_and_says_how_a_longer_cosine_schedule_moves(tmp
     assert main(["train", "--steps", "4", "--keep", "5", *common]) == 0
     assert len(list_checkpoints(tmp_path / "run")) == 4
     capsys.readouterr()
-    assert main(["train", "--steps", "8", "--keep", "2", "--resume", *common]) == 0
+    assert main(["train", "--steps", "8", "--resume", *common]) == 0  # without --keep: the run's own 5
     captured = capsys.readouterr()
     assert "only --steps, --keep" in captured.err
     assert "now spans 8 steps instead of 4: at step 4 it goes from 0.10x to 0.55x" in captured.out
-    assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [7, 8]
+    assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [4, 5, 6, 7, 8]
+    assert main(["train", "--steps", "9", "--keep", "2", "--resume", *common]) == 0
+    assert [step for step, _ in list_checkpoints(tmp_path / "run")] == [8, 9]
 
 
 def test_train_register_name_is_checked_before_training_and_a_stopped_run_says_it_was_not_registered(

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
 from engine.models import PRESETS
-from engine.training import TrainingConfig
+from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
 
 PRESET_HINTS = {
     "cunet": "cUNet at the paper's widths (large; GPU recommended)",
@@ -36,6 +36,7 @@ def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
 class TrainingForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._keep_checkpoints = DEFAULT_KEEP_CHECKPOINTS  # a continued run's own number: not on the form
         self.preset = QComboBox()
         for name in PRESETS:
             self.preset.addItem(name, name)
@@ -93,7 +94,7 @@ class TrainingForm(QWidget):
             channels=self.channels.currentData(), steps=self.steps.value(), batch_size=self.batch.value(),
             lr=self.lr.value(), warmup_steps=self.warmup.value(), save_every=self.save_every.value(),
             sample_every=self.sample_every.value(), validate_every=self.validate_every.value(), device=device,
-            card=card,
+            card=card, keep_checkpoints=self._keep_checkpoints,
         )
 
     def show_run(self, config: TrainingConfig, reached_step: int) -> None:
@@ -110,6 +111,7 @@ class TrainingForm(QWidget):
         self.save_every.setValue(config.save_every)
         self.sample_every.setValue(config.sample_every)
         self.validate_every.setValue(config.validate_every)
+        self._keep_checkpoints = config.keep_checkpoints
         self.set_locked(True)
 
     def set_locked(self, locked: bool) -> None:

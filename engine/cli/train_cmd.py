@@ -15,7 +15,8 @@ from tqdm import tqdm
 from engine.checkpoints import ModelStore
 from engine.cli.common import json_object_arg
 from engine.models import PRESETS
-from engine.training import TrainingConfig, TrainingControl, TrainingProgress, train
+from engine.errors import ConfigError
+from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig, TrainingControl, TrainingProgress, train
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,7 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--sample-every", type=int, default=500)
     p.add_argument("--validate-every", type=int, default=250)
-    p.add_argument("--keep", type=int, default=3, help="checkpoints to keep")
+    p.add_argument("--keep", type=int, default=None,
+                   help="checkpoints to keep (default 3; a resumed run keeps its own number unless given)")
     p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
     p.add_argument("--compile", action="store_true", help="torch.compile the network")
     p.add_argument("--seed", type=int, default=0)
@@ -72,10 +74,20 @@ def _architecture_of(model: str) -> tuple[str, dict]:
     return ("cunet" if spec.arch == "cunet" else "unet"), dict(spec.network)
 
 
+def _checkpoints_to_keep(args: argparse.Namespace) -> int:
+    """--keep, else the resumed run's own number (a default would prune the checkpoints it keeps)."""
+    if args.keep is not None:
+        return args.keep
+    if args.resume:
+        try:
+            return TrainingConfig.load(args.out.expanduser()).keep_checkpoints
+        except ConfigError:
+            pass  # no run there: train() says so
+    return DEFAULT_KEEP_CHECKPOINTS
+
+
 def _stop_after(seconds: float, control: TrainingControl) -> threading.Timer:
     """A time budget (e.g. a lent GPU's minutes): the trainer stops at the next step boundary."""
-    from engine.errors import ConfigError
-
     if not (math.isfinite(seconds) and seconds > 0):
         raise ConfigError("--time-limit must be a positive, finite number of seconds")
     timer = threading.Timer(seconds, control.request_stop)
@@ -110,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         ema_decay=args.ema, schedule=args.schedule, max_step=args.max_step, prediction=args.prediction,
         hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
         save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
-        keep_checkpoints=args.keep, bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
+        keep_checkpoints=_checkpoints_to_keep(args), bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
         card=json_object_arg(args.card, "--card"), init_from=init_from,
     )
     control = TrainingControl()

@@ -1,11 +1,12 @@
 """Training: config, run folders, resumable checkpoints, pause/stop control and DDP."""
 
-from engine.training.config import TrainingConfig
+from engine.training.config import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
 from engine.training.control import ProgressCallback, TrainingControl, TrainingProgress
 from engine.training.loop import TrainingSummary, model_spec_for, train
 from engine.training.run_folder import RunFolder
 
 __all__ = [
+    "DEFAULT_KEEP_CHECKPOINTS",
     "ProgressCallback",
     "RunFolder",
     "TrainingConfig",

@@ -12,6 +12,7 @@ from typing import Any
 from engine.errors import ConfigError
 
 MAX_SEED = 2**31 - 1  # every generator seed derived from it (seed x 1,000,003 + step ...) stays in 64 bits
+DEFAULT_KEEP_CHECKPOINTS = 3
 CONFIG_FILE = "config.json"
 
 
@@ -43,7 +44,7 @@ class TrainingConfig:
     sample_every: int = 500
     validate_every: int = 250
     sample_count: int = 16
-    keep_checkpoints: int = 3
+    keep_checkpoints: int = DEFAULT_KEEP_CHECKPOINTS
     bf16: bool = False
     compile: bool = False
     seed: int = 0

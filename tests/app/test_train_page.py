@@ -184,3 +184,14 @@ def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, co
     (run_dir / "config.json").mkdir()
     assert not page.open_run(run_dir)
     assert page.banner.kind == "error" and "cannot be read" in page.banner.text()
+
+
+def test_continuing_a_run_keeps_its_own_number_of_checkpoints(qtbot, context, tmp_path):
+    """The form has no checkpoint count: continuing must not prune to the default a run made with --keep 7."""
+    from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
+
+    page = make_page(qtbot, context)
+    fresh = page.form.config("data.npz", str(tmp_path / "a"), "cpu", {})
+    assert fresh.keep_checkpoints == DEFAULT_KEEP_CHECKPOINTS
+    page.form.show_run(TrainingConfig(data="data.npz", out=str(tmp_path / "b"), keep_checkpoints=7), reached_step=3)
+    assert page.form.config("data.npz", str(tmp_path / "b"), "cpu", {}).keep_checkpoints == 7
