@@ -74,7 +74,8 @@ class TrainPage(FileDropTarget, QWidget):
         self.data_path = QLineEdit()
         self.data_path.setPlaceholderText("A folder of images or a .npz file")
         self.data_path.setToolTip("Training images: a folder (searched recursively) or a NumPy .npz archive "
-                                  "with an 'images' array")
+                                  "with an 'images' array. A run being continued keeps its images; if they "
+                                  "have moved, point to their new place here")
         self.data_path.setText(self._context.settings.text("train/data"))
         folder_button = QPushButton("Folder…")
         folder_button.setToolTip("Train on a folder of images")
@@ -195,7 +196,6 @@ class TrainPage(FileDropTarget, QWidget):
         self._resume_dir = folder
         self.data_path.setText(config.data)
         self.run_path.setText(str(folder))
-        self.data_path.setEnabled(False)
         self.run_path.setEnabled(False)
         self.form.show_run(config, reached)
         self.monitor.show_history(records, reached, config.steps)
@@ -212,7 +212,6 @@ class TrainPage(FileDropTarget, QWidget):
 
     def _new_run(self) -> None:
         self._resume_dir = None
-        self.data_path.setEnabled(True)
         self.run_path.setEnabled(True)
         self.run_path.clear()
         self.form.set_locked(False)
@@ -323,11 +322,11 @@ class TrainPage(FileDropTarget, QWidget):
         self.banner.show_error(message)
 
     def _on_job_finished(self) -> None:
-        """After a stop, or a failed attempt to continue a run, the page stays on that run (data,
-        folder and fixed settings locked, as when it was opened); otherwise the form is free."""
+        """After a stop, or a failed attempt to continue a run, the page stays on that run (folder
+        and fixed settings locked, as when it was opened; the data field stays open: the engine
+        takes a new place for images that moved and refuses other images); otherwise the form is free."""
         self._control = None
         resumable = self._resume_dir is not None
-        self.data_path.setEnabled(not resumable)
         self.run_path.setEnabled(not resumable)
         self.form.set_locked(resumable)
         self._update_state(IDLE)

@@ -167,9 +167,17 @@ def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, co
         page.start_button.click()
     assert page.banner.kind == "error" and "levels.npz" in page.banner.text(), page.banner.text()
     assert page.monitor.progress.format() == "Failed"
-    # still that run: its data and settings are not editable (editing them would be ignored)
+    # still that run: its fixed settings are not editable (editing them would be ignored) ...
     assert page.start_button.text() == "Continue run"
-    assert not page.data_path.isEnabled() and not page.form.batch.isEnabled()
+    assert not page.form.batch.isEnabled()
+    # ... but its data can be pointed to its new place, and the run goes on from there
+    assert page.data_path.isEnabled()
+    page.data_path.setText(str(tmp_path / "moved.npz"))
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.start_button.click()
+        qtbot.waitUntil(lambda: "moved.npz" in (tmp_path / "run" / "config.json").read_text(), timeout=30_000)
+        page.stop_training()
+    assert page.banner.kind != "error", page.banner.text()
 
     # a run folder with stray and edited files still opens, and says what it skipped
     run_dir = tmp_path / "run"
