@@ -85,7 +85,7 @@ def test_pause_continue_stop_and_continue_the_run_later(qtbot, context, tmp_path
     assert page.state == "idle" and "Stopped at step" in page.banner.text()
     assert page.monitor.register_button.isEnabled()
     assert page.start_button.text() == "Continue run" and page.new_run_button.isEnabled()
-    assert not page.form.preset.isEnabled() and not page.data_path.isEnabled()  # the run fixes these
+    assert not page.form.preset.isEnabled() and page.data_path.isEnabled()  # fixed network; its images may move
     assert context.dialogs.asked == []
     reached = page.monitor.plot.point_counts()[0]
 
