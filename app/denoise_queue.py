@@ -78,8 +78,9 @@ def expand_dropped(paths: Iterable[Path]) -> tuple[list[Path], int]:
     for path in paths:
         if path.is_dir():
             images = find_image_files(path)
-            found.extend(image for image in images if not is_denoised_copy(image))
-            skipped += sum(map(is_denoised_copy, images))
+            originals = [image for image in images if not is_denoised_copy(image)]
+            found.extend(originals)
+            skipped += len(images) - len(originals)
         else:
             found.append(path)
     return found, skipped

@@ -86,13 +86,16 @@ def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
     return source.network.state_dict()
 
 
-def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder]:
+def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder, int]:
     """The settings of a new run, or of the run being resumed (its stored settings, taking only the
     new step target, intervals, checkpoints kept, device, and the data's new place if the stored
-    one is gone). Writes nothing: bad input must leave no run folder."""
+    one is gone), its folder, and the step target it had before. Writes nothing: bad input must
+    leave no run folder."""
     run = RunFolder(Path(config.out).expanduser())
+    previous_steps = config.steps
     if resume:
         previous = TrainingConfig.load(run.root)
+        previous_steps = previous.steps
         config = previous.with_changes(
             steps=config.steps, device=config.device, save_every=config.save_every,
             sample_every=config.sample_every, validate_every=config.validate_every,
@@ -101,7 +104,7 @@ def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> t
     elif is_main and (run.root / CONFIG_FILE).exists():
         raise ConfigError(f"{run.root} already holds a training run: continue it (engine train --resume, or "
                           "“Continue a run…” in the app) or choose another folder")
-    return config, run
+    return config, run, previous_steps
 
 
 def _resumed_data(stored: str, given: str) -> str:
@@ -161,8 +164,7 @@ def train(
     group = distributed.init_from_environment(device)
     if group.active and device.type == "cuda":
         device = torch.device("cuda", group.local_rank)
-    previous_steps = TrainingConfig.load(Path(config.out).expanduser()).steps if resume else config.steps
-    config, run = resolve_run(config, resume, group.is_main)  # a resumed run keeps its stored batch size
+    config, run, previous_steps = resolve_run(config, resume, group.is_main)  # a resumed run keeps its stored batch size
     if config.batch_size % (group.world_size * config.grad_accumulation):
         raise ConfigError("batch size must be divisible by (processes x gradient accumulation)")
 
