@@ -195,8 +195,9 @@ class DenoisePage(FileDropTarget, QWidget):
         found, skipped = expand_dropped(paths)
         added = self.queue.add(found)
         skipped_note = (f" Left out {skipped} earlier denoised cop{'y' if skipped == 1 else 'ies'} "
-                        f"(names ending “{DENOISED_SUFFIX}”): add {'it' if skipped == 1 else 'them'} "
-                        "one by one to denoise again." if skipped else "")
+                        f"(names ending “{DENOISED_SUFFIX}”): to denoise "
+                        f"{'it again, open it as a file' if skipped == 1 else 'them again, open them as files'}."
+                        if skipped else "")
         if not added:
             self.banner.show_info("No new image files found there." + skipped_note)
             return
