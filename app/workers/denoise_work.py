@@ -38,6 +38,9 @@ class PhotoLoaded:
 
 @dataclass(frozen=True)
 class DenoiseOutcome:
+    """A finished photo as the page keeps it until saved: the result packed (a quarter of the
+    memory of float pixels for 8-bit photos), and uint8 before/after for the comparison view
+    (`after` is the packed pixels themselves for an 8-bit photo)."""
     result: DenoiseResult
     before: np.ndarray
     after: np.ndarray
@@ -56,8 +59,8 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
             if throttle.ready(force=p.tile == p.tiles and p.step == p.steps):
                 report(p)
 
-        result = denoise_photo(model, photo, settings, progress=on_progress, cancel=cancel)
-        return DenoiseOutcome(result, before, float_to_uint8(result.photo.pixels))
+        result = denoise_photo(model, photo, settings, progress=on_progress, cancel=cancel).packed()
+        return DenoiseOutcome(result, before, result.photo.eight_bit_pixels())
 
     return work
 

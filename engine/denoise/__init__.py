@@ -9,6 +9,7 @@ from engine.denoise.denoising import (
     denoise_photo,
 )
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
+from engine.denoise.packed_photo import PackedPhoto
 from engine.denoise.photo import Photo, read_photo
 from engine.denoise.photo_writer import (
     DENOISED_SUFFIX,
@@ -28,6 +29,7 @@ __all__ = [
     "DenoiseProgress",
     "DenoiseResult",
     "DenoiseSettings",
+    "PackedPhoto",
     "Photo",
     "combined_sigma",
     "denoise_photo",

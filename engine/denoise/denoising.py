@@ -64,6 +64,7 @@ import torch
 from engine.checkpoints import LoadedModel
 from engine.denoise.live_preview import LivePreview
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
+from engine.denoise.packed_photo import PackedPhoto
 from engine.denoise.photo import Photo
 from engine.denoise.self_ensemble import ENSEMBLE_SIZES, transform, undo_transform
 from engine.denoise.tiling import Tile, blend_into, check_tiling, plan_tiles
@@ -144,13 +145,14 @@ class DenoiseProgress:
 @dataclass
 class DenoiseResult:
     """`photo` keeps the input's size, mode, bit depth, alpha, metadata and `source` (so that
-    `write_photo` refuses to replace the original). Trajectories: per step, (H, W, C) uint8 of
+    `write_photo` refuses to replace the original); `denoise_photo` returns it as a Photo, and
+    `packed()` as a PackedPhoto, for results that wait in memory to be saved. Trajectories: per step, (H, W, C) uint8 of
     x_t (rescaled by 1/sqrt(abar) so brightness matches the photo) and of x0_hat, the whole
     photo; empty unless keep_trajectory (and within MAX_PIXEL_STEPS). `tile_size`/`tile_overlap`:
     the tiling used. `ensemble`: transformed copies averaged per tile. `notes`: one-line remarks
     for the user."""
 
-    photo: Photo
+    photo: Photo | PackedPhoto
     sigma: float
     sigma_estimated: list[float] | None
     start_step: int
@@ -162,6 +164,12 @@ class DenoiseResult:
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ensemble: int = 1
+
+    def packed(self) -> DenoiseResult:
+        """This result with its photo packed: a quarter of the memory for an 8-bit photo."""
+        if isinstance(self.photo, PackedPhoto):
+            return self
+        return dataclasses.replace(self, photo=PackedPhoto.pack(self.photo))
 
 
 def denoise_photo(

@@ -21,6 +21,7 @@ import numpy as np
 from PIL import Image
 
 from engine.atomic import atomic_path
+from engine.denoise.packed_photo import PackedPhoto, as_photo, quantize
 from engine.denoise.photo import Photo
 from engine.denoise.photo_metadata import save_options
 from engine.errors import ConfigError
@@ -51,10 +52,11 @@ ENCODER_OPTIONS = {
 }
 
 
-def write_photo(photo: Photo, path: str | Path, format: str | None = None) -> Path:
+def write_photo(photo: Photo | PackedPhoto, path: str | Path, format: str | None = None) -> Path:
     """Write `photo` to `path` atomically (format from `format` or else the suffix) and return the
     path. Refuses, with ConfigError, to write over `photo.source`: a denoised result keeps its
-    source so that the original can never be replaced by accident."""
+    source so that the original can never be replaced by accident. A PackedPhoto is unpacked
+    only once the checks have passed."""
     path = Path(path).expanduser()
     if photo.source is not None and _same_file(path, photo.source):
         raise ConfigError(f"refusing to write over the original photo {path}; choose another name or folder")
@@ -63,6 +65,7 @@ def write_photo(photo: Photo, path: str | Path, format: str | None = None) -> Pa
     if pil_format == "WEBP" and max(height, width) > WEBP_MAX_SIDE:
         raise ConfigError(f"WebP holds at most {WEBP_MAX_SIDE:,} pixels a side and this photo is {width:,}x{height:,}; "
                           "save it as PNG, TIFF or JPEG")
+    photo = as_photo(photo)
     image, keep_icc = _to_image(photo, pil_format)
     options = ENCODER_OPTIONS.get(pil_format, {}) | save_options(photo.info, pil_format, keep_icc)
     with atomic_path(path) as temp:
@@ -124,12 +127,6 @@ def _to_image(photo: Photo, pil_format: str) -> tuple[Image.Image, bool]:
     planes = pixels if alpha is None else np.concatenate([pixels, alpha[:, :, None]], axis=2)
     array = quantize(planes, np.uint8)
     return Image.fromarray(array[:, :, 0] if array.shape[2] == 1 else array), keep_icc
-
-
-def quantize(values: np.ndarray, dtype: type) -> np.ndarray:
-    """[0, 1] floats -> full-range integers, rounded (so 8/16-bit inputs round-trip exactly)."""
-    top = np.iinfo(dtype).max
-    return np.rint(np.clip(values, 0, 1) * top).astype(dtype)
 
 
 def _format_key(name: str) -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.denoise.denoising import DenoiseResult
-from engine.denoise.photo_writer import quantize
+from engine.denoise.packed_photo import as_photo, quantize
 from engine.errors import ConfigError
 from engine.imaging import save_animation, to_pil
 from engine.trajectory import trajectory_frame
@@ -20,7 +20,7 @@ def save_denoise_animation(path: Path, result: DenoiseResult) -> Path:
     if not result.trajectory_x_t:
         raise ConfigError("no trajectory was recorded (needs keep_trajectory, and a photo small enough for its "
                           "per-step frames to fit the recorder's memory bound)")
-    final = quantize(result.photo.pixels, np.uint8)
+    final = quantize(as_photo(result.photo).pixels, np.uint8)
     pairs = [*zip(result.trajectory_x_t, result.trajectory_x0), (final, final)]
     save_animation(path, [to_pil(trajectory_frame(x_t[None], x0[None])) for x_t, x0 in pairs])
     return path

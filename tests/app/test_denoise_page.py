@@ -13,6 +13,7 @@ from PySide6.QtTest import QTest
 import app.denoise_runner
 from app.pages.denoise_page import DenoisePage
 from app_helpers import drop
+from engine.denoise import PackedPhoto
 
 
 def make_page(qtbot, context) -> DenoisePage:
@@ -52,11 +53,13 @@ def test_dropped_photo_is_denoised_compared_and_saved_beside_the_original(qtbot,
     assert page.live_caption.text().startswith("Tile") and "step" in page.live_caption.text()
     assert page.compare._after_image is not None
     assert item.outcome.after.shape == item.outcome.before.shape == (20, 28, 3)
+    packed = item.outcome.result.photo
+    assert isinstance(packed, PackedPhoto) and item.outcome.after is packed.pixels  # kept at 8 bits, once
 
     page.output.save_all_button.click()
     qtbot.waitUntil(lambda: item.saved_to is not None, timeout=10_000)
     assert item.saved_to == tmp_path / "street-denoised.png"
-    assert Image.open(item.saved_to).size == (28, 20)
+    assert np.array_equal(np.asarray(Image.open(item.saved_to)), item.outcome.after)  # what was shown is saved
     assert photo.read_bytes() == original
     page.output.save_button.click()  # saving again never overwrites: a new name
     qtbot.waitUntil(lambda: item.saved_to.name == "street-denoised-1.png", timeout=10_000)
