@@ -124,7 +124,8 @@ def test_fifty_photos_cancel_drop_switch_and_close_while_training(qtbot, tmp_pat
     done_at_cancel = len(denoise.queue.done())
     assert FIRST_BATCH // 2 <= done_at_cancel < FIRST_BATCH, "cancelled half-way"
     assert all(item.status in (DONE, QUEUED) for item in denoise.queue.items), "the photo being worked on is re-queued"
-    assert "cancelled" in denoise.banner.text()
+    # The cancel may land as a photo finishes (then that photo is done, not re-queued): both say so.
+    assert denoise.banner.text().startswith(("Denoising cancelled", "Denoising stopped: the photo had just finished"))
 
     drop(denoise, *second)
     assert len(denoise.queue.items) == FIRST_BATCH + SECOND_BATCH
