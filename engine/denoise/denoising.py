@@ -146,9 +146,9 @@ class DenoiseProgress:
 class DenoiseResult:
     """`photo` keeps the input's size, mode, bit depth, alpha, metadata and `source` (so that
     `write_photo` refuses to replace the original); `denoise_photo` returns it as a Photo, and
-    `packed()` as a PackedPhoto, for results that wait in memory to be saved. Trajectories: per step, (H, W, C) uint8 of
-    x_t (rescaled by 1/sqrt(abar) so brightness matches the photo) and of x0_hat, the whole
-    photo; empty unless keep_trajectory (and within MAX_PIXEL_STEPS). `tile_size`/`tile_overlap`:
+    `packed()` as a PackedPhoto, for results that wait in memory to be saved. Trajectories: per
+    step, (H, W, C) uint8 of x_t (rescaled by 1/sqrt(abar) so brightness matches the photo) and of
+    x0_hat, the whole photo; empty unless keep_trajectory (and within MAX_PIXEL_STEPS). `tile_size`/`tile_overlap`:
     the tiling used. `ensemble`: transformed copies averaged per tile. `notes`: one-line remarks
     for the user."""
 
