@@ -1,4 +1,4 @@
-"""numpy pixel helpers for the views (no Qt): photo floats to bytes, difference maps, upscaling.
+"""numpy pixel helpers for the views (no Qt): difference maps, upscaling, batch sheets.
 
 Inputs and outputs are (H, W, C) arrays; uint8 unless stated.
 """
@@ -8,11 +8,6 @@ from __future__ import annotations
 import numpy as np
 
 from engine.imaging import grid
-
-
-def float_to_uint8(pixels: np.ndarray) -> np.ndarray:
-    """(H, W, C) float in [0, 1] -> uint8, rounded."""
-    return (np.clip(pixels, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
 def difference_image(before: np.ndarray, after: np.ndarray, gain: float) -> np.ndarray:

@@ -7,7 +7,6 @@ from pathlib import Path
 
 import numpy as np
 
-from app.pixels import float_to_uint8
 from app.workers.job import Work, readable_error
 from app.workers.model_cache import ModelCache
 from app.workers.throttle import Throttle
@@ -15,6 +14,7 @@ from engine.denoise import (
     DenoiseProgress,
     DenoiseResult,
     DenoiseSettings,
+    PackedPhoto,
     combined_sigma,
     denoise_photo,
     estimate_noise_sigma,
@@ -51,7 +51,7 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
         model = models.get(model_path, device)
         report(ModelReady())
         photo = read_photo(photo_path)
-        before = float_to_uint8(photo.pixels)
+        before = PackedPhoto.pack(photo).eight_bit_pixels()  # rounded exactly as `after` is
         report(PhotoLoaded(before, combined_sigma(estimate_noise_sigma(photo.pixels))))
         throttle = Throttle()
 

@@ -53,6 +53,7 @@ def test_dropped_photo_is_denoised_compared_and_saved_beside_the_original(qtbot,
     assert page.live_caption.text().startswith("Tile") and "step" in page.live_caption.text()
     assert page.compare._after_image is not None
     assert item.outcome.after.shape == item.outcome.before.shape == (20, 28, 3)
+    assert np.array_equal(item.outcome.before, np.asarray(Image.open(photo)))  # the file's own bytes
     packed = item.outcome.result.photo
     assert isinstance(packed, PackedPhoto) and item.outcome.after is packed.pixels  # kept at 8 bits, once
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.pixels import difference_image, float_to_uint8, upscale_nearest
+from app.pixels import difference_image, upscale_nearest
 
 
 def test_difference_is_amplified_and_clipped():
@@ -19,7 +19,3 @@ def test_upscale_repeats_whole_pixels():
     image = np.arange(4, dtype=np.uint8).reshape(2, 2, 1)
     big = upscale_nearest(image, 5)
     assert big.shape == (6, 6, 1) and (big[:3, :3] == 0).all() and (big[3:, 3:] == 3).all()
-
-
-def test_float_pixels_round_to_bytes():
-    assert float_to_uint8(np.array([[[0.0, 0.5, 1.2]]])).tolist() == [[[0, 128, 255]]]
