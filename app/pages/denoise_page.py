@@ -11,7 +11,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QProgressBar,
     QPushButton,
     QSplitter,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
 from app.widgets.photo_queue_view import PhotoQueueView
 from app.widgets.pixel_view import PixelView
+from app.widgets.run_footer import RunFooter
 from app.workers.denoise_work import SaveReport, save_results_work
 from app.workers.job import Job
 from engine.data.image_files import IMAGE_EXTENSIONS
@@ -133,22 +133,12 @@ class DenoisePage(FileDropTarget, QWidget):
         settings_box = QGroupBox("Denoising")
         QVBoxLayout(settings_box).addWidget(self.controls)
 
-        self.denoise_button = QPushButton("Denoise")
-        self.denoise_button.setDefault(True)
-        self.denoise_button.setToolTip("Denoise every queued photo, one after another")
+        self.footer = RunFooter("Denoise", "Denoise every queued photo, one after another",
+                                "Stop after the current network step; the photo goes back to the queue")
+        self.denoise_button, self.cancel_button, self.progress = (
+            self.footer.start_button, self.footer.cancel_button, self.footer.progress)
         self.denoise_button.clicked.connect(self.start_denoising)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current network step; the photo goes back to the queue")
         self.cancel_button.clicked.connect(self.cancel_denoising)
-        self.progress = QProgressBar()
-        self.progress.setFormat("Ready")
-        self.progress.setValue(0)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.denoise_button, 1)
-        buttons.addWidget(self.cancel_button)
-        footer = QVBoxLayout()
-        footer.addLayout(buttons)
-        footer.addWidget(self.progress)
 
         panel = QWidget()
         column = QVBoxLayout(panel)
@@ -156,7 +146,7 @@ class DenoisePage(FileDropTarget, QWidget):
         column.addWidget(photos_box, 1)
         column.addWidget(settings_box)
         self._inputs = [model_box, settings_box]
-        self._controls = control_column(panel, footer, min_width=390)
+        self._controls = control_column(panel, self.footer, min_width=390)
 
     def _build_viewer(self) -> None:
         self.compare_panel = ComparePanel()
@@ -255,8 +245,7 @@ class DenoisePage(FileDropTarget, QWidget):
     def _on_item_changed(self, item: QueueItem) -> None:
         self._refresh(item)
         if item.status == WORKING and item.fraction == 0.0:
-            self.progress.setRange(0, 0)
-            self.progress.setFormat(f"Loading {item.path.name}…")
+            self.footer.show_waiting(f"Loading {item.path.name}…")
             selected = self._selected_item()
             if selected is None or selected.status != DONE:
                 self.queue_view.select_row(self.queue.index(item))
@@ -267,10 +256,8 @@ class DenoisePage(FileDropTarget, QWidget):
         self.controls.show_estimate(estimated_sigma)
 
     def _on_live(self, item: QueueItem, update: DenoiseProgress) -> None:
-        self.progress.setRange(0, 1000)
-        self.progress.setValue(int(update.fraction * 1000))
-        self.progress.setFormat(f"{item.path.name}: tile {update.tile}/{update.tiles} · "
-                                f"step {update.step}/{update.steps} · {update.fraction:.0%}")
+        self.footer.show_step(int(update.fraction * 1000), 1000, f"{item.path.name}: tile {update.tile}/{update.tiles} · "
+                              f"step {update.step}/{update.steps} · {update.fraction:.0%}")
         self.live.set_image(update.preview)
         first = update.tile - update.batch_tiles + 1
         tiles = f"Tile {first}" if first == update.tile else f"Tiles {first}-{update.tile}"
@@ -287,9 +274,7 @@ class DenoisePage(FileDropTarget, QWidget):
             self.banner.show_error(f"Cannot use this model: {error}")
         text = {CANCELLED: "Cancelled", STOPPED_AFTER_PHOTO: "Stopped",
                 MODEL_FAILED: "Stopped: the model could not be loaded"}
-        self.progress.setRange(0, 1)
-        self.progress.setValue(0 if reason in text else 1)
-        self.progress.setFormat(text.get(reason, "All photos processed"))
+        self.footer.show_outcome(reason not in text, text.get(reason, "All photos processed"))
         self._set_busy(False)
         self.queue_idle.emit()
 

@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QProgressBar,
     QPushButton,
     QSpinBox,
     QSplitter,
@@ -34,6 +33,7 @@ from app.widgets.control_column import control_column
 from app.widgets.generation_output import GenerationOutput
 from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
+from app.widgets.run_footer import RunFooter
 from app.widgets.solver_dial import SolverDial
 from app.workers.generation_work import LiveFrame, generation_work
 from app.workers.job import Job
@@ -151,22 +151,11 @@ class GeneratePage(FileDropTarget, QWidget):
         solver_box = QGroupBox("cUNet speed / quality")
         QVBoxLayout(solver_box).addWidget(self.solver_dial)
 
-        self.generate_button = QPushButton("Generate")
-        self.generate_button.setDefault(True)
-        self.generate_button.setToolTip("Generate images")
+        self.footer = RunFooter("Generate", "Generate images", "Stop after the current sampler step")
+        self.generate_button, self.cancel_button, self.progress = (
+            self.footer.start_button, self.footer.cancel_button, self.footer.progress)
         self.generate_button.clicked.connect(self.start_generation)
-        self.cancel_button = QPushButton("Cancel")
-        self.cancel_button.setToolTip("Stop after the current sampler step")
         self.cancel_button.clicked.connect(self.cancel_generation)
-        self.progress = QProgressBar()
-        self.progress.setFormat("Ready")
-        self.progress.setValue(0)
-        buttons = QHBoxLayout()
-        buttons.addWidget(self.generate_button, 1)
-        buttons.addWidget(self.cancel_button)
-        footer = QVBoxLayout()
-        footer.addLayout(buttons)
-        footer.addWidget(self.progress)
 
         panel = QWidget()
         column = QVBoxLayout(panel)
@@ -174,7 +163,7 @@ class GeneratePage(FileDropTarget, QWidget):
             column.addWidget(box)
         column.addStretch(1)
         self._inputs = [self.picker, sampling_box, solver_box]
-        self._controls = control_column(panel, footer, min_width=350)
+        self._controls = control_column(panel, self.footer, min_width=350)
 
     # --- state --------------------------------------------------------------------------------
 
@@ -297,8 +286,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self._job = job
         self._started_at = time.monotonic()
         self._first_frame = None
-        self.progress.setRange(0, 0)
-        self.progress.setFormat("Loading model…")
+        self.footer.show_waiting("Loading model…")
         self.output.reverse_view.disable_timeline()
         job.start()
         self._set_busy(True)
@@ -318,9 +306,7 @@ class GeneratePage(FileDropTarget, QWidget):
         left = ""
         if frame.done > first_done:
             left = f" · {(now - first_at) / (frame.done - first_done) * (frame.total - frame.done):.0f} s left"
-        self.progress.setRange(0, frame.total)
-        self.progress.setValue(frame.done)
-        self.progress.setFormat(f"Step {frame.done}/{frame.total}{left}")
+        self.footer.show_step(frame.done, frame.total, f"Step {frame.done}/{frame.total}{left}")
         images = f"image {frame.first_image + 1}" if frame.batch == 1 else \
             f"images {frame.first_image + 1}-{frame.first_image + frame.batch}"
         self.output.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
@@ -331,21 +317,16 @@ class GeneratePage(FileDropTarget, QWidget):
         run = GenerationRun(result, dataclasses.replace(record, sampler=result.sampler, steps=result.steps,
                                                         weights=result.model_weights))
         seconds = time.monotonic() - self._started_at
-        self._finish_progress(1, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
+        self.footer.show_outcome(True, f"{len(result.images)} images in {seconds:.1f} s ({result.sampler}, {result.steps} steps)")
         self.output.add_run(run)
 
     def _on_failed(self, message: str) -> None:
-        self._finish_progress(0, "Failed")
+        self.footer.show_outcome(False, "Failed")
         self.banner.show_error(message)
 
     def _on_cancelled(self) -> None:
-        self._finish_progress(0, "Cancelled")
+        self.footer.show_outcome(False, "Cancelled")
         self.banner.show_info("Generation cancelled; the unfinished images were discarded.")
-
-    def _finish_progress(self, value: int, text: str) -> None:
-        self.progress.setRange(0, 1)
-        self.progress.setValue(value)
-        self.progress.setFormat(text)
 
     def _on_job_finished(self) -> None:
         self._set_busy(False)
