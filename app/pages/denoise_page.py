@@ -256,7 +256,8 @@ class DenoisePage(FileDropTarget, QWidget):
         self.controls.show_estimate(estimated_sigma)
 
     def _on_live(self, item: QueueItem, update: DenoiseProgress) -> None:
-        self.footer.show_step(int(update.fraction * 1000), 1000, f"{item.path.name}: tile {update.tile}/{update.tiles} · "
+        self.footer.show_step(int(update.fraction * 1000), 1000,
+                              f"{item.path.name}: tile {update.tile}/{update.tiles} · "
                               f"step {update.step}/{update.steps} · {update.fraction:.0%}")
         self.live.set_image(update.preview)
         first = update.tile - update.batch_tiles + 1

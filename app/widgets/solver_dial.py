@@ -2,11 +2,10 @@
 
 A cUNet's blocks are ODEs, so one trained model can run with a cheaper solver (faster, rougher)
 or a finer one (slower, closer to the exact ODE flow) without retraining. Which is better depends
-on the model (finer hurts the small bundled models, helps the wider emoji one), hence the
-measured table. The dial starts at
-the setting the model was trained with, shows the cost in network evaluations per block, and
-shows the model card's measured trade-off table when the model has one. Discrete U-Nets have no
-ODE blocks, so the dial is disabled with that explanation.
+on the model (finer hurts the small bundled models, helps the wider emoji one), so the dial
+starts at the setting the model was trained with, shows the cost in network evaluations per
+block, and shows the model card's measured trade-off table when the model has one. Discrete
+U-Nets have no ODE blocks, so the dial is disabled with that explanation.
 """
 
 from __future__ import annotations
