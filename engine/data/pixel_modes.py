@@ -9,8 +9,9 @@ The rules, applied in this order:
    image with a transparent colour key, such as most transparent GIFs) is composited on WHITE.
    White rather than black because transparent areas of icons, emoji and scanned drawings are
    meant to be paper-coloured; black would teach the model a dark halo.
-3. Every other colour mode (CMYK, YCbCr, palette 'P', LAB, HSV, bilevel '1', ...) goes to RGB
-   through Pillow's conversion.
+3. A colour space other than RGB (CMYK, YCbCr, LAB, HSV) goes to sRGB through the file's
+   embedded ICC profile where it has a readable one, else through Pillow's formulas (`to_rgb`);
+   every other mode (palette 'P', 'RGBX', bilevel '1', ...) is converted by Pillow.
 4. channels=3 keeps RGB (grey becomes three equal channels); channels=1 takes the luminance
    (ITU-R 601-2: L = 0.299 R + 0.587 G + 0.114 B).
 
@@ -20,13 +21,16 @@ Pillow mode (L, LA, RGB, RGBA) so array datasets follow exactly the same rules.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageCms
 
 from engine.errors import ImageLoadError
 
 SIXTEEN_BIT_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+OTHER_COLOUR_SPACE_MODES = ("CMYK", "YCbCr", "LAB", "HSV")
 MODE_BY_CHANNEL_COUNT = {1: "L", 2: "LA", 3: "RGB", 4: "RGBA"}
 WHITE = 255
 
@@ -41,11 +45,33 @@ def to_channels(image: Image.Image, channels: int) -> Image.Image:
         image = _composite_on_white(image)
     target = "L" if channels == 1 else "RGB"
     try:
-        if image.mode not in ("1", "L", "RGB"):
+        if image.mode in OTHER_COLOUR_SPACE_MODES:
+            image = to_rgb(image)
+        elif image.mode not in ("1", "L", "RGB"):
             image = image.convert("RGB")
         return image if image.mode == target else image.convert(target)
     except ValueError as error:
         raise ImageLoadError(f"unsupported pixel mode {image.mode!r} ({error})") from error
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """sRGB version of an image in another colour space (CMYK, YCbCr, LAB, HSV).
+
+    The embedded ICC profile decides the colours where there is one: a print CMYK file's profile
+    is the only record of what its inks look like, and Pillow's formula (R = 255 - C - K, ...)
+    turns such files too bright and too saturated. The profile's own rendering intent is used, as
+    its maker chose it. A profile that cannot be read or does not fit the mode falls back to the
+    formula, as browsers do: a photo in slightly wrong colours beats a refused one. Raises
+    ValueError where Pillow cannot convert the mode at all."""
+    icc_profile = image.info.get("icc_profile")
+    if icc_profile:
+        try:
+            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+            return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB",
+                                             renderingIntent=ImageCms.getDefaultIntent(profile))
+        except (ImageCms.PyCMSError, OSError):
+            pass
+    return image.convert("RGB")
 
 
 def image_from_array(pixels: np.ndarray) -> Image.Image:

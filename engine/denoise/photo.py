@@ -11,8 +11,9 @@ Pixel-mode rules, applied to the first frame after EXIF orientation:
   and treated as 16-bit. 'F' (32-bit float) is refused: its value range is unknown.
 * 'RGB', 'RGBX', 'P' (palette) -> RGB, 8-bit; with transparency ('RGBA', 'RGBa', 'PA', or a
   palette/grey/RGB colour key as in most transparent GIFs) -> RGB or grey + alpha.
-* 'CMYK', 'YCbCr', 'LAB', 'HSV' -> RGB through Pillow's conversion; the ICC profile is dropped
-  because it describes the old colour space. The result is written as RGB.
+* 'CMYK', 'YCbCr', 'LAB', 'HSV' -> sRGB through the embedded ICC profile where the file has a
+  readable one, else through Pillow's formulas (`to_rgb`). The profile is then dropped, because
+  it describes the old colour space; the result is written as (untagged, so sRGB) RGB.
 * 16-bit colour PNG/TIFF files are decoded by Pillow at 8 bits per channel, so they come back as
   8-bit RGB: Pillow has no 16-bit RGB mode.
 """
@@ -27,6 +28,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from engine.data.image_files import check_regular_file, image_reading_errors
+from engine.data.pixel_modes import to_rgb
 from engine.denoise.photo_metadata import read_metadata
 from engine.errors import ImageLoadError
 
@@ -106,7 +108,7 @@ def _split_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, 
     else:
         target = "RGBA" if transparent and same_colour_space else "RGB"
     try:
-        image = image.convert(target)
+        image = image.convert(target) if same_colour_space else to_rgb(image)
     except ValueError as error:
         raise ImageLoadError(f"unsupported pixel mode {mode!r} ({error})") from error
     array = np.asarray(image, dtype=np.float32) / 255

@@ -6,6 +6,7 @@ from PIL import Image
 
 from engine.data.pixel_modes import image_from_array, to_channels
 from engine.errors import ImageLoadError
+from tests.icc_profiles import cmyk_profile, swapped_inks
 
 
 def pixel(image, channels):
@@ -51,3 +52,23 @@ def test_float_pixels_rejected_with_a_reason():
 def test_image_from_array_modes(shape, mode):
     image = image_from_array(np.zeros(shape, dtype=np.uint8))
     assert image.mode == mode and image.size == (3, 2)
+
+
+def cmyk_pixels() -> Image.Image:
+    image = Image.new("CMYK", (4, 1))
+    image.putdata([(0, 0, 0, 0), (255, 0, 0, 0), (0, 255, 0, 0), (0, 0, 0, 255)])  # paper, cyan, magenta, black
+    return image
+
+
+def test_cmyk_goes_through_its_embedded_icc_profile():
+    image = cmyk_pixels()
+    image.info["icc_profile"] = cmyk_profile(swapped_inks)
+    rgb = np.asarray(to_channels(image, 3))[0]
+    assert np.abs(rgb.astype(int) - [[255, 255, 255], [255, 255, 0], [0, 255, 255], [0, 0, 0]]).max() <= 8
+
+
+@pytest.mark.parametrize("icc_profile", [b"not a profile", b"\0" * 128])
+def test_unreadable_icc_profile_falls_back_to_the_formula(icc_profile):
+    image = cmyk_pixels()
+    image.info["icc_profile"] = icc_profile
+    assert np.asarray(to_channels(image, 3))[0].tolist() == [[255, 255, 255], [0, 255, 255], [255, 0, 255], [0, 0, 0]]

@@ -8,6 +8,7 @@ from PIL import Image, PngImagePlugin
 
 from engine.denoise import Photo, output_path_for, read_photo, write_photo
 from engine.errors import ConfigError, ImageLoadError
+from tests.icc_profiles import cmyk_profile, swapped_inks
 
 ORIENTATION, MAKE = 0x0112, 0x010F
 
@@ -98,6 +99,18 @@ def test_png_text_dpi_and_icc_are_carried_over(tmp_path):
     with Image.open(tmp_path / "out.png") as out:
         assert out.text == {"Title": "meadow", "Comment": "ünïcødé → iTXt"}
         assert out.info["dpi"] == pytest.approx((300, 300), abs=0.01) and out.info["icc_profile"] == icc
+
+
+def test_cmyk_jpeg_is_read_through_its_profile_and_written_as_untagged_srgb(tmp_path):
+    cmyk = np.zeros((8, 8, 4), np.uint8)
+    cmyk[:, 4:, 0] = 255  # right half pure cyan ink, which this profile says prints yellow
+    Image.fromarray(cmyk, "CMYK").save(tmp_path / "in.jpg", icc_profile=cmyk_profile(swapped_inks), quality=100)
+    photo = read_photo(tmp_path / "in.jpg")
+    assert "icc_profile" not in photo.info  # it describes CMYK, which the pixels have left
+    assert np.abs(photo.pixels[4, 6] - [1, 1, 0]).max() < 0.05 and np.abs(photo.pixels[4, 1] - 1).max() < 0.05
+    write_photo(photo, tmp_path / "out.png")
+    with Image.open(tmp_path / "out.png") as out:
+        assert out.mode == "RGB" and "icc_profile" not in out.info
 
 
 def test_orientation_in_png_xmp_is_cleared_with_the_pixels_turned(tmp_path):
