@@ -1,13 +1,19 @@
 """Plot the cUNet speed/quality dial: FD against sampling seconds per image, one point per ODE
-solver setting, from the JSON files of `benchmarks/quality_sweep.py --sweep dial`.
+solver setting, from the JSON files of `benchmarks/quality_sweep.py --sweep dial` or from model
+folders, whose card's solver_tradeoff table holds the figures the docs and the Generate page report.
 
     python benchmarks/plot_dial.py results/dial-digits.json --out docs/images/dial.png
+    python benchmarks/plot_dial.py resources/models/digits --out docs/images/dial-digits.png
 
 A figure rather than only a table because the point of the dial is the shape of the trade-off:
 which settings are on the frontier (cheaper *and* better than their neighbours) and which are not.
 Only rows sampled with the model's recommended sampler and steps are plotted (the dial rows);
 FD is on a log axis because a solver the model was not trained with can be orders of magnitude
 worse. Needs matplotlib (the `bench` extra).
+
+From a model folder the plot takes each row's FD at n = 5,000 (the reported number: FD is biased
+upward at small n) and the seconds per image of the n = 200 sweep, which timed every row alone
+on one core; the n = 5,000 rows ran two at a time on this 2-core machine.
 """
 
 from __future__ import annotations
@@ -25,6 +31,9 @@ import matplotlib.pyplot as plt  # noqa: E402 (after the backend choice)
 
 from engine.atomic import atomic_write_bytes  # noqa: E402
 
+LARGE_N_FD = "FD n=5000"  # the card's column of FD at the reported sample count
+TRAINED_SUFFIX = " (trained)"  # how the card marks the trained row; the plot marks it itself
+
 
 def dial_rows(results: dict) -> list[dict]:
     """The rows of one sweep that differ only in the ODE solver: those sampled like the first row
@@ -36,6 +45,24 @@ def dial_rows(results: dict) -> list[dict]:
     return [r for r in rows if (r["sampler"], r["steps"]) == base and r["solver"]]
 
 
+def sweep_from_model(folder: Path) -> dict:
+    """A model folder's card as a sweep (see the module docstring). Refused unless every row of
+    the card's solver_tradeoff has its n = 5,000 FD: one plot must not mix sample counts."""
+    spec = json.loads((folder / "model.json").read_text("utf-8"))
+    card = spec.get("card", {})
+    table = card.get("solver_tradeoff") or []
+    missing = [row["solver"] for row in table if LARGE_N_FD not in row]
+    if not table or missing:
+        raise ValueError(f"{folder.name}: the card's solver_tradeoff has no {LARGE_N_FD!r} for "
+                         f"{', '.join(missing) or 'any row'}")
+    recommended = card["recommended"]
+    rows = [{"sampler": recommended["sampler"], "steps": recommended["steps"],
+             "solver": row["solver"].removesuffix(TRAINED_SUFFIX), "s/image": row["s/image"], "fd": row[LARGE_N_FD]}
+            for row in table]
+    return {"model": folder.name, "count": card["quality"]["generated"],
+            "trained_solver": spec["network"].get("solver"), "rows": rows}
+
+
 def plot_dial(sweeps: list[dict], out: Path) -> None:
     """One series per sweep (model); each point labelled with its solver, the trained one marked."""
     figure, axes = plt.subplots(figsize=(6.4, 4.2), dpi=120)
@@ -45,7 +72,7 @@ def plot_dial(sweeps: list[dict], out: Path) -> None:
             raise ValueError(f"{results.get('model')}: no dial rows (run quality_sweep with --sweep dial)")
         trained = results.get("trained_solver") or {}
         trained_label = f"{trained.get('method')} x{trained.get('steps')}"
-        label = f"{results['model']} (n = {results['count']:,}, {rows[0]['sampler']} {rows[0]['steps']} steps)"
+        label = f"{results['model']} (FD at n = {results['count']:,}, {rows[0]['sampler']} {rows[0]['steps']} steps)"
         line, = axes.plot([r["s/image"] for r in rows], [r["fd"] for r in rows], "o-", label=label)
         for row in rows:
             is_trained = row["solver"] == trained_label
@@ -70,10 +97,12 @@ def plot_dial(sweeps: list[dict], out: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("sweeps", nargs="+", type=Path, help="quality_sweep JSON files (one per model)")
+    parser.add_argument("sweeps", nargs="+", type=Path,
+                        help="quality_sweep JSON files or model folders (one per model)")
     parser.add_argument("--out", type=Path, required=True, help="PNG file to write")
     args = parser.parse_args()
-    plot_dial([json.loads(path.read_text("utf-8")) for path in args.sweeps], args.out)
+    plot_dial([sweep_from_model(path) if path.is_dir() else json.loads(path.read_text("utf-8"))
+               for path in args.sweeps], args.out)
     print(f"wrote {args.out}")
 
 

@@ -36,3 +36,36 @@ def test_a_sweep_without_dial_rows_is_refused(tmp_path):
     with pytest.raises(ValueError, match="no dial rows"):
         _load_script().plot_dial([{**SWEEP, "rows": []}], tmp_path / "dial.png")
     assert not (tmp_path / "dial.png").exists()
+
+
+def _model_folder(tmp_path, table):
+    folder = tmp_path / "digits"
+    folder.mkdir()
+    spec = {"network": {"solver": {"method": "midpoint", "steps": 1}},
+            "card": {"recommended": {"sampler": "ddpm", "steps": 50}, "quality": {"generated": 5000},
+                     "solver_tradeoff": table}}
+    (folder / "model.json").write_text(json.dumps(spec))
+    return folder
+
+
+def test_a_model_folder_plots_its_cards_large_n_fd_with_the_sweeps_seconds(tmp_path):
+    module = _load_script()
+    folder = _model_folder(tmp_path, [
+        {"solver": "euler x1", "FD": 200.1, "s/image": 0.35, "FD n=5000": 189.5},
+        {"solver": "midpoint x1 (trained)", "FD": 8.3, "s/image": 0.51, "FD n=5000": 3.85},
+    ])
+    sweep = module.sweep_from_model(folder)
+    assert (sweep["model"], sweep["count"], sweep["trained_solver"]["method"]) == ("digits", 5000, "midpoint")
+    assert [(r["solver"], r["s/image"], r["fd"]) for r in module.dial_rows(sweep)] == [
+        ("euler x1", 0.35, 189.5), ("midpoint x1", 0.51, 3.85)]
+    module.plot_dial([sweep], tmp_path / "dial.png")
+    assert (tmp_path / "dial.png").stat().st_size > 0
+
+
+def test_a_card_missing_a_large_n_fd_is_refused_naming_the_row(tmp_path):
+    folder = _model_folder(tmp_path, [
+        {"solver": "midpoint x1 (trained)", "FD": 8.3, "s/image": 0.51, "FD n=5000": 3.85},
+        {"solver": "rk4 x2", "FD": 94.7, "s/image": 0.96},
+    ])
+    with pytest.raises(ValueError, match="rk4 x2"):
+        _load_script().sweep_from_model(folder)
