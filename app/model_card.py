@@ -14,6 +14,7 @@ from engine.models import SolverSettings
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
 CHANNEL_NAMES = {1: "greyscale", 3: "colour"}
 SOURCE_NAMES = {"bundled": "bundled with the app", "user": "your models"}
+SETTING_KEYS = ("solver", "setting", "method")  # columns that name a row's solver setting
 
 
 def display_name(entry: ModelEntry) -> str:
@@ -66,6 +67,7 @@ def solver_tradeoff(entry: ModelEntry) -> tuple[list[str], list[list[str]]] | No
     headers: list[str] = []
     for row in table:
         headers.extend(key for key in row if key not in headers)
+    headers.sort(key=lambda key: key not in SETTING_KEYS)  # what a row is about reads first, whatever the JSON order
     rows = [[_format_value(row.get(key, "")) for key in headers] for row in table]
     return headers, rows
 

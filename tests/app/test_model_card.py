@@ -46,6 +46,13 @@ def test_solver_tradeoff_accepts_rows_or_a_mapping():
     assert solver_tradeoff(entry({"solver_tradeoff": "fast"})) is None
 
 
+def test_the_setting_column_comes_first_whatever_the_json_order():
+    rows = [{"FD": 144.3, "evals/block": 1, "solver": "euler x1"}, {"FD": 36.8, "solver": "rk4 x1", "FD n=5000": 34.2}]
+    headers, table = solver_tradeoff(entry({"solver_tradeoff": rows}))
+    assert headers == ["solver", "FD", "evals/block", "FD n=5000"]
+    assert table[1] == ["rk4 x1", "36.8", "", "34.2"]
+
+
 def test_trained_solver_is_the_dial_default():
     solver = trained_solver(entry({}))
     assert (solver.method, solver.steps) == ("midpoint", 1)
