@@ -12,8 +12,8 @@ FD is on a log axis because a solver the model was not trained with can be order
 worse. Needs matplotlib (the `bench` extra).
 
 From a model folder the plot takes each row's FD at n = 5,000 (the reported number: FD is biased
-upward at small n) and the seconds per image of the n = 200 sweep, which timed every row alone
-on one core; the n = 5,000 rows ran two at a time on this 2-core machine.
+upward at small n) and the seconds per image of the n = 200 sweep, which timed all rows in one
+process under the same load; the n = 5,000 rows ran as separate processes, beside different jobs.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only, no screen: works headless and in CI
 
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend choice)
+from matplotlib.ticker import LogFormatter  # noqa: E402
 
 from engine.atomic import atomic_write_bytes  # noqa: E402
 
@@ -82,6 +83,9 @@ def plot_dial(sweeps: list[dict], out: Path) -> None:
             if is_trained:
                 axes.plot(row["s/image"], row["fd"], "o", markersize=11, fillstyle="none", color=line.get_color())
     axes.set_yscale("log")
+    # Plain numbers (40, 100) rather than 4x10^1: read off against the tables' FD column.
+    axes.yaxis.set_major_formatter(LogFormatter())
+    axes.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
     axes.set_xlabel("seconds per image (one CPU thread)")
     axes.set_ylabel("FD in the classifier's features (lower is better)")
     axes.set_title("cUNet speed/quality dial: ODE solver per block at sampling time")
