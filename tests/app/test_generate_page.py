@@ -114,7 +114,7 @@ def test_cancel_stops_within_one_step_and_returns_to_idle(qtbot, context):
 def test_event_loop_stays_responsive_while_generating(qtbot, context):
     page = make_page(qtbot, context)
     page.count.setValue(16)
-    page.steps.setValue(60)
+    page.steps.setValue(300)  # about a second even on a fast idle machine: enough ticks to measure gaps in
     page.repaint()  # the first paint of a new page is not part of what we measure
     gc.collect()  # earlier tests' garbage must not make a full collection land in the measured window
     ticks: list[float] = []
