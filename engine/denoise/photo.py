@@ -28,16 +28,14 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from engine.data.image_files import check_regular_file, image_reading_errors
-from engine.data.pixel_modes import to_rgb
+from engine.data.pixel_modes import SIXTEEN_BIT_GREY_MODES, to_rgb
 from engine.denoise.photo_metadata import read_metadata
 from engine.errors import ImageLoadError
 
 READABLE_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "TIFF", "BMP", "GIF")
 DEFAULT_MAX_PIXELS = 120_000_000
-SIXTEEN_BIT_GREY_MODES = ("I;16", "I;16B", "I;16L", "I;16N", "I")
 GREY_MODES = ("1", "L", "LA")
 RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
-
 
 
 @dataclass
