@@ -44,8 +44,10 @@ class LoadedModel:
     source: Path
     weights_id: str = ""  # see `weights_id()`; empty for a network that was never saved
 
-    def denoiser(self, clip_x0: bool = True) -> Denoiser:
-        return Denoiser(self.network, self.schedule, self.spec.prediction, clip_x0=clip_x0)
+    def denoiser(self, clip_x0: bool = True, noise_shape: torch.Tensor | None = None) -> Denoiser:
+        """`noise_shape`: see `Denoiser`; only a network that takes a noise map uses it."""
+        return Denoiser(self.network, self.schedule, self.spec.prediction, clip_x0=clip_x0,
+                        takes_noise_map=self.spec.takes_noise_map, noise_shape=noise_shape)
 
     @property
     def name(self) -> str:

@@ -42,6 +42,19 @@ class ModelSpec:
         return NoiseSchedule(self.schedule)
 
     @property
+    def takes_noise_map(self) -> bool:
+        """True for a network with a per-pixel noise-level input (the photo denoiser)."""
+        return bool(self.network.get("noise_map", False))
+
+    @property
+    def sees_only_nearby_pixels(self) -> bool:
+        """True for a network whose output at a pixel depends only on pixels near it (no
+        attention, no normalisation over the image): it can denoise a tile of any size as it
+        would the whole photo, so large tiles (less overlap to compute twice) are safe."""
+        return (self.arch == "cunet" and not self.network.get("attention_levels")
+                and self.network.get("norm") == "pixel")
+
+    @property
     def can_generate(self) -> bool:
         """False for denoising-only models: trained up to `max_step` < T, they never saw pure
         noise, so sampling from it gives garbage (they belong on the Denoise page)."""

@@ -17,6 +17,7 @@ from engine.cli.common import json_object_arg
 from engine.models import PRESETS
 from engine.errors import ConfigError
 from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig, TrainingControl, TrainingProgress, train
+from engine.training.config import NOISE_KINDS
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -41,6 +42,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--prediction", choices=("eps", "v"), default="eps")
     p.add_argument("--no-flip", action="store_true", help="disable random horizontal flips")
     p.add_argument("--native-crops", action="store_true", help="random crops at native resolution (no resize)")
+    p.add_argument("--max-downscale", type=float, default=1.0, metavar="FACTOR",
+                   help="with --native-crops: also crop from the photos shrunk by up to this factor")
+    p.add_argument("--noise", choices=NOISE_KINDS, default="gaussian",
+                   help="gaussian: the diffusion process; photo: camera, Gaussian and JPEG noise as photos carry "
+                        "it (the photo denoiser)")
+    p.add_argument("--cache-mb", type=int, default=1024, help="megabytes of decoded images kept in memory")
     p.add_argument("--val-fraction", type=float, default=0.05)
     p.add_argument("--save-every", type=int, default=500)
     p.add_argument("--sample-every", type=int, default=500)
@@ -121,6 +128,7 @@ def run(args: argparse.Namespace) -> int:
         grad_accumulation=args.grad_accum, lr=args.lr, lr_schedule=args.lr_schedule, warmup_steps=args.warmup,
         ema_decay=args.ema, schedule=args.schedule, max_step=args.max_step, prediction=args.prediction,
         hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
+        noise=args.noise, max_downscale=args.max_downscale, cache_megabytes=args.cache_mb,
         save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
         keep_checkpoints=_checkpoints_to_keep(args), bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
         card=json_object_arg(args.card, "--card"), init_from=init_from,

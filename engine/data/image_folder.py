@@ -40,6 +40,7 @@ class ImageFolderDataset:
         *,
         hflip: bool = True,
         resize_short_side: bool = True,
+        max_downscale: float = 1.0,
         cache_bytes: int = DEFAULT_CACHE_BYTES,
         full_check_limit: int = DEFAULT_FULL_CHECK_LIMIT,
     ) -> None:
@@ -49,6 +50,7 @@ class ImageFolderDataset:
         self.channels = channels
         self.hflip = hflip
         self.resize_short_side = resize_short_side
+        self.max_downscale = max_downscale
         self.skipped: list[tuple[Path, str]] = []
         self._cache = DecodedImageCache(cache_bytes)
         self._unreadable: set[int] = set()
@@ -78,7 +80,7 @@ class ImageFolderDataset:
         return len(self.paths)
 
     def load(self, index: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        return crop_to_tensor(self._readable_pixels(index), self.image_size, generator, self.hflip)
+        return crop_to_tensor(self._readable_pixels(index), self.image_size, generator, self.hflip, self.max_downscale)
 
     def describe(self) -> str:
         skipped = f" ({len(self.skipped)} skipped)" if self.skipped else ""

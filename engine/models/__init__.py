@@ -12,7 +12,7 @@ from typing import Any
 from torch import nn
 
 from engine.errors import ConfigError
-from engine.models.cunet import CUNet, CUNetConfig, default_config, paper_config, small_config
+from engine.models.cunet import CUNet, CUNetConfig, default_config, denoise_config, paper_config, small_config
 from engine.models.ode_block import SolverSettings
 from engine.models.unet import UNet, UNetConfig
 
@@ -23,6 +23,7 @@ PRESETS: dict[str, tuple[str, Any]] = {
     "cunet": ("cunet", default_config),
     "cunet-paper": ("cunet", paper_config),
     "cunet-small": ("cunet", small_config),
+    "cunet-denoise": ("cunet", denoise_config),
     "unet": ("unet", lambda channels: UNetConfig(in_channels=channels)),
     "unet-small": ("unet", lambda channels: UNetConfig(in_channels=channels, dim=32, dim_mults=(1, 2, 4))),
 }

@@ -10,8 +10,15 @@ Two faithful-or-fixed variants live in one class, chosen by `CUNetConfig`:
   scale/shift, GroupNorm, SiLU, zero-initialised output convs (each block starts as the identity
   flow), residual attention, and optionally a true second-order block (dz/ds = v, dv/ds = f).
 
-Shapes: input (B, C, H, W) with any H, W (reflect-padded to a multiple of 2**levels internally),
-output (B, C, H, W); t is the diffusion step, shape (B,).
+The `denoise` preset (`denoise_config`) is the photo denoiser's network, designed for PSNR per
+CPU-second: a pixel-unshuffle stem (`unshuffle`) so the ODE blocks start at half resolution (FFDNet's
+trick: a quarter of the pixels for the same receptive field), no attention (it would tie the
+network to the tile size it was trained on), and a per-pixel noise-level map as an extra input
+(`noise_map`), so noise that varies with brightness or place is removed where it is.
+
+Shapes: input (B, C, H, W) with any H, W (reflect-padded to a multiple of unshuffle * 2**levels
+internally), output (B, C, H, W); t is the diffusion step, shape (B,); the optional noise map is
+(B, C, H, W) or broadcastable to it: the noise std per pixel and channel in the input's units.
 """
 
 from __future__ import annotations
@@ -28,6 +35,9 @@ from engine.models.layers import Attention, SinusoidalTimeEmbedding, pad_to_mult
 from engine.models.ode_block import ODEBlock, SolverSettings
 
 
+NORMS = ("group", "instance", "pixel")
+
+
 @dataclass(frozen=True)
 class CUNetConfig:
     """Architecture of a continuous U-Net. Level i has base_channels * channel_mults[i] channels;
@@ -39,13 +49,15 @@ class CUNetConfig:
     channel_mults: tuple[int, ...] = (2, 4, 8, 16, 32)
     attention_levels: tuple[int, ...] = (3,)
     residual_attention: bool = True
-    norm: str = "group"  # group | instance
+    norm: str = "group"  # group | instance | pixel (over the channels of each pixel: tile-size independent)
     activation: str = "silu"  # silu | softplus
     time_conditioning: bool = True
     time_embedding_dim: int = 128
     second_order: bool = False
     paper_vector_field: bool = False  # softplus(...) + h, no zero-init (official code)
     frozen_step_table: bool = False  # official code's unused 1000x256 embedding (parameter fidelity)
+    unshuffle: int = 1  # pixel-unshuffle factor of the stem (the head shuffles back); 1 = full resolution
+    noise_map: bool = False  # takes a per-pixel noise-level map as extra input channels
     solver: SolverSettings = field(default_factory=SolverSettings)
 
     def __post_init__(self) -> None:
@@ -59,12 +71,21 @@ class CUNetConfig:
             raise ConfigError(f"cunet supports 1 or 3 image channels, got {self.in_channels}")
         if len(self.channel_mults) < 2:
             raise ConfigError("cunet needs at least one down level and a bottleneck")
-        if self.norm not in ("group", "instance"):
-            raise ConfigError(f"unknown norm {self.norm!r}; use group or instance")
+        if self.norm not in NORMS:
+            raise ConfigError(f"unknown norm {self.norm!r}; use {', '.join(NORMS)}")
         if self.activation not in ("silu", "softplus"):
             raise ConfigError(f"unknown activation {self.activation!r}; use silu or softplus")
         if any(not 0 <= i < len(self.channel_mults) for i in self.attention_levels):
             raise ConfigError("attention_levels must index channel_mults")
+        if self.unshuffle not in (1, 2, 4):
+            raise ConfigError(f"unshuffle must be 1, 2 or 4, got {self.unshuffle!r}")
+        if self.noise_map and self.paper_vector_field:
+            raise ConfigError("the paper's vector field takes no noise map")
+
+    @property
+    def stem_channels(self) -> int:
+        """Channels the stem convolution sees: the image (and its noise map), unshuffled."""
+        return self.in_channels * (2 if self.noise_map else 1) * self.unshuffle**2
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,9 +127,45 @@ def small_config(in_channels: int = 3) -> CUNetConfig:
     )
 
 
+def denoise_config(in_channels: int = 3) -> CUNetConfig:
+    """The photo denoiser: half-resolution ODE blocks after a pixel-unshuffle stem, 48 to 384
+    channels over four levels, no attention, a noise-map input (docs/models.md, "Photo
+    denoiser", records how each choice was measured)."""
+    return CUNetConfig(
+        in_channels=in_channels,
+        base_channels=16,
+        channel_mults=(3, 6, 12, 24),
+        attention_levels=(),
+        norm="pixel",
+        unshuffle=2,
+        noise_map=True,
+        solver=SolverSettings(method="midpoint", steps=1),
+    )
+
+
+class PixelNorm(nn.Module):
+    """Layer norm over the channels of each pixel, with a learned gain and bias per channel.
+    Unlike group or instance norm it uses no statistics across the image, so a tile is
+    processed exactly as it would be inside a larger photo."""
+
+    def __init__(self, channels: int, eps: float = 1e-6) -> None:
+        super().__init__()
+        self.weight = nn.Parameter(torch.ones(1, channels, 1, 1))
+        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1))
+        self.eps = eps
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        mean = x.mean(dim=1, keepdim=True)
+        centred = x - mean
+        variance = centred.square().mean(dim=1, keepdim=True)
+        return centred * torch.rsqrt(variance + self.eps) * self.weight + self.bias
+
+
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "instance":
         return nn.InstanceNorm2d(channels)
+    if kind == "pixel":
+        return PixelNorm(channels)
     return nn.GroupNorm(math.gcd(8, channels), channels)
 
 
@@ -236,7 +293,7 @@ class CUNet(nn.Module):
                 nn.Softplus(),
             )
         else:
-            self.stem = nn.Conv2d(config.in_channels, widths[0], 3, padding=1)
+            self.stem = nn.Conv2d(config.stem_channels, widths[0], 3, padding=1)
 
         def attention(width: int) -> nn.Module:
             return Attention(width, heads=4, dim_head=32, residual=config.residual_attention)
@@ -258,7 +315,9 @@ class CUNet(nn.Module):
             self.head = nn.Conv2d(widths[0], config.in_channels, 1)
         else:
             self.head = nn.Sequential(
-                _norm(config.norm, widths[0]), _activation(act), nn.Conv2d(widths[0], config.in_channels, 3, padding=1)
+                _norm(config.norm, widths[0]),
+                _activation(act),
+                nn.Conv2d(widths[0], config.in_channels * config.unshuffle**2, 3, padding=1),
             )
         self.set_solver(config.solver)
 
@@ -274,10 +333,17 @@ class CUNet(nn.Module):
         """Vector-field evaluations over all blocks since the network was built."""
         return sum(m.evaluations for m in self.modules() if isinstance(m, ODEBlock))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, t: torch.Tensor, noise_map: torch.Tensor | None = None) -> torch.Tensor:
         condition = self.time_mlp(t) if self.config.time_conditioning else None
-        x, (height, width) = pad_to_multiple(x, 2**self.levels)
-        h = self.stem(x)
+        if self.config.noise_map:
+            if noise_map is None:
+                raise ValueError("this network needs a noise map (the Denoiser makes one from the step)")
+            x = torch.cat([x, noise_map.to(x.dtype).expand_as(x)], dim=1)
+        elif noise_map is not None:
+            raise ValueError("this network takes no noise map")
+        factor = self.config.unshuffle
+        x, (height, width) = pad_to_multiple(x, factor * 2**self.levels)
+        h = self.stem(F.pixel_unshuffle(x, factor) if factor > 1 else x)  # (B, C*f*f, H/f, W/f)
         skips = []
         for i in range(self.levels):
             h = self.down_blocks[i](h, condition)
@@ -295,4 +361,7 @@ class CUNet(nn.Module):
             h = self.up_blocks[i](h, condition)
             if str(i) in self.up_attn:
                 h = self.up_attn[str(i)](h)
-        return self.head(h)[..., :height, :width]
+        out = self.head(h)
+        if factor > 1:
+            out = F.pixel_shuffle(out, factor)  # (B, C, H, W)
+        return out[..., :height, :width]

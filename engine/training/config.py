@@ -11,6 +11,8 @@ from typing import Any
 
 from engine.errors import ConfigError
 
+NOISE_KINDS = ("gaussian", "photo")
+
 MAX_SEED = 2**31 - 1  # every generator seed derived from it (seed x 1,000,003 + step ...) stays in 64 bits
 DEFAULT_KEEP_CHECKPOINTS = 3
 CONFIG_FILE = "config.json"
@@ -36,8 +38,11 @@ class TrainingConfig:
     schedule: str = "cosine"
     max_step: int | None = None
     prediction: str = "eps"
+    noise: str = "gaussian"  # gaussian (the diffusion forward process) | photo (see training/noised_batch.py)
     hflip: bool = True
     resize_short_side: bool = True
+    max_downscale: float = 1.0  # > 1: crops also from the photos shrunk up to this factor (engine/data/geometry.py)
+    cache_megabytes: int = 1024  # decoded training images kept in memory
     validation_fraction: float = 0.05
     validation_images: int = 256
     save_every: int = 500
@@ -67,6 +72,9 @@ class TrainingConfig:
             (min(self.save_every, self.sample_every, self.validate_every) >= 1, "intervals must be >= 1"),
             (self.keep_checkpoints >= 1, "keep at least 1 checkpoint"),
             (0 <= self.seed <= MAX_SEED, f"seed must be between 0 and {MAX_SEED:,}"),
+            (self.noise in NOISE_KINDS, f"training noise must be one of {', '.join(NOISE_KINDS)}"),
+            (self.max_downscale >= 1, "max downscale must be >= 1"),
+            (self.cache_megabytes >= 0, "the image cache size must be >= 0"),
         ]
         for ok, message in checks:
             if not ok:

@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
@@ -27,7 +26,7 @@ from engine.checkpoints import ModelSpec, ModelStore, load_model, save_model_fol
 from engine.checkpoints.model_files import checkpoint_path, list_checkpoints
 from engine.data import open_training_images, split_train_validation
 from engine.device import resolve_device
-from engine.diffusion import NoiseSchedule, ScheduleConfig, training_target
+from engine.diffusion import ScheduleConfig
 from engine.errors import ConfigError, ModelLoadError
 from engine.models import config_from_dict, preset_config
 from engine.training import distributed
@@ -35,7 +34,8 @@ from engine.training.batches import DataOrder, step_generator
 from engine.training.config import CONFIG_FILE, TrainingConfig
 from engine.training.control import ProgressCallback, TrainingControl, TrainingProgress
 from engine.training.ema import EMA
-from engine.training.preview_grid import write_preview_grid
+from engine.training.noised_batch import NoisedBatch, noised_batch
+from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS, write_preview_grid
 from engine.training.run_folder import RunFolder
 from engine.training.run_length import describe_run_length
 from engine.training.state import TrainingState, load_checkpoint, save_checkpoint
@@ -69,7 +69,9 @@ def model_spec_for(config: TrainingConfig) -> ModelSpec:
         channels=config.channels,
         schedule=ScheduleConfig(kind=config.schedule, max_step=config.max_step),
         prediction=config.prediction,
-        card=dict(config.card),
+        # The run recommends the sampler its preview grids show (a --card recommendation wins): every
+        # checkpoint and the final model folder carry it, so `engine sample --model RUN` matches them.
+        card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}} | dict(config.card),
     )
 
 
@@ -140,18 +142,6 @@ def _load_batch(dataset, indices: list[int], generator: torch.Generator) -> torc
     return torch.stack([dataset.load(i, generator) for i in indices])
 
 
-def _noised_batch(
-    schedule: NoiseSchedule, prediction: str, images: torch.Tensor, generator: torch.Generator, device: torch.device
-) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """Draw (t, noise) for `images` from the generator; returns (x_t, t, target) on `device`."""
-    t = torch.randint(0, schedule.max_step + 1, (images.shape[0],), generator=generator)
-    noise = torch.randn(images.shape, generator=generator)
-    abar = schedule.abar(t).float()[:, None, None, None]
-    x_t = abar.sqrt() * images + (1 - abar).sqrt() * noise
-    target = training_target(prediction, images, noise, abar)
-    return x_t.to(device), t.to(device), target.to(device)
-
-
 def train(
     config: TrainingConfig,
     *,
@@ -173,7 +163,8 @@ def train(
             progress(event)
 
     dataset = open_training_images(
-        config.data, config.image_size, config.channels, hflip=config.hflip, resize_short_side=config.resize_short_side
+        config.data, config.image_size, config.channels, hflip=config.hflip, resize_short_side=config.resize_short_side,
+        max_downscale=config.max_downscale, cache_bytes=config.cache_megabytes << 20,
     )
     if config.validation_fraction > 0:
         train_set, validation_set = split_train_validation(dataset, config.validation_fraction, config.seed)
@@ -214,7 +205,7 @@ def train(
     # Shapes are fixed during training (full batches only), so compile for static shapes.
     forward = torch.compile(model, dynamic=False) if config.compile else model
     order = DataOrder(len(train_set), config.seed)
-    validation_batch = _validation_batch(validation_set, config, schedule, spec.prediction) if validation_set else None
+    validation_batch = _validation_batch(validation_set, config, spec) if validation_set else None
 
     def save(reason: str) -> Path:
         path = checkpoint_path(run.root, state.step)
@@ -252,16 +243,16 @@ def train(
         generator = step_generator(config.seed, state.step, group.rank)
         indices = order.batch(state.step, config.batch_size, group.rank, group.world_size)
         images = _load_batch(train_set, indices, generator)
-        x_t, t, target = _noised_batch(schedule, spec.prediction, images, generator, device)
+        batch = noised_batch(config.noise, schedule, spec.prediction, images, generator, spec.takes_noise_map).to(device)
         lr = _lr_at(config, state.step)
         for param_group in optimizer.param_groups:
             param_group["lr"] = lr
         total_loss = 0.0
         for k in range(config.grad_accumulation):
-            part = slice(k * micro, (k + 1) * micro)
+            part = batch.part(slice(k * micro, (k + 1) * micro))
             with torch.autocast(device.type, dtype=torch.bfloat16, enabled=config.bf16):
-                output = _run_network(forward, x_t[part], t[part], config.compile)
-            loss = F.mse_loss(output.float(), target[part]) / config.grad_accumulation
+                output = _run_network(forward, part, config.compile)
+            loss = part.squared_error(output.float()) / config.grad_accumulation
             loss.backward()
             total_loss += loss.item()
         if not math.isfinite(total_loss):
@@ -330,31 +321,35 @@ def _load_latest(run: RunFolder, latest: Path, network: nn.Module, ema: EMA, opt
         raise ModelLoadError(f"{error}{hint}") from None
 
 
-def _run_network(forward, x_t: torch.Tensor, t: torch.Tensor, compiled: bool) -> torch.Tensor:
+def _run_network(forward, batch: NoisedBatch, compiled: bool) -> torch.Tensor:
     """The training forward; with --compile, a compiler failure becomes one readable error (the
     torchdiffeq solver loop is hard for torch.compile, see docs/benchmarks.md's anchor)."""
     if not compiled:
-        return forward(x_t, t)
+        return _call(forward, batch)
     try:
-        return forward(x_t, t)
+        return _call(forward, batch)
     except Exception as error:  # noqa: BLE001 - any compiler failure, reported without a traceback
         raise ConfigError(f"torch.compile failed ({type(error).__name__}); train without --compile") from None
 
 
-def _validation_batch(dataset, config: TrainingConfig, schedule: NoiseSchedule, prediction: str):
+def _call(network, batch: NoisedBatch) -> torch.Tensor:
+    if batch.noise_map is None:
+        return network(batch.x_t, batch.t)
+    return network(batch.x_t, batch.t, batch.noise_map)
+
+
+def _validation_batch(dataset, config: TrainingConfig, spec: ModelSpec) -> NoisedBatch:
     """A fixed noisy validation batch (same t and noise every time), so val loss is comparable."""
     count = min(len(dataset), config.validation_images)
     generator = torch.Generator().manual_seed(config.seed + 99_991)
     images = torch.stack([dataset.load(i, None) for i in range(count)])
-    return _noised_batch(schedule, prediction, images, generator, torch.device("cpu"))
+    return noised_batch(config.noise, spec.build_schedule(), spec.prediction, images, generator, spec.takes_noise_map)
 
 
 @torch.no_grad()
-def _validation_loss(network: nn.Module, batch, device: torch.device, chunk: int = 64) -> float:
-    x_t, t, target = batch
+def _validation_loss(network: nn.Module, batch: NoisedBatch, device: torch.device, chunk: int = 64) -> float:
     total = 0.0
-    for start in range(0, len(x_t), chunk):
-        part = slice(start, start + chunk)
-        output = network(x_t[part].to(device), t[part].to(device)).float()
-        total += F.mse_loss(output, target[part].to(device), reduction="sum").item()
-    return total / target.numel()
+    for start in range(0, len(batch.x_t), chunk):
+        part = batch.part(slice(start, start + chunk)).to(device)
+        total += part.squared_error(_call(network, part).float(), reduction="sum").item()
+    return total / batch.target.numel()

@@ -5,7 +5,7 @@ import pytest
 import torch
 from PIL import Image
 
-from engine.data.geometry import crop_to_tensor, prepare_pixels
+from engine.data.geometry import MIN_SHRUNK_SIDE, crop_to_tensor, prepare_pixels
 
 
 def noise_pixels(height, width, channels=3, seed=0):
@@ -70,3 +70,17 @@ def test_range_is_minus_one_to_one(channels):
     tensor = crop_to_tensor(pixels, 4, None, hflip=False)
     assert tensor.shape == (channels, 4, 4) and tensor.dtype == torch.float32
     assert tensor.min() == -1 and tensor.max() == 1
+
+
+def test_downscaled_crops_shrink_large_photos_but_not_small_ones():
+    stripes = np.zeros((2000, 2000, 1), np.uint8)
+    stripes[:, ::2] = 255  # one-pixel stripes: any shrinking averages them towards grey
+    shrunk = [crop_to_tensor(stripes, 32, torch.Generator().manual_seed(seed), False, max_downscale=4)
+              for seed in range(8)]
+    assert all(c.shape == (1, 32, 32) for c in shrunk)
+    assert any(float(c.std()) < 0.5 for c in shrunk)  # some were shrunk
+    small = stripes[:MIN_SHRUNK_SIDE, :MIN_SHRUNK_SIDE]
+    native = [crop_to_tensor(small, 32, torch.Generator().manual_seed(seed), False, max_downscale=4) for seed in range(8)]
+    assert all(float(c.abs().min()) == 1.0 for c in native)  # never shrunk: still pure black and white
+    assert torch.equal(crop_to_tensor(stripes, 32, None, False, max_downscale=4),
+                       crop_to_tensor(stripes, 32, None, False))  # the validation view is never scaled

@@ -20,3 +20,20 @@ def test_a_perfect_network_output_recovers_x0_and_noise(prediction):
         eps, predicted_x0 = denoiser(x_t, t)
         assert torch.allclose(predicted_x0, x0, atol=2e-3)
         assert torch.allclose(eps, noise, atol=2e-3)
+
+
+def test_a_noise_map_network_is_told_the_level_of_x_t_shaped_by_the_photo():
+    schedule = NoiseSchedule(ScheduleConfig(kind="cosine"))
+    seen = []
+
+    def network(x, steps, noise_map):
+        seen.append(noise_map)
+        return torch.zeros_like(x)
+
+    x_t = torch.zeros(2, 3, 4, 4)
+    Denoiser(network, schedule, "eps", takes_noise_map=True)(x_t, 100)
+    level = (1 - schedule.abar(100).item()) ** 0.5
+    assert torch.allclose(seen[-1].expand_as(x_t), torch.full_like(x_t, level))
+    shape = torch.rand(2, 3, 4, 4) + 0.5
+    Denoiser(network, schedule, "eps", takes_noise_map=True, noise_shape=shape)(x_t, 100)
+    assert torch.allclose(seen[-1], shape * level)

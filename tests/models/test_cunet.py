@@ -5,7 +5,7 @@ import torch
 
 from engine.errors import ConfigError
 from engine.models import CUNet, CUNetConfig, SolverSettings, count_parameters
-from engine.models.cunet import VectorField, default_config, paper_config
+from engine.models.cunet import VectorField, default_config, denoise_config, paper_config
 from helpers import perturb
 
 
@@ -142,3 +142,46 @@ def test_an_adaptive_solver_gives_each_image_what_it_gives_it_alone():
         before = network.function_evaluations()
         network(x[1:2].repeat(2, 1, 1, 1), t[1:2].repeat(2))
     assert network.function_evaluations() - before == evaluations_alone  # counted per batch call, as before
+
+
+def tiny_denoiser(**changes) -> CUNetConfig:
+    return dataclasses.replace(denoise_config(3), base_channels=4, channel_mults=(2, 4, 8), **changes)
+
+
+@pytest.mark.parametrize("shape", [(2, 3, 32, 32), (1, 3, 37, 22), (1, 3, 9, 5)])
+def test_denoise_preset_unshuffles_and_shuffles_back_for_any_size(shape):
+    network = perturb(CUNet(tiny_denoiser())).eval()
+    out = network(torch.randn(shape), torch.tensor([10] * shape[0]), torch.full(shape, 0.1))
+    assert out.shape == shape
+    assert network.stem.in_channels == 2 * 3 * 4  # image and noise map, each unshuffled into 4 sub-images
+
+
+def test_denoise_preset_reads_its_noise_map_and_refuses_to_run_without_one():
+    network = perturb(CUNet(tiny_denoiser())).eval()
+    x, t = torch.randn(1, 3, 16, 16), torch.tensor([50])
+    low, high = network(x, t, torch.full_like(x, 0.05)), network(x, t, torch.full_like(x, 0.5))
+    assert not torch.allclose(low, high)
+    assert torch.equal(network(x, t, torch.full((1, 3, 1, 1), 0.05)), low)  # a per-image level broadcasts
+    with pytest.raises(ValueError, match="needs a noise map"):
+        network(x, t)
+    with pytest.raises(ValueError, match="takes no noise map"):
+        CUNet(small())(x, t, torch.ones_like(x))
+
+
+def test_pixel_norm_uses_no_statistics_across_the_image():
+    from engine.models.cunet import PixelNorm
+
+    norm = PixelNorm(8)
+    x = torch.randn(1, 8, 6, 6)
+    changed = x.clone()
+    changed[:, :, 0, 0] += 100
+    assert torch.allclose(norm(x)[:, :, 1:, :], norm(changed)[:, :, 1:, :])
+    assert torch.allclose(norm(x).mean(dim=1), torch.zeros(1, 6, 6), atol=1e-5)
+
+
+@pytest.mark.parametrize("changes, message", [({"unshuffle": 3}, "unshuffle"),
+                                              ({"paper_vector_field": True}, "noise map"),
+                                              ({"norm": "batch"}, "unknown norm")])
+def test_denoise_preset_settings_are_checked(changes, message):
+    with pytest.raises(ConfigError, match=message):
+        tiny_denoiser(**changes)
