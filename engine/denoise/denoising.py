@@ -24,17 +24,24 @@ scaling and hand-picked the start step (paper digest section 3.3); this is the f
 `ensemble` (1, 2, 4 or 8) runs that many rotated/mirrored copies of each tile and averages the
 results (`self_ensemble`): a little more PSNR for that many times the work.
 
-Noise level: `settings.sigma`, else the estimate from `noise_estimate` combined over channels by
-RMS (see `combined_sigma`). A level beyond the model's trained range is clamped to its
-`max_step` and reported in `DenoiseResult.notes` (the GUI shows them).
+Noise level: `settings.sigma`, else the estimate from `noise_levels`: the noise as a function of
+brightness per channel, allowing for noise spread over neighbouring pixels and for JPEG
+compression; its root mean square over the photo sets t*. A network that takes a noise map (the
+photo denoiser's) is also told how the level varies over the photo: each tile gets the map at
+its pixels' brightness, relative to that overall level (`Denoiser`'s noise shape), so shadows are
+cleaned harder than a noisier photo's sky would be. A manual sigma means uniform noise. A level
+beyond the model's trained range is clamped to its `max_step` and reported in
+`DenoiseResult.notes` (the GUI shows them).
 
 Channels: a grey photo with an RGB model is replicated to 3 channels and the prediction averaged
 back; an RGB photo with a grey model has each channel denoised as a grey image (one batch).
 
 Tiles and memory. Tiles of `tile_size` pixels overlap by `tile_overlap` and are blended by
-`tiling`. Auto tile size is the model's training image size (`model.spec.image_size`, at least
-MIN_TILE_SIZE), auto overlap AUTO_OVERLAP_FRACTION of it: the network then sees inputs exactly
-like its training crops. That matters: the photo-denoiser (64 px crops, self-attention at 1/8
+`tiling`. A network that sees only nearby pixels (no attention, no normalisation over the image:
+the photo denoiser v2's `denoise` preset) gets LOCAL_TILE_SIZE tiles overlapping by
+LOCAL_TILE_OVERLAP, so little work is done twice. For other networks the auto tile size is the
+model's training image size (`model.spec.image_size`, at least MIN_TILE_SIZE), auto overlap
+AUTO_OVERLAP_FRACTION of it: the network then sees inputs exactly like its training crops. That matters: the photo-denoiser (64 px crops, self-attention at 1/8
 resolution) gave 0.2-1.5 dB less PSNR on 256 px tiles, where its attention averages over 16x the
 tokens it was trained on (docs/benchmarks.md). Tile batches hold at most NETWORK_BATCH_PIXELS
 network pixels (four 256 px tiles, or 64 tiles of 64 px), so network memory is bounded whatever
@@ -63,7 +70,7 @@ import torch
 
 from engine.checkpoints import LoadedModel
 from engine.denoise.live_preview import LivePreview
-from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
+from engine.denoise.noise_levels import NoiseLevels, estimate_noise_levels
 from engine.denoise.packed_photo import PackedPhoto
 from engine.denoise.photo import Photo
 from engine.denoise.self_ensemble import ENSEMBLE_SIZES, transform, undo_transform
@@ -75,6 +82,7 @@ from engine.sampling import CancelToken, SamplerStep, sample_ddim, sampling_time
 
 MIN_TILE_SIZE = 16
 AUTO_OVERLAP_FRACTION = 0.25  # 16 px of a 64 px tile
+LOCAL_TILE_SIZE, LOCAL_TILE_OVERLAP = 512, 32  # a network that sees only nearby pixels (see tiling_for)
 NETWORK_BATCH_PIXELS = 4 * 256 * 256
 CHANNEL_SPREAD_NOTE = 1.5  # note when the noisiest channel is this many times the cleanest
 
@@ -111,9 +119,15 @@ class DenoiseSettings:
             check_tiling(self.tile_size, self.tile_overlap)
 
     def tiling_for(self, model: LoadedModel) -> tuple[int, int]:
-        """(tile size, overlap) in pixels for `model`: the settings', else the auto values."""
-        tile = self.tile_size or max(model.spec.image_size, MIN_TILE_SIZE)
-        overlap = round(tile * AUTO_OVERLAP_FRACTION) if self.tile_overlap is None else self.tile_overlap
+        """(tile size, overlap) in pixels for `model`: the settings', else the auto values: for a
+        network that sees only nearby pixels large tiles with a thin overlap (little work done
+        twice), else tiles of its training size (module docstring)."""
+        local = model.spec.sees_only_nearby_pixels
+        tile = self.tile_size or (LOCAL_TILE_SIZE if local else max(model.spec.image_size, MIN_TILE_SIZE))
+        if self.tile_overlap is not None:
+            overlap = self.tile_overlap
+        else:
+            overlap = min(LOCAL_TILE_OVERLAP, tile // 4) if local else round(tile * AUTO_OVERLAP_FRACTION)
         check_tiling(tile, overlap)
         return tile, overlap
 
@@ -179,18 +193,21 @@ def denoise_photo(
     progress: Callable[[DenoiseProgress], None] | None = None,
     cancel: CancelToken | None = None,
     previews: bool = True,
+    levels: NoiseLevels | None = None,
 ) -> DenoiseResult:
     """Denoise `photo` with `model` (see the module docstring); raises Cancelled if `cancel` is
     set, checked before every tile batch and every network call. `previews=False` reports progress
-    without drawing the live preview at every step."""
+    without drawing the live preview at every step. `levels`: the photo's `estimate_noise_levels`
+    if the caller has it already (it is used only when `settings.sigma` is None)."""
     notes: list[str] = []
     sigma_estimated = None
     if settings.sigma is None:
-        sigma_estimated = estimate_noise_sigma(photo.pixels)
-        sigma = combined_sigma(sigma_estimated)
+        levels = levels or estimate_noise_levels(photo.pixels, photo.lossy_jpeg)
+        sigma_estimated, sigma = levels.per_channel, levels.overall
         notes.extend(_estimate_notes(sigma_estimated, sigma))
     else:
-        sigma = settings.sigma
+        sigma, levels = settings.sigma, None
+    noise_shape = _noise_shape_of(levels, sigma) if model.spec.takes_noise_map else None
     start = _start_step(model.schedule, sigma, notes)
     tile_size, overlap = settings.tiling_for(model)
     alpha = None if photo.alpha is None else photo.alpha.copy()
@@ -226,7 +243,8 @@ def denoise_photo(
                 done, total = copy * step.total + step.index + 1, settings.ensemble * step.total
                 progress(DenoiseProgress(last, len(tiles), done, total, tile_size, preview, len(batch)))
 
-        cleaned = _denoise_batch(model, photo.pixels, batch, timesteps, settings.ensemble, on_step, cancel)
+        shapes = None if noise_shape is None else [noise_shape(photo.pixels[tile.region]) for tile in batch]
+        cleaned = _denoise_batch(model, photo.pixels, batch, timesteps, settings.ensemble, on_step, cancel, shapes)
         for tile, values in zip(batch, cleaned):
             blend_into(canvas, tile, values)
         if live is not None:
@@ -235,7 +253,7 @@ def denoise_photo(
     trajectory_x_t, trajectory_x0 = recorder.frames() if recorder is not None else ([], [])
     np.clip(canvas, 0, 1, out=canvas)
     return DenoiseResult(
-        photo=dataclasses.replace(photo, pixels=canvas, alpha=alpha),
+        photo=dataclasses.replace(photo, pixels=canvas, alpha=alpha, lossy_jpeg=False),
         sigma=sigma,
         sigma_estimated=sigma_estimated,
         start_step=start,
@@ -258,20 +276,35 @@ def _denoise_batch(
     ensemble: int,
     on_step: Callable[[SamplerStep, int], None],
     cancel: CancelToken | None,
+    noise_shapes: list[np.ndarray] | None = None,
 ) -> np.ndarray:
     """(B, h, w, C) in [0, 1] of the batch's tiles, denoised along `timesteps` by DDIM (eta 0),
-    averaged over `ensemble` transformed copies; `on_step` also gets the copy's index."""
+    averaged over `ensemble` transformed copies; `on_step` also gets the copy's index.
+    `noise_shapes`: each tile's (h, w, C) relative noise level, for a network that takes a map."""
     crops = torch.from_numpy(np.stack([pixels[tile.region] for tile in batch]))
     noisy = crops.to(model.device, torch.float32).permute(0, 3, 1, 2) * 2 - 1
     x_t = _to_model_channels(noisy, model.spec.channels) * math.sqrt(float(model.schedule.abar(timesteps[0])))
+    shape = None
+    if noise_shapes is not None:
+        shape = torch.from_numpy(np.stack(noise_shapes)).to(model.device, torch.float32).permute(0, 3, 1, 2)
+        shape = _to_model_channels(shape, model.spec.channels)
     with torch.inference_mode():
         x0 = sum(
-            undo_transform(sample_ddim(model.denoiser(), transform(x_t, copy), timesteps,
+            undo_transform(sample_ddim(model.denoiser(noise_shape=None if shape is None else transform(shape, copy)),
+                                       transform(x_t, copy), timesteps,
                                        callback=lambda step, copy=copy: on_step(step, copy), cancel=cancel), copy)
             for copy in range(ensemble)
         )
     cleaned = (_to_photo_channels(x0 / ensemble, crops.shape[3]) + 1) / 2
     return cleaned.permute(0, 2, 3, 1).float().cpu().numpy()
+
+
+def _noise_shape_of(levels: NoiseLevels | None, sigma: float) -> Callable[[np.ndarray], np.ndarray]:
+    """A tile's pixels (h, w, C) -> its noise level relative to `sigma`, (h, w, C): from the
+    estimated levels at the pixels' brightness, or uniform for a manual sigma."""
+    if levels is None or sigma <= 0:
+        return lambda pixels: np.ones(pixels.shape, np.float32)
+    return lambda pixels: levels.per_pixel(pixels) / np.float32(sigma)
 
 
 def _to_model_channels(x: torch.Tensor, model_channels: int) -> torch.Tensor:

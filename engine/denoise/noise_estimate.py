@@ -36,6 +36,8 @@ per megapixel by rounding alone). On the held-out photos stored as 8 bits this r
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 MEDIAN_ABS_NORMAL = 0.6744897501960817
@@ -68,9 +70,25 @@ def combined_sigma(sigmas: list[float]) -> float:
     return float(np.sqrt(np.mean(np.square(sigmas)))) if sigmas else 0.0
 
 
-def _channel_sigma(channel: np.ndarray) -> float:
-    """MAD of the orthonormal Haar HH band of one even-sized channel, over its quietest blocks."""
-    channel = channel.astype(np.float32, copy=False)
+@dataclass(frozen=True)
+class BlockBands:
+    """The orthonormal Haar transform of a channel's 2x2 blocks, (H/2, W/2) each: `diagonal` (HH),
+    `means` (twice the block mean), `activity` (the energy of the other bands, summed over
+    ACTIVITY_WINDOW blocks), `unclipped` (no pixel of the block at either end of the range) and
+    `clipped` (any pixel of the block at an end, to carry to the next scale)."""
+
+    diagonal: np.ndarray
+    means: np.ndarray
+    activity: np.ndarray
+    unclipped: np.ndarray
+    clipped: np.ndarray
+
+
+def block_bands(channel: np.ndarray, clipped: np.ndarray) -> BlockBands:
+    """The bands of `channel` (H, W), cut to even sizes; `clipped` (H, W) marks its pixels at
+    either end of the stored range."""
+    height, width = channel.shape[0] // 2 * 2, channel.shape[1] // 2 * 2
+    channel = channel[:height, :width].astype(np.float32, copy=False)
     top_left, top_right = channel[0::2, 0::2], channel[0::2, 1::2]
     bottom_left, bottom_right = channel[1::2, 0::2], channel[1::2, 1::2]
     diagonal = (top_left - top_right - bottom_left + bottom_right) * 0.5
@@ -80,29 +98,42 @@ def _channel_sigma(channel: np.ndarray) -> float:
     energy = vertical**2 + horizontal**2
     for gradient in np.gradient(means) if min(means.shape) > 1 else ():
         energy += gradient**2
-    activity = _window_sum(energy, ACTIVITY_WINDOW)
+    clipped = clipped[:height, :width]
+    any_clipped = clipped[0::2, 0::2] | clipped[0::2, 1::2] | clipped[1::2, 0::2] | clipped[1::2, 1::2]
+    return BlockBands(diagonal, means, window_sum(energy, ACTIVITY_WINDOW), ~any_clipped, any_clipped)
+
+
+def _channel_sigma(channel: np.ndarray) -> float:
+    """MAD of the orthonormal Haar HH band of one even-sized channel, over its quietest blocks."""
+    channel = channel.astype(np.float32, copy=False)
     clipped = (channel == 0) | (channel == 1)  # a stored photo's ends; not beyond them (unclipped noise)
-    unclipped = ~(clipped[0::2, 0::2] | clipped[0::2, 1::2] | clipped[1::2, 0::2] | clipped[1::2, 1::2])
-    local_mean = _window_sum(means, ACTIVITY_WINDOW) / (2 * ACTIVITY_WINDOW**2)  # means are 2x block means
-    sigma = _quiet_median_sigma(diagonal, activity, unclipped)
+    bands = block_bands(channel, clipped)
+    local_mean = window_sum(bands.means, ACTIVITY_WINDOW) / (2 * ACTIVITY_WINDOW**2)  # means are 2x block means
+    sigma = _quiet_median_sigma(bands, bands.unclipped)
     if clipped.mean() < MARGIN_FROM_CLIPPED_FRACTION:  # synthetic noise, a well-exposed photo
         return sigma
     for _ in range(CLIP_PASSES):
         margin = CLIP_SIGMAS * sigma / SCALE_255
-        sigma = _quiet_median_sigma(diagonal, activity, unclipped & (local_mean > margin) & (local_mean < 1 - margin))
+        sigma = _quiet_median_sigma(bands, bands.unclipped & (local_mean > margin) & (local_mean < 1 - margin))
     return sigma
 
 
-def _quiet_median_sigma(diagonal: np.ndarray, activity: np.ndarray, candidates: np.ndarray) -> float:
-    """sigma (0-255 units) from the HH coefficients of the QUIET_FRACTION least active candidate
-    blocks (of all blocks when too few are candidates)."""
+def _quiet_median_sigma(bands: BlockBands, candidates: np.ndarray) -> float:
+    """`quiet_median_sigma` over the candidate blocks, or over all blocks when too few are
+    candidates."""
     if candidates.mean() < MIN_CANDIDATE_FRACTION:
         candidates = np.ones_like(candidates)
-    quiet = candidates & (activity <= np.quantile(activity[candidates], QUIET_FRACTION))
-    return float(np.median(np.abs(diagonal[quiet]))) / MEDIAN_ABS_NORMAL * SCALE_255
+    return quiet_median_sigma(bands, candidates)
 
 
-def _window_sum(values: np.ndarray, size: int) -> np.ndarray:
+def quiet_median_sigma(bands: BlockBands, candidates: np.ndarray) -> float:
+    """sigma (0-255 units) from the HH coefficients of the QUIET_FRACTION least active of the
+    `candidates` blocks (a non-empty mask)."""
+    quiet = candidates & (bands.activity <= np.quantile(bands.activity[candidates], QUIET_FRACTION))
+    return float(np.median(np.abs(bands.diagonal[quiet]))) / MEDIAN_ABS_NORMAL * SCALE_255
+
+
+def window_sum(values: np.ndarray, size: int) -> np.ndarray:
     """Sum over the size x size window centred on each element (edges repeated), same shape."""
     radius = size // 2
     padded = np.pad(values.astype(np.float64), radius, mode="edge")

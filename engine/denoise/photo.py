@@ -29,6 +29,7 @@ from PIL import Image, ImageOps
 
 from engine.data.image_files import check_regular_file, image_reading_errors
 from engine.data.pixel_modes import SIXTEEN_BIT_GREY_MODES, to_rgb
+from engine.denoise.jpeg_compression import is_lossy_jpeg
 from engine.denoise.photo_metadata import read_metadata
 from engine.errors import ImageLoadError
 
@@ -43,7 +44,9 @@ class Photo:
     """pixels (H, W, C) float32 in [0, 1], C = 1 (grey) or 3 (RGB), alpha not included;
     alpha (H, W) float32 in [0, 1] or None; bit_depth 8 or 16; format is the PIL name of the
     source format; info holds what `write_photo` carries over where the target format allows
-    (exif bytes with orientation 1, icc_profile, text (PNG text chunks), dpi)."""
+    (exif bytes with orientation 1, icc_profile, text (PNG text chunks), dpi). lossy_jpeg: read
+    from a JPEG whose compression removed part of the noise (`jpeg_compression`), which the
+    noise estimate allows for."""
 
     pixels: np.ndarray
     alpha: np.ndarray | None
@@ -51,6 +54,7 @@ class Photo:
     source: Path | None
     format: str
     info: dict
+    lossy_jpeg: bool = False
 
     @property
     def size(self) -> tuple[int, int]:
@@ -88,7 +92,8 @@ def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
             upright = ImageOps.exif_transpose(image)
             pixels, alpha, bit_depth, same_colour_space = _split_channels(upright)
             info = read_metadata(image, upright, keep_icc=same_colour_space)
-    return Photo(pixels, alpha, bit_depth, path, source_format, info)
+            lossy = is_lossy_jpeg(image)
+    return Photo(pixels, alpha, bit_depth, path, source_format, info, lossy)
 
 
 def _split_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int, bool]:

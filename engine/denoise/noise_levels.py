@@ -1,0 +1,125 @@
+"""How noisy is a photo, and at what brightness: a per-channel noise-level function.
+
+Photos' noise is rarely white: a camera's grows with brightness and is spread over neighbouring
+pixels by demosaicing, and JPEG removes much of its finest grain. `noise_estimate`'s measure (the
+finest Haar diagonal band over quiet blocks) sees only that finest grain, so it reads a camera
+photo as 2.5 times cleaner than it is and a JPEG of sigma 25 as 17: a denoiser told so leaves
+the coarser noise in, as blotches. This module reads the same band at two scales (2 and 4 pixel
+blocks: white noise reads the same at both, noise spread over neighbours more at the coarser),
+separately for each brightness band of each channel, and takes the larger reading. JPEG
+compression (with the 4:2:0 chroma subsampling cameras use) also weakens the coarser band: on
+the training photos a JPEG of quality 70-95 keeps JPEG_NOISE_KEPT of the level at either scale,
+for white and camera noise alike, so a photo read from such a file is scaled back by it
+(`benchmarks/calibrate_noise_levels.py` measures both on the training photos; docs/benchmarks.md,
+"Noise estimate").
+
+`NoiseLevels.per_pixel` turns the function into a map (noise std per pixel and channel) by the
+local brightness, and `overall` is its root mean square over the photo: the single level a
+Gaussian denoiser is run at.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from engine.denoise.noise_estimate import QUIET_FRACTION, block_bands, quiet_median_sigma, window_sum
+
+SCALES = 2  # Haar levels measured: 2 and 4 pixel blocks
+INTENSITY_BINS = np.linspace(0.0, 1.0, 9)  # 8 brightness bands of equal width
+MIN_QUIET_BLOCKS = 24  # fewer quiet blocks than this in a band (at any scale): the band is not measured
+LOCAL_MEAN_WINDOW = 5  # pixels: the brightness a pixel's level is read at
+JPEG_NOISE_KEPT = 0.68  # benchmarks/results/noise-calibration.json
+
+
+@dataclass(frozen=True)
+class NoiseLevels:
+    """Noise std (0-255 units) per channel as a function of brightness: `sigmas[c, k]` at
+    brightness `intensities[k]` (in [0, 1]), linear in between and constant beyond the ends.
+    `readings[c, k, s]`: the raw reading at scale s (NaN where the band had too few quiet blocks)."""
+
+    intensities: np.ndarray  # (K,)
+    sigmas: np.ndarray  # (C, K)
+    overall: float
+    readings: np.ndarray  # (C, K, SCALES)
+
+    @property
+    def per_channel(self) -> list[float]:
+        """Each channel's level at the photo's median brightness band measured, 0-255 units."""
+        return [float(np.median(row)) for row in self.sigmas]
+
+    def per_pixel(self, pixels: np.ndarray) -> np.ndarray:
+        """(H, W, C) noise std in 0-255 units for `pixels` (H, W, C) in [0, 1], read at each
+        pixel's local brightness."""
+        local = local_mean(np.asarray(pixels, np.float32))
+        return np.stack([np.interp(local[:, :, c], self.intensities, self.sigmas[c]) for c in range(local.shape[2])],
+                        axis=2).astype(np.float32)
+
+
+def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False) -> NoiseLevels:
+    """The noise-level function of `pixels` (H, W) or (H, W, C) in [0, 1] (values beyond are fine);
+    `from_jpeg`: they were read from a lossy JPEG (`Photo.lossy_jpeg`). A photo too small or too
+    flat to measure gets level 0."""
+    array = np.asarray(pixels, np.float32)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    per_channel = [_channel_readings(array[:, :, c]) for c in range(array.shape[2])]
+    readings = np.stack([bands for bands, _ in per_channel])  # (C, K, S)
+    centres = (INTENSITY_BINS[:-1] + INTENSITY_BINS[1:]) / 2
+    kept = JPEG_NOISE_KEPT if from_jpeg else 1.0
+    sigmas = np.stack([_fill_bands(band_levels(bands), centres, _whole_level(whole)) / kept
+                       for bands, whole in per_channel])
+    levels = NoiseLevels(centres, sigmas, 0.0, readings)
+    overall = float(np.sqrt(np.mean(np.square(levels.per_pixel(array))))) if array.size else 0.0
+    return NoiseLevels(centres, sigmas, overall, readings)
+
+
+def band_levels(readings: np.ndarray) -> np.ndarray:
+    """(K, S) readings -> (K,) levels: the larger of the scales' readings, NaN where a band was not
+    read at every scale."""
+    return np.where(np.isfinite(readings).all(axis=-1), np.max(readings, axis=-1), np.nan)
+
+
+def _fill_bands(levels: np.ndarray, centres: np.ndarray, fallback: float) -> np.ndarray:
+    """Unmeasured bands (NaN) take the level of the nearest measured ones (linear between
+    them); with none measured (a small photo), `fallback` everywhere."""
+    measured = np.isfinite(levels)
+    if not measured.any():
+        return np.full_like(levels, fallback)
+    return np.interp(centres, centres[measured], levels[measured])
+
+
+def _whole_level(readings: np.ndarray) -> float:
+    """The level from the whole-channel readings (S,): the larger one measured, else 0."""
+    measured = readings[np.isfinite(readings)]
+    return float(measured.max()) if measured.size else 0.0
+
+
+def _channel_readings(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """((K, S), (S,)): the quiet-block Haar-diagonal noise reading of each brightness band at each
+    scale, and of the whole channel at each scale (for photos too small to read by band), in 0-255
+    units (white noise of std s reads s at every scale); NaN where unmeasured."""
+    readings = np.full((len(INTENSITY_BINS) - 1, SCALES), np.nan)
+    whole = np.full(SCALES, np.nan)
+    image, clipped = channel, (channel == 0) | (channel == 1)
+    for scale in range(SCALES):
+        if min(image.shape) < 2:
+            break
+        bands = block_bands(image, clipped)
+        brightness = window_sum(bands.means, 3) / 18  # block means are 2x a block's mean; 3 x 3 blocks
+        band_of_block = np.digitize(brightness, INTENSITY_BINS[1:-1])
+        unclipped = bands.unclipped if bands.unclipped.any() else np.ones_like(bands.unclipped)
+        whole[scale] = quiet_median_sigma(bands, unclipped) * 2**scale
+        for band in range(len(INTENSITY_BINS) - 1):
+            candidates = bands.unclipped & (band_of_block == band)
+            if candidates.sum() * QUIET_FRACTION >= MIN_QUIET_BLOCKS:
+                readings[band, scale] = quiet_median_sigma(bands, candidates) * 2**scale
+        image, clipped = bands.means / 2, bands.clipped  # the next scale: 2x2 block averages
+    return readings, whole
+
+
+def local_mean(pixels: np.ndarray) -> np.ndarray:
+    """(H, W, C) mean over the LOCAL_MEAN_WINDOW square around each pixel (edges repeated)."""
+    return np.stack([window_sum(pixels[:, :, c], LOCAL_MEAN_WINDOW) / LOCAL_MEAN_WINDOW**2
+                     for c in range(pixels.shape[2])], axis=2)
