@@ -9,10 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.pixels import upscale_nearest
 from engine.generate import GenerationResult
 from engine.generation_record import GenerationRecord
-from engine.imaging import to_pil
+from engine.imaging import to_pil, upscale_nearest
 from engine.trajectory import trajectory_frame
 
 ANIMATION_MIN_SIDE = 256

@@ -1,4 +1,5 @@
-"""numpy pixel helpers for the views (no Qt): difference maps, upscaling, batch sheets.
+"""numpy pixel helpers for the views (no Qt): difference maps, batch sheets (enlarging is
+`engine.imaging`'s, shared with what the engine saves).
 
 Inputs and outputs are (H, W, C) arrays; uint8 unless stated.
 """
@@ -15,16 +16,6 @@ def difference_image(before: np.ndarray, after: np.ndarray, gain: float) -> np.n
     looks like uniform grain; structure here means the model altered detail."""
     diff = np.abs(after.astype(np.int16) - before.astype(np.int16)).astype(np.float32) * gain
     return np.clip(diff, 0, 255).astype(np.uint8)
-
-
-def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
-    """Every pixel repeated `factor` x `factor` times (nearest-neighbour, stays crisp)."""
-    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
-
-
-def upscale_nearest(image: np.ndarray, min_side: int) -> np.ndarray:
-    """Enlarge by the smallest whole factor that makes the shorter side >= min_side."""
-    return enlarge(image, max(1, -(-min_side // min(image.shape[:2]))))
 
 
 def batch_sheet(images: np.ndarray) -> np.ndarray:

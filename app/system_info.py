@@ -20,7 +20,3 @@ def process_memory() -> tuple[int, str] | None:
         return None
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return (peak if sys.platform == "darwin" else peak * 1024), "peak"
-
-
-def format_bytes(count: int) -> str:
-    return f"{count / 2**30:.2f} GB" if count >= 2**30 else f"{count / 2**20:.0f} MB"

@@ -30,8 +30,10 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
     target.parent.mkdir(parents=True, exist_ok=True)
     name = shorten_name(target.name, NAME_MAX_BYTES - _TEMP_NAME_EXTRA)  # a long target name still fits
     temp = target.parent / f".{name}.{secrets.token_hex(6)}.tmp"
+    created = False
     try:
         temp.open("xb").close()  # exclusive create: never clobbers another writer's temp file
+        created = True
         yield temp
         with open(temp, "rb+") as handle:
             os.fsync(handle.fileno())
@@ -45,7 +47,8 @@ def atomic_path(target: str | Path) -> Iterator[Path]:
             raise
         raise OSError(error.errno, error.strerror, str(target)) from error
     finally:
-        temp.unlink(missing_ok=True)
+        if created:  # unlinking even a missing file fails on a read-only file system, hiding the real error
+            temp.unlink(missing_ok=True)
 
 
 def remove_stale_temp_files(folder: Path) -> int:

@@ -25,6 +25,10 @@ class ConfigError(EngineError):
     """A configuration value is out of range or names something that does not exist."""
 
 
+class OutputFolderError(EngineError):
+    """An output folder cannot take the results: not creatable, not writable, or too full."""
+
+
 class Cancelled(EngineError):
     """The user cancelled a running job; partial results were discarded."""
 

@@ -1,5 +1,9 @@
 """Conversions between engine tensors ([-1, 1], (N, C, H, W)) and 8-bit images at the edges,
-plus PNG/GIF/WebP writing (atomic) and contact sheets."""
+plus PNG/GIF/WebP writing (atomic), contact sheets, whole-pixel enlarging and labels.
+
+Pixel-space models make tiny pictures (a grid of 16 digits is 122 px), so what is saved for people
+to look at is enlarged by whole-pixel repetition to at least SAVED_MIN_WIDTH: crisp, not blurred,
+and the pixels the model made stay countable."""
 
 from __future__ import annotations
 
@@ -9,9 +13,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, PngImagePlugin
+from PIL import Image, ImageDraw, ImageFont, PngImagePlugin
 
 from engine.atomic import atomic_write_bytes
+
+SAVED_MIN_WIDTH = 512  # saved grids, sheets and animations are enlarged to at least this width
+LABEL_FONT_SIZE = 14
+LABEL_GAP = 6  # pixels around a label
 
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
@@ -38,6 +46,41 @@ def grid(arrays: np.ndarray, columns: int | None = None, padding: int = 2) -> np
         top, left = padding + r * (height + padding), padding + c * (width + padding)
         sheet[top : top + height, left : left + width] = image
     return sheet
+
+
+def enlarge(image: np.ndarray, factor: int) -> np.ndarray:
+    """(H, W, C) with every pixel repeated `factor` x `factor` times (nearest-neighbour, stays crisp)."""
+    return np.repeat(np.repeat(image, factor, axis=0), factor, axis=1)
+
+
+def upscale_nearest(image: np.ndarray, min_side: int = 0, min_width: int = 0) -> np.ndarray:
+    """Enlarge (H, W, C) by the smallest whole factor that makes the shorter side >= min_side and
+    the width >= min_width (an image already that large keeps its size)."""
+    height, width = image.shape[:2]
+    return enlarge(image, max(1, -(-min_side // min(height, width)), -(-min_width // width)))
+
+
+def with_labels(sheet: np.ndarray, row_labels: list[str], column_labels: list[str]) -> np.ndarray:
+    """(H, W, C) uint8 `sheet` in a white margin holding black labels: row_labels left of as many
+    equal horizontal bands, column_labels above as many equal vertical bands (Pillow's default
+    font). Bands match the rows and columns of a `grid` to within its padding."""
+    font = ImageFont.load_default(size=LABEL_FONT_SIZE)
+    height, width = sheet.shape[:2]
+    text_height = max(font.getbbox(text)[3] for text in [*row_labels, *column_labels, "Ag"])
+    left = max((int(font.getlength(text)) for text in row_labels), default=0) + 2 * LABEL_GAP
+    top = text_height + 2 * LABEL_GAP if column_labels else 0
+    image = to_pil(sheet)
+    canvas = Image.new(image.mode, (left + width, top + height), "white")
+    canvas.paste(image, (left, top))
+    draw = ImageDraw.Draw(canvas)
+    for index, text in enumerate(row_labels):
+        middle = top + (index + 0.5) * height / len(row_labels)
+        draw.text((LABEL_GAP, middle - text_height / 2), text, fill="black", font=font)
+    for index, text in enumerate(column_labels):
+        middle = left + (index + 0.5) * width / len(column_labels)
+        draw.text((middle - font.getlength(text) / 2, LABEL_GAP), text, fill="black", font=font)
+    array = np.asarray(canvas)
+    return array[:, :, None] if array.ndim == 2 else array
 
 
 def save_png(path: Path, image: Image.Image, text: dict[str, str] | None = None) -> None:

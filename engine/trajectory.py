@@ -1,4 +1,5 @@
-"""Saving a recorded reverse process: an animation (x_t | x0-hat per step) and a contact sheet."""
+"""Saving a recorded reverse process: an animation (x_t | x0-hat per step) and a contact sheet
+whose rows are labelled with their step, both enlarged to a readable size (`engine.imaging`)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.generate import GenerationResult
-from engine.imaging import grid, save_animation, save_png, to_pil
+from engine.imaging import SAVED_MIN_WIDTH, grid, save_animation, save_png, to_pil, upscale_nearest, with_labels
 
 SHEET_ROWS = 10
 SHEET_IMAGES = 8
@@ -27,8 +28,10 @@ def sheet_steps(steps: int) -> list[int]:
 
 
 def contact_sheet(result: GenerationResult) -> np.ndarray:
-    """Rows = evenly spaced steps; each row shows x_t then x0-hat for the first few images."""
-    picks = sheet_steps(len(result.trajectory_x_t))
+    """Rows = evenly spaced steps, each labelled with its step and timestep, then the result; each
+    row shows x_t then x0-hat for the first few images, under a heading for each half."""
+    steps = len(result.trajectory_x_t)
+    picks = sheet_steps(steps)
     count = min(SHEET_IMAGES, result.images.shape[0])
     tiles = []
     for s in picks:
@@ -36,7 +39,9 @@ def contact_sheet(result: GenerationResult) -> np.ndarray:
         tiles.extend(result.trajectory_x0[s][:count])
     tiles.extend(result.images[:count])
     tiles.extend(result.images[:count])
-    return grid(np.stack(tiles), columns=2 * count)
+    sheet = upscale_nearest(grid(np.stack(tiles), columns=2 * count), min_width=SAVED_MIN_WIDTH)
+    rows = [f"step {s + 1}/{steps}  t={result.timesteps[s]}" for s in picks] + ["result"]
+    return with_labels(sheet, rows, ["x_t (noisy)", "predicted x0"])
 
 
 def trajectory_paths(folder: Path) -> list[Path]:
@@ -47,8 +52,8 @@ def trajectory_paths(folder: Path) -> list[Path]:
 def save_trajectory(folder: Path, result: GenerationResult) -> list[Path]:
     if not result.trajectory_x_t:
         raise ValueError("the result holds no trajectory (generate with keep_trajectory=True)")
-    frames = [to_pil(trajectory_frame(a, b)) for a, b in zip(result.trajectory_x_t, result.trajectory_x0)]
-    frames.append(to_pil(trajectory_frame(result.images, result.images)))
+    pairs = [*zip(result.trajectory_x_t, result.trajectory_x0), (result.images, result.images)]
+    frames = [to_pil(upscale_nearest(trajectory_frame(x_t, x0), min_width=SAVED_MIN_WIDTH)) for x_t, x0 in pairs]
     paths = trajectory_paths(folder)
     save_animation(paths[0], frames)
     save_animation(paths[1], frames)

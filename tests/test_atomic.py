@@ -6,6 +6,7 @@ import errno
 import os
 import stat
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -50,3 +51,17 @@ def test_an_error_about_the_temp_file_names_the_target(tmp_path):
             raise OSError(errno.ENOSPC, "No space left on device", str(temp))
     assert raised.value.errno == errno.ENOSPC and raised.value.filename == str(target)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_read_only_folder_is_reported_naming_the_target_not_the_temp_file(tmp_path, monkeypatch):
+    """On a read-only file system even unlinking a file that is not there fails (EROFS): that
+    clean-up must not replace the error about the target with one about the hidden temp name."""
+    def read_only(path, *args, **kwargs):
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(path))
+
+    monkeypatch.setattr(Path, "open", read_only)
+    monkeypatch.setattr(Path, "unlink", read_only)
+    target = tmp_path / "photo-denoised.png"
+    with pytest.raises(OSError) as raised:
+        atomic_write_bytes(target, b"data")
+    assert raised.value.errno == errno.EROFS and raised.value.filename == str(target)

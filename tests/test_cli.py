@@ -3,12 +3,14 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 from PIL import Image
 
 from engine.checkpoints import list_checkpoints, save_model_folder
 from engine.cli.main import main
 from engine.diffusion import ScheduleConfig
+from engine.imaging import SAVED_MIN_WIDTH, enlarge
 from helpers import save_tiny_model, tiny_spec, two_level_npz
 
 
@@ -21,7 +23,11 @@ def test_sample_writes_n_pngs_with_settings_metadata(tmp_path, capsys):
     assert files == ["sample-000007.png", "sample-000008.png", "sample-000009.png"]
     settings = json.loads(Image.open(out / "sample-000008.png").text["cunet-studio"])
     assert settings["seed"] == 8 and settings["steps"] == 3
-    assert (out / "grid.png").exists()
+    grid = np.asarray(Image.open(out / "grid.png"))
+    sample = np.asarray(Image.open(out / "sample-000007.png"))
+    factor = -(-SAVED_MIN_WIDTH // (2 * (sample.shape[1] + 2) + 2))  # 2 x 2 images with 2 px gaps
+    assert grid.shape[1] >= SAVED_MIN_WIDTH and np.array_equal(grid, enlarge(grid[::factor, ::factor], factor))
+    assert np.array_equal(grid[::factor, ::factor][2 : 2 + sample.shape[0], 2 : 2 + sample.shape[1]], sample)
 
 
 def test_settings_from_a_saved_image_make_it_again(tmp_path):
@@ -91,7 +97,11 @@ def test_trajectory_is_saved_as_animation_and_contact_sheet(tmp_path):
     gif = Image.open(out / "trajectory.gif")
     assert gif.n_frames == 6  # 5 steps + the final image
     assert Image.open(out / "trajectory.webp").n_frames >= 2  # WebP merges identical frames
-    assert Image.open(out / "trajectory-sheet.png").size[0] > 0
+    assert gif.size[0] >= SAVED_MIN_WIDTH
+    sheet = np.asarray(Image.open(out / "trajectory-sheet.png").convert("L"))
+    assert sheet.shape[1] >= SAVED_MIN_WIDTH
+    label_margin = sheet[:, :20]  # the step labels left of the rows ("step 1/5  t=...")
+    assert label_margin.min() < 100 and (label_margin == 255).mean() > 0.5
 
 
 @pytest.mark.parametrize(

@@ -331,7 +331,7 @@ class DenoisePage(FileDropTarget, QWidget):
         if self._saving is not None:
             return
         job = Job(save_results_work([(item, item.outcome.result) for item in items], self.output.out_dir(),
-                                    self.output.format_name()))
+                                    self.output.format_name(), self.output.jpeg_quality_value()))
         job.succeeded.connect(self._on_saved)
         job.failed.connect(self.banner.show_error)
         job.finished.connect(self._on_save_finished)

@@ -7,8 +7,9 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel, QWidget
 
 from app.settings import AUTO_DEVICE, AppSettings
-from app.system_info import format_bytes, process_memory
+from app.system_info import process_memory
 from engine.device import resolve_device
+from engine.units import format_bytes
 
 MEMORY_REFRESH_MS = 2000
 

@@ -1,4 +1,5 @@
-"""Where denoised photos are saved and in what format, plus the selected result's summary.
+"""Where denoised photos are saved, in what format and JPEG quality, plus the selected result's
+summary.
 
 The default is beside each original with the suffix -denoised; the engine picks a free name, so
 neither the original nor an earlier result is ever overwritten.
@@ -9,11 +10,23 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from app.dialogs import Dialogs
 from app.settings import AppSettings
-from engine.denoise import WRITE_FORMATS
+from engine.denoise import DEFAULT_JPEG_QUALITY, JPEG_QUALITY_RANGE, WRITE_FORMATS
+
+FORMATS_WITH_JPEG = (None, "jpeg")  # "Same as original" writes a JPEG original as JPEG
 
 
 class DenoiseOutput(QGroupBox):
@@ -45,12 +58,20 @@ class DenoiseOutput(QGroupBox):
         for key in WRITE_FORMATS:
             self.format.addItem(key.upper(), key)
         self.format.setToolTip("File format of the saved copies")
+        self.jpeg_quality = QSpinBox()
+        self.jpeg_quality.setRange(*JPEG_QUALITY_RANGE)
+        self.jpeg_quality.setValue(DEFAULT_JPEG_QUALITY)
+        self.jpeg_quality.setPrefix("JPEG quality ")
+        self.jpeg_quality.setToolTip("Quality of copies saved as JPEG (1-100): lower is smaller and blurrier.\n"
+                                     "Colour is always kept at full resolution (no chroma subsampling).")
+        self.format.currentIndexChanged.connect(self._update_quality_state)
         self.save_button = QPushButton("Save")
         self.save_button.setToolTip("Save the selected result")
         self.save_all_button = QPushButton("Save all")
         self.save_all_button.setToolTip("Save every result not saved yet")
         save_row = QHBoxLayout()
         save_row.addWidget(self.format)
+        save_row.addWidget(self.jpeg_quality)
         save_row.addStretch(1)
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.save_all_button)
@@ -64,6 +85,12 @@ class DenoiseOutput(QGroupBox):
 
     def format_name(self) -> str | None:
         return self.format.currentData()
+
+    def jpeg_quality_value(self) -> int:
+        return self.jpeg_quality.value()
+
+    def _update_quality_state(self) -> None:
+        self.jpeg_quality.setEnabled(self.format_name() in FORMATS_WITH_JPEG)
 
     def choose_folder(self) -> None:
         folder = self._dialogs.choose_folder("Save denoised photos into", self._settings.folder("denoise-output"))

@@ -15,9 +15,8 @@ from engine.denoise import (
     DenoiseResult,
     DenoiseSettings,
     PackedPhoto,
-    combined_sigma,
     denoise_photo,
-    estimate_noise_sigma,
+    estimate_noise_levels,
     output_path_for,
     read_photo,
     write_photo,
@@ -33,7 +32,7 @@ class ModelReady:
 @dataclass(frozen=True)
 class PhotoLoaded:
     before: np.ndarray  # (H, W, C) uint8 for display
-    estimated_sigma: float  # 0-255 units, RMS over channels
+    estimated_sigma: float  # 0-255 units, RMS over the photo's pixels and channels
 
 
 @dataclass(frozen=True)
@@ -52,14 +51,15 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
         report(ModelReady())
         photo = read_photo(photo_path)
         before = PackedPhoto.pack(photo).eight_bit_pixels()  # rounded exactly as `after` is
-        report(PhotoLoaded(before, combined_sigma(estimate_noise_sigma(photo.pixels))))
+        levels = estimate_noise_levels(photo.pixels, photo.lossy_jpeg)
+        report(PhotoLoaded(before, levels.overall))
         throttle = Throttle()
 
         def on_progress(p: DenoiseProgress) -> None:
             if throttle.ready(force=p.tile == p.tiles and p.step == p.steps):
                 report(p)
 
-        result = denoise_photo(model, photo, settings, progress=on_progress, cancel=cancel).packed()
+        result = denoise_photo(model, photo, settings, progress=on_progress, cancel=cancel, levels=levels).packed()
         return DenoiseOutcome(result, before, result.photo.eight_bit_pixels())
 
     return work
@@ -73,7 +73,9 @@ class SaveReport:
     failed: list[tuple[object, str]]  # (tag, one-line reason)
 
 
-def save_results_work(results: list[tuple[object, DenoiseResult]], out_dir: Path | None, format: str | None) -> Work:
+def save_results_work(
+    results: list[tuple[object, DenoiseResult]], out_dir: Path | None, format: str | None, jpeg_quality: int
+) -> Work:
     """Write each (tag, result) beside its original (or into `out_dir`) under a new name and
     return a SaveReport. Originals are never overwritten (`output_path_for`, `write_photo`)."""
 
@@ -82,7 +84,7 @@ def save_results_work(results: list[tuple[object, DenoiseResult]], out_dir: Path
         for tag, result in results:
             try:
                 path = output_path_for(result.photo.source, out_dir, format=format)
-                saved.append((tag, write_photo(result.photo, path, format=format)))
+                saved.append((tag, write_photo(result.photo, path, format=format, jpeg_quality=jpeg_quality)))
             except (EngineError, OSError) as error:
                 failed.append((tag, readable_error(error)))
         return SaveReport(saved, failed)

@@ -1,8 +1,10 @@
 """`engine denoise`: denoise photos (files, or folders searched recursively), one output per input.
 
-With --out every output goes into that folder under its input's file stem; without it, beside
-its input with a suffix. Nothing is ever overwritten (-1, -2, ... is appended instead). A bad
-file is reported in one line and the rest go on; the exit code is 2 if any file failed.
+Every output is named <stem>-denoised.<ext>, as the GUI names its copies, in --out or beside its
+input; where that name is taken -2, -3, ... is appended (and said): nothing is ever overwritten.
+The output folders are checked before any work (can be created, can be written, have about the
+inputs' size free). A bad file is reported in one line and the rest go on; the exit code is 2 if
+any file failed.
 """
 
 from __future__ import annotations
@@ -21,19 +23,23 @@ from engine.data.image_files import find_image_files
 from engine.device import is_out_of_memory
 from engine.denoise import (
     AUTO_OVERLAP_FRACTION,
+    DEFAULT_JPEG_QUALITY,
     DENOISED_SUFFIX,
     ENSEMBLE_SIZES,
+    JPEG_QUALITY_RANGE,
     DenoiseProgress,
     DenoiseSettings,
+    check_jpeg_quality,
     denoise_photo,
     is_denoised_copy,
-    output_path_for,
+    preferred_output_path,
     read_photo,
     save_denoise_animation,
     unused_path,
     write_photo,
 )
 from engine.errors import Cancelled, EngineError, ModelLoadError
+from engine.output_folder import check_output_folder
 
 DEFAULT_MODEL = "photo-denoiser"
 FORMAT_CHOICES = ("png", "jpeg", "webp", "tiff")
@@ -44,7 +50,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", type=Path, metavar="FILE_OR_DIR",
                         help="photos, or folders searched recursively for images")
     parser.add_argument("--out", type=Path, default=None,
-                        help="output folder; outputs keep their input's file stem (default: beside each input)")
+                        help=f"output folder (default: beside each input); outputs are named <stem>{DENOISED_SUFFIX}.<ext>, "
+                             "numbered -2, -3, ... where that exists")
     parser.add_argument("--sigma", type=float, default=None,
                         help="noise std in 0-255 units (default: estimated for each photo)")
     parser.add_argument("--strength", type=float, default=0.0,
@@ -54,51 +61,62 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
                         help="denoise this many rotated/mirrored copies and average them (slower, a little cleaner)")
     parser.add_argument("--tile", type=int, default=None,
-                        help="tile size in pixels (default: the model's training image size, 64 for photo-denoiser)")
+                        help="tile size in pixels (default: 512 for a network that sees only nearby pixels, else the "
+                             "model's training image size, 64 for photo-denoiser)")
     parser.add_argument("--overlap", type=int, default=None,
-                        help=f"pixels shared by neighbouring tiles (default: {AUTO_OVERLAP_FRACTION:.0%} of the tile)")
-    parser.add_argument("--suffix", default=None,
-                        help=f"appended to output stems (default: none with --out, {DENOISED_SUFFIX!r} without)")
+                        help="pixels shared by neighbouring tiles "
+                             f"(default: {AUTO_OVERLAP_FRACTION * 100:.0f}%% of the tile)")  # %%: argparse %-formats help
+    parser.add_argument("--suffix", default=DENOISED_SUFFIX, help=f"appended to output stems (default {DENOISED_SUFFIX})")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default=None, help="output format (default: the input's)")
+    parser.add_argument("--jpeg-quality", type=int, default=DEFAULT_JPEG_QUALITY, metavar="Q",
+                        help=f"quality of JPEG outputs, {JPEG_QUALITY_RANGE[0]}-{JPEG_QUALITY_RANGE[1]} "
+                             f"(default {DEFAULT_JPEG_QUALITY}; colour is never subsampled)")
     parser.add_argument("--model", default=DEFAULT_MODEL,
                         help="model name (see `engine models`), model/run folder or checkpoint")
     parser.add_argument("--trajectory", action="store_true",
-                        help="also write <stem>-trajectory.gif (x_t and the predicted clean photo at every step)")
+                        help=f"also write <stem>{DENOISED_SUFFIX}-trajectory.gif (x_t and the predicted clean photo at every step)")
     add_device_arguments(parser)
     parser.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    check_jpeg_quality(args.jpeg_quality)
     settings = DenoiseSettings(
         sigma=args.sigma, strength=args.strength, steps=args.steps, tile_size=args.tile,
         tile_overlap=args.overlap, keep_trajectory=args.trajectory, ensemble=args.ensemble,
     )
-    suffix = args.suffix if args.suffix is not None else ("" if args.out is not None else DENOISED_SUFFIX)
-    files, failures = _expand_inputs(args.inputs, args.out, suffix)
+    files, failures = _expand_inputs(args.inputs, args.out, args.suffix)
+    total = len(files) + failures
+    for folder, needed in _needed_space(files, args.out).items():
+        check_output_folder(folder, needed)
+    done = _denoise_all(files, settings, args) if files else 0
+    failures += len(files) - done
+    print(f"denoised {done} of {total} photos" + (f"; {failures} failed" if failures else ""))
+    return EXIT_USER_ERROR if failures else 0
+
+
+def _denoise_all(files: list[Path], settings: DenoiseSettings, args: argparse.Namespace) -> int:
+    """Denoise every file; one that fails is reported in one line and the rest go on. Returns how
+    many were written."""
     model = open_denoiser(args)
     settings.tiling_for(model)  # a bad --overlap for the auto tile fails here, not once per photo
     done = 0
     for path in files:
         try:
-            _denoise_file(model, path, settings, args, suffix)
+            _denoise_file(model, path, settings, args)
             done += 1
         except Cancelled:
             raise
         except (EngineError, OSError) as error:
-            failures += 1
             print(f"error: {path}: {_reason(error, path)}", file=sys.stderr)
         except (MemoryError, RuntimeError) as error:
             if not is_out_of_memory(error):
                 raise
-            failures += 1
             print(f"error: {path}: out of memory; try a smaller --tile", file=sys.stderr)
-    print(f"denoised {done} of {len(files)} photos" + (f"; {failures} failed" if failures else ""))
-    return EXIT_USER_ERROR if failures else 0
+    return done
 
 
-def _denoise_file(
-    model: LoadedModel, path: Path, settings: DenoiseSettings, args: argparse.Namespace, suffix: str
-) -> None:
+def _denoise_file(model: LoadedModel, path: Path, settings: DenoiseSettings, args: argparse.Namespace) -> None:
     photo = read_photo(path)
     with tqdm(total=1, unit="tile-step", desc=path.name, leave=False) as bar:
 
@@ -107,11 +125,13 @@ def _denoise_file(
             bar.update(progress.fraction * bar.total - bar.n)
 
         result = denoise_photo(model, photo, settings, progress=on_progress, previews=False)
-    target = write_photo(result.photo, output_path_for(path, args.out, suffix, args.format))
-    for note in result.notes:
+    wanted = preferred_output_path(path, args.out, args.suffix, args.format)
+    target = write_photo(result.photo, unused_path(wanted, avoid=path), jpeg_quality=args.jpeg_quality)
+    taken = [f"{wanted} exists; written as {target.name} instead"] if target != wanted else []
+    for note in [*taken, *result.notes]:
         print(f"note: {path}: {note}")
     if result.trajectory_x_t:
-        save_denoise_animation(unused_path(target.parent, f"{target.stem}-trajectory", ".gif"), result)
+        save_denoise_animation(unused_path(target.with_name(f"{target.stem}-trajectory.gif")), result)
     print(
         f"{path} -> {target} (noise {result.sigma:.1f}, start step {result.start_step}, "
         f"{result.steps_taken} steps, {result.tiles} tiles of {result.tile_size} px"
@@ -121,14 +141,15 @@ def _denoise_file(
 
 def _expand_inputs(inputs: list[Path], out_dir: Path | None, suffix: str) -> tuple[list[Path], int]:
     """Image files named or found under the inputs, and the number of inputs that were reported as
-    failures (missing, or folders without images). Folders skip earlier results: those inside
-    `out_dir` and those named with `suffix` (said, so no photo goes missing silently)."""
+    failures (missing, or folders without images). Folders skip earlier results: those named with
+    `suffix` and those in `out_dir` where it is a subfolder of the searched one (said, so no photo
+    goes missing silently)."""
     files: list[Path] = []
     failures = 0
-    skip = out_dir.resolve() if out_dir is not None else None
     for item in inputs:
         if item.is_dir():
-            images = [f for f in find_image_files(item) if skip is None or not f.resolve().is_relative_to(skip)]
+            results = _results_subfolder(item, out_dir)
+            images = [f for f in find_image_files(item) if results is None or not f.resolve().is_relative_to(results)]
             found = [f for f in images if not is_denoised_copy(f, suffix)]
             skipped = len(images) - len(found)
             if skipped:
@@ -142,8 +163,36 @@ def _expand_inputs(inputs: list[Path], out_dir: Path | None, suffix: str) -> tup
             files.append(item)
         else:
             failures += 1
-            print(f"error: {item}: file not found", file=sys.stderr)
+            print(f"error: {item}: no such file", file=sys.stderr)
     return list(dict.fromkeys(files)), failures
+
+
+def _results_subfolder(folder: Path, out_dir: Path | None) -> Path | None:
+    """`out_dir`, resolved, where it lies inside `folder`: what is in it are earlier results, not
+    photos. Not `folder` itself: its photos are what the user asked to denoise."""
+    if out_dir is None:
+        return None
+    results, searched = out_dir.resolve(), folder.resolve()
+    return results if results != searched and results.is_relative_to(searched) else None
+
+
+def _needed_space(files: list[Path], out_dir: Path | None) -> dict[Path, int]:
+    """Output folder -> a rough estimate of the bytes written there: the inputs' own sizes (a
+    denoised photo compresses as well as its noisy original or better, in the same format)."""
+    needed: dict[Path, int] = {}
+    for path in files:
+        folder = out_dir if out_dir is not None else path.parent
+        needed[folder] = needed.get(folder, 0) + _file_size(path)
+    return needed
+
+
+def _file_size(path: Path) -> int:
+    """Its size, or 0 where it has none to tell (a dangling link): reading it fails later, in
+    its own error line."""
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def open_denoiser(args: argparse.Namespace) -> LoadedModel:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from engine import __version__
 from engine.device import is_out_of_memory
 from engine.errors import Cancelled, EngineError
 
@@ -16,6 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     from engine.cli import bench_cmd, denoise_cmd, eval_cmd, models_cmd, sample_cmd, train_cmd
 
     parser = argparse.ArgumentParser(prog="engine", description="cUNet Studio engine: sample, train, denoise, bench")
+    parser.add_argument("--version", action="version", version=f"%(prog)s (cUNet Studio) {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in (sample_cmd, train_cmd, denoise_cmd, bench_cmd, eval_cmd, models_cmd):
         module.register(subparsers)

@@ -19,7 +19,7 @@ from engine.checkpoints import ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.generate import GenerationRequest, generate, resolved_sampler
 from engine.generation_record import GenerationRecord, other_weights_warning, read_generation_record
-from engine.imaging import grid, save_png, to_pil
+from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, upscale_nearest
 from engine.models import CUNet
 from engine.sampling import SAMPLERS
 from engine.trajectory import save_trajectory, trajectory_paths
@@ -41,7 +41,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eta", type=float, default=None, help="DDIM stochasticity (0 = deterministic, the default)")
     parser.add_argument("--batch", type=int, default=16, help="images per network call")
     parser.add_argument("--out", type=Path, default=Path("samples"), help="output folder")
-    parser.add_argument("--grid", action="store_true", help="also write grid.png with all images")
+    parser.add_argument("--grid", action="store_true",
+                        help=f"also write grid.png with all images (enlarged to at least {SAVED_MIN_WIDTH} px wide)")
     parser.add_argument("--trajectory", action="store_true",
                         help="save the reverse process: trajectory.gif/.webp and trajectory-sheet.png")
     add_solver_arguments(parser)
@@ -96,7 +97,8 @@ def run(args: argparse.Namespace) -> int:
             one = dataclasses.replace(record, seed=args.seed + i, count=1)
             save_png(path, to_pil(image), one.png_text())
         if args.grid:
-            save_png(grid_path, to_pil(grid(result.images)), record.png_text())
+            sheet = upscale_nearest(grid(result.images), min_width=SAVED_MIN_WIDTH)
+            save_png(grid_path, to_pil(sheet), record.png_text())
         if args.trajectory:
             save_trajectory(args.out, result)
     except OSError:

@@ -9,13 +9,18 @@ from engine.denoise.denoising import (
     denoise_photo,
 )
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
+from engine.denoise.noise_levels import NoiseLevels, estimate_noise_levels
 from engine.denoise.packed_photo import PackedPhoto
 from engine.denoise.photo import Photo, read_photo
 from engine.denoise.photo_writer import (
+    DEFAULT_JPEG_QUALITY,
     DENOISED_SUFFIX,
+    JPEG_QUALITY_RANGE,
     WRITE_FORMATS,
+    check_jpeg_quality,
     is_denoised_copy,
     output_path_for,
+    preferred_output_path,
     unused_path,
     write_photo,
 )
@@ -24,17 +29,23 @@ from engine.denoise.trajectory import save_denoise_animation
 
 __all__ = [
     "AUTO_OVERLAP_FRACTION",
+    "DEFAULT_JPEG_QUALITY",
     "ENSEMBLE_SIZES",
+    "JPEG_QUALITY_RANGE",
     "WRITE_FORMATS",
     "DenoiseProgress",
     "DenoiseResult",
     "DenoiseSettings",
+    "NoiseLevels",
     "PackedPhoto",
     "Photo",
+    "check_jpeg_quality",
     "combined_sigma",
     "denoise_photo",
+    "estimate_noise_levels",
     "estimate_noise_sigma",
     "output_path_for",
+    "preferred_output_path",
     "is_denoised_copy",
     "DENOISED_SUFFIX",
     "read_photo",

@@ -7,8 +7,12 @@ readers, Pillow included, ignore), JPEG/WebP/BMP have no 16-bit (written 8-bit),
 grey (written as three equal channels). WebP holds at most 16,383 pixels a side: a larger photo
 is refused with that limit named, before anything is written.
 Only a 16-bit grey photo without alpha is written 16-bit; that is the only 16-bit kind
-`read_photo` produces. JPEG and WebP use quality 95; JPEG keeps full-resolution colour (4:4:4),
-since halving chroma would throw away detail the denoiser just kept.
+`read_photo` produces. WebP uses quality 95 and JPEG the quality asked for (default 95); JPEG
+keeps full-resolution colour (4:4:4) at every quality, since halving chroma would throw away
+detail the denoiser just kept.
+
+The CLI and the GUI name copies alike: <stem>-denoised.<ext> (`preferred_output_path`), and where
+that exists <stem>-denoised-2.<ext>, -3, ... (`unused_path`; `output_path_for` does both).
 """
 
 from __future__ import annotations
@@ -45,19 +49,24 @@ FORMAT_BY_SUFFIX = {
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 NO_ALPHA_FORMATS = ("JPEG", "BMP")
 WEBP_MAX_SIDE = 16_383
+DEFAULT_JPEG_QUALITY = 95
+JPEG_QUALITY_RANGE = (1, 100)
 ENCODER_OPTIONS = {
-    "JPEG": {"quality": 95, "subsampling": 0},
+    "JPEG": {"subsampling": 0},  # 4:4:4; the quality is the caller's
     "WEBP": {"quality": 95},
     "TIFF": {"compression": "tiff_lzw"},
 }
 
 
-def write_photo(photo: Photo | PackedPhoto, path: str | Path, format: str | None = None) -> Path:
+def write_photo(
+    photo: Photo | PackedPhoto, path: str | Path, format: str | None = None, jpeg_quality: int = DEFAULT_JPEG_QUALITY
+) -> Path:
     """Write `photo` to `path` atomically (format from `format` or else the suffix) and return the
     path. Refuses, with ConfigError, to write over `photo.source`: a denoised result keeps its
     source so that the original can never be replaced by accident. A PackedPhoto is unpacked
     only once the checks have passed."""
     path = Path(path).expanduser()
+    check_jpeg_quality(jpeg_quality)
     if photo.source is not None and _same_file(path, photo.source):
         raise ConfigError(f"refusing to write over the original photo {path}; choose another name or folder")
     pil_format = _pil_format(format) if format is not None else _format_for_suffix(path)
@@ -68,17 +77,26 @@ def write_photo(photo: Photo | PackedPhoto, path: str | Path, format: str | None
     photo = as_photo(photo)
     image, keep_icc = _to_image(photo, pil_format)
     options = ENCODER_OPTIONS.get(pil_format, {}) | save_options(photo.info, pil_format, keep_icc)
+    if pil_format == "JPEG":
+        options["quality"] = jpeg_quality
     with atomic_path(path) as temp:
         image.save(temp, format=pil_format, **options)
     return path
 
 
-def output_path_for(
+def check_jpeg_quality(quality: int) -> None:
+    """ConfigError unless JPEG can be written at `quality` (a whole number from 1 to 100)."""
+    low, high = JPEG_QUALITY_RANGE
+    if isinstance(quality, bool) or not isinstance(quality, int) or not low <= quality <= high:
+        raise ConfigError(f"JPEG quality must be a whole number from {low} to {high}, got {quality!r}")
+
+
+def preferred_output_path(
     source: Path, out_dir: Path | None = None, suffix: str = DENOISED_SUFFIX, format: str | None = None
 ) -> Path:
-    """Where the denoised copy of `source` goes: `out_dir` (default: beside the source) /
-    stem + suffix + extension (of `format`, else the source's; GIF and unknown suffixes become
-    .png). Never the source itself and never an existing file: -1, -2, ... is appended instead."""
+    """The name the denoised copy of `source` should have: `out_dir` (default: beside the source)
+    / stem + suffix + extension (of `format`, else the source's; GIF and unknown suffixes become
+    .png). It may exist already: `output_path_for` gives the name actually free."""
     source = Path(source)
     if format is not None:
         extension = WRITE_FORMATS[_format_key(format)][1]
@@ -86,7 +104,15 @@ def output_path_for(
         extension = source.suffix if source.suffix.lower() in FORMAT_BY_SUFFIX else ".png"
     folder = Path(out_dir) if out_dir is not None else source.parent
     room = NAME_MAX_BYTES - len(os.fsencode(f"{suffix}-99{extension}"))  # a long stem is shortened, not the suffix
-    return unused_path(folder, shorten_name(source.stem, room) + suffix, extension, avoid=source)
+    return folder / (shorten_name(source.stem, room) + suffix + extension)
+
+
+def output_path_for(
+    source: Path, out_dir: Path | None = None, suffix: str = DENOISED_SUFFIX, format: str | None = None
+) -> Path:
+    """Where the denoised copy of `source` goes: its `preferred_output_path`, or that name with
+    -2, -3, ... where it exists. Never the source itself and never an existing file."""
+    return unused_path(preferred_output_path(source, out_dir, suffix, format), avoid=source)
 
 
 def is_denoised_copy(path: Path, suffix: str = DENOISED_SUFFIX) -> bool:
@@ -97,14 +123,14 @@ def is_denoised_copy(path: Path, suffix: str = DENOISED_SUFFIX) -> bool:
     return bool(suffix) and re.search(pattern, Path(path).stem) is not None
 
 
-def unused_path(folder: Path, stem: str, extension: str, avoid: Path | None = None) -> Path:
-    """folder / stem + extension, or stem-1, stem-2, ...: the first name where nothing exists
-    and that is not `avoid`; the stem is shortened where the name would be too long for the file
-    system. (Another process could still take it before we write.)"""
-    number = 0
+def unused_path(wanted: Path, avoid: Path | None = None) -> Path:
+    """`wanted`, or its stem + -2, -3, ...: the first name where nothing exists and that is not
+    `avoid`; the stem is shortened where the name would be too long for the file system.
+    (Another process could still take it before we write.)"""
+    number = 1
     while True:
-        ending = f"-{number}{extension}" if number else extension
-        candidate = folder / (shorten_name(stem, NAME_MAX_BYTES - len(os.fsencode(ending))) + ending)
+        ending = f"-{number}{wanted.suffix}" if number > 1 else wanted.suffix
+        candidate = wanted.with_name(shorten_name(wanted.stem, NAME_MAX_BYTES - len(os.fsencode(ending))) + ending)
         if not candidate.exists() and not (avoid is not None and _same_file(candidate, avoid)):
             return candidate
         number += 1

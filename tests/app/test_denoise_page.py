@@ -6,7 +6,7 @@ import shutil
 import threading
 
 import numpy as np
-from PIL import Image
+from PIL import Image, JpegImagePlugin
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
@@ -63,7 +63,7 @@ def test_dropped_photo_is_denoised_compared_and_saved_beside_the_original(qtbot,
     assert np.array_equal(np.asarray(Image.open(item.saved_to)), item.outcome.after)  # what was shown is saved
     assert photo.read_bytes() == original
     page.output.save_button.click()  # saving again never overwrites: a new name
-    qtbot.waitUntil(lambda: item.saved_to.name == "street-denoised-1.png", timeout=10_000)
+    qtbot.waitUntil(lambda: item.saved_to.name == "street-denoised-2.png", timeout=10_000)
 
 
 def test_corrupt_file_shows_its_error_and_the_queue_continues(qtbot, context, tmp_path):
@@ -105,10 +105,16 @@ def test_dropped_folder_adds_its_images_and_manual_noise_level_is_used(qtbot, co
     out = tmp_path / "out"
     out.mkdir()
     context.dialogs.folder = out
+    page.output.format.setCurrentIndex(page.output.format.findData("png"))
+    assert not page.output.jpeg_quality.isEnabled()
     page.output.format.setCurrentIndex(page.output.format.findData("jpeg"))
+    page.output.jpeg_quality.setValue(50)
     page.output.choose_folder()
     page.output.save_all_button.click()
     qtbot.waitUntil(lambda: sorted(p.name for p in out.iterdir()) == ["a-denoised.jpg", "b-denoised.jpg"], timeout=10_000)
+    with Image.open(out / "a-denoised.jpg") as saved:
+        assert saved.quantization[0][0] == 16  # libjpeg's luminance table unscaled: quality 50
+        assert JpegImagePlugin.get_sampling(saved) == 0  # 4:4:4
 
 
 def test_compare_view_split_zoom_pan_and_difference(qtbot, context, tmp_path):

@@ -236,7 +236,8 @@ def test_output_path_never_collides(tmp_path):
     assert output_path_for(source) == tmp_path / "photo-denoised.JPG"
     assert output_path_for(source, format="png") == tmp_path / "photo-denoised.png"
     assert output_path_for(source, tmp_path / "out", suffix="") == tmp_path / "out" / "photo.JPG"
-    assert output_path_for(source, tmp_path, suffix="") == tmp_path / "photo-1.JPG"
+    assert output_path_for(source, tmp_path, suffix="") == tmp_path / "photo-2.JPG"
     (tmp_path / "photo-denoised.JPG").write_bytes(b"x")
-    (tmp_path / "photo-denoised-1.JPG").write_bytes(b"x")
-    assert output_path_for(source) == tmp_path / "photo-denoised-2.JPG"
+    assert output_path_for(source) == tmp_path / "photo-denoised-2.JPG"  # numbered as a second copy
+    (tmp_path / "photo-denoised-2.JPG").write_bytes(b"x")
+    assert output_path_for(source) == tmp_path / "photo-denoised-3.JPG"

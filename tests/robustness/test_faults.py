@@ -216,12 +216,15 @@ def mounted_tmpfs(folder: Path, options: str):
         subprocess.run(["umount", "-l", str(folder)], check=True)
 
 
-def test_read_only_output_folder_is_reported_per_photo(tmp_path, tiny_rgb_model, capsys):
+def test_a_read_only_output_folder_is_reported_before_any_work(tmp_path, tiny_rgb_model, capsys):
     inputs = photos(tmp_path / "in", 2)
     with read_only(tmp_path / "locked") as out:
         assert main(denoise_args(inputs, tiny_rgb_model, out)) == 2
-        errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-        assert len(errors) == 2 and all(("Permission denied" in e or "Read-only" in e) for e in errors), errors
+        captured = capsys.readouterr()
+        errors = [line for line in captured.err.splitlines() if line.startswith("error:")]
+        assert len(errors) == 1 and errors[0].startswith(f"error: cannot write to the output folder {out}: "), errors
+        assert "Permission denied" in errors[0] or "Read-only" in errors[0], errors
+        assert " -> " not in captured.out, "no photo may be denoised into a folder that cannot take it"
         assert list(out.iterdir()) == []
 
 
@@ -229,12 +232,12 @@ def test_missing_output_folders_are_created_and_a_file_in_the_way_is_reported(tm
     inputs = photos(tmp_path / "in", 1)
     deep = tmp_path / "not" / "yet" / "there"
     assert main(denoise_args(inputs, tiny_rgb_model, deep)) == 0
-    assert [p.name for p in deep.iterdir()] == ["photo0.png"]
+    assert [p.name for p in deep.iterdir()] == ["photo0-denoised.png"]
     blocker = tmp_path / "a-file"
     blocker.write_text("I am a file, not a folder")
     assert main(denoise_args(inputs, tiny_rgb_model, blocker)) == 2
     error = capsys.readouterr().err
-    assert "Not a directory" in error or "File exists" in error, error
+    assert f"{blocker} is a file, not a folder" in error, error
     assert blocker.read_text() == "I am a file, not a folder"
 
 
@@ -250,7 +253,8 @@ def test_a_really_full_disk_during_denoising_and_training(tmp_path, tiny_rgb_mod
         os.close(descriptor)
         assert main(denoise_args(inputs, tiny_rgb_model, full)) == 2
         errors = [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")]
-        assert len(errors) == 2 and all("No space left on device" in e for e in errors), errors
+        assert len(errors) == 1, errors
+        assert errors[0].startswith(f"error: not enough free space in the output folder {full}: "), errors
         assert sorted(p.name for p in full.iterdir()) == ["filler"]
 
     data, reference = reference_run

@@ -14,8 +14,9 @@ from PIL import Image
 
 from engine.checkpoints import list_checkpoints, load_model
 from engine.errors import ConfigError, ModelLoadError
-from engine.generate import GenerationRequest, generate
+from engine.generate import GenerationRequest, generate, resolved_sampler
 from engine.training import TrainingConfig, TrainingControl, train
+from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS
 from engine.training.state import load_checkpoint
 from helpers import two_level_npz
 
@@ -76,6 +77,17 @@ def test_run_folder_is_self_describing(tmp_path):
     model = load_model(summary.model_dir)
     assert model.spec.card["training"]["steps"] == 6
     assert load_model(run).spec == load_model(list_checkpoints(run)[-1][1]).spec
+
+
+def test_a_run_recommends_the_sampler_its_previews_use(tmp_path):
+    """`engine sample --model RUN` (the latest checkpoint) and the run's model folder sample as the
+    preview grids do; a recommendation given with --card wins."""
+    summary = train(tiny_config(tmp_path, steps=2))
+    previews = (SAMPLE_SAMPLER, SAMPLE_STEPS)
+    assert resolved_sampler(load_model(tmp_path / "run").spec, GenerationRequest()) == previews
+    assert load_model(summary.model_dir).spec.recommended_sampler() == previews
+    own = train(tiny_config(tmp_path, "own", steps=2, card={"recommended": {"sampler": "ddim", "steps": 7}}))
+    assert load_model(own.model_dir).spec.recommended_sampler() == ("ddim", 7)
 
 
 def test_new_run_refuses_to_overwrite_and_resume_needs_a_checkpoint(tmp_path):
