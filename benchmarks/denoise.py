@@ -11,7 +11,9 @@ measures the classical baselines (needs `pip install -e .[bench]`);
         --merge benchmarks/results/denoise-classical.json --json benchmarks/results/denoise.json \\
         --markdown benchmarks/results/denoise.md
 
-measures the photo-denoiser on the same noise and writes one table with every method.
+measures the photo-denoiser on the same noise and writes one table with every method. Add
+`--inputs gaussian-8bit,gaussian-jpeg,camera-png,camera-jpeg` to measure on noise as users' files
+hold it (one table per input kind; docs/benchmarks.md, "Noise as users meet it").
 """
 
 from __future__ import annotations

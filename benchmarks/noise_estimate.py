@@ -1,10 +1,15 @@
-"""How well does the noise estimator read sigma on the held-out photos, as the benchmark feeds
-them (unclipped float noise) and as a user's files hold them (clipped to [0, 1] and stored as 8
-bits)? Prints a Markdown table of the RMS-over-channels estimate per photo.
+"""How well does the engine read the noise level of the held-out photos, under the noise
+conditions of `engine bench denoise` (as the literature adds noise, and as users' files hold it)?
+Per photo and condition: the true level (the RMS of the noise std before storage, 0-255 units),
+the engine's estimate (`estimate_noise_levels(...).overall`, told whether the photo came from a
+lossy JPEG, as `denoise_photo` does) and the old finest-scale estimate
+(`combined_sigma(estimate_noise_sigma(...))`); and both estimates on the clean photo. Prints a
+Markdown table.
 
     python benchmarks/noise_estimate.py --crop 512 --json benchmarks/results/noise-estimate.json
 
-Noise and crops are those of `engine bench denoise` (same seeding).
+Photos, crops and noise are those of `engine bench denoise` with the same --inputs, --sigmas and
+--seed (`engine.bench.noise_conditions`).
 """
 
 from __future__ import annotations
@@ -18,12 +23,17 @@ import numpy as np
 
 from engine.atomic import atomic_write_text
 from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split
-from engine.denoise import combined_sigma, estimate_noise_sigma
+from engine.bench.noise_conditions import INPUT_KINDS, conditions_for, make_noisy, ordered_kinds
+from engine.denoise import combined_sigma, estimate_noise_levels, estimate_noise_sigma
+
+CLEAN = "clean (no noise added)"
+COLUMNS = ("true", "estimate", "finest scale")
 
 
-def stored_8bit(pixels: np.ndarray) -> np.ndarray:
-    """What saving as an 8-bit file keeps of float pixels: clipped to [0, 1], rounded to 1/255."""
-    return (np.round(np.clip(pixels, 0, 1) * 255) / 255).astype(np.float32)
+def estimates(pixels: np.ndarray, lossy_jpeg: bool) -> dict[str, float]:
+    """The engine's estimate and the old finest-scale one of `pixels` (H, W, 3) in [0, 1] units."""
+    return {"estimate": estimate_noise_levels(pixels, lossy_jpeg).overall,
+            "finest scale": combined_sigma(estimate_noise_sigma(pixels))}
 
 
 def main(argv: list[str]) -> int:
@@ -31,6 +41,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--photos", type=Path, default=None,
                         help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos)")
     parser.add_argument("--split", type=Path, default=default_split_file())
+    parser.add_argument("--inputs", default=",".join(INPUT_KINDS), help="input kinds, comma-separated")
     parser.add_argument("--sigmas", default="15,25,50")
     parser.add_argument("--crop", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
@@ -39,21 +50,23 @@ def main(argv: list[str]) -> int:
 
     photos_dir = bench_photos_dir(args.photos)
     held_out, _ = photo_split(photos_dir, args.split)
+    kinds = ordered_kinds(args.inputs.split(","))
     sigmas = [float(s) for s in args.sigmas.split(",")]
+    conditions = conditions_for(kinds, sigmas)
     rows = []
     for photo in load_bench_photos(photos_dir, held_out, args.crop):
-        row = {"photo": photo.name, "clean": combined_sigma(estimate_noise_sigma(photo.clean))}
-        for sigma in sigmas:
-            noisy = photo.noisy(sigma, args.seed)
-            row[f"unclipped {sigma:g}"] = combined_sigma(estimate_noise_sigma(noisy))
-            row[f"8-bit {sigma:g}"] = combined_sigma(estimate_noise_sigma(stored_8bit(noisy)))
-        rows.append(row)
+        rows.append({"photo": photo.name, "condition": CLEAN, "kind": None, "true": 0.0}
+                    | estimates(photo.clean, lossy_jpeg=False))
+        for condition in conditions:
+            noisy = make_noisy(photo, condition, args.seed)
+            rows.append({"photo": photo.name, "condition": condition.name, "kind": condition.kind,
+                         "true": noisy.true_sigma} | estimates(noisy.pixels, noisy.lossy_jpeg))
     if args.json is not None:
-        atomic_write_text(args.json, json.dumps({"crop": args.crop, "seed": args.seed, "rows": rows}, indent=1) + "\n")
-    columns = [key for key in rows[0] if key != "photo"]
-    print("| photo | " + " | ".join(columns) + " |\n| --- |" + " ---: |" * len(columns))
+        settings = {"crop": args.crop, "seed": args.seed, "kinds": kinds, "sigmas": sigmas}
+        atomic_write_text(args.json, json.dumps(settings | {"rows": rows}, indent=1) + "\n")
+    print("| photo | condition | " + " | ".join(COLUMNS) + " |\n| --- | --- |" + " ---: |" * len(COLUMNS))
     for row in rows:
-        print(f"| {row['photo']} | " + " | ".join(f"{row[key]:.2f}" for key in columns) + " |")
+        print(f"| {row['photo']} | {row['condition']} | " + " | ".join(f"{row[key]:.2f}" for key in COLUMNS) + " |")
     return 0
 
 

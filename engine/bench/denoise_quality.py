@@ -1,13 +1,15 @@
-"""Photo-denoising quality: PSNR and SSIM on clean photos with synthetic Gaussian noise.
+"""Photo-denoising quality: PSNR and SSIM on clean photos with synthetic noise.
 
 Protocol (docs/benchmarks.md, "Photo denoising"):
 
 * Clean reference: the 8-bit RGB photo as float32 in [0, 1] (value / 255), optionally
   center-cropped to `crop` x `crop` pixels.
-* Noise: y = x + (sigma / 255) n, n ~ N(0, 1) drawn from a generator seeded by (seed, photo file
-  name, sigma) for the FULL photo and then cropped like the photo, so a photo gets the same noise
-  whatever the other photos, sigmas, methods or crop of the run. y is neither quantised to 8 bits
-  nor clipped: the additive white Gaussian noise model exactly, as in the BM3D and DnCNN papers.
+* Noise: under each noise condition of the run's input kinds (`noise_conditions`). The
+  literature's, kind "gaussian": y = x + (sigma / 255) n, n ~ N(0, 1) drawn from a generator
+  seeded by (seed, photo file name, sigma) for the FULL photo and then cropped like the photo, so
+  a photo gets the same noise whatever the other photos, sigmas, methods or crop of the run. y is
+  neither quantised to 8 bits nor clipped: the additive white Gaussian noise model exactly, as in
+  the BM3D and DnCNN papers. The other kinds store that noise, or camera noise, as files do.
 * Every output is clipped to [0, 1] and scored unquantised against the clean photo.
   PSNR = 10 log10(1 / MSE) over all pixels and channels (scikit-image's when installed, the
   same formula otherwise); SSIM is scikit-image's `structural_similarity` with Wang et al.'s
@@ -17,8 +19,10 @@ Protocol (docs/benchmarks.md, "Photo denoising"):
   all its threads) around the method's call and the clipping of its output (noise synthesis and
   scoring excluded), divided by megapixels. On a shared machine the CPU time of a one-thread run
   is the steadier number; wall-clock is what a user waits.
-* Tuned parameters (TV's weight) are picked per sigma by mean PSNR on center crops of the
-  TRAINING photos, never the held-out ones, with the same noise seeding.
+* Tuned values are picked per noise condition by mean PSNR on center crops of the TRAINING
+  photos, never the held-out ones, with the same noise seeding: TV's weight, and the σ that
+  methods taking one are run at on camera noise, from SIGMA_GRID (Gaussian noise has a true σ,
+  which they are given).
 * Sanity check: each clean held-out photo, no noise added, through the model with its own noise
   estimate, must come back above SANITY_MIN_PSNR dB of itself.
 """
@@ -26,11 +30,12 @@ Protocol (docs/benchmarks.md, "Photo denoising"):
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import time
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
@@ -39,6 +44,7 @@ import torch
 
 from engine.bench.denoise_methods import BM3D_THREADS, Method, run_model, select_methods
 from engine.bench.denoise_report import DenoiseBenchReport, SanityScore, Score, TuningRecord
+from engine.bench.noise_conditions import NoiseCondition, NoisyPhoto, conditions_for, make_noisy, true_level
 from engine.checkpoints import LoadedModel
 from engine.data.image_files import find_image_files
 from engine.denoise import DenoiseSettings, read_photo
@@ -49,6 +55,7 @@ WARM_UP_SIZE = 64
 MIN_CROP = 16  # SSIM's Gaussian window is 11 pixels; the model's smallest tile is 16
 PHOTOS_ENV = "CUNET_STUDIO_BENCH_PHOTOS"
 SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False}
+SIGMA_GRID = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 75.0)  # 0-255 units
 
 
 @dataclass(frozen=True)
@@ -142,21 +149,56 @@ def _skimage_metrics():
         return None
 
 
-def tune_parameters(
-    method: Method, photos: list[BenchPhoto], sigmas: list[float], seed: int
-) -> dict[float, float]:
-    """Per sigma, the value of `method.grid` with the best mean PSNR on `photos` (training photos)."""
+def tune_method(
+    method: Method, photos: list[BenchPhoto], conditions: list[NoiseCondition], seed: int
+) -> tuple[dict[str, float], dict[str, float]]:
+    """Per condition, the candidates of `method` (`_candidates`) with the best mean PSNR on
+    `photos` (training photos): (parameter per condition name, σ per condition name), each
+    holding only the conditions where it was tuned."""
     if not photos:
         raise ConfigError(f"{method.name} is tuned on the training photos, and none were found")
-    best = {}
-    for sigma in sigmas:
-        noisy = [photo.noisy(sigma, seed) for photo in photos]
+    parameters, sigmas = {}, {}
+    for condition in conditions:
+        candidates = _candidates(method, condition)
+        if len(candidates) == 1:
+            continue
+        noisy = [make_noisy(photo, condition, seed) for photo in photos]
 
-        def mean_psnr(value: float) -> float:
-            return float(np.mean([psnr(p.clean, _clipped(method.run(y, sigma, value))) for p, y in zip(photos, noisy)]))
+        def mean_psnr(candidate: tuple[float | None, float | None]) -> float:
+            sigma, parameter = candidate
+            return float(np.mean([
+                psnr(p.clean, _clipped(method.run(y, true_level(condition, y) if sigma is None else sigma, parameter)))
+                for p, y in zip(photos, noisy)
+            ]))
 
-        best[sigma] = max(method.grid, key=mean_psnr)
-    return best
+        sigma, parameter = max(candidates, key=mean_psnr)
+        if parameter is not None:
+            parameters[condition.name] = parameter
+        if sigma is not None:
+            sigmas[condition.name] = sigma
+    return parameters, sigmas
+
+
+def _candidates(method: Method, condition: NoiseCondition) -> list[tuple[float | None, float | None]]:
+    """(σ, parameter) pairs to try: each σ of SIGMA_GRID where `_tunes_sigma`, else None (the
+    true level); each value of the method's grid, else None."""
+    sigmas = SIGMA_GRID if _tunes_sigma(method, condition) else (None,)
+    return list(itertools.product(sigmas, method.grid or (None,)))
+
+
+def _tunes_sigma(method: Method, condition: NoiseCondition) -> bool:
+    """A method that takes σ, on noise that has no single true σ (camera noise)."""
+    return method.takes_sigma and condition.sigma is None
+
+
+def method_inputs(
+    method: Method, condition: NoiseCondition, noisy: NoisyPhoto, tuned: dict[str, TuningRecord]
+) -> tuple[float, float | None]:
+    """(sigma, parameter) that `method` runs with on `noisy` (`Method`'s contract): the values
+    `tuned` for `condition` where there was a choice, else the true level and no parameter."""
+    record = tuned.get(method.name)
+    sigma = record.sigmas[condition.name] if _tunes_sigma(method, condition) else true_level(condition, noisy)
+    return sigma, record.values[condition.name] if method.grid else None
 
 
 def _clipped(image: np.ndarray) -> np.ndarray:
@@ -166,39 +208,37 @@ def _clipped(image: np.ndarray) -> np.ndarray:
 def score_methods(
     methods: list[Method],
     photos: list[BenchPhoto],
-    sigmas: list[float],
+    conditions: list[NoiseCondition],
     seed: int,
     tuned: dict[str, TuningRecord],
     progress: Callable[[str], None] | None = None,
 ) -> list[Score]:
-    """Every method on every photo at every sigma. `tuned[method].values[sigma]` is the parameter
-    of a method with a grid. Each noisy photo is made once and given to all methods;
-    each method is called once untimed first (library loading, torch's first-call set-up)."""
-    _warm_up(methods, photos[0], sigmas[0], seed, tuned)
+    """Every method on every photo under every condition, with `method_inputs`. Each noisy photo
+    is made once and given to all methods; each method is called once untimed first (library
+    loading, torch's first-call set-up)."""
+    _warm_up(methods, photos[0], conditions[0], seed, tuned)
     scores = []
     for photo in photos:
-        for sigma in sigmas:
-            noisy = photo.noisy(sigma, seed)
+        for condition in conditions:
+            noisy = make_noisy(photo, condition, seed)
             for method in methods:
-                parameter = _parameter(tuned, method, sigma)
+                sigma, parameter = method_inputs(method, condition, noisy, tuned)
                 started, cpu_started = time.perf_counter(), time.process_time()
                 denoised = _clipped(method.run(noisy, sigma, parameter))
                 seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
-                scores.append(Score(method.name, sigma, photo.name, psnr(photo.clean, denoised),
+                scores.append(Score(method.name, condition.name, photo.name, psnr(photo.clean, denoised),
                                     ssim(photo.clean, denoised), seconds, cpu_seconds, photo.megapixels, parameter))
                 if progress is not None:
-                    progress(f"{method.name} {photo.name} sigma {sigma:g}")
+                    progress(f"{method.name} {photo.name} {condition.name}")
     return scores
 
 
-def _warm_up(methods: list[Method], photo: BenchPhoto, sigma: float, seed: int, tuned: dict[str, TuningRecord]) -> None:
-    corner = np.ascontiguousarray(photo.noisy(sigma, seed)[:WARM_UP_SIZE, :WARM_UP_SIZE])
+def _warm_up(
+    methods: list[Method], photo: BenchPhoto, condition: NoiseCondition, seed: int, tuned: dict[str, TuningRecord]
+) -> None:
+    corner = make_noisy(photo, condition, seed).top_left(WARM_UP_SIZE)
     for method in methods:
-        method.run(corner, sigma, _parameter(tuned, method, sigma))
-
-
-def _parameter(tuned: dict[str, TuningRecord], method: Method, sigma: float) -> float | None:
-    return tuned[method.name].values[sigma] if method.name in tuned else None
+        method.run(corner, *method_inputs(method, condition, corner, tuned))
 
 
 def sanity_check(model: LoadedModel, photos: list[BenchPhoto], settings: DenoiseSettings) -> list[SanityScore]:
@@ -214,13 +254,16 @@ def sanity_check(model: LoadedModel, photos: list[BenchPhoto], settings: Denoise
 class DenoiseBenchConfig:
     """What one benchmark run measures. `held_out` photos of `photos_dir` are scored; `training`
     photos (none of the held-out ones) only tune parameters, on `tune_photos` of them evenly
-    spaced in name order (so spanning the sources) and cropped to `tune_crop`. `strength` and `steps` are the model's DenoiseSettings."""
+    spaced in name order (so spanning the sources) and cropped to `tune_crop`. The noise
+    conditions are those of the input `kinds` (`noise_conditions`), `sigmas` (0-255 units) those
+    of the Gaussian kinds. `strength` and `steps` are the model's DenoiseSettings."""
 
     photos_dir: Path
     held_out: list[str]
     training: list[str]
     methods: list[str]
     sigmas: list[float]
+    kinds: list[str] = field(default_factory=lambda: ["gaussian"])
     crop: int | None = None
     seed: int = 0
     tune_photos: int = 8
@@ -229,13 +272,18 @@ class DenoiseBenchConfig:
     steps: int = 10
 
     @property
+    def conditions(self) -> list[NoiseCondition]:
+        return conditions_for(self.kinds, self.sigmas)
+
+    @property
     def model_settings(self) -> DenoiseSettings:
         """The model's settings (noise level estimated; the methods override what they vary)."""
         return DenoiseSettings(strength=self.strength, steps=self.steps)
 
     def settings(self) -> dict:
         """What makes two runs' numbers comparable (DenoiseBenchReport.settings)."""
-        return {"photos": self.held_out, "crop": self.crop, "seed": self.seed, "sigmas": self.sigmas}
+        return {"photos": self.held_out, "crop": self.crop, "seed": self.seed, "kinds": self.kinds,
+                "sigmas": self.sigmas, "conditions": [c.name for c in self.conditions]}
 
 
 def run_denoise_benchmark(
@@ -246,7 +294,7 @@ def run_denoise_benchmark(
     methods = select_methods(config.methods, model, config.model_settings)
     photos = load_bench_photos(config.photos_dir, config.held_out, config.crop)
     tuned = tune_methods(config, methods)
-    scores = score_methods(methods, photos, config.sigmas, config.seed, tuned, progress)
+    scores = score_methods(methods, photos, config.conditions, config.seed, tuned, progress)
     sanity = [] if model is None else sanity_check(model, photos, config.model_settings)
     return DenoiseBenchReport(
         settings=config.settings(),
@@ -275,11 +323,16 @@ def _run_record(config: DenoiseBenchConfig, methods: list[Method], model: Loaded
 
 
 def tune_methods(config: DenoiseBenchConfig, methods: list[Method]) -> dict[str, TuningRecord]:
-    """Tune every method that has a grid on the training photos of `config`."""
-    tunable = [m for m in methods if m.grid]
+    """Tune every method that has a choice under some condition of `config` (`_candidates`) on
+    the training photos of `config`."""
+    conditions = config.conditions
+    tunable = [m for m in methods if any(len(_candidates(m, c)) > 1 for c in conditions)]
     if not tunable:
         return {}
     names = config.training[:: max(1, len(config.training) // config.tune_photos)][: config.tune_photos]
     photos = load_bench_photos(config.photos_dir, names, config.tune_crop)
-    return {m.name: TuningRecord(tune_parameters(m, photos, config.sigmas, config.seed), names, config.tune_crop)
-            for m in tunable}
+    records = {}
+    for method in tunable:
+        values, sigmas = tune_method(method, photos, conditions, config.seed)
+        records[method.name] = TuningRecord(values, names, config.tune_crop, sigmas)
+    return records

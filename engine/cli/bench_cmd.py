@@ -1,6 +1,7 @@
 """`engine bench`: parameters, MACs and interleaved forward latency of cUNet presets vs the U-Net;
 `engine bench denoise`: photo-denoising quality (PSNR, SSIM, seconds per megapixel) of the
-diffusion model against classical denoisers on the held-out photos."""
+diffusion model against classical denoisers on the held-out photos, under the noise conditions of
+the input kinds asked for."""
 
 from __future__ import annotations
 
@@ -23,6 +24,7 @@ from engine.bench.denoise_quality import (
 )
 from engine.bench.denoise_report import DenoiseBenchReport, check_comparable, markdown_table, merge_reports
 from engine.bench.network_cost import measure_networks
+from engine.bench.noise_conditions import INPUT_KINDS, ordered_kinds
 from engine.cli.common import add_device_arguments
 from engine.cli.denoise_cmd import DEFAULT_MODEL, open_denoiser
 from engine.device import resolve_device, set_threads
@@ -30,6 +32,7 @@ from engine.errors import ConfigError
 
 DEFAULT_MODELS = ["cunet-paper", "cunet", "unet"]
 DEFAULT_SIGMAS = "15,25,50"
+DEFAULT_INPUTS = "gaussian"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -95,8 +98,10 @@ def register_denoise(subparsers: argparse._SubParsersAction) -> None:
     p = subparsers.add_parser(
         "denoise", help="photo-denoising PSNR/SSIM vs classical methods on the held-out photos",
         description="PSNR, SSIM and seconds per megapixel of the diffusion model (told the true noise level, "
-                    "and estimating it) and of classical denoisers, on held-out photos with synthetic Gaussian "
-                    "noise (fixed seeds). Classical methods need the bench extra: pip install -e .[bench]",
+                    "and estimating it) and of classical denoisers, on held-out photos with synthetic noise "
+                    "(fixed seeds): white Gaussian noise as the literature adds it, and as files store it, and "
+                    "simulated camera noise stored as PNG and JPEG (--inputs; docs/benchmarks.md). Classical "
+                    "methods need the bench extra: pip install -e .[bench]",
     )
     p.add_argument("--model", default=DEFAULT_MODEL,
                    help="model name (see `engine models`), model/run folder or checkpoint")
@@ -104,19 +109,25 @@ def register_denoise(subparsers: argparse._SubParsersAction) -> None:
                    help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos beside the repository)")
     p.add_argument("--split", type=Path, default=default_split_file(),
                    help="JSON file whose \"held_out\" list names the photos to score; the others tune parameters")
-    p.add_argument("--sigmas", default=DEFAULT_SIGMAS, help="noise stds, 0-255 units, comma-separated")
+    p.add_argument("--inputs", default=DEFAULT_INPUTS,
+                   help=f"input kinds, comma-separated subset of {', '.join(INPUT_KINDS)}: one results table each "
+                        f"(default: {DEFAULT_INPUTS}, the literature's unclipped float noise)")
+    p.add_argument("--sigmas", default=DEFAULT_SIGMAS,
+                   help="Gaussian noise stds, 0-255 units, comma-separated (the gaussian and gaussian-8bit inputs)")
     p.add_argument("--methods", default=",".join(METHOD_NAMES), help=f"comma-separated subset of {', '.join(METHOD_NAMES)}")
     p.add_argument("--strength", type=float, default=0.0, help="the model's strength (0 = one-step MMSE estimate)")
     p.add_argument("--steps", type=int, default=10, help="the model's DDIM steps at strength 1")
     p.add_argument("--max-photos", type=int, default=None, help="score only the first N held-out photos")
     p.add_argument("--crop", type=int, default=None, help="center-crop photos to N x N pixels (default: full size)")
     p.add_argument("--seed", type=int, default=0, help="noise seed")
-    p.add_argument("--tune-photos", type=int, default=8, help="training photos that tune TV's weight")
+    p.add_argument("--tune-photos", type=int, default=8,
+                   help="training photos that tune TV's weight, and the σ of methods that take one on camera noise")
     p.add_argument("--tune-crop", type=int, default=256, help="center crop of those photos")
     p.add_argument("--merge", type=Path, nargs="+", default=[], metavar="JSON",
                    help="add saved results (--json files of runs with the same photos, --crop and --seed) to this "
                         "run's, e.g. measure only the model and get the table with the classical methods")
-    p.add_argument("--json", type=Path, default=None, help="write all results (per photo, per sigma) to this file")
+    p.add_argument("--json", type=Path, default=None,
+                   help="write all results (per photo, per noise condition) to this file")
     p.add_argument("--markdown", type=Path, default=None, help="write the results table to this file")
     add_device_arguments(p)
     p.set_defaults(run=run_denoise)
@@ -132,8 +143,8 @@ def run_denoise(args: argparse.Namespace) -> int:
         model = open_denoiser(args)  # also sets --threads
     else:
         set_threads(args.threads)
-    with tqdm(total=len(config.held_out) * len(config.sigmas) * len(config.methods), unit="run", file=sys.stderr,
-              leave=False) as bar:
+    with tqdm(total=len(config.held_out) * len(config.conditions) * len(config.methods), unit="run",
+              file=sys.stderr, leave=False) as bar:
 
         def on_progress(label: str) -> None:
             bar.set_description(label)
@@ -165,6 +176,7 @@ def _denoise_config(args: argparse.Namespace) -> DenoiseBenchConfig:
         raise ConfigError(f"--sigmas must be numbers separated by commas, got {args.sigmas!r}") from None
     if any(not 0 < s <= 255 for s in sigmas):
         raise ConfigError("noise sigmas must be > 0 and <= 255 (0-255 units)")
+    kinds = ordered_kinds(_names(args.inputs, "input kind"))
     for name, least in (("max_photos", 1), ("tune_photos", 1), ("crop", MIN_CROP), ("tune_crop", MIN_CROP)):
         if getattr(args, name) is not None and getattr(args, name) < least:
             raise ConfigError(f"--{name.replace('_', '-')} must be at least {least}")
@@ -172,8 +184,8 @@ def _denoise_config(args: argparse.Namespace) -> DenoiseBenchConfig:
     held_out, training = photo_split(photos_dir, args.split)
     return DenoiseBenchConfig(
         photos_dir=photos_dir, held_out=held_out[: args.max_photos], training=training, methods=methods,
-        sigmas=sigmas, crop=args.crop, seed=args.seed, tune_photos=args.tune_photos, tune_crop=args.tune_crop,
-        strength=args.strength, steps=args.steps,
+        sigmas=sigmas, kinds=kinds, crop=args.crop, seed=args.seed, tune_photos=args.tune_photos,
+        tune_crop=args.tune_crop, strength=args.strength, steps=args.steps,
     )
 
 

@@ -30,7 +30,7 @@ SCALES = 2  # Haar levels measured: 2 and 4 pixel blocks
 INTENSITY_BINS = np.linspace(0.0, 1.0, 9)  # 8 brightness bands of equal width
 MIN_QUIET_BLOCKS = 24  # fewer quiet blocks than this in a band (at any scale): the band is not measured
 LOCAL_MEAN_WINDOW = 5  # pixels: the brightness a pixel's level is read at
-JPEG_NOISE_KEPT = 0.68  # benchmarks/results/noise-calibration.json
+JPEG_NOISE_KEPT = 0.69  # benchmarks/results/noise-calibration.json
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,12 @@ denoising") and Foi et al. 2008 (the Poisson-Gaussian model):
    demosaicing does.
 5. Clipped to [0, 1] and back to sRGB. Rounding to 8 bits and JPEG are `storage`'s job.
 
-`CameraNoise.std_map` gives the resulting noise std per pixel and channel in sRGB units (the
-Bayer cell's average, to first order in the noise, ignoring clipping): the truth that noise
-estimates are measured against and the denoiser is conditioned on in training.
+`CameraNoise.std_map` gives the resulting noise std per pixel and channel in sRGB units (averaged
+over the Bayer cell, before rounding): the truth that noise estimates are measured against and
+the denoiser is conditioned on in training. The linear noise of a channel is Gaussian, so its
+std after clipping and the sRGB curve is computed exactly, by Gauss-Hermite quadrature: a
+first-order estimate (the curve's slope times the linear std) overstates the noise of deep
+shadows several times over, where the curve is steep and clipping at black cuts the noise off.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
+from numpy.polynomial.hermite_e import hermegauss
 
 # A typical phone sensor's camera-RGB -> linear sRGB matrix (rows sum to 1, so grey stays grey);
 # its negative off-diagonal terms amplify and colour the noise as a real one does.
@@ -41,7 +45,7 @@ TYPICAL_WHITE_BALANCE = (2.0, 1.0, 1.7)  # red, green, blue gains of daylight on
 # measured at 2 of 4 sites (1) and interpolated from 4 neighbours at the others (1/4); red and
 # blue at 1 site (1), from 2 neighbours at 2 sites (1/2), from 4 at 1 site (1/4).
 CELL_VARIANCE_FACTOR = (0.5625, 0.625, 0.5625)
-SRGB_SLOPE_FLOOR = 1e-4  # linear value below which the sRGB curve's slope is taken as constant
+QUADRATURE_NODES = 16  # Gauss-Hermite nodes: exact for the std of smooth functions of Gaussian noise
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,18 @@ class CameraNoise:
         cell = torch.tensor(CELL_VARIANCE_FACTOR, dtype=raw.dtype)[:, None, None]
         raw_variance = (self.shot * raw + self.read) * cell  # per camera colour, independent photosites
         forward, _ = self._matrices()
-        linear_variance = torch.einsum("ij,jhw->ihw", forward.to(raw.dtype).square(), raw_variance)
-        return linear_variance.sqrt() * srgb_slope(linear)
+        linear_std = torch.einsum("ij,jhw->ihw", forward.to(raw.dtype).square(), raw_variance).sqrt()
+        return stored_std(linear, linear_std)
+
+
+def stored_std(linear: torch.Tensor, linear_std: torch.Tensor) -> torch.Tensor:
+    """The std of sRGB(clip(linear + n, 0, 1)) for Gaussian n of std `linear_std`, elementwise."""
+    nodes, weights = (torch.from_numpy(a).to(linear.dtype) for a in hermegauss(QUADRATURE_NODES))
+    weights = weights / weights.sum()
+    values = linear_to_srgb((linear[None] + nodes[:, None, None, None] * linear_std[None]).clamp(0, 1))
+    mean = torch.einsum("k,k...->...", weights, values)
+    second = torch.einsum("k,k...->...", weights, values.square())
+    return (second - mean.square()).clamp_min(0).sqrt()
 
 
 def add_camera_noise(clean_srgb: torch.Tensor, noise: CameraNoise, generator: torch.Generator) -> torch.Tensor:
@@ -141,16 +155,11 @@ def linear_to_srgb(linear: torch.Tensor) -> torch.Tensor:
     return torch.where(linear <= 0.0031308, linear * 12.92, 1.055 * linear.clamp_min(0.0031308) ** (1 / 2.4) - 0.055)
 
 
-def srgb_slope(linear: torch.Tensor) -> torch.Tensor:
-    """d sRGB / d linear at `linear`: how much the curve stretches noise there."""
-    return torch.where(linear <= 0.0031308, torch.full_like(linear, 12.92),
-                       1.055 / 2.4 * linear.clamp_min(SRGB_SLOPE_FLOOR) ** (1 / 2.4 - 1))
-
 
 # Sensors the benchmark measures denoisers on (`engine bench denoise --inputs camera-png,...`).
 # low: a good phone in dim light; high: a high-ISO shot. Their sRGB noise std at mid grey
-# (level 128), from `std_map`: about 7-11 levels (low) and 17-26 levels (high), green least and
-# red most; shadows are noisier (about 9-14 and 23-39 levels at level 51).
+# (level 128), from `std_map`: about 7-11 levels (low) and 18-28 levels (high), green least and
+# red most.
 CAMERA_PRESETS = {
     "low": CameraNoise.with_typical_read_noise(2e-3),
     "high": CameraNoise.with_typical_read_noise(1e-2),

@@ -14,6 +14,7 @@ from denoise.conftest import one_torch_thread  # noqa: F401  (autouse: tiny tens
 
 BENCHMARKS = Path(__file__).resolve().parents[2] / "benchmarks"
 HELD_OUT = ["b.png", "a.png"]
+TRAINING = ["c.png", "sub/d.png"]
 
 
 def load_benchmark_script(name: str):
@@ -22,21 +23,31 @@ def load_benchmark_script(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-TRAINING = ["c.png", "sub/d.png"]
+
+
+def write_photo_folder(root: Path, height: int, width: int) -> tuple[Path, Path]:
+    """A folder of RGB ramp photos (two held out, two for training) under `root`, and its split file."""
+    folder = root / "photos"
+    (folder / "sub").mkdir(parents=True)
+    rng = np.random.default_rng(0)
+    for index, name in enumerate(HELD_OUT + TRAINING):
+        ramp = np.linspace(0, 255, width)[None, :, None] * np.ones((height, 1, 3)) * (index + 1) / 5
+        Image.fromarray(np.clip(ramp + rng.normal(0, 3, ramp.shape), 0, 255).astype(np.uint8)).save(folder / name)
+    split = root / "split.json"
+    split.write_text(json.dumps({"held_out": HELD_OUT}))
+    return folder, split
 
 
 @pytest.fixture
 def photo_folder(tmp_path):
-    """A folder of small RGB photos (two held out, two for training) and its split file."""
-    folder = tmp_path / "photos"
-    (folder / "sub").mkdir(parents=True)
-    rng = np.random.default_rng(0)
-    for index, name in enumerate(HELD_OUT + TRAINING):
-        ramp = np.linspace(0, 255, 40)[None, :, None] * np.ones((30, 1, 3)) * (index + 1) / 5
-        Image.fromarray(np.clip(ramp + rng.normal(0, 3, ramp.shape), 0, 255).astype(np.uint8)).save(folder / name)
-    split = tmp_path / "split.json"
-    split.write_text(json.dumps({"held_out": HELD_OUT}))
-    return folder, split
+    """Small photos, 30 x 40 pixels: too small for the engine's noise estimate, which reads 0."""
+    return write_photo_folder(tmp_path, 30, 40)
+
+
+@pytest.fixture
+def estimable_photo_folder(tmp_path):
+    """Photos of 96 x 128 pixels: enough quiet blocks per brightness band for the noise estimate."""
+    return write_photo_folder(tmp_path, 96, 128)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Noise synthesis, metrics, parameter tuning and the held-out split of `engine bench denoise`,
+"""Gaussian noise synthesis, metrics, tuning and the held-out split of `engine bench denoise`,
 on tiny synthetic photos, without scikit-image or bm3d."""
 
 import numpy as np
@@ -7,13 +7,16 @@ import pytest
 from conftest import HELD_OUT, TRAINING
 from engine.bench.denoise_methods import Method
 from engine.bench.denoise_quality import (
+    SIGMA_GRID,
     DenoiseBenchConfig,
     load_bench_photos,
+    method_inputs,
     photo_split,
     psnr,
     ssim,
     tune_methods,
 )
+from engine.bench.noise_conditions import make_noisy
 from engine.errors import ConfigError
 
 
@@ -70,21 +73,64 @@ def test_split_keeps_held_out_photos_out_of_training(photo_folder, tmp_path):
         photo_split(tmp_path / "nowhere", split)
 
 
-def test_tuning_picks_the_best_grid_value_per_sigma_on_training_photos_only(photo_folder):
+def test_tuning_picks_the_best_grid_value_per_condition_on_training_photos_only(photo_folder):
     folder, split = photo_folder
     held_out, training = photo_split(folder, split)
     seen = []
 
     def blend(noisy, sigma, weight):
         """weight 0 returns the noisy image, 1 a flat grey one: the best weight grows with sigma."""
-        seen.append(noisy.shape)
-        return (1 - weight) * noisy + weight * noisy.mean(axis=(0, 1))
+        seen.append(noisy.pixels.shape)
+        return (1 - weight) * noisy.pixels + weight * noisy.pixels.mean(axis=(0, 1))
 
     method = Method("blend", "blend", blend, grid=(0.0, 0.3, 0.9))
     config = DenoiseBenchConfig(folder, held_out, training, ["blend"], [2.0, 200.0], tune_crop=12)
     record = tune_methods(config, [method])["blend"]
-    assert record.photos == TRAINING and record.crop == 12
-    assert record.values[2.0] < record.values[200.0]
+    assert record.photos == TRAINING and record.crop == 12 and record.sigmas == {}
+    assert list(record.values) == ["gaussian 2", "gaussian 200"]
+    assert record.values["gaussian 2"] < record.values["gaussian 200"]
     assert set(seen) == {(12, 12, 3)}
     with pytest.raises(ConfigError, match="training photos"):
         tune_methods(DenoiseBenchConfig(folder, held_out, [], ["blend"], [2.0]), [method])
+
+
+def shrinking(seen: list) -> Method:
+    """A method that takes σ: it blends towards the mean by sigma / 50, so it has a best σ."""
+
+    def shrink(noisy, sigma, parameter):
+        seen.append((noisy.pixels.shape, sigma))
+        weight = min(sigma / 50, 1.0)
+        return (1 - weight) * noisy.pixels + weight * noisy.pixels.mean(axis=(0, 1))
+
+    return Method("shrink", "shrink", shrink, takes_sigma=True)
+
+
+def test_methods_that_take_sigma_get_their_best_one_on_camera_noise_tuned_on_training_photos(photo_folder):
+    folder, split = photo_folder
+    held_out, training = photo_split(folder, split)
+    seen = []
+    method = shrinking(seen)
+    config = DenoiseBenchConfig(folder, held_out, training, ["shrink"], [25.0], kinds=["gaussian", "camera-png"],
+                                tune_crop=12)
+    record = tune_methods(config, [method])["shrink"]
+    assert record.photos == TRAINING and record.values == {}
+    assert list(record.sigmas) == ["camera low, png", "camera high, png"]
+    assert set(record.sigmas.values()) <= set(SIGMA_GRID)
+    assert record.sigmas["camera low, png"] <= record.sigmas["camera high, png"]
+    assert {shape for shape, _ in seen} == {(12, 12, 3)}  # training crops only
+    assert {sigma for _, sigma in seen} == set(SIGMA_GRID)  # the Gaussian condition is not tuned
+
+    photo, = load_bench_photos(folder, held_out[:1], crop=16)
+    gaussian, camera = config.conditions[0], config.conditions[2]
+    noisy = make_noisy(photo, camera, seed=0)
+    assert method_inputs(method, camera, noisy, {"shrink": record}) == (record.sigmas["camera high, png"], None)
+    assert method_inputs(method, gaussian, make_noisy(photo, gaussian, 0), {"shrink": record}) == (25.0, None)
+    told = Method("told", "told", method.run)
+    assert method_inputs(told, camera, noisy, {}) == (round(noisy.true_sigma, 2), None)
+
+
+def test_nothing_is_tuned_where_every_condition_has_a_true_sigma(photo_folder):
+    folder, split = photo_folder
+    held_out, _ = photo_split(folder, split)
+    config = DenoiseBenchConfig(folder, held_out, [], ["shrink"], [25.0], kinds=["gaussian-8bit", "gaussian-jpeg"])
+    assert tune_methods(config, [shrinking([])]) == {}

@@ -14,6 +14,7 @@ from conftest import HELD_OUT
 from engine.bench import ffdnet
 from engine.bench.denoise_methods import select_methods
 from engine.bench.denoise_quality import psnr
+from engine.bench.noise_conditions import NoisyPhoto
 from engine.cli.main import main
 from engine.denoise import DenoiseSettings
 from engine.errors import MissingDependencyError, ModelLoadError
@@ -169,7 +170,7 @@ def test_the_ipol_weights_remove_most_of_the_noise():
     clean = smooth_photo()
     noisy = clean + np.float32(25 / 255) * np.random.default_rng(0).standard_normal(clean.shape, dtype=np.float32)
     method, = select_methods(["ffdnet"], None, DenoiseSettings())
-    denoised = np.clip(method.run(noisy, 25.0, None), 0, 1)
+    denoised = np.clip(method.run(NoisyPhoto(noisy, False, np.full_like(noisy, 25.0)), 25.0, None), 0, 1)
     assert denoised.shape == clean.shape and denoised.dtype == np.float32
     assert psnr(clean, denoised) > psnr(clean, np.clip(noisy, 0, 1)) + 5
 
