@@ -167,7 +167,7 @@ def tune_method(
         def mean_psnr(candidate: tuple[float | None, float | None]) -> float:
             sigma, parameter = candidate
             return float(np.mean([
-                psnr(p.clean, _clipped(method.run(y, true_level(condition, y) if sigma is None else sigma, parameter)))
+                psnr(p.clean, clipped(method.run(y, true_level(condition, y) if sigma is None else sigma, parameter)))
                 for p, y in zip(photos, noisy)
             ]))
 
@@ -201,7 +201,8 @@ def method_inputs(
     return sigma, record.values[condition.name] if method.grid else None
 
 
-def _clipped(image: np.ndarray) -> np.ndarray:
+def clipped(image: np.ndarray) -> np.ndarray:
+    """A method's output as it is scored: clipped to [0, 1], float32."""
     return np.clip(image, 0, 1).astype(np.float32, copy=False)
 
 
@@ -224,7 +225,7 @@ def score_methods(
             for method in methods:
                 sigma, parameter = method_inputs(method, condition, noisy, tuned)
                 started, cpu_started = time.perf_counter(), time.process_time()
-                denoised = _clipped(method.run(noisy, sigma, parameter))
+                denoised = clipped(method.run(noisy, sigma, parameter))
                 seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
                 scores.append(Score(method.name, condition.name, photo.name, psnr(photo.clean, denoised),
                                     ssim(photo.clean, denoised), seconds, cpu_seconds, photo.megapixels, parameter))
