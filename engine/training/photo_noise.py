@@ -12,18 +12,21 @@ The mix (every draw from the step's generator, so a resumed run sees the same ph
 * then stored as 8 bits (clipped, rounded), as every file is; and as JPEG of quality
   JPEG_QUALITY_RANGE with probability JPEG_SHARE[kind].
 
-The level map is the noise std before storage (JPEG removes part of the noise; the network
-learns what it leaves), and is given to the network with a random error of about
-LEVEL_MAP_ERROR (log-normal, per image and per channel) so that it copes with an estimate of
-the level instead of the truth.
+The level map the network is given is the one it will be given when it denoises a user's photo:
+the engine's estimate (`engine.denoise.noise_levels`) from the stored noisy crop, told whether
+it is a JPEG as a file reader would be. So the network learns what the estimate means, its
+errors included (texture read as noise, the noise JPEG removed), instead of trusting a truth it
+never sees at run time.
 """
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 
+from engine.denoise.noise_levels import estimate_noise_levels
 from engine.noise import CameraNoise, add_camera_noise, jpeg_round_trip, to_8bit
 from engine.noise.camera import PHONE_CCM
 
@@ -34,28 +37,24 @@ READ_SCATTER = 0.26  # std of log(read) around Brooks et al.'s fit
 RED_GAIN_RANGE, BLUE_GAIN_RANGE = (1.6, 2.4), (1.3, 2.0)
 JPEG_SHARE = {"gaussian": 0.3, "camera": 0.5}
 JPEG_QUALITY_RANGE = (60, 98)
-LEVEL_MAP_ERROR = 0.2
-CHANNEL_LEVEL_ERROR = 0.1
 
 
 def noisy_photo(clean: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
-    """(3, H, W) clean in [0, 1] -> (noisy stored photo in [0, 1], noise std map in [0, 1] units,
-    with the error a level estimate would make)."""
+    """(3, H, W) clean in [0, 1] -> (noisy stored photo in [0, 1], the estimated noise std map of
+    it in [0, 1] units)."""
     if _uniform(generator) < GAUSSIAN_SHARE:
         sigma = MAX_SIGMA * _uniform(generator) ** 2 / 255
-        noisy = clean + sigma * torch.randn(clean.shape, generator=generator)
-        level_map, kind = torch.full_like(clean, sigma), "gaussian"
+        noisy, kind = clean + sigma * torch.randn(clean.shape, generator=generator), "gaussian"
     else:
-        sensor = _random_sensor(generator)
-        noisy = add_camera_noise(clean, sensor, generator)
-        level_map, kind = sensor.std_map(clean), "camera"
+        noisy, kind = add_camera_noise(clean, _random_sensor(generator), generator), "camera"
     stored = to_8bit(noisy)
-    if _uniform(generator) < JPEG_SHARE[kind]:
+    as_jpeg = _uniform(generator) < JPEG_SHARE[kind]
+    if as_jpeg:
         stored = jpeg_round_trip(stored, _uniform_int(JPEG_QUALITY_RANGE[1] - JPEG_QUALITY_RANGE[0] + 1, generator)
                                  + JPEG_QUALITY_RANGE[0])
-    error = torch.exp(LEVEL_MAP_ERROR * torch.randn(1, generator=generator)
-                      + CHANNEL_LEVEL_ERROR * torch.randn(3, 1, 1, generator=generator))
-    return stored, level_map * error
+    pixels = stored.permute(1, 2, 0).numpy().astype(np.float32)
+    level_map = estimate_noise_levels(pixels, from_jpeg=as_jpeg).per_pixel(pixels) / 255
+    return stored, torch.from_numpy(level_map).permute(2, 0, 1).to(stored.dtype)
 
 
 def _random_sensor(generator: torch.Generator) -> CameraNoise:

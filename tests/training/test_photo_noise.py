@@ -1,8 +1,10 @@
 """The photo denoiser's training batches: realistic noisy photos at the step their level maps to,
 a noise map for networks that take one, loss weights that keep JPEG's blocks from dominating."""
 
+import numpy as np
 import torch
 
+from engine.denoise.noise_levels import estimate_noise_levels
 from engine.diffusion import NoiseSchedule, ScheduleConfig
 from engine.training.noised_batch import noised_batch
 from engine.training.photo_noise import noisy_photo
@@ -49,10 +51,14 @@ def test_gaussian_batches_are_the_diffusion_forward_process_with_a_uniform_map()
     assert batch.weight is None
 
 
-def test_noisy_photos_are_stored_as_8_bits_with_a_level_map_near_the_noise():
+def test_noisy_photos_are_stored_as_8_bits_with_the_level_map_the_engine_would_estimate():
+    """The network must be trained on the map it gets at run time: the estimate, not the truth."""
     clean = (clean_batch(1, 64)[0] + 1) / 2
     generator = torch.Generator().manual_seed(4)
     for _ in range(6):
         noisy, level = noisy_photo(clean, generator)
         assert torch.equal(noisy * 255, (noisy * 255).round()) and noisy.min() >= 0 and noisy.max() <= 1
-        assert level.shape == clean.shape and bool((level > 0).all())
+        pixels = noisy.permute(1, 2, 0).numpy().astype(np.float32)
+        estimates = [estimate_noise_levels(pixels, from_jpeg=jpeg).per_pixel(pixels) / 255 for jpeg in (False, True)]
+        assert any(np.allclose(level.permute(1, 2, 0).numpy(), e, atol=1e-6) for e in estimates)
+        assert bool((level > 0).all())
