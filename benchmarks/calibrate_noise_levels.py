@@ -9,8 +9,8 @@ SIGMAS and camera noise (`engine.noise.camera`, a typical sensor) of the SHOTS, 
 as they are or as JPEG of the QUALITIES. The truth, per channel and brightness band, is the noise
 std before storage: sigma, or the camera model's std map averaged over the band's pixels. Per
 condition the table gives the geometric mean over bands of reading / truth: the finest scale
-alone (the old estimate) and the estimate (both scales' larger reading, JPEG scaled back). The
-JPEG share kept is the geometric mean of the larger reading / truth over the JPEG conditions
+alone (the old estimate) and the engine's estimate (JPEG scaled back by its JPEG_NOISE_KEPT). The
+JPEG share kept is the geometric mean of the estimate before that scaling / truth over the JPEG conditions
 whose true level averages at least FIT_MIN_SIGMA (below it the photo's own texture outweighs the
 noise, and too little noise to matter is left).
 """
@@ -28,7 +28,7 @@ import torch
 
 from engine.atomic import atomic_write_text
 from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split
-from engine.denoise.noise_levels import INTENSITY_BINS, JPEG_NOISE_KEPT, band_levels, estimate_noise_levels, local_mean
+from engine.denoise.noise_levels import INTENSITY_BINS, JPEG_NOISE_KEPT, estimate_noise_levels, local_mean
 from engine.noise import CameraNoise, add_camera_noise, jpeg_round_trip, to_8bit
 
 SIGMAS = (2.0, 5.0, 10.0, 15.0, 25.0, 35.0, 50.0, 75.0)
@@ -87,12 +87,13 @@ def main(argv: list[str]) -> int:
         generator = torch.Generator().manual_seed(args.seed * 1_000_003 + zlib.crc32(photo.name.encode()))
         for kind, quality, stored, truth in conditions(clean, generator):
             name = f"{kind}, {'png' if quality is None else f'jpeg {quality}'}"
-            readings = estimate_noise_levels(stored.permute(1, 2, 0).numpy()).readings  # (C, K, S)
+            levels = estimate_noise_levels(stored.permute(1, 2, 0).numpy())  # as a PNG: no JPEG scaling
+            readings = levels.readings  # (C, K, S)
             expected = band_truth(truth.permute(1, 2, 0).numpy(), photo.clean)
             usable = np.isfinite(readings).all(axis=2) & np.isfinite(expected)
             log_truth = np.log(expected[usable])
             finest.setdefault(name, []).append(np.log(np.maximum(readings[usable][:, 0], 1e-3)) - log_truth)
-            larger_logs = np.log(np.maximum(band_levels(readings)[usable], 1e-3)) - log_truth
+            larger_logs = np.log(np.maximum(levels.sigmas[usable], 1e-3)) - log_truth
             larger.setdefault(name, []).append(larger_logs)
             if quality is not None and float(np.mean(expected[usable])) >= FIT_MIN_SIGMA:
                 fitted.append(larger_logs)
@@ -104,10 +105,10 @@ def main(argv: list[str]) -> int:
         rows[name] = {"finest scale / truth": float(np.exp(np.mean(np.concatenate(finest[name])))),
                       "estimate / truth": float(np.exp(np.mean(np.concatenate(larger[name])))) / scale_back}
     result = {"photos": names, "crop": args.crop, "seed": args.seed, "jpeg noise kept (fitted)": round(kept, 3),
-              "jpeg noise kept (in the engine)": JPEG_NOISE_KEPT, "conditions": rows}
+              "jpeg scale-back (in the engine)": JPEG_NOISE_KEPT, "conditions": rows}
     if args.json is not None:
         atomic_write_text(args.json, json.dumps(result, indent=1) + "\n")
-    print(f"JPEG keeps {kept:.3f} of the noise level (the engine uses {JPEG_NOISE_KEPT})")
+    print(f"JPEG keeps {kept:.3f} of the noise level (the engine scales back by {JPEG_NOISE_KEPT}, see its comment)")
     print("| condition | finest scale / truth | estimate / truth |\n| --- | ---: | ---: |")
     for name, row in rows.items():
         print(f"| {name} | {row['finest scale / truth']:.2f} | {row['estimate / truth']:.2f} |")

@@ -129,8 +129,19 @@ def _quiet_median_sigma(bands: BlockBands, candidates: np.ndarray) -> float:
 def quiet_median_sigma(bands: BlockBands, candidates: np.ndarray) -> float:
     """sigma (0-255 units) from the HH coefficients of the QUIET_FRACTION least active of the
     `candidates` blocks (a non-empty mask)."""
+    return median_sigma(quiet_coefficients(bands, candidates))
+
+
+def quiet_coefficients(bands: BlockBands, candidates: np.ndarray) -> np.ndarray:
+    """The HH coefficients of the QUIET_FRACTION least active of the `candidates` blocks."""
     quiet = candidates & (bands.activity <= np.quantile(bands.activity[candidates], QUIET_FRACTION))
-    return float(np.median(np.abs(bands.diagonal[quiet]))) / MEDIAN_ABS_NORMAL * SCALE_255
+    return bands.diagonal[quiet]
+
+
+def median_sigma(coefficients: np.ndarray) -> float:
+    """The std (0-255 units) of Gaussian coefficients from their median absolute value, which
+    the few large ones that image edges add do not move."""
+    return float(np.median(np.abs(coefficients))) / MEDIAN_ABS_NORMAL * SCALE_255
 
 
 def window_sum(values: np.ndarray, size: int) -> np.ndarray:

@@ -6,12 +6,17 @@ finest Haar diagonal band over quiet blocks) sees only that finest grain, so it 
 photo as 2.5 times cleaner than it is and a JPEG of sigma 25 as 17: a denoiser told so leaves
 the coarser noise in, as blotches. This module reads the same band at two scales (2 and 4 pixel
 blocks: white noise reads the same at both, noise spread over neighbours more at the coarser),
-separately for each brightness band of each channel, and takes the larger reading. JPEG
-compression (with the 4:2:0 chroma subsampling cameras use) also weakens the coarser band: on
-the training photos a JPEG of quality 70-95 keeps JPEG_NOISE_KEPT of the level at either scale,
-for white and camera noise alike, so a photo read from such a file is scaled back by it
-(`benchmarks/calibrate_noise_levels.py` measures both on the training photos; docs/benchmarks.md,
-"Noise estimate").
+separately for each brightness band of each channel, and takes the larger reading, as far as the
+coarser reading is noise: fine texture (foliage, fur) also reads more at the coarser scale, and
+would make a clean photo look noisy. Noise coefficients are Gaussian, texture's are heavy-tailed,
+so the ratio of their RMS to their median-based std over the coarser scale's quiet blocks says
+which it is (on training photos about 1.0-1.1 for noisy photos, 1.4-2.1 for clean textured
+ones): from NOISE_RATIO up to TEXTURE_RATIO the coarser reading's excess is trusted less and
+less. JPEG compression (with the 4:2:0 chroma subsampling cameras use) also weakens the coarser
+band: on the training photos a JPEG of quality 70-95 keeps about 0.69 of the level at either
+scale, for white and camera noise alike, so a photo read from such a file is scaled back, by
+JPEG_NOISE_KEPT (see there why it is not 0.69; `benchmarks/calibrate_noise_levels.py` measures
+the share on the training photos; docs/benchmarks.md, "Noise estimate").
 
 `NoiseLevels.per_pixel` turns the function into a map (noise std per pixel and channel) by the
 local brightness, and `overall` is its root mean square over the photo: the single level a
@@ -24,25 +29,40 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from engine.denoise.noise_estimate import QUIET_FRACTION, block_bands, quiet_median_sigma, window_sum
+from engine.denoise.noise_estimate import (
+    QUIET_FRACTION,
+    SCALE_255,
+    block_bands,
+    median_sigma,
+    quiet_coefficients,
+    quiet_median_sigma,
+    window_sum,
+)
 
 SCALES = 2  # Haar levels measured: 2 and 4 pixel blocks
 INTENSITY_BINS = np.linspace(0.0, 1.0, 9)  # 8 brightness bands of equal width
 MIN_QUIET_BLOCKS = 24  # fewer quiet blocks than this in a band (at any scale): the band is not measured
 LOCAL_MEAN_WINDOW = 5  # pixels: the brightness a pixel's level is read at
-JPEG_NOISE_KEPT = 0.69  # benchmarks/results/noise-calibration.json
+# JPEG keeps 0.69 of the level at these scales (benchmarks/results/noise-calibration.json), but a
+# denoiser told the whole level before compression over-smooths what JPEG already removed: on
+# training photos the bundled denoiser did best with 0.8 (+1.0 dB on sigma 25 at q90 against
+# 0.69, within 0.3 dB on camera JPEGs; docs/benchmarks.md, "Noise estimate").
+JPEG_NOISE_KEPT = 0.8
+NOISE_RATIO, TEXTURE_RATIO = 1.15, 1.5  # RMS / median-based std of the coarser quiet coefficients
 
 
 @dataclass(frozen=True)
 class NoiseLevels:
     """Noise std (0-255 units) per channel as a function of brightness: `sigmas[c, k]` at
     brightness `intensities[k]` (in [0, 1]), linear in between and constant beyond the ends.
-    `readings[c, k, s]`: the raw reading at scale s (NaN where the band had too few quiet blocks)."""
+    `readings[c, k, s]`: the raw reading at scale s (NaN where the band had too few quiet blocks);
+    `coarse_trust[c]`: how far the coarser scale's excess was taken as noise (module docstring)."""
 
     intensities: np.ndarray  # (K,)
     sigmas: np.ndarray  # (C, K)
     overall: float
     readings: np.ndarray  # (C, K, SCALES)
+    coarse_trust: np.ndarray  # (C,)
 
     @property
     def per_channel(self) -> list[float]:
@@ -64,21 +84,40 @@ def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False) -> NoiseL
     array = np.asarray(pixels, np.float32)
     if array.ndim == 2:
         array = array[:, :, None]
-    per_channel = [_channel_readings(array[:, :, c]) for c in range(array.shape[2])]
-    readings = np.stack([bands for bands, _ in per_channel])  # (C, K, S)
+    channels = [_channel_readings(array[:, :, c]) for c in range(array.shape[2])]
     centres = (INTENSITY_BINS[:-1] + INTENSITY_BINS[1:]) / 2
     kept = JPEG_NOISE_KEPT if from_jpeg else 1.0
-    sigmas = np.stack([_fill_bands(band_levels(bands), centres, _whole_level(whole)) / kept
-                       for bands, whole in per_channel])
-    levels = NoiseLevels(centres, sigmas, 0.0, readings)
+    sigmas = np.stack([_fill_bands(c.band_levels(), centres, c.whole_level()) / kept for c in channels])
+    readings = np.stack([c.bands for c in channels])
+    trust = np.array([c.coarse_trust for c in channels])
+    levels = NoiseLevels(centres, sigmas, 0.0, readings, trust)
     overall = float(np.sqrt(np.mean(np.square(levels.per_pixel(array))))) if array.size else 0.0
-    return NoiseLevels(centres, sigmas, overall, readings)
+    return NoiseLevels(centres, sigmas, overall, readings, trust)
 
 
-def band_levels(readings: np.ndarray) -> np.ndarray:
-    """(K, S) readings -> (K,) levels: the larger of the scales' readings, NaN where a band was not
-    read at every scale."""
-    return np.where(np.isfinite(readings).all(axis=-1), np.max(readings, axis=-1), np.nan)
+@dataclass(frozen=True)
+class ChannelReadings:
+    """One channel's readings (0-255 units, NaN where unmeasured): `bands` (K, S) per brightness
+    band and scale, `whole` (S,) over the whole channel (for photos too small to read by band),
+    and `coarse_trust` in [0, 1]."""
+
+    bands: np.ndarray
+    whole: np.ndarray
+    coarse_trust: float
+
+    def band_levels(self) -> np.ndarray:
+        """(K,): the finer reading plus the trusted share of the coarser one's excess; NaN where a
+        band was not read at both scales."""
+        return _combined(self.bands[:, 0], self.bands[:, 1], self.coarse_trust)
+
+    def whole_level(self) -> float:
+        """The same combination of the whole-channel readings, 0 where unmeasured."""
+        level = _combined(self.whole[0], self.whole[1], self.coarse_trust)
+        return float(level) if np.isfinite(level) else float(np.nan_to_num(self.whole[0]))
+
+
+def _combined(fine, coarse, trust: float):
+    return fine + trust * np.maximum(coarse - fine, 0)
 
 
 def _fill_bands(levels: np.ndarray, centres: np.ndarray, fallback: float) -> np.ndarray:
@@ -90,18 +129,12 @@ def _fill_bands(levels: np.ndarray, centres: np.ndarray, fallback: float) -> np.
     return np.interp(centres, centres[measured], levels[measured])
 
 
-def _whole_level(readings: np.ndarray) -> float:
-    """The level from the whole-channel readings (S,): the larger one measured, else 0."""
-    measured = readings[np.isfinite(readings)]
-    return float(measured.max()) if measured.size else 0.0
-
-
-def _channel_readings(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """((K, S), (S,)): the quiet-block Haar-diagonal noise reading of each brightness band at each
-    scale, and of the whole channel at each scale (for photos too small to read by band), in 0-255
-    units (white noise of std s reads s at every scale); NaN where unmeasured."""
+def _channel_readings(channel: np.ndarray) -> ChannelReadings:
+    """The quiet-block Haar-diagonal noise readings of one channel (white noise of std s reads s
+    at every scale) and the trust in the coarser scale."""
     readings = np.full((len(INTENSITY_BINS) - 1, SCALES), np.nan)
     whole = np.full(SCALES, np.nan)
+    trust = 0.0
     image, clipped = channel, (channel == 0) | (channel == 1)
     for scale in range(SCALES):
         if min(image.shape) < 2:
@@ -110,13 +143,25 @@ def _channel_readings(channel: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         brightness = window_sum(bands.means, 3) / 18  # block means are 2x a block's mean; 3 x 3 blocks
         band_of_block = np.digitize(brightness, INTENSITY_BINS[1:-1])
         unclipped = bands.unclipped if bands.unclipped.any() else np.ones_like(bands.unclipped)
-        whole[scale] = quiet_median_sigma(bands, unclipped) * 2**scale
+        quiet = quiet_coefficients(bands, unclipped)
+        whole[scale] = median_sigma(quiet) * 2**scale
+        trust = _gaussianity(quiet)
         for band in range(len(INTENSITY_BINS) - 1):
             candidates = bands.unclipped & (band_of_block == band)
             if candidates.sum() * QUIET_FRACTION >= MIN_QUIET_BLOCKS:
                 readings[band, scale] = quiet_median_sigma(bands, candidates) * 2**scale
         image, clipped = bands.means / 2, bands.clipped  # the next scale: 2x2 block averages
-    return readings, whole
+    return ChannelReadings(readings, whole, trust)
+
+
+def _gaussianity(coefficients: np.ndarray) -> float:
+    """1 for Gaussian coefficients (noise), 0 for heavy-tailed ones (texture), linear between:
+    by the ratio of their RMS to their median-based std."""
+    median_based = median_sigma(coefficients)
+    if median_based <= 0:
+        return 0.0
+    ratio = float(np.sqrt(np.mean(np.square(coefficients)))) * SCALE_255 / median_based
+    return float(np.clip((TEXTURE_RATIO - ratio) / (TEXTURE_RATIO - NOISE_RATIO), 0, 1))
 
 
 def local_mean(pixels: np.ndarray) -> np.ndarray:
