@@ -28,13 +28,17 @@ class QueueItem:
     saved_to: Path | None = None
 
     def status_text(self) -> str:
+        """A few words for the queue's narrow Status column; `status_details` says the rest."""
         if self.status == WORKING:
             return f"Working {self.fraction:.0%}"
         if self.status == DONE:
-            return f"Saved: {self.saved_to.name}" if self.saved_to else "Done"
+            return "Saved" if self.saved_to else "Done"
         if self.status == ERROR:
             return f"Error: {self.message}"
         return "Queued"
+
+    def status_details(self) -> str:
+        return f"Saved as {self.saved_to}" if self.status == DONE and self.saved_to else self.status_text()
 
 
 class DenoiseQueue:

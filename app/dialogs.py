@@ -1,13 +1,17 @@
 """Every modal question the app asks, behind one object.
 
 Pages never open a QFileDialog or QMessageBox themselves: they ask `Dialogs`, so tests (and the
-screenshot tour) substitute an object with scripted answers and nothing ever blocks.
+screenshot tour) substitute an object with scripted answers and nothing ever blocks. A file
+dialog opens in the folder last used for that kind of file, else in the user's Pictures folder
+(`start_folder`): never in the working directory, which for an app started from its source
+checkout is the repository.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import platformdirs
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QLineEdit, QMessageBox, QWidget
 
 
@@ -16,15 +20,15 @@ class Dialogs:
         self.parent = parent
 
     def open_files(self, title: str, folder: Path | None, filters: str) -> list[Path]:
-        names, _ = QFileDialog.getOpenFileNames(self.parent, title, str(folder or ""), filters)
+        names, _ = QFileDialog.getOpenFileNames(self.parent, title, str(start_folder(folder)), filters)
         return [Path(n) for n in names]
 
     def open_file(self, title: str, folder: Path | None, filters: str) -> Path | None:
-        name, _ = QFileDialog.getOpenFileName(self.parent, title, str(folder or ""), filters)
+        name, _ = QFileDialog.getOpenFileName(self.parent, title, str(start_folder(folder)), filters)
         return Path(name) if name else None
 
     def choose_folder(self, title: str, folder: Path | None) -> Path | None:
-        name = QFileDialog.getExistingDirectory(self.parent, title, str(folder or ""))
+        name = QFileDialog.getExistingDirectory(self.parent, title, str(start_folder(folder)))
         return Path(name) if name else None
 
     def save_file(self, title: str, suggested: Path, filters: str, suffixes: tuple[str, ...]) -> Path | None:
@@ -55,6 +59,14 @@ class Dialogs:
         box.setDefaultButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is yes
+
+
+def start_folder(folder: Path | None) -> Path:
+    """`folder` (the last one used), else the user's Pictures folder, else their home folder."""
+    if folder is not None:
+        return folder
+    pictures = Path(platformdirs.user_pictures_dir())
+    return pictures if pictures.is_dir() else Path.home()
 
 
 def with_suffix_from(path: Path, suffixes: tuple[str, ...]) -> Path:

@@ -1,8 +1,10 @@
 """Entry point of the `cunet-studio` command and `python -m app`.
 
-Modes: the normal window; `--screenshots DIR` (one PNG per page, then exit); `--self-test`
-(generate and denoise once, offscreen, exit 0 on success). The last two run offscreen unless a
-platform is set, so they work on a build machine without a display.
+Modes: the normal window, opening the files given (`cunet-studio photo.jpg`, as a desktop's "Open
+with" runs it: app/opened_files.py says where each goes); `--screenshots DIR` (one PNG per page,
+then exit); `--self-test` (generate and denoise once, offscreen, exit 0 on success);
+`--install-desktop-entry` (menus and "Open with" on Linux desktops). The screenshots and the
+self-test run offscreen unless a platform is set, so they work on a build machine without a display.
 """
 
 from __future__ import annotations
@@ -18,16 +20,22 @@ APP_DESCRIPTION = "cUNet Studio: image generation, photo denoising and training 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="cunet-studio", description=APP_DESCRIPTION)
+    parser.add_argument("files", nargs="*", type=Path, metavar="FILE",
+                        help="photos or folders to denoise, or a PNG saved by the Generate page to make it again")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--screenshots", type=Path, metavar="DIR",
                       help="save generate.png, denoise.png and train.png of a real session into DIR, then exit")
     mode.add_argument("--self-test", action="store_true",
                       help="generate one image and denoise one photo offscreen; exit 0 if it works")
+    mode.add_argument("--install-desktop-entry", action="store_true",
+                      help="add cUNet Studio to the desktop's menus and to “Open with” for images (Linux)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.install_desktop_entry:
+        return _install_desktop_entry()
     if args.screenshots or args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     from PySide6.QtCore import QSettings
@@ -57,7 +65,21 @@ def main(argv: list[str] | None = None) -> int:
     window = MainWindow(AppSettings(QSettings()))
     window.show()
     splash.finish(window)
+    if args.files:
+        window.open_files([path.expanduser().absolute() for path in args.files])
     return app.exec()
+
+
+def _install_desktop_entry() -> int:
+    from app.desktop_entry import DesktopEntryError, install_desktop_entry
+
+    try:
+        path = install_desktop_entry()
+    except DesktopEntryError as error:
+        print(f"cunet-studio: {error}", file=sys.stderr)
+        return 2
+    print(f"Installed {path}: cUNet Studio is in the menus and in “Open with” for images.")
+    return 0
 
 
 def _show_unexpected_error(kind, error, trace) -> None:

@@ -1,4 +1,5 @@
-"""The main window: the three pages as tabs, menus, the status bar, and a careful close.
+"""The main window: the three pages as tabs, menus, the status bar, files opened from the command
+line (each to its page), and a careful close.
 
 Closing while training asks first: "Stop and close" asks the run to save a checkpoint and the
 window closes once it has; Cancel keeps training. Generation and denoising are cancelled (they
@@ -7,16 +8,18 @@ stop within one network step) and the window waits for every job before it goes 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 import torch
-from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import Qt, QUrl
+from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
 
 from app.context import AppContext
 from app.dialogs import Dialogs
 from app.model_catalog import ModelCatalog
+from app.opened_files import sort_opened_files
 from app.pages.denoise_page import DenoisePage
 from app.pages.generate_page import GeneratePage
 from app.pages.train_page import TrainPage
@@ -27,8 +30,10 @@ from app.workers.job import wait_for_jobs
 from engine import __version__
 from engine.checkpoints import ModelStore
 from engine.device import set_threads
+from engine.paths import resources_dir
 
 DEFAULT_SIZE = (1280, 800)
+README = resources_dir().parent / "README.md"  # a source checkout's, or the bundle's copy (packaging/cunet-studio.spec)
 SHUTDOWN_WAIT_MS = 15_000
 SHORTCUTS_HELP = """<table>
 <tr><td><b>Ctrl+Enter</b></td><td>Generate / Denoise / Start training</td></tr>
@@ -39,6 +44,7 @@ SHORTCUTS_HELP = """<table>
 <tr><td><b>Ctrl+Shift+O</b></td><td>Generation settings from a saved image</td></tr>
 <tr><td><b>Ctrl+1 / 2 / 3</b></td><td>Generate / Denoise / Train page</td></tr>
 <tr><td><b>Ctrl+,</b></td><td>Settings</td></tr>
+<tr><td><b>F1</b></td><td>Documentation</td></tr>
 </table>"""
 
 
@@ -83,6 +89,9 @@ class MainWindow(QMainWindow):
         for index, name in enumerate(("&Generate", "&Denoise", "&Train")):
             self._action(view_menu, name, f"Ctrl+{index + 1}", lambda index=index: self.tabs.setCurrentIndex(index))
         help_menu = self.menuBar().addMenu("&Help")
+        self.documentation_action = self._action(help_menu, "&Documentation", QKeySequence.StandardKey.HelpContents,
+                                                 self.open_documentation)
+        self.documentation_action.setEnabled(README.is_file())
         self._action(help_menu, "&Keyboard shortcuts", None,
                      lambda: QMessageBox.information(self, "Keyboard shortcuts", SHORTCUTS_HELP))
         self._action(help_menu, "&About cUNet Studio", None, self._about)
@@ -106,6 +115,27 @@ class MainWindow(QMainWindow):
     def _open_photos(self) -> None:
         self.tabs.setCurrentWidget(self.denoise_page)
         self.denoise_page.open_button.click()
+
+    def open_files(self, paths: list[Path]) -> None:
+        """Files from the command line: photos and folders to the Denoise queue, a PNG saved by the
+        Generate page to Generate (the first, if several); the page that got files is shown."""
+        opened = sort_opened_files(paths)
+        if opened.missing:
+            names = ", ".join(path.name for path in opened.missing)
+            self.denoise_page.banner.show_error(f"Not found, so not opened: {names}")
+        if opened.photos:
+            self.denoise_page.add_photos(opened.photos)
+        if opened.settings_images:
+            self.generate_page.load_settings_from(opened.settings_images[0])
+            left_out = len(opened.settings_images) - 1
+            if left_out:
+                self.statusBar().showMessage(f"Settings are loaded from one saved image at a time: {left_out} more "
+                                             "were left out (drop them on the Generate page one by one)", 15_000)
+        shows_generate = bool(opened.settings_images) and not (opened.photos or opened.missing)
+        self.tabs.setCurrentWidget(self.generate_page if shows_generate else self.denoise_page)
+
+    def open_documentation(self) -> None:
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(README)))
 
     def _open_settings_image(self) -> None:
         self.tabs.setCurrentWidget(self.generate_page)

@@ -1,7 +1,9 @@
 """What the model pickers say about a model, derived from its `ModelSpec` (pure Python, no Qt).
 
 The card is free-form JSON written by training and benchmarks, so every field is optional and
-read defensively: a model with no card still gets its architecture, size and file size.
+read defensively: a model with no card still gets its architecture, size and file size. The
+Denoise page says what a photographer needs instead (`denoising_facts`): the card's technical
+provenance (commands, data paths, benchmark notes) stays in the JSON for developers.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
 CHANNEL_NAMES = {1: "greyscale", 3: "colour"}
 SOURCE_NAMES = {"bundled": "bundled with the app", "user": "your models"}
 SETTING_KEYS = ("solver", "setting", "method")  # columns that name a row's solver setting
+Facts = list[tuple[str, str]]  # (label, value) rows of a card; a value may have several lines
 
 
 def display_name(entry: ModelEntry) -> str:
@@ -22,9 +25,8 @@ def display_name(entry: ModelEntry) -> str:
     return f"{name} ({entry.name})" if name and name != entry.name else entry.name
 
 
-def model_facts(entry: ModelEntry) -> list[tuple[str, str]]:
-    """(label, value) rows for the details panel, most useful first; a value may have several
-    lines."""
+def model_facts(entry: ModelEntry) -> Facts:
+    """The rows for the Generate page's card, most useful first."""
     spec, card = entry.spec, entry.spec.card
     sampler, steps = spec.recommended_sampler()
     rows = [
@@ -40,6 +42,30 @@ def model_facts(entry: ModelEntry) -> list[tuple[str, str]]:
         ("Location", SOURCE_NAMES.get(entry.source, entry.source)),
     ]
     return [(label, value) for label, value in rows if value]
+
+
+def denoising_facts(entry: ModelEntry) -> Facts:
+    """The rows for the Denoise page's card: what the model removes, up to what noise, that
+    photos of any size work (the model's own size is only its tile size) and how fast it is."""
+    spec, card = entry.spec, entry.spec.card
+    limit = "" if spec.can_generate else f"Up to σ {highest_noise_level(entry):.0f} on a 0-255 scale"
+    rows = [
+        ("Description", str(card.get("description", ""))),
+        ("Noise", limit),
+        ("Photos", f"Any size, colour or grey ({spec.image_size} px tiles)"),
+        ("Speed", str(card.get("speed", ""))),
+        ("Trained on", str(card.get("dataset", ""))),
+    ]
+    return [(label, value) for label, value in rows if value]
+
+
+def highest_noise_level(entry: ModelEntry) -> float:
+    """The strongest noise the model was trained to remove, as a std in 0-255 units, rounded
+    down: the noise of its last training step, in the engine's photo convention (a photo in
+    [0, 255] maps to [-1, 1], so sigma_255 = sigma * 255 / 2). Stronger noise is denoised at
+    this level and some of it remains."""
+    schedule = entry.spec.build_schedule()
+    return float(int(schedule.noise_level(schedule.max_step) * 255 / 2))
 
 
 def trained_solver(entry: ModelEntry) -> SolverSettings | None:
@@ -58,11 +84,8 @@ def solver_tradeoff(entry: ModelEntry) -> tuple[list[str], list[list[str]]] | No
     or a mapping {setting: {metric: value}} / {setting: value}, so benchmark scripts are free
     in how they write it.
     """
-    table = entry.spec.card.get("solver_tradeoff")
-    if isinstance(table, dict):
-        table = [{"setting": key, **(value if isinstance(value, dict) else {"value": value})}
-                 for key, value in table.items()]
-    if not isinstance(table, list) or not table or not all(isinstance(row, dict) for row in table):
+    table = tradeoff_rows(entry)
+    if table is None:
         return None
     headers: list[str] = []
     for row in table:
@@ -70,6 +93,18 @@ def solver_tradeoff(entry: ModelEntry) -> tuple[list[str], list[list[str]]] | No
     headers.sort(key=lambda key: key not in SETTING_KEYS)  # what a row is about reads first, whatever the JSON order
     rows = [[_format_value(row.get(key, "")) for key in headers] for row in table]
     return headers, rows
+
+
+def tradeoff_rows(entry: ModelEntry) -> list[dict[str, Any]] | None:
+    """The card's solver_tradeoff as one dict per setting, whichever of the shapes
+    `solver_tradeoff` accepts it was written in; None if it has none."""
+    table = entry.spec.card.get("solver_tradeoff")
+    if isinstance(table, dict):
+        table = [{"setting": key, **(value if isinstance(value, dict) else {"value": value})}
+                 for key, value in table.items()]
+    if not isinstance(table, list) or not table or not all(isinstance(row, dict) for row in table):
+        return None
+    return table
 
 
 def _file_size(entry: ModelEntry) -> str:

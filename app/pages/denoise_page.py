@@ -18,11 +18,15 @@ from PySide6.QtWidgets import (
 )
 
 from app.context import AppContext
-from app.denoise_queue import DONE, ERROR, WORKING, DenoiseQueue, QueueItem, expand_dropped
+from app.denoise_messages import result_text, save_failure_text, saved_paths_text, saved_summary
+from app.denoise_queue import DONE, ERROR, QUEUED, WORKING, DenoiseQueue, QueueItem, expand_dropped
 from app.denoise_runner import CANCELLED, MODEL_FAILED, STOPPED_AFTER_PHOTO, DenoiseRunner
 from app.dropped_files import FileDropTarget
+from app.model_card import denoising_facts
+from app.photo_preview import PhotoPreview
 from app.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
 from app.widgets.compare_panel import ComparePanel
+from app.widgets.compare_view import EMPTY_TEXT
 from app.widgets.control_column import control_column
 from app.widgets.denoise_controls import DenoiseControls
 from app.widgets.denoise_output import DenoiseOutput
@@ -31,7 +35,7 @@ from app.widgets.model_picker import ModelPicker
 from app.widgets.photo_queue_view import PhotoQueueView
 from app.widgets.pixel_view import PixelView
 from app.widgets.run_footer import RunFooter
-from app.workers.denoise_work import SaveReport, save_results_work
+from app.workers.denoise_work import PhotoForDisplay, SaveReport, save_results_work
 from app.workers.job import Job
 from engine.data.image_files import IMAGE_EXTENSIONS
 from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
@@ -58,6 +62,8 @@ class DenoisePage(FileDropTarget, QWidget):
         self.runner.photo_loaded.connect(self._on_photo_loaded)
         self.runner.live.connect(self._on_live)
         self.runner.stopped.connect(self._on_stopped)
+        self.preview = PhotoPreview(self)
+        self.preview.ready.connect(self._on_preview_ready)
         self._saving: Job | None = None
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
@@ -88,7 +94,8 @@ class DenoisePage(FileDropTarget, QWidget):
     def _build_controls(self) -> None:
         self.picker = ModelPicker(self._context.catalog, self._context.settings, "denoise/model",
                                   lambda entry: entry.spec.channels in (1, 3), NO_MODEL_TEXT,
-                                  default_name=DENOISER_MODEL, facts=("Description", "Images", "Dataset"))
+                                  default_name=DENOISER_MODEL, facts=denoising_facts,
+                                  summary=("Description", "Noise", "Photos", "Speed"))
         self.model_hint = QLabel(NOT_A_DENOISER)
         self.model_hint.setWordWrap(True)
         self.model_hint.setStyleSheet("color:#7a4b00;")
@@ -294,18 +301,35 @@ class DenoisePage(FileDropTarget, QWidget):
         self._update_buttons()
         if item is None:
             self.compare.set_images(None, None)
+            self.compare.set_placeholder(EMPTY_TEXT)
             self.output.info.clear()
         elif item.status == DONE:
             self.compare.set_images(item.outcome.before, item.outcome.after)
-            self.output.info.setText(_result_text(item))
-        elif item.status == WORKING:
+            self.output.info.setText(result_text(item))
+        elif item.status == WORKING and self.runner.current_before is not None:
             self.compare.set_images(self.runner.current_before, None)
             self.output.info.setText(f"Denoising {item.path.name}…")
+        elif item.status in (QUEUED, WORKING):  # shown before it is denoised, from its file
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(f"Opening {item.path.name}…")
+            self.preview.request(item.path)
+            self.output.info.setText(f"Denoising {item.path.name}…" if item.status == WORKING
+                                     else f"{item.path.name} is queued: press Denoise (Ctrl+Enter).")
         else:
             self.compare.set_images(None, None)
-            self.compare.set_placeholder(f"{item.path.name}: {item.status_text()}" if item.status == ERROR
-                                         else f"{item.path.name} is queued: press Denoise (Ctrl+Enter).")
-            self.output.info.setText(item.status_text() if item.status == ERROR else "")
+            self.compare.set_placeholder(f"{item.path.name}: {item.status_text()}")
+            self.output.info.setText(item.status_text())
+
+    def _on_preview_ready(self, photo: PhotoForDisplay) -> None:
+        """Show the photo read for display if it is still the selected one, not denoised yet."""
+        item = self._selected_item()
+        if item is None or item.path != photo.path or item.status not in (QUEUED, WORKING):
+            return
+        if photo.pixels is None:
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(f"{item.path.name} cannot be shown: {photo.error}")
+        elif item.status == QUEUED or self.runner.current_before is None:
+            self.compare.set_images(photo.pixels, None)
 
     # --- saving -------------------------------------------------------------------------------
 
@@ -323,7 +347,7 @@ class DenoisePage(FileDropTarget, QWidget):
         if unsaved:
             self._save(unsaved)
         else:
-            self.banner.show_info("Every result is already saved.")
+            self.output.show_saved("Every result is already saved.", "")
 
     def _save(self, items: list[QueueItem]) -> None:
         """One save at a time: a second one started meanwhile would write its own copies of the
@@ -340,27 +364,17 @@ class DenoisePage(FileDropTarget, QWidget):
         self._update_buttons()
 
     def _on_saved(self, report: SaveReport) -> None:
+        """A routine save is told in the save row; only a failure takes the banner."""
         for item, path in report.saved:
             item.saved_to = path
             if item in self.queue.items:
                 self._refresh(item)
-        saved = report.saved
-        folders = {path.parent for _, path in saved}
-        if not saved:
-            where = "nothing"
-        elif len(saved) == 1:
-            where = str(saved[0][1]) if not report.failed else saved[0][1].name
-        elif len(folders) == 1:
-            where = f"{len(saved)} photos in {folders.pop()}"
-        else:
-            where = f"{len(saved)} photos, each beside its original"
-        if not report.failed:
-            self.banner.show_info(f"Saved {where}")
-            return
-        item, reason = report.failed[0]
-        others = f" (and {len(report.failed) - 1} more)" if len(report.failed) > 1 else ""
-        self.banner.show_error(f"Saved {where}; could not save {item.path.name}{others}: {reason}. "
-                               "Save all tries the unsaved ones again.")
+        self._show_row(self.queue_view.selected_row())  # its result text says where it was saved
+        paths = [path for _, path in report.saved]
+        if report.saved:
+            self.output.show_saved(f"Saved {saved_summary(paths)}", saved_paths_text(paths))
+        if report.failed:
+            self.banner.show_error(save_failure_text(paths, report.failed))
 
     def _on_save_finished(self) -> None:
         self._saving = None
@@ -394,17 +408,3 @@ class DenoisePage(FileDropTarget, QWidget):
 
     def cancel_all(self) -> None:
         self.runner.cancel()
-
-
-def _result_text(item: QueueItem) -> str:
-    result = item.outcome.result
-    how = "estimated" if result.sigma_estimated is not None else "set by you"
-    copies = f" · {result.ensemble} copies averaged" if result.ensemble > 1 else ""
-    lines = [
-        f"<b>{item.path.name}</b>: noise σ {result.sigma:.1f} ({how}) · start step {result.start_step} · "
-        f"{result.steps_taken} step(s) · {result.tiles} tile(s) of {result.tile_size} px{copies}",
-    ]
-    if item.saved_to:
-        lines.append(f"Saved as {item.saved_to}")
-    lines.extend(f"Note: {note}" for note in result.notes)
-    return "<br>".join(lines)

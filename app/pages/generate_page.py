@@ -287,7 +287,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self._started_at = time.monotonic()
         self._first_frame = None
         self.footer.show_waiting("Loading model…")
-        self.output.reverse_view.disable_timeline()
+        self.output.reverse_view.start_live()
         job.start()
         self._set_busy(True)
 
@@ -309,7 +309,7 @@ class GeneratePage(FileDropTarget, QWidget):
         self.footer.show_step(frame.done, frame.total, f"Step {frame.done}/{frame.total}{left}")
         images = f"image {frame.first_image + 1}" if frame.batch == 1 else \
             f"images {frame.first_image + 1}-{frame.first_image + frame.batch}"
-        self.output.reverse_view.show_pair(frame.x_t, frame.predicted_x0,
+        self.output.reverse_view.show_live(frame.x_t, frame.predicted_x0, frame.step, frame.steps,
                                            f"Live: step {frame.step}/{frame.steps} · t = {frame.t} · {images}")
 
     def _on_generated(self, result: GenerationResult) -> None:

@@ -14,17 +14,20 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
+    QMenu,
     QPushButton,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.context import AppContext
 from app.dropped_files import FileDropTarget
+from app.preview_schedule import PreviewSchedule
 from app.shortcuts import RUN_KEYS, press_on
-from app.widgets.control_column import control_column
+from app.widgets.control_column import control_column, side_by_side
+from app.widgets.elided_text import PathField
 from app.widgets.message_banner import MessageBanner
 from app.widgets.training_form import TrainingForm
 from app.widgets.training_monitor import TrainingMonitor, duration
@@ -51,6 +54,7 @@ class TrainPage(FileDropTarget, QWidget):
         self._model_dir: Path | None = None
         self._started_at = 0.0
         self._registration: Job | None = None
+        self._previews = PreviewSchedule()
         self.banner = MessageBanner()
         self.setAcceptDrops(True)
         self._build_controls()
@@ -71,49 +75,46 @@ class TrainPage(FileDropTarget, QWidget):
     # --- layout -------------------------------------------------------------------------------
 
     def _build_controls(self) -> None:
-        self.data_path = QLineEdit()
+        self.data_path = PathField("Training images: a folder (searched recursively) or a NumPy .npz archive "
+                                   "with an 'images' array. A run being continued keeps its images; if they "
+                                   "have moved, point to their new place here")
         self.data_path.setPlaceholderText("A folder of images or a .npz file")
-        self.data_path.setToolTip("Training images: a folder (searched recursively) or a NumPy .npz archive "
-                                  "with an 'images' array. A run being continued keeps its images; if they "
-                                  "have moved, point to their new place here")
         self.data_path.setText(self._context.settings.text("train/data"))
-        folder_button = QPushButton("Folder…")
-        folder_button.setToolTip("Train on a folder of images")
-        folder_button.clicked.connect(self._choose_data_folder)
-        npz_button = QPushButton(".npz…")
-        npz_button.setToolTip("Train on a NumPy .npz archive of images")
-        npz_button.clicked.connect(self._choose_data_file)
-        data_row = QHBoxLayout()
-        data_row.addWidget(self.data_path, 1)
-        data_row.addWidget(folder_button)
-        data_row.addWidget(npz_button)
+        # One "…" button with a menu, like the run folder's: two buttons left the path box too narrow to read.
+        choose_data = QToolButton()
+        choose_data.setText("…")
+        choose_data.setToolTip("Choose a folder of images or a NumPy .npz archive")
+        choose_data.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        data_menu = QMenu(choose_data)
+        data_menu.addAction("Folder of images…", self._choose_data_folder)
+        data_menu.addAction("NumPy .npz archive…", self._choose_data_file)
+        choose_data.setMenu(data_menu)
+        data_row = side_by_side(self.data_path, choose_data)
         self.data_info = QLabel("")
         self.data_info.setWordWrap(True)
-        self.run_path = QLineEdit()
-        self.run_path.setPlaceholderText(f"New folder in {user_data_dir() / 'runs'}")
-        self.run_path.setToolTip("Run folder: settings, checkpoints, sample grids, log and the final model")
-        run_button = QPushButton("…")
+        self.run_path = PathField("Run folder: settings, checkpoints, sample grids, log and the final model. "
+                                  f"Left empty, a new folder in {user_data_dir() / 'runs'}")
+        self.run_path.setPlaceholderText("A new folder among your runs")
+        run_button = QToolButton()
+        run_button.setText("…")
         run_button.setToolTip("Choose where the run folder goes")
         run_button.clicked.connect(self._choose_run_folder)
-        run_row = QHBoxLayout()
-        run_row.addWidget(self.run_path, 1)
-        run_row.addWidget(run_button)
+        run_row = side_by_side(self.run_path, run_button)
         self.open_run_button = QPushButton("Continue a run…")
         self.open_run_button.setToolTip("Open an earlier run folder and continue it from its last checkpoint")
         self.open_run_button.clicked.connect(self._choose_resume_run)
         self.new_run_button = QPushButton("New run")
         self.new_run_button.setToolTip("Forget the opened run and set up a new one")
         self.new_run_button.clicked.connect(self._new_run)
-        run_buttons = QHBoxLayout()
-        run_buttons.addWidget(self.open_run_button)
-        run_buttons.addWidget(self.new_run_button)
-        run_buttons.addStretch(1)
-        self._data_box = QGroupBox("Data and run folder")
-        data_form = QFormLayout(self._data_box)
+        run_buttons = side_by_side(self.open_run_button, self.new_run_button, stretch_last=True)
+        data_box = QGroupBox("Data and run folder")
+        data_form = QFormLayout(data_box)
         data_form.addRow("Images", data_row)
         data_form.addRow(self.data_info)
         data_form.addRow("Run folder", run_row)
         data_form.addRow(run_buttons)
+        # Locked while a run goes, row by row: the data summary and its small-dataset warning stay readable.
+        self._data_inputs = [data_row, run_row, run_buttons]
 
         self.form = TrainingForm()
 
@@ -136,7 +137,7 @@ class TrainPage(FileDropTarget, QWidget):
 
         panel = QWidget()
         column = QVBoxLayout(panel)
-        column.addWidget(self._data_box)
+        column.addWidget(data_box)
         column.addWidget(self.form)
         column.addStretch(1)
         self._controls = control_column(panel, buttons, min_width=380)
@@ -173,15 +174,20 @@ class TrainPage(FileDropTarget, QWidget):
         self._context.settings.set_folder("train-data", path)
 
     def _choose_run_folder(self) -> None:
-        folder = self._context.dialogs.choose_folder("Put the run folder in", self._context.settings.folder("train-runs"))
+        folder = self._context.dialogs.choose_folder("Put the run folder in", self._runs_folder())
         if folder is not None:
             self._context.settings.set_folder("train-runs", folder)
             self.run_path.setText(str(folder / self._default_run_name()))
 
     def _choose_resume_run(self) -> None:
-        folder = self._context.dialogs.choose_folder("Continue which run?", self._context.settings.folder("train-runs"))
+        folder = self._context.dialogs.choose_folder("Continue which run?", self._runs_folder())
         if folder is not None:
             self.open_run(folder)
+
+    def _runs_folder(self) -> Path | None:
+        """Where run-folder dialogs open: the last place used, else the app's own runs folder."""
+        default = user_data_dir() / "runs"
+        return self._context.settings.folder("train-runs") or (default if default.is_dir() else None)
 
     def open_run(self, folder: Path) -> bool:
         """Show a run folder's settings, loss history and latest samples, ready to continue."""
@@ -281,9 +287,13 @@ class TrainPage(FileDropTarget, QWidget):
     def _on_progress(self, update: object) -> None:
         if isinstance(update, StepBatch):
             self.monitor.show_steps(update.events, update_text=self.state == RUNNING)
+            if self.state == RUNNING and self._previews.take_due():
+                self._control.request_samples()
         elif isinstance(update, SampleGrid):
             self.monitor.show_samples(update)
+            self._previews.grid_shown()
         elif update.event == "started":
+            self._previews.start()
             self.data_info.setText(update.message)
             self.monitor.log(f"Started at step {update.step} of {update.total_steps}: {update.message}")
         elif update.event == "validation":
@@ -295,6 +305,7 @@ class TrainPage(FileDropTarget, QWidget):
             if self.state == PAUSING:
                 self._update_state(PAUSED)
         elif update.event == "resumed":
+            self._previews.start()
             self.monitor.log(f"Continued at step {update.step}")
         elif update.event in ("finished", "stopped"):
             self.monitor.log(f"{update.event.capitalize()} at step {update.step}")
@@ -372,7 +383,8 @@ class TrainPage(FileDropTarget, QWidget):
     def _update_state(self, state: str) -> None:
         self.state = state
         idle = state == IDLE
-        self._data_box.setEnabled(idle)
+        for row in self._data_inputs:
+            row.setEnabled(idle)
         self.form.setEnabled(idle)
         self.start_button.setEnabled(idle)
         self.start_button.setText("Continue run" if idle and self._resume_dir else "Start")

@@ -20,13 +20,15 @@ class ComparePanel(QGroupBox):
         self.mode.addItem("Before | after", "split")
         self.mode.addItem("Difference", "difference")
         self.mode.setToolTip("Difference shows |after − before| amplified: what denoising changed")
-        self.mode.currentIndexChanged.connect(lambda: self.view.set_mode(self.mode.currentData()))
+        self.mode.currentIndexChanged.connect(self._on_mode_changed)
         self.gain = QDoubleSpinBox()
         self.gain.setRange(1, 32)
         self.gain.setValue(self.view.gain)
         self.gain.setPrefix("×")
-        self.gain.setToolTip("Amplification of the difference view")
+        self.gain.setToolTip("How much the difference view brightens the changes, which are faint at ×1")
         self.gain.valueChanged.connect(self.view.set_gain)
+        self.gain_label = QLabel("Amplify")
+        self.gain_label.setBuddy(self.gain)
         fit = QPushButton("Fit")
         fit.setToolTip("Show the whole photo (or double-click it)")
         fit.clicked.connect(self.view.fit)
@@ -36,6 +38,8 @@ class ComparePanel(QGroupBox):
         toolbar = QHBoxLayout()
         toolbar.addWidget(QLabel("View"))
         toolbar.addWidget(self.mode)
+        toolbar.addSpacing(8)
+        toolbar.addWidget(self.gain_label)
         toolbar.addWidget(self.gain)
         toolbar.addStretch(1)
         toolbar.addWidget(self.zoom_label)
@@ -43,3 +47,11 @@ class ComparePanel(QGroupBox):
         layout = QVBoxLayout(self)
         layout.addLayout(toolbar)
         layout.addWidget(self.view, 1)
+        self._on_mode_changed()
+
+    def _on_mode_changed(self) -> None:
+        """The amplification only applies to the difference view: greyed out beside the split view."""
+        mode = self.mode.currentData()
+        self.view.set_mode(mode)
+        for widget in (self.gain_label, self.gain):
+            widget.setEnabled(mode == "difference")

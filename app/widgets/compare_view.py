@@ -19,6 +19,7 @@ from app.pixels import difference_image
 SPLIT_GRAB_PX = 8
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
+EMPTY_TEXT = "Drop photos here or use Open… — the result appears here, before | after."
 
 
 class CompareView(QWidget):
@@ -38,7 +39,7 @@ class CompareView(QWidget):
         self._offset = QPointF(0, 0)  # widget position of the image's top-left corner
         self._drag: str | None = None  # "split" | "pan"
         self._last_pos = QPointF()
-        self._placeholder = "Drop photos here or use Open… — the result appears here, before | after."
+        self._placeholder = EMPTY_TEXT
         self.setMouseTracking(True)
         self.setMinimumSize(320, 240)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
@@ -111,19 +112,22 @@ class CompareView(QWidget):
             painter.drawImage(target, self._difference())
             self._label(painter, f"Difference ×{self.gain:g}", left=True)
             return
+        if self._after_image is None:  # a photo not denoised yet: all of it, not the before half
+            painter.drawImage(target, self._before_image)
+            self._label(painter, "Before", left=True)
+            return
         split_x = self.split * self.width()
         painter.save()
         painter.setClipRect(QRectF(0, 0, split_x, self.height()))
         painter.drawImage(target, self._before_image)
         painter.restore()
-        if self._after_image is not None:
-            painter.save()
-            painter.setClipRect(QRectF(split_x, 0, self.width() - split_x, self.height()))
-            painter.drawImage(target, self._after_image)
-            painter.restore()
-            painter.setPen(QColor(255, 255, 255, 220))
-            painter.drawLine(QPointF(split_x, 0), QPointF(split_x, self.height()))
-            self._label(painter, "After", left=False)
+        painter.save()
+        painter.setClipRect(QRectF(split_x, 0, self.width() - split_x, self.height()))
+        painter.drawImage(target, self._after_image)
+        painter.restore()
+        painter.setPen(QColor(255, 255, 255, 220))
+        painter.drawLine(QPointF(split_x, 0), QPointF(split_x, self.height()))
+        self._label(painter, "After", left=False)
         self._label(painter, "Before", left=True)
 
     def _difference(self) -> QImage:

@@ -8,8 +8,8 @@ never need scrolling to find.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLayout, QScrollArea, QVBoxLayout, QWidget
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QHBoxLayout, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 
 def control_column(panel: QWidget, footer: QLayout, min_width: int) -> QWidget:
@@ -27,3 +27,28 @@ def control_column(panel: QWidget, footer: QLayout, min_width: int) -> QWidget:
     layout.addLayout(footer)
     column.setMinimumWidth(max(min_width, panel.minimumSizeHint().width() + scrollbar))
     return column
+
+
+def scroll_into_view(widget: QWidget) -> None:
+    """Scroll the column holding `widget` so that it shows (once the layout has made room for a
+    widget just unfolded): unfolded details below the fold looked as if nothing had happened."""
+    def reveal() -> None:
+        area = widget.parentWidget()
+        while area is not None and not isinstance(area, QScrollArea):
+            area = area.parentWidget()
+        if area is not None:
+            area.ensureWidgetVisible(widget, 0, 0)
+    QTimer.singleShot(0, widget, reveal)
+
+
+def side_by_side(*widgets: QWidget, stretch_last: bool = False) -> QWidget:
+    """Widgets in a row, as one widget (so a form can lock the row as a whole); the first takes
+    the spare width, or, with `stretch_last`, none does and they keep to the left."""
+    row = QWidget()
+    layout = QHBoxLayout(row)
+    layout.setContentsMargins(0, 0, 0, 0)
+    for index, widget in enumerate(widgets):
+        layout.addWidget(widget, 1 if index == 0 and not stretch_last else 0)
+    if stretch_last:
+        layout.addStretch(1)
+    return row

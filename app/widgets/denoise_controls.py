@@ -3,10 +3,22 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel, QSlider, QSpinBox, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QSlider,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.denoise import ENSEMBLE_SIZES, DenoiseSettings
 
+STRENGTH_ENDS = ("Smooth (fastest)", "Detailed")
 TILE_CHOICES = (("Auto", None), ("64 px", 64), ("128 px", 128), ("256 px", 256), ("512 px", 512))
 
 
@@ -31,19 +43,29 @@ class DenoiseControls(QWidget):
 
         self.strength = QSlider(Qt.Orientation.Horizontal)
         self.strength.setRange(0, 100)
-        self.strength.setToolTip("0%: one network call per tile, the fastest (smooth texture).\n"
-                                 "100%: the full reverse path in the chosen steps: sharper grain and texture, "
+        self.strength.setToolTip("Left: one network call per tile, the fastest (smooth texture).\n"
+                                 "Right: the full reverse path in the chosen steps: sharper grain and texture, "
                                  "but texture the noise destroyed is invented.\n"
-                                 "At moderate noise the scores barely differ; 100% with 3 steps scored a little higher.")
-        self.strength_label = QLabel()
-        self.strength_label.setMinimumWidth(36)
-        strength_row = QHBoxLayout()
-        strength_row.addWidget(self.strength, 1)
-        strength_row.addWidget(self.strength_label)
+                                 "At moderate noise the scores barely differ; the right end with 3 steps scored a "
+                                 "little higher.")
+        # The scale's ends are named, not numbered: "0 %" read as "does nothing", yet it denoises fully.
+        self.strength_low = QLabel(STRENGTH_ENDS[0])
+        self.strength_high = QLabel(STRENGTH_ENDS[1])
+        ends = QHBoxLayout()
+        for label in (self.strength_low, self.strength_high):
+            label.setStyleSheet("color:#6b6b6b;")
+        ends.addWidget(self.strength_low)
+        ends.addStretch(1)
+        ends.addWidget(self.strength_high)
+        strength_column = QVBoxLayout()
+        strength_column.setSpacing(0)
+        strength_column.addWidget(self.strength)
+        strength_column.addLayout(ends)
         self.steps = QSpinBox()
         self.steps.setRange(1, 100)
         self.steps.setValue(10)
-        self.steps.setToolTip("Sampler steps at 100% strength (fewer in between; one network call per step and tile)")
+        self.steps.setToolTip("Sampler steps at the detailed end of Strength (fewer in between, none at the smooth end;\n"
+                              "one network call per step and tile)")
         self.ensemble = QComboBox()
         for size in ENSEMBLE_SIZES:
             self.ensemble.addItem("Off" if size == 1 else f"{size} copies ({size}x time)", size)
@@ -59,7 +81,7 @@ class DenoiseControls(QWidget):
         form = QFormLayout(self)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Noise level", sigma_row)
-        form.addRow("Strength", strength_row)
+        form.addRow("Strength", strength_column)
         form.addRow("Steps", self.steps)
         form.addRow("Self-ensemble", self.ensemble)
         form.addRow("Tile size", self.tile_size)
@@ -81,5 +103,4 @@ class DenoiseControls(QWidget):
 
     def _update_state(self) -> None:
         self.sigma.setEnabled(not self.auto_sigma.isChecked())
-        self.strength_label.setText(f"{self.strength.value()}%")
         self.steps.setEnabled(self.strength.value() > 0)

@@ -1,5 +1,6 @@
 """Where denoised photos are saved, in what format and JPEG quality, plus the selected result's
-summary.
+summary and what the last save wrote (a short line under the Save buttons: a routine save needs
+no banner pushing the page down).
 
 The default is beside each original with the suffix -denoised; the engine picks a free name, so
 neither the original nor an earlier result is ever overwritten.
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from app.dialogs import Dialogs
 from app.settings import AppSettings
+from app.widgets.elided_text import ElidedLabel
 from engine.denoise import DEFAULT_JPEG_QUALITY, JPEG_QUALITY_RANGE, WRITE_FORMATS
 
 FORMATS_WITH_JPEG = (None, "jpeg")  # "Same as original" writes a JPEG original as JPEG
@@ -69,6 +71,8 @@ class DenoiseOutput(QGroupBox):
         self.save_button.setToolTip("Save the selected result")
         self.save_all_button = QPushButton("Save all")
         self.save_all_button.setToolTip("Save every result not saved yet")
+        self.save_status = ElidedLabel()
+        self.save_status.setStyleSheet("color:#1b6e20;")
         save_row = QHBoxLayout()
         save_row.addWidget(self.format)
         save_row.addWidget(self.jpeg_quality)
@@ -76,9 +80,15 @@ class DenoiseOutput(QGroupBox):
         save_row.addWidget(self.save_button)
         save_row.addWidget(self.save_all_button)
         form = QFormLayout(self)
-        form.addRow(self.info)
         form.addRow("Folder", folder_row)
         form.addRow("Format", save_row)
+        form.addRow(self.save_status)
+        form.addRow(self.info)  # last: its lines come and go with the selection, and move nothing
+
+    def show_saved(self, text: str, details: str) -> None:
+        """`text` under the Save buttons (cut in the middle if narrow), `details` as its tooltip."""
+        self.save_status.setText(text)
+        self.save_status.setToolTip(details)
 
     def out_dir(self) -> Path | None:
         return Path(self.folder.text()) if self.folder.text() else None

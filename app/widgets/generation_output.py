@@ -4,12 +4,12 @@ and this holds what a finished run shows and writes."""
 
 from __future__ import annotations
 
-from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from app.context import AppContext
+from app.dialogs import start_folder
 from app.generation_history import GenerationHistory
 from app.generation_run import GenerationRun
 from app.widgets.results_grid import ResultsGrid
@@ -73,8 +73,12 @@ class GenerationOutput(QSplitter):
         self.set_busy(False)
 
     def set_busy(self, busy: bool) -> None:
-        """While the page generates, the previous run stays visible but nothing is saved or picked."""
+        """While the page generates, the previous run stays visible but nothing is saved or picked.
+        Afterwards the reverse process shows the selected image again (after a cancel or failure the
+        live frames of the unfinished run would stay, with no timeline)."""
         self._busy = busy
+        if not busy:
+            self._on_result_selected(self.results.selected_index())
         self._update_controls()
 
     def current_run(self) -> GenerationRun | None:
@@ -111,7 +115,7 @@ class GenerationOutput(QSplitter):
         self._update_controls()
 
     def _on_result_selected(self, index: int) -> None:
-        if self._run is not None and index >= 0:
+        if self._run is not None and index >= 0 and not self._busy:  # live, the timeline follows the sampler
             self.reverse_view.set_timeline(self._run.frame_count, self._run.frame_count - 1)
         self._update_controls()
 
@@ -126,7 +130,7 @@ class GenerationOutput(QSplitter):
         index = self.results.selected_index()
         if self._run is None or index < 0:
             return
-        folder = self._context.settings.folder("save-images") or Path.home()
+        folder = start_folder(self._context.settings.folder("save-images"))
         path = self._context.dialogs.save_file("Save image", folder / self._run.file_name(index), "PNG image (*.png)",
                                                (".png",))
         if path is not None:
@@ -145,7 +149,7 @@ class GenerationOutput(QSplitter):
         index = self.results.selected_index()
         if self._run is None or index < 0:
             return
-        folder = self._context.settings.folder("save-images") or Path.home()
+        folder = start_folder(self._context.settings.folder("save-images"))
         suggested = folder / self._run.file_name(index).replace(".png", "-trajectory.gif")
         path = self._context.dialogs.save_file("Export trajectory", suggested,
                                                "Animated GIF (*.gif);;Animated WebP (*.webp)", (".gif", ".webp"))

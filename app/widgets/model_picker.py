@@ -1,6 +1,7 @@
 """Model chooser with the model's card (description, size, dataset, licence, recommendation).
 
-A page may name the card's summary facts: the rest (dataset, licence, the quality measurements,
+A page chooses which facts it shows (`model_facts` for generation, `denoising_facts` for photos)
+and may name the card's summary facts: the rest (dataset, licence, the quality measurements,
 training) fold behind a "More about this model" toggle, remembered per page, because the whole
 card is taller than the column it shares with the page's settings.
 
@@ -17,7 +18,7 @@ from typing import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from app.model_card import display_name, model_facts
+from app.model_card import Facts, display_name, model_facts
 from app.model_catalog import DEFAULT_MODEL, ModelCatalog
 from app.settings import AppSettings
 from engine.checkpoints import ModelEntry
@@ -34,12 +35,12 @@ class ModelPicker(QWidget):
         accepts: Callable[[ModelEntry], bool],
         empty_text: str,
         default_name: str = DEFAULT_MODEL,
-        facts: tuple[str, ...] | None = None,
+        facts: Callable[[ModelEntry], Facts] = model_facts,
         summary: tuple[str, ...] | None = None,
         parent: QWidget | None = None,
     ) -> None:
-        """`facts` limits the details to those labels (see `model_facts`); None shows all.
-        `summary`: the labels shown while the card is folded; None shows every fact, unfolded."""
+        """`facts` makes the card's (label, value) rows. `summary`: the labels shown while the
+        card is folded; None shows every fact, unfolded."""
         super().__init__(parent)
         self._default_name = default_name
         self._facts = facts
@@ -55,7 +56,7 @@ class ModelPicker(QWidget):
         self.details.setWordWrap(True)
         self.more = QToolButton()
         self.more.setText("More about this model")
-        self.more.setToolTip("Dataset, licence, measured quality and training of this model")
+        self.more.setToolTip("The rest of this model's card: its training data and more")
         self.more.setCheckable(True)
         self.more.setAutoRaise(True)
         self.more.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
@@ -120,18 +121,19 @@ class ModelPicker(QWidget):
     def _show_facts(self) -> None:
         entry = self.current_entry()
         folded = self._summary is not None and not self.more.isChecked()
-        labels = self._summary if folded else self._facts
-        self.details.setText(_facts_html(entry, labels) if entry else "")
+        rows = self._facts(entry) if entry else []
+        self.details.setText(_facts_html(rows, self._summary if folded else None))
         self.details.setVisible(entry is not None)
         self.more.setVisible(entry is not None and self._summary is not None)
         self.more.setArrowType(Qt.ArrowType.DownArrow if self.more.isChecked() else Qt.ArrowType.RightArrow)
 
 
-def _facts_html(entry: ModelEntry, labels: tuple[str, ...] | None) -> str:
+def _facts_html(facts: Facts, labels: tuple[str, ...] | None) -> str:
+    """The rows whose label is in `labels` (None: all) as a two-column table."""
     rows = "".join(
         f"<tr><td style='color:#6b6b6b; padding-right:8px; white-space:nowrap'>{html.escape(label)}</td>"
         f"<td>{html.escape(value).replace(chr(10), '<br>')}</td></tr>"
-        for label, value in model_facts(entry)
+        for label, value in facts
         if labels is None or label in labels
     )
     return f"<table cellspacing='0' cellpadding='1'>{rows}</table>"

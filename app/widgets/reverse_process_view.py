@@ -47,12 +47,26 @@ class ReverseProcessView(QWidget):
 
     def set_timeline(self, positions: int, position: int) -> None:
         """Enable scrubbing over `positions` frames, move to `position` and show it."""
-        self.timeline.blockSignals(True)
-        self.timeline.setRange(0, max(0, positions - 1))
-        self.timeline.setValue(position)
-        self.timeline.blockSignals(False)
+        self._place(position, maximum=max(0, positions - 1))
         self.timeline.setEnabled(positions > 1)
         self.position_changed.emit(self.timeline.value())
 
-    def disable_timeline(self) -> None:
+    def start_live(self) -> None:
+        """A new run begins: the slider leaves the old run's scrub position for its first step and
+        is locked until the run is done."""
+        self._place(0)
         self.timeline.setEnabled(False)
+
+    def show_live(self, x_t: np.ndarray, predicted_x0: np.ndarray, step: int, steps: int, caption: str) -> None:
+        """The live frame of sampler step `step` of `steps` (from 1); the slider follows it, so it
+        says what the caption says."""
+        self.show_pair(x_t, predicted_x0, caption)
+        self._place(step - 1, maximum=steps)  # one position per step, plus the final image
+
+    def _place(self, position: int, maximum: int | None = None) -> None:
+        """Move the slider without asking for that position's recorded frame (live, there is none)."""
+        self.timeline.blockSignals(True)
+        if maximum is not None:
+            self.timeline.setRange(0, maximum)
+        self.timeline.setValue(position)
+        self.timeline.blockSignals(False)

@@ -60,7 +60,8 @@ class TrainingForm(QWidget):
         self.lr.setToolTip("Peak learning rate (AdamW, cosine decay)")
         self.warmup = _spin(0, 100_000, 200, "Steps over which the learning rate ramps up", 50)
         self.save_every = _spin(1, 1_000_000, 500, "Save a resumable checkpoint every N steps", 50)
-        self.sample_every = _spin(1, 1_000_000, 500, "Draw the fixed-seed sample grid every N steps", 50)
+        self.sample_every = _spin(1, 1_000_000, 500, "Draw the fixed-seed sample grid every N steps; the page "
+                                  "also asks for one whenever none has come for a minute and a half", 50)
         self.validate_every = _spin(1, 1_000_000, 250, "Measure the validation loss every N steps", 50)
 
         model_box = QGroupBox("Model")

@@ -35,7 +35,8 @@ class TrainingMonitor(QSplitter):
         plot_layout.addLayout(stats)
         plot_layout.addWidget(self.plot, 1)
 
-        self.samples = PixelView("The fixed-seed sample grid appears here at every sample interval.")
+        self.samples = PixelView("The fixed-seed sample grid appears here every sample interval, and at least "
+                                 "every minute and a half.")
         self.samples_caption = QLabel("Samples")
         self.register_button = QPushButton("Add to models…")
         self.register_button.setToolTip("Add the trained model to the model list of the Generate and Denoise pages")

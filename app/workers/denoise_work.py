@@ -1,4 +1,5 @@
-"""Work functions for the Denoise page: denoise one photo (streaming progress), save results."""
+"""Work functions for the Denoise page: show a queued photo, denoise one photo (streaming
+progress), save results."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from engine.denoise import (
     DenoiseResult,
     DenoiseSettings,
     PackedPhoto,
+    Photo,
     denoise_photo,
     estimate_noise_levels,
     output_path_for,
@@ -50,7 +52,7 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
         model = models.get(model_path, device)
         report(ModelReady())
         photo = read_photo(photo_path)
-        before = PackedPhoto.pack(photo).eight_bit_pixels()  # rounded exactly as `after` is
+        before = _display_pixels(photo)
         levels = estimate_noise_levels(photo.pixels, photo.lossy_jpeg)
         report(PhotoLoaded(before, levels.overall))
         throttle = Throttle()
@@ -63,6 +65,33 @@ def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: 
         return DenoiseOutcome(result, before, result.photo.eight_bit_pixels())
 
     return work
+
+
+@dataclass(frozen=True)
+class PhotoForDisplay:
+    path: Path
+    pixels: np.ndarray | None  # (H, W, C) uint8; None when the file cannot be read
+    error: str = ""  # why it cannot be read, in one line
+
+
+def photo_preview_work(photo_path: Path) -> Work:
+    """Returns a PhotoForDisplay: the photo as the comparison view shows it before denoising,
+    read in a worker (a large photo takes a noticeable moment to decode). A file that cannot be
+    read is an answer too, not a failure: the page says why in its place."""
+
+    def work(report, cancel) -> PhotoForDisplay:
+        try:
+            return PhotoForDisplay(photo_path, _display_pixels(read_photo(photo_path)))
+        except (EngineError, OSError) as error:
+            return PhotoForDisplay(photo_path, None, readable_error(error))
+
+    return work
+
+
+def _display_pixels(photo: Photo) -> np.ndarray:
+    """(H, W, C) uint8, rounded exactly as the denoised result is, so before and after differ
+    only by the denoising."""
+    return PackedPhoto.pack(photo).eight_bit_pixels()
 
 
 @dataclass(frozen=True)

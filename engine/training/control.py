@@ -18,6 +18,8 @@ class TrainingControl:
         self._stop = threading.Event()
         self._pause = threading.Event()
         self._wake = threading.Event()
+        self._samples_lock = threading.Lock()
+        self._samples_requested = False
 
     def request_stop(self) -> None:
         self._stop.set()
@@ -37,6 +39,18 @@ class TrainingControl:
     @property
     def pause_requested(self) -> bool:
         return self._pause.is_set()
+
+    def request_samples(self) -> None:
+        """Ask for a sample grid after the current step, besides the `sample_every` ones (the GUI
+        asks by time, so a slow run shows its progress early)."""
+        with self._samples_lock:
+            self._samples_requested = True
+
+    def take_samples_request(self) -> bool:
+        """True once per request (the trainer draws one grid for it)."""
+        with self._samples_lock:
+            requested, self._samples_requested = self._samples_requested, False
+            return requested
 
     def wait_while_paused(self) -> None:
         """Block until resumed or stopped."""

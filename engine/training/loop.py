@@ -281,7 +281,8 @@ def train(
         emit(TrainingProgress("step", state.step, config.steps, total_loss, val_loss, speed, eta, lr))
         if val_loss is not None:
             emit(TrainingProgress("validation", state.step, config.steps, total_loss, val_loss, speed, eta, lr))
-        if state.step % config.sample_every == 0 or state.step == config.steps:
+        samples_requested = control.take_samples_request()
+        if samples_requested or state.step % config.sample_every == 0 or state.step == config.steps:
             ema_network.load_state_dict(ema.state_dict())
             path = run.sample_path(state.step)
             if group.is_main:

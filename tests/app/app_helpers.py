@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PySide6.QtGui import QDropEvent
 from PySide6.QtWidgets import QWidget
 
-from engine.checkpoints import ModelSpec, save_model_folder
+from engine.checkpoints import ModelEntry, ModelSpec, save_model_folder
 from engine.models import preset_config
 
 
@@ -19,6 +19,12 @@ def make_tiny_model(folder: Path, channels: int = 3, image_size: int = 8, card: 
     spec = tiny_spec(channels, image_size)
     spec = dataclasses.replace(spec, card=spec.card | {"display_name": f"Tiny {folder.name}"} | (card or {}))
     return _save(folder, spec, perturb(spec.build_network()).state_dict())
+
+
+def card_entry(card: dict, name: str = "digits") -> ModelEntry:
+    """A listed 28 px greyscale model with this card, without files (for what pages say about it)."""
+    spec = tiny_spec(channels=1, image_size=28)
+    return ModelEntry(name, Path("/nowhere") / name, "bundled", dataclasses.replace(spec, card=card))
 
 
 def make_tiny_unet(folder: Path, channels: int = 1, image_size: int = 8) -> Path:

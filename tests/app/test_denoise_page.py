@@ -11,8 +11,11 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
 import app.denoise_runner
+from app.denoise_queue import DONE, QueueItem
+from app.model_card import denoising_facts
 from app.pages.denoise_page import DenoisePage
 from app_helpers import drop
+from engine.checkpoints import ModelStore
 from engine.denoise import PackedPhoto
 
 
@@ -185,7 +188,9 @@ def test_save_all_pressed_twice_saves_each_photo_once_and_says_where(qtbot, cont
     qtbot.waitUntil(lambda: all(item.saved_to is not None for item in page.queue.items), timeout=10_000)
     qtbot.waitUntil(page.output.save_all_button.isEnabled, timeout=10_000)
     assert sorted(p.name for p in tmp_path.rglob("*-denoised*")) == ["one-denoised.png", "two-denoised.png"]
-    assert page.banner.text() == "Saved 2 photos, each beside its original"
+    # A routine save is told in the save row, not by a banner pushing the page down.
+    assert page.output.save_status.text() == "Saved 2 photos, each beside its original"
+    assert page.banner.kind == "" and "one-denoised.png" in page.output.save_status.toolTip()
 
 
 def test_a_save_all_failing_for_one_photo_keeps_the_others_saved(qtbot, context, tmp_path):
@@ -229,3 +234,61 @@ def test_cancel_pressed_as_the_photo_finishes_says_it_is_done(qtbot, context, tm
         pressed.set()
     assert [item.status for item in page.queue.items] == ["done", "queued"]
     assert "had just finished" in page.banner.text() and page.progress.format() == "Stopped"
+
+
+def test_a_queued_photo_is_shown_before_denoise_is_pressed(qtbot, context, tmp_path):
+    photo = noisy_photo(tmp_path / "street.png")
+    page = make_page(qtbot, context)
+    drop(page, photo)
+    qtbot.waitUntil(lambda: page.compare._before_image is not None, timeout=10_000)
+    assert (page.compare._before_image.width(), page.compare._before_image.height()) == (28, 20)
+    assert page.compare._after_image is None and "queued" in page.output.info.text()
+    whole = page.compare.grab().toImage()
+    right_of_split = whole.pixelColor(int(page.compare.image_to_widget(27, 10).x()) - 1, whole.height() // 2)
+    assert right_of_split.name() != "#2b2b2b"  # the whole photo, not the before half of a split
+
+
+def test_a_queued_file_that_cannot_be_read_says_why_in_place_of_the_photo(qtbot, context, tmp_path):
+    broken = tmp_path / "broken.jpg"
+    broken.write_bytes(b"not a jpeg")
+    page = make_page(qtbot, context)
+    drop(page, broken)
+    qtbot.waitUntil(lambda: "cannot be shown" in page.compare._placeholder, timeout=10_000)
+    assert page.compare._before_image is None
+
+
+def test_saved_and_failed_photos_keep_the_photo_column_readable(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    view = page.queue_view
+    saved = QueueItem(tmp_path / "meadow-at-dawn.png", status=DONE, saved_to=tmp_path / "meadow-at-dawn-denoised.png")
+    failed = QueueItem(tmp_path / "x.png", status="error", message="cannot identify image file " + "x" * 80)
+    view.set_items([saved, failed])
+    status_width = view.header().sectionSize(1)
+    assert view.topLevelItem(0).text(1) == "Saved"
+    assert view.topLevelItem(0).toolTip(1) == f"Saved as {saved.saved_to}"
+    assert view.header().sectionSize(0) > 2 * status_width  # the long error does not widen Status
+    assert view.topLevelItem(1).toolTip(1).endswith("x" * 80)
+
+
+def test_the_strength_scale_names_its_ends_and_the_difference_gain_is_labelled(qtbot, context):
+    page = make_page(qtbot, context)
+    controls = page.controls
+    assert controls.strength.value() == 0
+    assert "smooth" in controls.strength_low.text().lower() and "fastest" in controls.strength_low.text()
+    assert controls.strength_high.text() == "Detailed"
+    panel = page.compare_panel
+    assert panel.gain_label.buddy() is panel.gain and panel.gain_label.text() == "Amplify"
+    assert not panel.gain.isEnabled()  # it only changes the difference view
+    panel.mode.setCurrentIndex(panel.mode.findData("difference"))
+    assert panel.gain.isEnabled()
+
+
+def test_the_bundled_denoiser_card_speaks_to_users():
+    entry = next(e for e in ModelStore().list() if e.name == "photo-denoiser")
+    facts = dict(denoising_facts(entry))
+    assert facts["Noise"] == "Up to σ 100 on a 0-255 scale"
+    assert facts["Photos"].startswith("Any size") and "64 px tiles" in facts["Photos"]
+    assert facts["Speed"] and "Images" not in facts
+    shown = " ".join(facts.values())
+    for developer_text in ("--", "shared/", "benchmarks/", ".json", "docs/"):
+        assert developer_text not in shown

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from app.dialogs import Dialogs, with_suffix_from
+from app.dialogs import Dialogs, start_folder, with_suffix_from
 
 
 def test_a_name_gets_the_first_suffix_appended_unless_it_has_one_of_them():
@@ -36,3 +36,20 @@ def test_a_name_the_dialog_already_asked_about_is_returned_as_it_is(qapp, monkey
     asked = answer_dialog(monkeypatch, tmp_path / "cat.png")
     assert Dialogs().save_file("Save image", tmp_path / "x.png", "PNG image (*.png)", (".png",)) == tmp_path / "cat.png"
     assert asked == []
+
+
+def test_file_dialogs_open_in_the_last_folder_else_in_pictures_never_the_working_directory(qapp, monkeypatch, tmp_path):
+    pictures = tmp_path / "Pictures"
+    pictures.mkdir()
+    monkeypatch.setattr("platformdirs.user_pictures_dir", lambda: str(pictures))
+    opened_in = []
+    monkeypatch.setattr(QFileDialog, "getOpenFileNames", lambda parent, title, folder, filters: opened_in.append(folder) or ([], ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda parent, title, folder, filters: opened_in.append(folder) or ("", ""))
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda parent, title, folder: opened_in.append(folder) or "")
+    dialogs = Dialogs()
+    dialogs.open_files("Open photos", None, "Images (*.png)")
+    dialogs.open_file("Settings from a saved image", None, "PNG images (*.png)")
+    dialogs.choose_folder("Save all images into", tmp_path)
+    assert opened_in == [str(pictures), str(pictures), str(tmp_path)]
+    pictures.rmdir()
+    assert start_folder(None) == Path.home()  # no Pictures folder on this system

@@ -149,9 +149,12 @@ def test_model_card_tradeoff_is_shown_beside_the_dial(qtbot, context, bundled_di
     context.catalog.refresh()
     page = make_page(qtbot, context)
     assert page.picker.select("measured")
-    assert page.solver_dial.tradeoff.isVisible()
-    assert "rk4" in page.solver_dial.tradeoff.text() and "21" in page.solver_dial.tradeoff.text()
-    assert "ddpm 50, 200 images" in page.solver_dial.tradeoff.text()
+    dial = page.solver_dial
+    assert dial.tradeoff.isVisible()  # in words, against the first (here: no trained) row
+    assert "rk4 × 2" in dial.tradeoff.text() and "4.0× slower, better images" in dial.tradeoff.text()
+    assert not dial.numbers.isVisible()  # the numbers are one click away
+    dial.numbers_button.click()
+    assert dial.numbers.isVisible() and "21" in dial.numbers.text() and "ddpm 50, 200 images" in dial.numbers.text()
     page.picker.more.click()
     details = page.picker.details.text()
     assert "a measured model" in details and "MIT" in details and "test pixels" in details
@@ -342,3 +345,38 @@ def test_time_left_is_timed_from_the_first_step_not_from_loading_the_model(qtbot
         page._on_live_frame(LiveFrame(done=done, total=102, step=done, steps=102, t=999, first_image=0, batch=1,
                                       x_t=sheet, predicted_x0=sheet))
     assert page.progress.format() == "Step 2/102 · 100 s left"  # not 1,000 s: the load is not a step
+
+
+def test_a_new_run_moves_the_timeline_to_its_live_step(qtbot, context):
+    page = make_page(qtbot, context)
+    page.count.setValue(2)
+    page.steps.setValue(5)
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+    timeline = page.output.reverse_view.timeline
+    timeline.setValue(3)  # scrubbed back in the first run
+    page.steps.setValue(8)
+    page.generate_button.click()
+    assert timeline.value() == 0 and not timeline.isEnabled()
+    sheet = np.zeros((8, 8, 1), np.uint8)
+    page._on_live_frame(LiveFrame(done=2, total=8, step=2, steps=8, t=700, first_image=0, batch=2,
+                                  x_t=sheet, predicted_x0=sheet))
+    assert page.output.reverse_view.caption.text().startswith("Live: step 2/8")
+    assert (timeline.value(), timeline.maximum()) == (1, 8)  # step 2 of 8 steps and the final image
+    qtbot.waitUntil(lambda: not page.is_busy(), timeout=20_000)
+    qtbot.waitUntil(timeline.isEnabled, timeout=5_000)
+    assert timeline.value() == timeline.maximum() == 8
+
+
+def test_a_cancelled_run_shows_the_previous_results_timeline_again(qtbot, context):
+    page = make_page(qtbot, context)
+    page.steps.setValue(3)
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+    page.steps.setValue(1000)
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+        page.cancel_generation()
+    timeline = page.output.reverse_view.timeline
+    assert timeline.isEnabled() and timeline.value() == timeline.maximum() == 3
+    assert page.output.reverse_view.caption.text().startswith("Final image")

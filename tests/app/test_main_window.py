@@ -10,9 +10,10 @@ from app_helpers import ScriptedDialogs
 from helpers import two_level_npz
 from PIL import Image
 from PySide6.QtCore import QSettings
+from PySide6.QtGui import QDesktopServices
 
 from app.denoise_queue import DONE
-from app.main_window import MainWindow
+from app.main_window import README, MainWindow
 from app.settings import AppSettings
 from app.settings_dialog import SettingsDialog
 from engine.checkpoints import ModelStore
@@ -115,3 +116,31 @@ def test_closing_with_unsaved_denoised_photos_asks_first(qtbot, tmp_path, bundle
     item.saved_to = tmp_path / "photo-denoised.png"
     window.close()
     assert not window.isVisible() and dialogs.asked == ["Denoised photos not saved"]
+
+
+def test_files_from_the_command_line_go_to_their_pages(qtbot, tmp_path, bundled_dir, studio_home):
+    """`cunet-studio photo.jpg made.png gone.jpg`, as a desktop's "Open with" runs it."""
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    photo = tmp_path / "photo.jpg"
+    Image.new("RGB", (8, 8), "grey").save(photo)
+    made = tmp_path / "made.png"
+    save_png(made, Image.new("L", (8, 8)), GenerationRecord(model="digits", seed=5, sampler="ddim", steps=9).png_text())
+    window.open_files([photo, made, tmp_path / "gone.jpg"])
+    assert [item.path for item in window.denoise_page.queue.items] == [photo]
+    assert window.generate_page.seed.value() == 5 and window.generate_page.steps.value() == 9
+    assert "gone.jpg" in window.denoise_page.banner.text()
+    assert window.tabs.currentWidget() is window.denoise_page
+    window.tabs.setCurrentWidget(window.train_page)
+    window.open_files([made])  # only a saved generation: its page is shown
+    assert window.tabs.currentWidget() is window.generate_page
+
+
+def test_help_documentation_opens_the_readme(qtbot, tmp_path, bundled_dir, studio_home, monkeypatch):
+    opened = []
+    monkeypatch.setattr(QDesktopServices, "openUrl", lambda url: opened.append(url.toLocalFile()) or True)
+    window = make_window(qtbot, tmp_path, bundled_dir, studio_home)
+    help_menu = window.menuBar().actions()[-1].menu()
+    action = next(a for a in help_menu.actions() if a.text() == "&Documentation")
+    assert action.isEnabled()
+    action.trigger()
+    assert opened == [str(README)] and README.is_file()

@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from app_helpers import card_entry as entry
 
-from helpers import tiny_spec
-
-from app.model_card import display_name, model_facts, solver_tradeoff, trained_solver
-from engine.checkpoints import ModelEntry
-
-
-def entry(card: dict, name: str = "digits") -> ModelEntry:
-    spec = tiny_spec(channels=1, image_size=28)
-    return ModelEntry(name, Path("/nowhere") / name, "bundled", type(spec)(**{**spec.__dict__, "card": card}))
+from app.model_card import denoising_facts, display_name, model_facts, solver_tradeoff, trained_solver
 
 
 def test_facts_skip_what_the_card_does_not_say():
@@ -56,3 +48,12 @@ def test_the_setting_column_comes_first_whatever_the_json_order():
 def test_trained_solver_is_the_dial_default():
     solver = trained_solver(entry({}))
     assert (solver.method, solver.steps) == ("midpoint", 1)
+
+
+def test_the_denoise_page_card_says_photos_of_any_size_work():
+    facts = dict(denoising_facts(entry({"description": "Removes grain", "speed": "About 1 s per megapixel",
+                                         "command": "engine train --data shared/data/photos"})))
+    assert facts["Photos"] == "Any size, colour or grey (28 px tiles)"
+    assert facts["Speed"] == "About 1 s per megapixel"
+    assert "Noise" not in facts  # a generation model: the page says it only denoises images like its own
+    assert not any("engine train" in value for value in facts.values())

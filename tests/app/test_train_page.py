@@ -3,11 +3,18 @@ run later, and find the finished model in the other pages' model pickers."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 from app_helpers import drop
 from helpers import two_level_npz
+from PySide6.QtWidgets import QLineEdit
 
 from app.pages.generate_page import GeneratePage
 from app.pages.train_page import TrainPage
+from app.preview_schedule import PreviewSchedule
+from app.workers.training_work import SampleGrid, StepBatch
+from engine.training import TrainingProgress
 
 
 def make_page(qtbot, context) -> TrainPage:
@@ -203,3 +210,54 @@ def test_continuing_a_run_keeps_its_own_number_of_checkpoints(qtbot, context, tm
     assert fresh.keep_checkpoints == DEFAULT_KEEP_CHECKPOINTS
     page.form.show_run(TrainingConfig(data="data.npz", out=str(tmp_path / "b"), keep_checkpoints=7), reached_step=3)
     assert page.form.config("data.npz", str(tmp_path / "b"), "cpu", {}).keep_checkpoints == 7
+
+
+def test_a_long_data_path_shows_its_folder_name_and_the_data_summary_stays_readable(qtbot, context, tmp_path):
+    folder = tmp_path / ("a-very-long-folder-name-" * 4)
+    folder.mkdir()
+    data = two_level_npz(folder / "levels.npz", count=16)
+    page = make_page(qtbot, context)
+    tiny_form(page, data, tmp_path / "run", steps=100_000)
+    shown = QLineEdit.text(page.data_path)  # what the box displays
+    assert page.data_path.text() == str(data) and shown != str(data)
+    assert shown.startswith(str(tmp_path)[:4]) and shown.endswith("levels.npz") and "…" in shown
+    assert page.data_path.toolTip().startswith(str(data))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: "reproduce them" in page.data_info.text(), timeout=30_000)
+    assert not page.data_path.isEnabled() and page.data_info.isEnabled()  # the warning is not greyed out
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.stop_training()
+    assert page.data_path.isEnabled()
+
+
+def test_a_slow_run_is_asked_for_a_sample_grid_every_interval(qtbot, context, monkeypatch):
+    now = [0.0]
+    requests = []
+    page = make_page(qtbot, context)
+    page._previews = PreviewSchedule(interval_s=90, clock=lambda: now[0])
+    page.state = "running"
+    page._control = type("Control", (), {"request_samples": lambda self: requests.append(now[0])})()
+    step = TrainingProgress("step", 1, 1000, loss=1.0, images_per_second=1.0, eta_seconds=1.0)
+    page._on_progress(TrainingProgress("started", 0, 1000, message="data"))
+    for now[0] in (30.0, 89.0, 91.0, 120.0, 182.0):
+        page._on_progress(StepBatch([step]))
+    assert requests == [91.0, 182.0]
+    now[0] = 200.0
+    page._on_progress(SampleGrid(500, np.zeros((4, 4, 3), np.uint8), Path("step-00000500.png")))
+    now[0] = 289.0
+    page._on_progress(StepBatch([step]))
+    assert requests == [91.0, 182.0]  # a grid that came anyway restarts the count
+    page.state = "idle"  # stepped down by the page before it takes away the control
+
+
+def test_preview_schedule_counts_from_the_start_and_asks_once_per_interval():
+    now = [100.0]
+    schedule = PreviewSchedule(interval_s=60, clock=lambda: now[0])
+    assert not schedule.take_due()  # not started: nothing is due
+    schedule.start()
+    now[0] = 159.0
+    assert not schedule.take_due()
+    now[0] = 160.0
+    assert schedule.take_due() and not schedule.take_due()
+    now[0] = 221.0
+    assert schedule.take_due()  # unanswered: asked again an interval later
