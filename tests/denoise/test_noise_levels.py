@@ -102,3 +102,19 @@ def test_lossy_jpeg_means_quality_95_or_less_or_subsampled_colour(tmp_path):
     jpeg = tmp_path / "a.jpg"
     jpeg_file(80, 2).save(jpeg, quality=80)
     assert read_photo(jpeg).lossy_jpeg and not read_photo(png).lossy_jpeg
+
+
+def test_a_band_of_texture_does_not_read_as_noise_beyond_twice_the_whole_photo(monkeypatch):
+    """Pixel-fine texture fills the middle brightness band; the rest is a ramp with light noise:
+    the band has no quiet blocks, and without the cap it reads the texture as noise."""
+    rng = np.random.default_rng(5)
+    ramp = np.linspace(0.05, 0.95, 256, dtype=np.float32)[None, :, None].repeat(256, axis=0).repeat(3, axis=2)
+    middle = (ramp[:, :, 0] > 0.3) & (ramp[:, :, 0] < 0.7)  # covers the bands 0.375-0.5 and 0.5-0.625
+    texture = rng.uniform(-0.06, 0.06, (256, 256, 1)).astype(np.float32)
+    textured = (ramp + np.where(middle[:, :, None], texture, 0)
+                + rng.normal(0, 2 / 255, ramp.shape)).astype(np.float32)
+    capped = estimate_noise_levels(textured)
+    monkeypatch.setattr("engine.denoise.noise_levels.MAX_BAND_TO_WHOLE", 1000.0)
+    uncapped = estimate_noise_levels(textured)
+    assert uncapped.sigmas.max() > 10  # the striped band, read as noise
+    assert capped.sigmas.max() < 0.5 * uncapped.sigmas.max() and capped.overall < 5
