@@ -250,13 +250,13 @@ class ContinuousLevel(nn.Module):
 
 
 def _official_step_table(steps: int = 1000, dim: int = 256) -> torch.Tensor:
-    """The official code's sinusoidal table, including its even-index frequency quirk (B6)."""
-    position = torch.arange(steps, dtype=torch.float32)[:, None]
-    freqs = 1.0 / 10000 ** (2 * torch.arange(dim, dtype=torch.float32) / dim)
-    table = position * freqs[None, :]
-    table[:, 0::2] = torch.sin(table[:, 0::2])
-    table[:, 1::2] = torch.cos(table[:, 0::2])
-    return table
+    """The official code's sinusoidal table (steps, dim): sin and cos of the same angle in each
+    even/odd column pair, with its quirk (B6) of using only the even-indexed frequencies
+    10000^(-2j/dim), j = 0, 2, 4, ... Computed in float64 so it is exact to float32 rounding."""
+    position = torch.arange(steps, dtype=torch.float64)[:, None]
+    freqs = 10000.0 ** (-2 * torch.arange(0, dim, 2, dtype=torch.float64) / dim)
+    angles = position * freqs[None, :]  # (steps, dim / 2)
+    return torch.stack([angles.sin(), angles.cos()], dim=-1).reshape(steps, dim).float()
 
 
 class CUNet(nn.Module):

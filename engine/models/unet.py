@@ -98,7 +98,9 @@ class LinearAttention(nn.Module):
     """Residual linear attention: cost linear in the pixel count, so it fits the high-res levels.
 
     RMSNorm -> 1x1 qkv -> softmax(q) over channels, softmax(k) over pixels -> context = k v^T
-    -> out = context^T q -> 1x1 conv -> RMSNorm, added back to the input.
+    -> out = context^T q -> 1x1 conv -> RMSNorm, added back to the input. v is not divided by the
+    pixel count: k's softmax already makes context a weighted mean, and the reference does not
+    (tests/models/test_unet_reference.py compares the whole network with it).
     """
 
     def __init__(self, channels: int, heads: int, dim_head: int) -> None:
@@ -117,7 +119,6 @@ class LinearAttention(nn.Module):
         q, k, v = (z.reshape(b, self.heads, -1, h * w) for z in (q, k, v))
         q = q.softmax(dim=-2) * self.scale
         k = k.softmax(dim=-1)
-        v = v / (h * w)
         context = torch.einsum("bhdn,bhen->bhde", k, v)  # (B, heads, d, d)
         out = torch.einsum("bhde,bhdn->bhen", context, q).reshape(b, -1, h, w)
         return x + self.to_out(out)

@@ -15,6 +15,10 @@ def small(**changes) -> CUNetConfig:
     )
 
 
+def small_paper() -> CUNetConfig:
+    return dataclasses.replace(paper_config(3), base_channels=4, channel_mults=(2, 4, 8), attention_levels=(1,))
+
+
 def test_paper_preset_matches_official_parameter_count():
     network = CUNet(paper_config(3))
     assert count_parameters(network) == 8_811_875
@@ -35,10 +39,21 @@ def test_default_preset_is_time_conditioned():
 
 
 def test_paper_preset_is_blind_to_time_like_the_official_code():
-    config = dataclasses.replace(paper_config(3), base_channels=4, channel_mults=(2, 4, 8), attention_levels=(1,))
-    network = CUNet(config).eval()
+    network = CUNet(small_paper()).eval()
     x = torch.randn(1, 3, 16, 16)
     assert torch.equal(network(x, torch.tensor([5])), network(x, torch.tensor([900])))
+
+
+def test_paper_step_table_holds_sin_and_cos_of_the_official_angles():
+    """Official code: column 2k is sin(t w), column 2k+1 cos(t w), w = 10000^(-4k/256) (only the
+    even-indexed frequencies, its quirk B6); frozen, and never used (bug B1)."""
+    table = CUNet(small_paper()).step_table.weight
+    step = torch.arange(1000, dtype=torch.float64)[:, None]
+    column = torch.arange(256, dtype=torch.float64)[None, :]
+    angle = step * 10000.0 ** (-2 * (column - column % 2) / 256)
+    expected = torch.where(column % 2 == 0, angle.sin(), angle.cos())
+    assert (table.double() - expected).abs().max() < 1e-6
+    assert not table.requires_grad
 
 
 def _count_field_calls(network, x):
