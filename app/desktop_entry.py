@@ -19,11 +19,16 @@ from app.branding import APP_ICON_FILE
 from engine.errors import EngineError
 
 DESKTOP_FILE = "cunet-studio.desktop"
-# The image types the Denoise page reads (engine.data.image_files.IMAGE_EXTENSIONS), by extension.
+# The image types the Denoise page reads (engine.data.image_files.PHOTO_EXTENSIONS), by extension;
+# HEIC and RAW types as shared-mime-info names them.
 MIME_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg",
     ".jfif": "image/jpeg", ".webp": "image/webp", ".bmp": "image/bmp", ".tif": "image/tiff",
-    ".tiff": "image/tiff", ".gif": "image/gif",
+    ".tiff": "image/tiff", ".gif": "image/gif", ".heic": "image/heif", ".heif": "image/heif",
+    ".avif": "image/avif", ".dng": "image/x-adobe-dng", ".cr2": "image/x-canon-cr2",
+    ".cr3": "image/x-canon-cr3", ".nef": "image/x-nikon-nef", ".nrw": "image/x-nikon-nrw",
+    ".arw": "image/x-sony-arw", ".raf": "image/x-fuji-raf", ".orf": "image/x-olympus-orf",
+    ".rw2": "image/x-panasonic-rw2", ".pef": "image/x-pentax-pef", ".srw": "image/x-samsung-srw",
 }
 RESERVED = set(' \t\n"\'\\><~|&;$*?#()`')  # characters that make an Exec argument need quotes
 

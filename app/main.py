@@ -5,6 +5,8 @@ with" runs it: app/opened_files.py says where each goes); `--screenshots DIR` (o
 then exit); `--self-test` (generate and denoise once, offscreen, exit 0 on success);
 `--install-desktop-entry` (menus and "Open with" on Linux desktops). The screenshots and the
 self-test run offscreen unless a platform is set, so they work on a build machine without a display.
+On X11 the system libraries Qt needs are checked first (app/system_libraries.py): a missing one is
+named, with its package, in one line and exit code 2, instead of Qt aborting.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import os
 import sys
 import traceback
 from pathlib import Path
+
+from app.system_libraries import missing_libraries_message
 
 APP_DESCRIPTION = "cUNet Studio: image generation, photo denoising and training with continuous U-Net diffusion models"
 
@@ -38,6 +42,10 @@ def main(argv: list[str] | None = None) -> int:
         return _install_desktop_entry()
     if args.screenshots or args.self_test:
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    missing = missing_libraries_message(os.environ)  # before Qt, which would abort without them
+    if missing:
+        print(missing, file=sys.stderr)
+        return 2
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 

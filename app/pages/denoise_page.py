@@ -37,11 +37,11 @@ from app.widgets.pixel_view import PixelView
 from app.widgets.run_footer import RunFooter
 from app.workers.denoise_work import PhotoForDisplay, SaveReport, save_results_work
 from app.workers.job import Job
-from engine.data.image_files import IMAGE_EXTENSIONS
+from engine.data.image_files import PHOTO_EXTENSIONS
 from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
 
 DENOISER_MODEL = "photo-denoiser"
-PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(IMAGE_EXTENSIONS)) + ");;All files (*)"
+PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS)) + ");;All files (*)"
 NO_MODEL_TEXT = ("<b>No model can denoise photos.</b> Denoising needs a greyscale or colour model; "
                  "train one on the <a href='train'>Train page</a> or install the photo-denoiser model.")
 NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model only denoises well "

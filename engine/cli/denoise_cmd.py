@@ -19,7 +19,7 @@ from tqdm import tqdm
 from engine.checkpoints import LoadedModel
 from engine.cli.common import add_device_arguments, open_model
 from engine.cli.main import EXIT_USER_ERROR
-from engine.data.image_files import find_image_files
+from engine.data.image_files import PHOTO_EXTENSIONS, find_image_files
 from engine.device import is_out_of_memory
 from engine.denoise import (
     AUTO_OVERLAP_FRACTION,
@@ -42,7 +42,7 @@ from engine.errors import Cancelled, EngineError, ModelLoadError
 from engine.output_folder import check_output_folder
 
 DEFAULT_MODEL = "photo-denoiser"
-FORMAT_CHOICES = ("png", "jpeg", "webp", "tiff")
+FORMAT_CHOICES = ("png", "jpeg", "webp", "tiff", "avif")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -67,7 +67,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="pixels shared by neighbouring tiles "
                              f"(default: {AUTO_OVERLAP_FRACTION * 100:.0f}%% of the tile)")  # %%: argparse %-formats help
     parser.add_argument("--suffix", default=DENOISED_SUFFIX, help=f"appended to output stems (default {DENOISED_SUFFIX})")
-    parser.add_argument("--format", choices=FORMAT_CHOICES, default=None, help="output format (default: the input's)")
+    parser.add_argument("--format", choices=FORMAT_CHOICES, default=None,
+                        help="output format (default: the input's; HEIC becomes AVIF, camera RAW a 16-bit TIFF)")
     parser.add_argument("--jpeg-quality", type=int, default=DEFAULT_JPEG_QUALITY, metavar="Q",
                         help=f"quality of JPEG outputs, {JPEG_QUALITY_RANGE[0]}-{JPEG_QUALITY_RANGE[1]} "
                              f"(default {DEFAULT_JPEG_QUALITY}; colour is never subsampled)")
@@ -149,7 +150,8 @@ def _expand_inputs(inputs: list[Path], out_dir: Path | None, suffix: str) -> tup
     for item in inputs:
         if item.is_dir():
             results = _results_subfolder(item, out_dir)
-            images = [f for f in find_image_files(item) if results is None or not f.resolve().is_relative_to(results)]
+            images = [f for f in find_image_files(item, PHOTO_EXTENSIONS)
+                      if results is None or not f.resolve().is_relative_to(results)]
             found = [f for f in images if not is_denoised_copy(f, suffix)]
             skipped = len(images) - len(found)
             if skipped:

@@ -1,5 +1,9 @@
 """Finding image files in a folder and decoding one safely.
 
+Which files are images: what Pillow decodes (`IMAGE_EXTENSIONS`; HEIC/HEIF through pi-heif, whose
+opener is registered here, AVIF through Pillow's own plugin), and for the photo loader also camera
+RAW files (`RAW_EXTENSIONS`, decoded by LibRaw: `engine.denoise.raw_photo`).
+
 Every way a user's file can be bad (empty, truncated, corrupt, not an image at all, or a
 decompression bomb over Pillow's default `Image.MAX_IMAGE_PIXELS`) surfaces as one
 `ImageLoadError` whose message is a short, one-line reason without the path: the caller knows
@@ -17,12 +21,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from PIL import Image, ImageOps, UnidentifiedImageError
+from pi_heif import register_heif_opener
 
 from engine.errors import ImageLoadError
 
+# Phones' HEIC/HEIF photos, read by Pillow's Image.open everywhere from here on. pi-heif, not
+# pillow-heif: it decodes only, so its wheels hold no GPL encoder (x265), only LGPL libheif and
+# libde265. Thumbnails, depth maps and auxiliary images are never used: not decoded.
+register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+
 IMAGE_EXTENSIONS = frozenset(
-    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".tif", ".tiff", ".gif"}
+    {".png", ".jpg", ".jpeg", ".jpe", ".jfif", ".webp", ".bmp", ".tif", ".tiff", ".gif", ".heic", ".heif", ".avif"}
 )
+# Camera RAW files LibRaw decodes: Adobe DNG, Canon, Nikon, Sony, Fujifilm, Olympus/OM, Panasonic,
+# Pentax, Samsung. Only the photo loader reads them (training reads what Pillow decodes).
+RAW_EXTENSIONS = frozenset(
+    {".dng", ".cr2", ".cr3", ".nef", ".nrw", ".arw", ".raf", ".orf", ".rw2", ".pef", ".srw"}
+)
+PHOTO_EXTENSIONS = IMAGE_EXTENSIONS | RAW_EXTENSIONS  # what `engine denoise` and the Denoise page look for
 
 # Pillow's decoders raise many exception types on malformed input; all of them mean "bad file".
 _MALFORMED_FILE_ERRORS = (
@@ -35,14 +51,15 @@ _MALFORMED_FILE_ERRORS = (
     KeyError,
     struct.error,
     ZeroDivisionError,
+    RuntimeError,  # pi-heif: libheif's decoding errors, its security limits included
 )
 
 
-def find_image_files(folder: Path) -> list[Path]:
-    """Files under `folder` (recursively) with an image extension, any case, in a stable order."""
+def find_image_files(folder: Path, extensions: frozenset[str] = IMAGE_EXTENSIONS) -> list[Path]:
+    """Files under `folder` (recursively) with one of `extensions`, any case, in a stable order."""
     found = []
     for directory, _, names in os.walk(folder):
-        found.extend(Path(directory, name) for name in names if Path(name).suffix.lower() in IMAGE_EXTENSIONS)
+        found.extend(Path(directory, name) for name in names if Path(name).suffix.lower() in extensions)
     return sorted(found, key=lambda path: path.relative_to(folder).as_posix())
 
 
@@ -105,6 +122,14 @@ def _reading(path: Path) -> Iterator[None]:
 _TOO_MANY_PIXELS = "too many pixels for Pillow's safety limit of {limit:,} (possible decompression bomb); downscale it"
 
 
+def too_many_pixels(width: int, height: int, limit: int) -> str:
+    """The photo loader's refusal of a `width` x `height` image over its own `limit`."""
+    return (
+        f"{width} x {height} pixels is more than the limit of {limit:,} pixels "
+        "(possibly a decompression bomb); downscale it first"
+    )
+
+
 @contextmanager
 def image_reading_errors() -> Iterator[None]:
     """Turn every way Pillow can fail on a bad file into one ImageLoadError with a specific,
@@ -122,6 +147,8 @@ def image_reading_errors() -> Iterator[None]:
         raise ImageLoadError("not an image file (corrupt, or a format Pillow cannot read)") from error
     except _MALFORMED_FILE_ERRORS as error:
         detail = str(error).splitlines()[0] if str(error) else type(error).__name__
-        if "truncated" in detail or isinstance(error, EOFError):
+        if "security limit" in detail.lower():  # libheif's allocation limits, reached by a header's claims
+            raise ImageLoadError(f"too many pixels for the HEIF decoder's safety limits ({detail})") from error
+        if "truncated" in detail or "end of file" in detail or isinstance(error, EOFError):
             raise ImageLoadError(f"truncated file, the end of the image data is missing ({detail})") from error
         raise ImageLoadError(f"corrupt image data ({detail})") from error

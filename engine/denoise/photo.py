@@ -15,7 +15,12 @@ Pixel-mode rules, applied to the first frame after EXIF orientation:
   readable one, else through Pillow's formulas (`to_rgb`). The profile is then dropped, because
   it describes the old colour space; the result is written as (untagged, so sRGB) RGB.
 * 16-bit colour PNG/TIFF files are decoded by Pillow at 8 bits per channel, so they come back as
-  8-bit RGB: Pillow has no 16-bit RGB mode.
+  8-bit RGB: Pillow has no 16-bit RGB mode. HEIC/HEIF (pi-heif) and AVIF (Pillow) come as 8-bit
+  RGB too, a 10-bit HDR one included.
+* Camera RAW files (by extension, `RAW_EXTENSIONS`) are developed by LibRaw into 16-bit RGB
+  (`raw_photo`), the one 16-bit colour kind. No metadata is carried from them. A file with a RAW
+  extension that LibRaw does not recognise is read by Pillow (a JPEG renamed .nef), unless it is a
+  TIFF: a TIFF-based RAW of a camera LibRaw does not know would come out as its small preview.
 """
 
 from __future__ import annotations
@@ -27,13 +32,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.data.image_files import check_regular_file, image_reading_errors
+from engine.data.image_files import RAW_EXTENSIONS, check_regular_file, image_reading_errors, too_many_pixels
 from engine.data.pixel_modes import SIXTEEN_BIT_GREY_MODES, to_rgb
 from engine.denoise.jpeg_compression import is_lossy_jpeg
 from engine.denoise.photo_metadata import read_metadata
+from engine.denoise.raw_photo import read_raw_pixels
 from engine.errors import ImageLoadError
 
-READABLE_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "TIFF", "BMP", "GIF")
+READABLE_FORMATS = ("PNG", "JPEG", "MPO", "WEBP", "TIFF", "BMP", "GIF", "HEIF", "AVIF")
+RAW_FORMAT = "RAW"  # `Photo.format` of a camera RAW file
 DEFAULT_MAX_PIXELS = 120_000_000
 GREY_MODES = ("1", "L", "LA")
 RGB_MODES = ("RGB", "RGBA", "RGBa", "RGBX", "P", "PA")
@@ -67,7 +74,8 @@ class Photo:
 
 
 def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
-    """Decode `path` (PNG, JPEG, WebP, TIFF, BMP, or a GIF's first frame) by the module's rules.
+    """Decode `path` (PNG, JPEG, WebP, TIFF, BMP, HEIC/HEIF, AVIF, camera RAW, or a GIF's first
+    frame) by the module's rules.
 
     Raises ImageLoadError with a one-line reason (without the path, which the caller knows): not
     found, empty, not an image, unsupported format, truncated, corrupt, or more than `max_pixels`
@@ -75,18 +83,25 @@ def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
     nothing).
     """
     path = Path(path).expanduser()
+    check_regular_file(path)
+    camera_raw = path.suffix.lower() in RAW_EXTENSIONS
+    if camera_raw:
+        developed = read_raw_pixels(path, max_pixels)
+        if developed is not None:
+            return Photo(developed.astype(np.float32) / 65535, None, 16, path, RAW_FORMAT, {})
     with image_reading_errors(), warnings.catch_warnings():
         # Our own max_pixels check replaces Pillow's global limit; its hard error still applies above 2x.
         warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-        check_regular_file(path)
         with Image.open(path) as image:
             if image.format not in READABLE_FORMATS:
                 raise ImageLoadError(
-                    f"{image.format} images are not supported; use PNG, JPEG, WebP, TIFF, BMP or GIF"
+                    f"{image.format} images are not supported; use PNG, JPEG, WebP, TIFF, BMP, GIF, HEIC, AVIF or RAW"
                 )
+            if camera_raw and image.format == "TIFF":
+                raise ImageLoadError("a camera RAW file LibRaw cannot read (a camera newer than this LibRaw?)")
             width, height = image.size
             if width * height > max_pixels:
-                raise ImageLoadError(_too_many_pixels(width, height, max_pixels))
+                raise ImageLoadError(too_many_pixels(width, height, max_pixels))
             image.load()
             source_format = "JPEG" if image.format == "MPO" else image.format
             upright = ImageOps.exif_transpose(image)
@@ -120,10 +135,3 @@ def _split_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, 
     if image.mode in ("LA", "RGBA"):
         return np.ascontiguousarray(array[:, :, :-1]), np.ascontiguousarray(array[:, :, -1]), 8, same_colour_space
     return array, None, 8, same_colour_space
-
-
-def _too_many_pixels(width: int, height: int, limit: int) -> str:
-    return (
-        f"{width} x {height} pixels is more than the limit of {limit:,} pixels "
-        "(possibly a decompression bomb); downscale it first"
-    )

@@ -2,10 +2,10 @@
 
 What is read, and why:
 
-* EXIF (camera, date, exposure, GPS) from JPEG, PNG and WebP sources, with Orientation reset to 1
-  because `read_photo` has already turned the pixels upright (keeping the old value would rotate
-  the result twice). TIFF tags are not carried: a TIFF's "EXIF" is its own tag directory, strip
-  layout included, which means nothing in another file.
+* EXIF (camera, date, exposure, GPS) from JPEG, PNG, WebP, HEIC/HEIF and AVIF sources, with
+  Orientation reset to 1 because `read_photo` has already turned the pixels upright (keeping the
+  old value would rotate the result twice). TIFF tags are not carried: a TIFF's "EXIF" is its own
+  tag directory, strip layout included, which means nothing in another file.
 * The ICC profile, unless the pixels left the colour space it describes (CMYK -> RGB).
 * PNG text chunks (tEXt/zTXt/iTXt): captions, XMP. Orientation inside XMP or a raw EXIF profile
   is cleared the way Pillow's exif_transpose clears it, for the same reason as EXIF's. This
@@ -15,7 +15,8 @@ What is read, and why:
 
 What each output format can hold (what Pillow writes): PNG all four; JPEG EXIF (at most one
 64 KB segment: bigger EXIF, only possible from a PNG or WebP source, is left out), ICC and DPI;
-WebP EXIF and ICC; TIFF ICC and DPI; BMP DPI.
+WebP and AVIF EXIF and ICC; TIFF ICC and DPI; BMP DPI. (A 16-bit colour TIFF, written by
+tifffile, holds none: its only source, a camera RAW file, carries none here.)
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from engine.generation_record import TEXT_KEY
 
 ORIENTATION_TAG = 0x0112
 JPEG_MAX_EXIF_BYTES = 65_533  # an APP1 segment's length field counts itself and the "Exif\0\0" header
-EXIF_SOURCE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP")
+EXIF_SOURCE_FORMATS = ("JPEG", "MPO", "PNG", "WEBP", "HEIF", "AVIF")
 KEYS_BY_FORMAT = {
     "PNG": ("exif", "icc_profile", "text", "dpi"),
     "JPEG": ("exif", "icc_profile", "dpi"),
     "WEBP": ("exif", "icc_profile", "lossless"),
     "TIFF": ("icc_profile", "dpi"),
     "BMP": ("dpi",),
+    "AVIF": ("exif", "icc_profile"),
 }
 
 

@@ -3,13 +3,20 @@ metadata, through an atomic write, and never over the original or any existing f
 
 What a target format cannot hold is adapted, not refused: JPEG and BMP keep no alpha (the photo
 is composited on white, as the training data rules do; Pillow writes BMP alpha in a form most
-readers, Pillow included, ignore), JPEG/WebP/BMP have no 16-bit (written 8-bit), WebP has no
+readers, Pillow included, ignore), JPEG/WebP/BMP/AVIF have no 16-bit (written 8-bit), WebP has no
 grey (written as three equal channels). WebP holds at most 16,383 pixels a side: a larger photo
 is refused with that limit named, before anything is written.
-Only a 16-bit grey photo without alpha is written 16-bit; that is the only 16-bit kind
-`read_photo` produces. WebP uses quality 95 and JPEG the quality asked for (default 95); JPEG
-keeps full-resolution colour (4:4:4) at every quality, since halving chroma would throw away
-detail the denoiser just kept.
+16-bit photos stay 16-bit in PNG and TIFF: grey through Pillow, colour (only camera RAW files are
+read so) as TIFF only, through tifffile, Pillow having no 16-bit RGB mode; a 16-bit colour photo
+saved as PNG is written 8-bit. WebP uses quality 95, AVIF quality 90 and JPEG the quality asked
+for (default 95); JPEG keeps full-resolution colour (4:4:4) at every quality, since halving
+chroma would throw away detail the denoiser just kept (AVIF keeps libavif's 4:2:0, which every
+AVIF decoder reads; its 4:4:4 needs the AV1 "High" profile, which hardware decoders lack).
+
+Formats that cannot be written get another by default (`OUTPUT_SUFFIX_FOR_SOURCE`): HEIC/HEIF
+becomes AVIF (Pillow writes no HEIC; AVIF is the same kind of modern, compact, lossy photo format,
+opened by current browsers, Windows, macOS, iOS and Android), a camera RAW becomes a 16-bit TIFF
+(nothing writes RAW; TIFF keeps the 16 bits), a GIF becomes PNG.
 
 The CLI and the GUI name copies alike: <stem>-denoised.<ext> (`preferred_output_path`), and where
 that exists <stem>-denoised-2.<ext>, -3, ... (`unused_path`; `output_path_for` does both).
@@ -19,12 +26,16 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+import tifffile
+from PIL import Image, features
 
 from engine.atomic import atomic_path
+from engine.data.image_files import RAW_EXTENSIONS
 from engine.denoise.packed_photo import PackedPhoto, as_photo, quantize
 from engine.denoise.photo import Photo
 from engine.denoise.photo_metadata import save_options
@@ -40,12 +51,15 @@ WRITE_FORMATS = {
     "webp": ("WEBP", ".webp"),
     "tiff": ("TIFF", ".tif"),
     "bmp": ("BMP", ".bmp"),
+    "avif": ("AVIF", ".avif"),
 }
 FORMAT_ALIASES = {"jpg": "jpeg", "tif": "tiff"}
 FORMAT_BY_SUFFIX = {
     ".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".jpe": "JPEG", ".jfif": "JPEG",
-    ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP",
+    ".webp": "WEBP", ".tif": "TIFF", ".tiff": "TIFF", ".bmp": "BMP", ".avif": "AVIF",
 }
+# Source suffix -> suffix of its copy, for sources in a format that cannot be written (see above).
+OUTPUT_SUFFIX_FOR_SOURCE = {".heic": ".avif", ".heif": ".avif"} | dict.fromkeys(RAW_EXTENSIONS, ".tif")
 SIXTEEN_BIT_FORMATS = ("PNG", "TIFF")
 NO_ALPHA_FORMATS = ("JPEG", "BMP")
 WEBP_MAX_SIDE = 16_383
@@ -55,6 +69,7 @@ ENCODER_OPTIONS = {
     "JPEG": {"subsampling": 0},  # 4:4:4; the quality is the caller's
     "WEBP": {"quality": 95},
     "TIFF": {"compression": "tiff_lzw"},
+    "AVIF": {"quality": 90},
 }
 
 
@@ -74,13 +89,11 @@ def write_photo(
     if pil_format == "WEBP" and max(height, width) > WEBP_MAX_SIDE:
         raise ConfigError(f"WebP holds at most {WEBP_MAX_SIDE:,} pixels a side and this photo is {width:,}x{height:,}; "
                           "save it as PNG, TIFF or JPEG")
-    photo = as_photo(photo)
-    image, keep_icc = _to_image(photo, pil_format)
-    options = ENCODER_OPTIONS.get(pil_format, {}) | save_options(photo.info, pil_format, keep_icc)
-    if pil_format == "JPEG":
-        options["quality"] = jpeg_quality
+    if pil_format == "AVIF" and not features.check("avif"):
+        raise ConfigError("this installation's Pillow cannot write AVIF; save it as PNG, JPEG, WebP or TIFF")
+    save = _saver(as_photo(photo), pil_format, jpeg_quality)
     with atomic_path(path) as temp:
-        image.save(temp, format=pil_format, **options)
+        save(temp)
     return path
 
 
@@ -95,13 +108,16 @@ def preferred_output_path(
     source: Path, out_dir: Path | None = None, suffix: str = DENOISED_SUFFIX, format: str | None = None
 ) -> Path:
     """The name the denoised copy of `source` should have: `out_dir` (default: beside the source)
-    / stem + suffix + extension (of `format`, else the source's; GIF and unknown suffixes become
-    .png). It may exist already: `output_path_for` gives the name actually free."""
+    / stem + suffix + extension (of `format`, else the source's, else `OUTPUT_SUFFIX_FOR_SOURCE`'s;
+    GIF and unknown suffixes become .png). It may exist already: `output_path_for` gives the name
+    actually free."""
     source = Path(source)
     if format is not None:
         extension = WRITE_FORMATS[_format_key(format)][1]
+    elif source.suffix.lower() in FORMAT_BY_SUFFIX:
+        extension = source.suffix
     else:
-        extension = source.suffix if source.suffix.lower() in FORMAT_BY_SUFFIX else ".png"
+        extension = OUTPUT_SUFFIX_FOR_SOURCE.get(source.suffix.lower(), ".png")
     folder = Path(out_dir) if out_dir is not None else source.parent
     room = NAME_MAX_BYTES - len(os.fsencode(f"{suffix}-99{extension}"))  # a long stem is shortened, not the suffix
     return folder / (shorten_name(source.stem, room) + suffix + extension)
@@ -134,6 +150,19 @@ def unused_path(wanted: Path, avoid: Path | None = None) -> Path:
         if not candidate.exists() and not (avoid is not None and _same_file(candidate, avoid)):
             return candidate
         number += 1
+
+
+def _saver(photo: Photo, pil_format: str, jpeg_quality: int) -> Callable[[Path], None]:
+    """What writes `photo` as `pil_format` to a path, made before the file is opened."""
+    if pil_format == "TIFF" and photo.bit_depth == 16 and photo.channels == 3 and photo.alpha is None:
+        # Deflate with a horizontal predictor: tifffile's LZW encoder needs the imagecodecs package.
+        return partial(tifffile.imwrite, data=quantize(photo.pixels, np.uint16), photometric="rgb",
+                       compression="zlib", predictor=True, metadata=None)
+    image, keep_icc = _to_image(photo, pil_format)
+    options = ENCODER_OPTIONS.get(pil_format, {}) | save_options(photo.info, pil_format, keep_icc)
+    if pil_format == "JPEG":
+        options["quality"] = jpeg_quality
+    return partial(image.save, format=pil_format, **options)
 
 
 def _to_image(photo: Photo, pil_format: str) -> tuple[Image.Image, bool]:
@@ -171,7 +200,7 @@ def _format_for_suffix(path: Path) -> str:
         return FORMAT_BY_SUFFIX[path.suffix.lower()]
     except KeyError:
         raise ConfigError(
-            f"cannot tell the image format from {path.name!r}; use .png, .jpg, .webp, .tif or .bmp"
+            f"cannot tell the image format from {path.name!r}; use .png, .jpg, .webp, .tif, .bmp or .avif"
         ) from None
 
 

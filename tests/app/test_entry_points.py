@@ -9,7 +9,7 @@ from PIL import Image
 from app import screenshots
 from app.desktop_entry import MIME_TYPES, desktop_entry_text
 from app.main import main, parse_args
-from engine.data.image_files import IMAGE_EXTENSIONS
+from engine.data.image_files import PHOTO_EXTENSIONS
 
 
 def test_screenshots_writes_one_png_per_page(tmp_path, monkeypatch, qapp, bundled_dir):
@@ -49,7 +49,7 @@ def test_install_desktop_entry_registers_the_app_for_images(monkeypatch, tmp_pat
 
 
 def test_every_image_type_the_denoise_page_reads_is_in_the_entry():
-    assert set(MIME_TYPES) == IMAGE_EXTENSIONS
+    assert set(MIME_TYPES) == PHOTO_EXTENSIONS
 
 
 def test_exec_arguments_are_quoted_as_the_desktop_entry_specification_asks():

@@ -3,7 +3,8 @@
 `build_corpus(folder)` writes every case into `folder` and returns the cases. A case is either
 good (`size` is the upright (width, height) the photo loader must return) or bad (`reason` is a
 regular expression the one-line error must match). All files are tiny except in their headers,
-so the whole corpus is built and read in well under a second.
+so the whole corpus is built and read in well under a second. Camera RAW files (`camera_raw`)
+are for the photo loader only: training folders do not look at RAW extensions.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from photo_formats import avif_bytes, dng_bytes, dng_claiming_size, heic_bytes, heif_claiming_size, sensor_gradient
+
 ORIENTATION = 0x0112
 LONG_NAME_BYTES = 250  # close to the usual 255-byte limit of a file name
 
@@ -31,6 +34,7 @@ class Case:
     reason: str | None = None  # bad: regex of the one-line error
     photo_only_reason: str | None = None  # refused by the photo loader only (training reads any Pillow format)
     file: bool = True  # False: a folder, which folder scans walk into instead of reading
+    camera_raw: bool = False  # a RAW extension: only the photo loader reads it
 
     @property
     def id(self) -> str:
@@ -150,6 +154,10 @@ JPEG = _encoded(_rgb(), "JPEG", quality=90)
 WEBP = _encoded(_rgb(), "WEBP", quality=90)
 TIFF = _encoded(_rgb(), "TIFF")
 GIF = _encoded(_rgb().convert("P"), "GIF")
+HEIC = heic_bytes(_rgb(), quality=90)
+HEIC_64 = heic_bytes(_rgb(64, 64), quality=50)  # sides of 64: its coded size is its displayed size
+AVIF = avif_bytes(_rgb(), quality=90)
+DNG = dng_bytes(sensor_gradient(24, 32))
 TRUNCATED = "truncated|corrupt"
 CORRUPT = "corrupt|not an image|truncated"
 BOMB = "too many pixels|more than the limit"
@@ -162,10 +170,15 @@ CASES: list[Case] = [
     Case("truncated.webp", _write(_half(WEBP)), reason=CORRUPT),
     Case("truncated.tif", _write(_half(TIFF)), reason=CORRUPT),
     Case("truncated.gif", _write(_half(GIF)), reason=CORRUPT),
+    Case("truncated.heic", _write(_half(HEIC)), reason=TRUNCATED),
+    Case("truncated.avif", _write(_half(AVIF)), reason=CORRUPT),
+    Case("truncated.dng", _write(_half(DNG)), reason=TRUNCATED, camera_raw=True),
     Case("header-only.png", _write(PNG[:40]), reason=CORRUPT),
     Case("corrupt-data.png", _write(_flipped(PNG, 60, 40)), reason=CORRUPT),
     Case("corrupt-header.jpg", _write(_flipped(JPEG, 2, 200)), reason=CORRUPT),
     Case("corrupt.webp", _write(_flipped(WEBP, 20, 40)), reason=CORRUPT),
+    Case("corrupt-header.heic", _write(_flipped(HEIC, 20, 40)), reason=CORRUPT),
+    Case("corrupt-header.avif", _write(_flipped(AVIF, 20, 40)), reason=CORRUPT),
     Case("corrupt-ifd.tif", _write(TIFF[:4] + b"\xff\xff\xff\x7f" + TIFF[8:]), reason=CORRUPT),
     Case("soi-eoi-only.jpg", _write(b"\xff\xd8\xff\xd9"), reason=CORRUPT),
     Case("random-bytes.png", _write(np.random.default_rng(3).bytes(2000)), reason="not an image"),
@@ -176,13 +189,23 @@ CASES: list[Case] = [
     Case("page.png", _write(b"<!DOCTYPE html><html><body>404 Not Found</body></html>"), reason="not an image"),
     Case("drawing.webp", _write(b'<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'),
          reason="not an image"),
+    Case("text.heic", _write(b"Dear diary, today I renamed a text file.\n" * 20), reason="not an image"),
+    Case("text.dng", _write(b"Dear diary, today I renamed a text file.\n" * 20), reason="not an image",
+         camera_raw=True),
     Case("png-named.jpg", _write(PNG), size=(20, 24)),
     Case("jpeg-named.png", _write(JPEG), size=(20, 24)),
+    Case("heic-named.jpg", _write(HEIC), size=(20, 24)),
+    Case("avif-named.png", _write(AVIF), size=(20, 24)),
+    Case("jpeg-named.dng", _write(JPEG), size=(20, 24), camera_raw=True),
+    Case("tiff-named.nef", _write(TIFF), reason="a camera RAW file LibRaw cannot read", camera_raw=True),
     Case("ppm-named.png", _save(_rgb, "PPM"), size=(20, 24), photo_only_reason="PPM images are not supported"),
     # Decompression bombs and extreme sizes.
     Case("bomb-40000x40000.png", _write(png_header_only(40000, 40000)), reason=BOMB),
     Case("bomb-12000x12000.png", _write(png_header_only(12000, 12000)), reason=BOMB),  # Pillow only warns here
     Case("bomb-100000x2000.png", _write(png_header_only(100_000, 2000)), reason=BOMB),
+    Case("bomb-12000x12000.heic", _write(heif_claiming_size(HEIC_64, 12000, 12000)), reason=BOMB),
+    Case("bomb-12000x12000.avif", _write(heif_claiming_size(AVIF, 12000, 12000)), reason=BOMB),
+    Case("bomb-12000x12000.dng", _write(dng_claiming_size(12000, 12000)), reason=BOMB, camera_raw=True),
     Case("bomb-text-chunk.png", _write(png_with_text_bomb()), reason="corrupt|too large|Too Large"),
     Case("zero-width.png", _write(png_header_only(0, 10)), reason=CORRUPT),
     Case("one-pixel.png", _save(lambda: _rgb(1, 1), "PNG"), size=(1, 1)),
@@ -202,6 +225,11 @@ CASES: list[Case] = [
     Case("bilevel.png", _save(lambda: _rgb().convert("1"), "PNG"), size=(20, 24)),
     Case("grey-alpha.png", _save(lambda: _rgb().convert("LA"), "PNG"), size=(20, 24)),
     Case("rgba.webp", _save(lambda: _rgb().convert("RGBA"), "WEBP", lossless=True), size=(20, 24)),
+    # Phone and camera photos.
+    Case("phone.heic", _write(HEIC), size=(20, 24)),
+    Case("tablet.avif", _write(AVIF), size=(20, 24)),
+    Case("camera.dng", _write(DNG), size=(32, 24), camera_raw=True),
+    Case("portrait.nef", _write(dng_bytes(sensor_gradient(24, 32), orientation=6)), size=(24, 32), camera_raw=True),
     # Animations: the first frame is used.
     Case("animated.gif", _animated("GIF"), size=(12, 16)),
     Case("animated.webp", _animated("WEBP"), size=(12, 16)),
@@ -229,10 +257,16 @@ def build_corpus(folder: Path, cases: list[Case] = CASES) -> list[Case]:
     return cases
 
 
+def training_cases() -> list[Case]:
+    """The cases the training loader reads: all but the camera RAW files."""
+    return [case for case in CASES if not case.camera_raw]
+
+
 def good_cases() -> list[Case]:
-    return [case for case in CASES if case.good]
+    """Good files a training folder scan finds."""
+    return [case for case in training_cases() if case.good]
 
 
 def bad_cases() -> list[Case]:
-    """Bad files a folder scan finds (the folder case is reached by naming it only)."""
-    return [case for case in CASES if not case.good and case.file]
+    """Bad files a training folder scan finds (the folder case is reached by naming it only)."""
+    return [case for case in training_cases() if not case.good and case.file]

@@ -32,6 +32,7 @@ from engine.denoise import DenoiseSettings, Photo, denoise_photo, read_photo
 from engine.denoise.tiling import blend_into, plan_tiles
 from engine.errors import ImageLoadError, ModelLoadError
 from helpers import save_tiny_model, tiny_spec
+from photo_formats import avif_bytes, dng_bytes, heic_bytes, sensor_gradient
 
 FUZZ_SCALE = int(os.environ.get("FUZZ_SCALE", "1"))
 
@@ -59,7 +60,11 @@ def _encoded(format: str, **options) -> bytes:
 SEED_FILES = {name: _encoded(fmt, **options) for name, fmt, options in [
     ("png", "PNG", {}), ("jpg", "JPEG", {"quality": 80}), ("webp", "WEBP", {"quality": 80}),
     ("tif", "TIFF", {"compression": "tiff_lzw"}), ("gif", "GIF", {}), ("bmp", "BMP", {}),
-]}
+]} | {
+    "heic": heic_bytes(Image.open(io.BytesIO(_encoded("PNG"))), quality=80),
+    "avif": avif_bytes(Image.open(io.BytesIO(_encoded("PNG"))), quality=80),
+    "dng": dng_bytes(sensor_gradient()),
+}
 mutation = st.tuples(st.sampled_from(["flip", "cut", "insert", "overwrite"]), st.floats(0, 1),
                      st.binary(min_size=1, max_size=16))
 
@@ -100,7 +105,7 @@ def check_photo_or_refusal(data: bytes, suffix: str) -> None:
 
 
 @given(st.sampled_from(sorted(SEED_FILES)), st.lists(mutation, min_size=1, max_size=4))
-@examples(300)
+@examples(450)
 def test_image_loaders_on_mutated_files(suffix, mutations):
     check_photo_or_refusal(mutate(SEED_FILES[suffix], mutations), suffix)
 

@@ -16,7 +16,7 @@ DOC = Path(__file__).resolve().parents[2] / "docs" / "reliability.md"
 
 def inventory(tmp_path: Path) -> dict[str, int]:
     refused_by_photos = [c for c in CASES if c.reason or c.photo_only_reason]
-    refused_by_training = [c for c in CASES if c.reason]
+    refused_by_training = [c for c in CASES if c.reason and not c.camera_raw]
     scanned_bad = bad_cases()
     photos_refused_in_scans = [c for c in refused_by_photos if c.file]
     bad_image_inputs = (
