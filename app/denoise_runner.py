@@ -29,10 +29,13 @@ class DenoiseRunner(QObject):
     live = Signal(object, object)  # item, DenoiseProgress
     stopped = Signal(str, str)  # ALL_DONE | CANCELLED | MODEL_FAILED, and the error for MODEL_FAILED
 
-    def __init__(self, queue: DenoiseQueue, device: Callable[[], str], parent: QObject | None = None) -> None:
+    def __init__(self, queue: DenoiseQueue, device: Callable[[], str], parent: QObject | None = None,
+                 threads: Callable[[], int | None] = lambda: None) -> None:
+        """`device` and `threads` (None: automatic) are read when each photo starts."""
         super().__init__(parent)
         self.queue = queue
         self._device = device
+        self._threads = threads
         self._models = ModelCache()
         self._job: Job | None = None
         self._model_path: Path | None = None
@@ -64,7 +67,8 @@ class DenoiseRunner(QObject):
             return
         item.status, item.fraction = WORKING, 0.0
         self.current, self.current_before, self._model_ready = item, None, False
-        job = Job(denoise_work(self._models, self._model_path, self._device(), item.path, self._settings))
+        job = Job(denoise_work(self._models, self._model_path, self._device(), item.path, self._settings,
+                               self._threads()))
         job.progress.connect(self._on_progress)
         job.succeeded.connect(self._on_denoised)
         job.failed.connect(self._on_failed)

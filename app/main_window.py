@@ -11,7 +11,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable
 
-import torch
 from PySide6.QtCore import Qt, QUrl
 from PySide6.QtGui import QAction, QCloseEvent, QDesktopServices, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QMessageBox, QTabWidget, QWidget
@@ -54,7 +53,6 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APPLICATION)
         self.settings = settings
         self.dialogs = dialogs or Dialogs(self)
-        self._automatic_threads = torch.get_num_threads()
         settings.compute_changed.connect(self._apply_threads)
         self._apply_threads()
         context = AppContext(settings, self.dialogs, ModelCatalog(store or ModelStore(), self))
@@ -147,7 +145,9 @@ class MainWindow(QMainWindow):
                           "with continuous U-Net diffusion models (arXiv 2310.20092).</p>")
 
     def _apply_threads(self) -> None:
-        set_threads(self.settings.threads or self._automatic_threads)
+        """The Settings' thread count now (the status bar shows it); each job applies it again
+        when it starts, "Automatic" then taking the cores other programs leave free."""
+        set_threads(self.settings.threads)
 
     def _mark_busy(self, page: QWidget, title: str, busy: bool) -> None:
         self.tabs.setTabText(self.tabs.indexOf(page), f"{title} ●" if busy else title)

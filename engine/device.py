@@ -5,6 +5,7 @@ from __future__ import annotations
 import torch
 
 from engine.errors import ConfigError
+from engine.threads import automatic_threads
 
 DEVICE_CHOICES = ("auto", "cpu", "cuda", "mps")
 
@@ -32,11 +33,11 @@ def resolve_device(choice: str = "auto") -> torch.device:
 
 
 def set_threads(threads: int | None) -> int:
-    """Set torch's intra-op thread count (None keeps the default); returns the count in use."""
-    if threads is not None:
-        if threads < 1:
-            raise ConfigError("thread count must be >= 1")
-        torch.set_num_threads(threads)
+    """Set torch's intra-op thread count (None: `automatic_threads`, the cores other programs
+    leave free now); returns the count in use."""
+    if threads is not None and threads < 1:
+        raise ConfigError("thread count must be >= 1")
+    torch.set_num_threads(threads if threads is not None else automatic_threads())
     return torch.get_num_threads()
 
 

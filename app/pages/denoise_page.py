@@ -57,7 +57,8 @@ class DenoisePage(FileDropTarget, QWidget):
         super().__init__(parent)
         self._context = context
         self.queue = DenoiseQueue()
-        self.runner = DenoiseRunner(self.queue, lambda: context.settings.device, self)
+        self.runner = DenoiseRunner(self.queue, lambda: context.settings.device, self,
+                                   lambda: context.settings.threads)
         self.runner.item_changed.connect(self._on_item_changed)
         self.runner.photo_loaded.connect(self._on_photo_loaded)
         self.runner.live.connect(self._on_live)

@@ -276,7 +276,8 @@ class GeneratePage(FileDropTarget, QWidget):
         )
         record = GenerationRecord(model=entry.name, seed=request.seed, sampler=request.sampler, steps=request.steps,
                                   eta=eta, solver=solver, count=request.count)
-        job = Job(generation_work(self._models, entry.path, self._context.settings.device, request))
+        job = Job(generation_work(self._models, entry.path, self._context.settings.device, request,
+                                  self._context.settings.threads))
         job.progress.connect(self._on_live_frame)
         self._request_record = record
         job.succeeded.connect(self._on_generated)  # bound slots: dropped if the page goes first

@@ -258,7 +258,7 @@ class TrainPage(FileDropTarget, QWidget):
         if not resume:
             self.monitor.clear()
         self._control = TrainingControl()
-        job = Job(training_work(config, resume, self._control))
+        job = Job(training_work(config, resume, self._control, self._context.settings.threads))
         job.progress.connect(self._on_progress)
         job.succeeded.connect(self._on_summary)
         job.failed.connect(self._on_failed)

@@ -23,6 +23,7 @@ from engine.denoise import (
     read_photo,
     write_photo,
 )
+from engine.device import set_threads
 from engine.errors import EngineError
 
 
@@ -47,8 +48,12 @@ class DenoiseOutcome:
     after: np.ndarray
 
 
-def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: Path, settings: DenoiseSettings) -> Work:
+def denoise_work(models: ModelCache, model_path: Path, device: str, photo_path: Path, settings: DenoiseSettings,
+                 threads: int | None = None) -> Work:
+    """`threads`: the Settings' count, None for the cores other programs leave free when it starts."""
+
     def work(report, cancel):
+        set_threads(threads)
         model = models.get(model_path, device)
         report(ModelReady())
         photo = read_photo(photo_path)

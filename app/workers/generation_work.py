@@ -11,6 +11,7 @@ from app.pixels import batch_sheet
 from app.workers.job import Work
 from app.workers.model_cache import ModelCache
 from app.workers.throttle import Throttle
+from engine.device import set_threads
 from engine.generate import GenerationProgress, GenerationRequest, generate
 from engine.imaging import to_uint8
 
@@ -31,8 +32,12 @@ class LiveFrame:
     predicted_x0: np.ndarray
 
 
-def generation_work(models: ModelCache, model_path: Path, device: str, request: GenerationRequest) -> Work:
+def generation_work(models: ModelCache, model_path: Path, device: str, request: GenerationRequest,
+                    threads: int | None = None) -> Work:
+    """`threads`: the Settings' count, None for the cores other programs leave free when it starts."""
+
     def work(report, cancel):
+        set_threads(threads)
         model = models.get(model_path, device)
         throttle = Throttle()
 

@@ -17,6 +17,7 @@ from PIL import Image
 from app.workers.job import Work
 from app.workers.throttle import Throttle
 from engine.checkpoints import ModelStore
+from engine.device import set_threads
 from engine.training import TrainingConfig, TrainingControl, TrainingProgress, train
 
 STEP_REPORT_INTERVAL_S = 0.1
@@ -34,11 +35,13 @@ class SampleGrid:
     path: Path
 
 
-def training_work(config: TrainingConfig, resume: bool, control: TrainingControl) -> Work:
+def training_work(config: TrainingConfig, resume: bool, control: TrainingControl, threads: int | None = None) -> Work:
     """Returns the engine's TrainingSummary; stop/pause go through `control`, not the job's
-    cancel event, because the engine saves a checkpoint before honouring them."""
+    cancel event, because the engine saves a checkpoint before honouring them. `threads`: the
+    Settings' count, None for the cores other programs leave free when it starts."""
 
     def work(report, cancel):
+        set_threads(threads)
         pending: list[TrainingProgress] = []
         throttle = Throttle(STEP_REPORT_INTERVAL_S)
 
