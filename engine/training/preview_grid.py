@@ -7,7 +7,8 @@ digits model at FD 12.6 with DDIM 50 vs 7.6 with DDPM 50; an emoji run's grid wa
 DDIM 20 where DDPM 50 already drew white backgrounds), and the preview must not look worse than
 what the model can do. A denoising-only model (trained up to `max_step` < T) cannot sample from
 pure noise, so it shows what it is for instead: a row of fixed training crops noised at half its
-range (same crops and noise every time) above the row of its one-step clean estimates.
+range (same crops and noise every time) above the row of its one-step clean estimates. Either
+is saved enlarged to at least SAVED_MIN_WIDTH (whole-pixel repetition), like every saved grid.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from torch import nn
 from engine.checkpoints import LoadedModel, ModelSpec
 from engine.diffusion import NoiseSchedule
 from engine.generate import GenerationRequest, generate
-from engine.imaging import grid, save_png, to_pil, to_uint8
+from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, to_uint8, upscale_nearest
 
 SAMPLE_SAMPLER, SAMPLE_STEPS = "ddpm", 25
 PREVIEW_SEED = 0
@@ -38,7 +39,7 @@ def write_preview_grid(path: Path, spec: ModelSpec, network: nn.Module, schedule
     else:
         noisy, estimates = _denoising_rows(model, images, count)
         picture = grid(np.concatenate([noisy, estimates]), columns=len(noisy))
-    save_png(path, to_pil(picture), {"step": str(step)})
+    save_png(path, to_pil(upscale_nearest(picture, min_width=SAVED_MIN_WIDTH)), {"step": str(step)})
     return path
 
 

@@ -15,6 +15,7 @@ from PIL import Image
 from engine.checkpoints import list_checkpoints, load_model
 from engine.errors import ConfigError, ModelLoadError
 from engine.generate import GenerationRequest, generate, resolved_sampler
+from engine.imaging import SAVED_MIN_WIDTH
 from engine.training import TrainingConfig, TrainingControl, train
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS
 from engine.training.state import load_checkpoint
@@ -60,9 +61,13 @@ def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
 
 def test_a_denoising_model_previews_noisy_and_denoised_rows(tmp_path):
     train(tiny_config(tmp_path, steps=2, sample_every=2, sample_count=8, max_step=300))
-    preview = np.asarray(Image.open(tmp_path / "run" / "samples" / "step-00000002.png"))
+    saved = np.asarray(Image.open(tmp_path / "run" / "samples" / "step-00000002.png"))
     padding, size = 2, 8
-    assert preview.shape[:2] == (2 * (size + padding) + padding, 4 * (size + padding) + padding)
+    width = 4 * (size + padding) + padding
+    factor = -(-SAVED_MIN_WIDTH // width)  # saved enlarged by whole-pixel repetition
+    assert saved.shape[:2] == (factor * (2 * (size + padding) + padding), factor * width)
+    preview = saved[::factor, ::factor]
+    assert np.array_equal(np.repeat(np.repeat(preview, factor, axis=0), factor, axis=1), saved)
     noisy_row = preview[padding : padding + size, padding : padding + size].astype(float)
     denoised_row = preview[2 * padding + size : 2 * padding + 2 * size, padding : padding + size].astype(float)
     assert noisy_row.std() > 5 and not np.array_equal(noisy_row, denoised_row)
