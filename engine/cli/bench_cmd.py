@@ -25,8 +25,7 @@ from engine.bench.denoise_quality import (
 from engine.bench.denoise_report import DenoiseBenchReport, check_comparable, markdown_table, merge_reports
 from engine.bench.network_cost import measure_networks
 from engine.bench.noise_conditions import INPUT_KINDS, ordered_kinds
-from engine.cli.common import add_device_arguments
-from engine.cli.denoise_cmd import DEFAULT_MODEL, open_denoiser
+from engine.cli.common import DEFAULT_DENOISER, add_device_arguments, open_denoiser
 from engine.device import resolve_device, set_threads
 from engine.errors import ConfigError
 
@@ -103,7 +102,7 @@ def register_denoise(subparsers: argparse._SubParsersAction) -> None:
                     "simulated camera noise stored as PNG and JPEG (--inputs; docs/benchmarks.md). Classical "
                     "methods need the bench extra: pip install -e .[bench]",
     )
-    p.add_argument("--model", default=DEFAULT_MODEL,
+    p.add_argument("--model", default=DEFAULT_DENOISER,
                    help="model name (see `engine models`), model/run folder or checkpoint")
     p.add_argument("--photos", type=Path, default=None,
                    help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos beside the repository)")

@@ -7,14 +7,19 @@ import json
 
 from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.device import DEVICE_CHOICES, resolve_device, set_threads
-from engine.errors import ConfigError
+from engine.errors import ConfigError, ModelLoadError
 from engine.models import SolverSettings
 from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS
 
 
+EXIT_USER_ERROR = 2
+EXIT_CANCELLED = 130
+DEFAULT_DENOISER = "photo-denoiser"
+
+
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICE_CHOICES)} (default auto)")
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: torch's choice)")
+    parser.add_argument("--threads", type=int, default=None, help="CPU threads for torch (default: the cores other programs leave free)")
 
 
 def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
@@ -58,3 +63,17 @@ def json_object_arg(text: str, flag: str) -> dict:
     if not isinstance(value, dict):
         raise ConfigError(f"{flag} must be a JSON object")
     return value
+
+
+def open_denoiser(args: argparse.Namespace) -> LoadedModel:
+    """`args.model`, with a clear hint while the bundled denoiser is not installed (`engine
+    denoise` and `engine bench denoise` both default to it)."""
+    try:
+        return open_model(args.model, args)
+    except ModelLoadError as error:
+        if args.model != DEFAULT_DENOISER:
+            raise
+        raise ModelLoadError(
+            f"the bundled denoising model {DEFAULT_DENOISER!r} is not installed yet ({error}); "
+            "pass --model with a model name, model folder or checkpoint"
+        ) from None

@@ -17,8 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.checkpoints import LoadedModel
-from engine.cli.common import add_device_arguments, open_model
-from engine.cli.main import EXIT_USER_ERROR
+from engine.cli.common import DEFAULT_DENOISER, EXIT_USER_ERROR, add_device_arguments, open_denoiser
 from engine.data.image_files import PHOTO_EXTENSIONS, find_image_files
 from engine.device import is_out_of_memory
 from engine.denoise import (
@@ -38,10 +37,9 @@ from engine.denoise import (
     unused_path,
     write_photo,
 )
-from engine.errors import Cancelled, EngineError, ModelLoadError
+from engine.errors import Cancelled, EngineError
 from engine.output_folder import check_output_folder
 
-DEFAULT_MODEL = "photo-denoiser"
 FORMAT_CHOICES = ("png", "jpeg", "webp", "tiff", "avif")
 
 
@@ -72,7 +70,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--jpeg-quality", type=int, default=DEFAULT_JPEG_QUALITY, metavar="Q",
                         help=f"quality of JPEG outputs, {JPEG_QUALITY_RANGE[0]}-{JPEG_QUALITY_RANGE[1]} "
                              f"(default {DEFAULT_JPEG_QUALITY}; colour is never subsampled)")
-    parser.add_argument("--model", default=DEFAULT_MODEL,
+    parser.add_argument("--model", default=DEFAULT_DENOISER,
                         help="model name (see `engine models`), model/run folder or checkpoint")
     parser.add_argument("--trajectory", action="store_true",
                         help=f"also write <stem>{DENOISED_SUFFIX}-trajectory.gif (x_t and the predicted clean photo at every step)")
@@ -195,19 +193,6 @@ def _file_size(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
-
-
-def open_denoiser(args: argparse.Namespace) -> LoadedModel:
-    """The model, with a clear hint while the bundled denoiser is not installed."""
-    try:
-        return open_model(args.model, args)
-    except ModelLoadError as error:
-        if args.model != DEFAULT_MODEL:
-            raise
-        raise ModelLoadError(
-            f"the bundled denoising model {DEFAULT_MODEL!r} is not installed yet ({error}); "
-            "pass --model with a model name, model folder or checkpoint"
-        ) from None
 
 
 def _reason(error: Exception, path: Path) -> str:

@@ -6,11 +6,9 @@ import argparse
 import sys
 
 from engine import __version__
+from engine.cli.common import EXIT_CANCELLED, EXIT_USER_ERROR
 from engine.device import is_out_of_memory
 from engine.errors import Cancelled, EngineError
-
-EXIT_USER_ERROR = 2
-EXIT_CANCELLED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:

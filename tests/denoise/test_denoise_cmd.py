@@ -10,7 +10,7 @@ from PIL import Image, JpegImagePlugin
 
 import engine.cli.denoise_cmd as denoise_cmd
 
-from engine.cli.denoise_cmd import DEFAULT_MODEL
+from engine.cli.common import DEFAULT_DENOISER
 from engine.cli.main import main
 
 
@@ -87,7 +87,7 @@ def test_missing_inputs_and_missing_default_model(tmp_path, tiny_model_folder, c
     monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path / "home"))
     (tmp_path / "x.png").write_bytes(b"")
     assert main(["denoise", str(tmp_path / "x.png")]) == 2
-    assert f"the bundled denoising model {DEFAULT_MODEL!r} is not installed" in capsys.readouterr().err
+    assert f"the bundled denoising model {DEFAULT_DENOISER!r} is not installed" in capsys.readouterr().err
 
 
 def test_ensemble_option_changes_the_result_and_odd_sizes_are_refused(tmp_path, tiny_model_folder, capsys):
