@@ -50,7 +50,8 @@ def _denoising_rows(model: LoadedModel, images, count: int) -> tuple[np.ndarray,
     clean = torch.stack([images.load(i, generator) for i in range(columns)])
     t = model.schedule.max_step // 2
     abar = float(model.schedule.abar(t))
-    noisy = abar**0.5 * clean + (1 - abar) ** 0.5 * torch.randn(clean.shape, generator=generator)
+    noise = torch.randn(clean.shape, generator=generator)
+    noisy = model.schedule.add_noise(clean, noise, torch.full((len(clean),), t))
     _, estimate = model.denoiser()(noisy.to(model.device), t)
     shown_noisy = (noisy / abar**0.5).clamp(-1, 1)  # back to the photo's brightness
     return to_uint8(shown_noisy), to_uint8(estimate)
