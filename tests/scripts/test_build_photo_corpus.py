@@ -1,5 +1,5 @@
-"""scripts/build_photo_corpus.py without apt or network: its filters, the refusal of reserved
-sources, the Eet reader, how photos are stored, and the split."""
+"""scripts/build_photo_corpus.py without apt or network: its filters, the Eet reader, how photos
+are stored, and the split."""
 
 import importlib.util
 import io
@@ -55,17 +55,6 @@ def test_filters_leave_out_small_compressed_and_noisy_photos():
     assert "MP" in corpus.rejection(record(width=499, height=500))
     assert "JPEG quality 84" in corpus.rejection(record(jpeg_quality=84))
     assert "noise" in corpus.rejection(record(noise_sigma=3.5))
-
-
-@pytest.mark.parametrize("source", ["lomiri-wallpapers", "lomiri-wallpapers-16.04", "Lomiri-Wallpapers-20.04",
-                                    "scikit-learn", "sklearn", "python3-sklearn", "python3-sklearn-lib"])
-def test_reserved_sources_are_refused(source, tmp_path):
-    selection = tmp_path / "selection.json"
-    selection.write_text(json.dumps({"debian": {source: {"photos": []}}, "python": {}}))
-    with pytest.raises(corpus.ReservedSourceError):
-        corpus.load_selection(selection)
-    with pytest.raises(corpus.ReservedSourceError):  # before apt is ever run
-        corpus.fetch_debian_package(source, tmp_path)
 
 
 def test_committed_selection_is_allowed_and_names_each_photo_once():
