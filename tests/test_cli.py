@@ -5,6 +5,7 @@ import sys
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.checkpoints import list_checkpoints, save_model_folder
@@ -284,3 +285,15 @@ def test_train_init_from_takes_the_models_architecture(tmp_path):
     assert main(["train", "--out", str(tmp_path / "b"), "--init-from", str(tmp_path / "a" / "model"), *common]) == 0
     config = json.loads((tmp_path / "b" / "config.json").read_text())
     assert config["network_overrides"]["base_channels"] == 4 and config["init_from"].endswith("model")
+
+
+def test_bench_measures_every_preset_including_the_noise_map_one():
+    """engine bench calls networks as (x, t); the denoise preset gets its noise map from a
+    uniform level there, and every preset is measurable."""
+    from engine.bench.network_cost import build_preset, count_macs
+    from engine.models import PRESETS
+
+    x, t = torch.randn(1, 3, 32, 32), torch.tensor([10])  # the paper preset needs 2x2 at its bottleneck
+    for preset in PRESETS:
+        network = build_preset(preset, 3)
+        assert count_macs(network, x, t) > 0, preset

@@ -31,9 +31,23 @@ class NetworkCost:
     runs: int
 
 
+class WithUniformNoiseMap(nn.Module):
+    """A network that takes a noise map, called as every other one, (x, t): the map is uniform
+    (as the Denoiser makes it from the step), so its cost is measured like theirs."""
+
+    def __init__(self, network: nn.Module, level: float = 0.1) -> None:
+        super().__init__()
+        self.network = network
+        self.level = level
+
+    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        return self.network(x, t, torch.full_like(x[:, :, :1, :1], self.level))
+
+
 def build_preset(preset: str, channels: int) -> nn.Module:
     arch, config = preset_config(preset, channels)
-    return build_network(arch, config).eval()
+    network = build_network(arch, config).eval()
+    return WithUniformNoiseMap(network) if getattr(config, "noise_map", False) else network
 
 
 def count_macs(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> int:
