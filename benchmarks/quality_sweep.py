@@ -30,7 +30,8 @@ from engine.models import CUNet, SolverSettings
 
 # (sampler, steps) rows besides the model card's recommended sampler, which always runs first.
 SAMPLER_ROWS = [("ddpm", 25), ("ddim", 10), ("ddim", 25), ("ddim", 50), ("ddim", 100),
-                ("dpmpp-2m", 10), ("dpmpp-2m", 20)]
+                ("dpmpp-2m", 10), ("dpmpp-2m", 20), ("dpmpp-2m-sde", 10), ("dpmpp-2m-sde", 20),
+                ("dpmpp-2m-sde", 50)]
 DIAL_ROWS = [("euler", 1), ("euler", 2), ("rk4", 1), ("rk4", 2)]
 
 Row = tuple[str, int, SolverSettings | None]  # sampler, steps, solver (None: as trained)

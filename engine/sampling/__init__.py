@@ -9,6 +9,7 @@ from engine.sampling.samplers import (
     sample_ddim,
     sample_ddpm,
     sample_dpmpp_2m,
+    sample_dpmpp_2m_sde,
     sampling_timesteps,
 )
 
@@ -21,5 +22,6 @@ __all__ = [
     "sample_ddim",
     "sample_ddpm",
     "sample_dpmpp_2m",
+    "sample_dpmpp_2m_sde",
     "sampling_timesteps",
 ]

@@ -124,6 +124,12 @@ def sample_ddim(
     return x
 
 
+def _ve_sigma(abar: float) -> float:
+    """The noise level of x_t in the variance-exploding view y = x / sqrt(abar), where the
+    DPM-Solver++ updates are written (k-diffusion's sigma)."""
+    return math.sqrt((1 - abar) / abar)
+
+
 def sample_dpmpp_2m(
     denoiser: Denoiser,
     x: torch.Tensor,
@@ -142,8 +148,7 @@ def sample_dpmpp_2m(
     previous_lambda = None
     for i, abar_t, abar_prev in _pairs(denoiser, timesteps):
         _, x0 = _predict(denoiser, x, timesteps, i, callback, cancel)
-        sigma = math.sqrt((1 - abar_t) / abar_t)
-        sigma_next = math.sqrt((1 - abar_prev) / abar_prev)
+        sigma, sigma_next = _ve_sigma(abar_t), _ve_sigma(abar_prev)
         y = x / math.sqrt(abar_t)
         lam = -math.log(sigma)
         if sigma_next == 0:
@@ -161,10 +166,46 @@ def sample_dpmpp_2m(
     return x
 
 
+def sample_dpmpp_2m_sde(
+    denoiser: Denoiser,
+    x: torch.Tensor,
+    timesteps: Sequence[int],
+    *,
+    generator: NoiseGenerator = None,
+    callback: StepCallback | None = None,
+    cancel: CancelToken | None = None,
+) -> torch.Tensor:
+    """DPM-Solver++(2M) SDE (Lu et al. 2022): the second-order multistep solver of the reverse
+    SDE, as k-diffusion's `sample_dpmpp_2m_sde` (midpoint variant, eta 1) and Stable Diffusion
+    front ends' "DPM++ 2M SDE". Fresh noise every step forgets part of each step's error, which
+    is why it keeps quality at 20 steps where the deterministic solvers drift. In the
+    variance-exploding view with h = log(sigma / sigma_next), one step is
+        y' = (sigma_next / sigma)^2 y + (1 - e^-2h) x0_hat + sigma_next sqrt(1 - e^-2h) z,
+    x0_hat corrected to second order with the previous prediction."""
+    previous_x0 = None
+    previous_h = 0.0
+    for i, abar_t, abar_prev in _pairs(denoiser, timesteps):
+        _, x0 = _predict(denoiser, x, timesteps, i, callback, cancel)
+        sigma, sigma_next = _ve_sigma(abar_t), _ve_sigma(abar_prev)
+        if sigma_next == 0:
+            x = x0
+            continue
+        h = math.log(sigma / sigma_next)
+        kept = -math.expm1(-2 * h)  # the share of the step the data prediction moves
+        y = (sigma_next / sigma) ** 2 * (x / math.sqrt(abar_t)) + kept * x0
+        if previous_x0 is not None:
+            y = y + 0.5 * kept * (h / previous_h) * (x0 - previous_x0)
+        y = y + sigma_next * math.sqrt(kept) * _noise_like(x, generator)
+        previous_x0, previous_h = x0, h
+        x = y * math.sqrt(abar_prev)
+    return x
+
+
 SAMPLERS: dict[str, Callable[..., torch.Tensor]] = {
     "ddpm": sample_ddpm,
     "ddim": sample_ddim,
     "dpmpp-2m": sample_dpmpp_2m,
+    "dpmpp-2m-sde": sample_dpmpp_2m_sde,
 }
 
 

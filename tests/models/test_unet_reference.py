@@ -8,18 +8,14 @@ accelerate, ema-pytorch and its FID code at the top for the `Trainer`, which `Un
 those imports are stubbed while the module loads.
 """
 
-import importlib
-import importlib.util
 import re
-import sys
-import types
-import warnings
 
 import pytest
 import torch
 
 from engine.models.unet import UNet, UNetConfig
 from helpers import perturb
+from reference_modules import load_reference_module
 
 REFERENCE_PACKAGE = "denoising_diffusion_pytorch"
 
@@ -37,30 +33,9 @@ REFERENCE_RESNET_BLOCKS = 2
 
 @pytest.fixture(scope="module")
 def reference_unet_class():
-    """lucidrains 1.8.3 `Unet`, loaded with its unused imports stubbed and without running the
-    package's __init__ (which imports every trainer in the package); afterwards sys.modules holds
-    nothing of it."""
-    spec = importlib.util.find_spec(REFERENCE_PACKAGE)
-    if spec is None:
-        pytest.fail(
-            "denoising-diffusion-pytorch is not installed: run scripts/ensure-venv.sh, or "
-            "pip install --no-deps -r tests/reference-packages.txt"
-        )
-    package = types.ModuleType(REFERENCE_PACKAGE)
-    package.__path__ = list(spec.submodule_search_locations)
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(sys.modules, REFERENCE_PACKAGE, package)
-        for module_name, names in UNUSED_IMPORTS.items():
-            stub = types.ModuleType(module_name)
-            for name in names:
-                setattr(stub, name, None)
-            patch.setitem(sys.modules, module_name, stub)
-        with warnings.catch_warnings():  # its deprecated torch.cuda.amp decorator, not ours to fix
-            warnings.simplefilter("ignore", FutureWarning)
-            module = importlib.import_module(f"{REFERENCE_PACKAGE}.denoising_diffusion_pytorch")
-        assert module.__version__ == "1.8.3"
-    for name in [n for n in sys.modules if n.startswith(f"{REFERENCE_PACKAGE}.")]:
-        del sys.modules[name]
+    """lucidrains 1.8.3 `Unet`; afterwards sys.modules holds nothing of the package."""
+    module = load_reference_module(REFERENCE_PACKAGE, "denoising_diffusion_pytorch", UNUSED_IMPORTS)
+    assert module.__version__ == "1.8.3"
     return module.Unet
 
 

@@ -26,6 +26,7 @@ from engine.denoise import denoising
 from engine.errors import Cancelled
 from engine.generate import GenerationRequest, generate
 from engine.models import CUNet, SolverSettings
+from engine.sampling import SAMPLERS as ENGINE_SAMPLERS
 from engine.training.run_folder import RunFolder
 from helpers import fingerprint, random_photos, two_level_npz
 
@@ -268,7 +269,7 @@ def test_a_really_full_disk_during_denoising_and_training(tmp_path, tiny_rgb_mod
         assert not list((small / "run").rglob("*.tmp"))
 
 
-SAMPLERS = ["ddpm", "ddim", "dpmpp-2m"]
+SAMPLERS = list(ENGINE_SAMPLERS)
 SAMPLING_STEPS = 5  # 2 batches: cancelled before each step of the first and at the second, 6 points per sampler
 DENOISE_CANCEL_POINTS = 9
 

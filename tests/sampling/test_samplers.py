@@ -9,7 +9,7 @@ import torch
 
 from engine.diffusion import Denoiser, NoiseSchedule, ScheduleConfig
 from engine.errors import Cancelled
-from engine.sampling import get_sampler, sample_ddim, sample_ddpm, sampling_timesteps
+from engine.sampling import SAMPLERS, get_sampler, sample_ddim, sample_ddpm, sampling_timesteps
 
 MU, STD = 0.2, 0.3
 
@@ -38,7 +38,8 @@ def noise(count=4000, seed=0):
     return torch.randn((count, 1, 1, 1), generator=torch.Generator().manual_seed(seed))
 
 
-@pytest.mark.parametrize("name,steps", [("ddpm", 1000), ("ddpm", 100), ("ddim", 100), ("dpmpp-2m", 50)])
+@pytest.mark.parametrize("name,steps", [("ddpm", 1000), ("ddpm", 100), ("ddim", 100), ("dpmpp-2m", 50),
+                                        ("dpmpp-2m-sde", 100)])
 def test_samplers_reproduce_the_data_distribution(name, steps):
     denoiser, _ = make_denoiser()
     timesteps = sampling_timesteps(999, steps)
@@ -65,7 +66,7 @@ def test_deterministic_samplers_are_not_ancestral():
     assert torch.equal(a, b)
 
 
-@pytest.mark.parametrize("name", ["ddpm", "ddim", "dpmpp-2m"])
+@pytest.mark.parametrize("name", list(SAMPLERS))
 def test_seeded_runs_are_bit_identical(name):
     denoiser, _ = make_denoiser()
     timesteps = sampling_timesteps(999, 25)
@@ -73,7 +74,7 @@ def test_seeded_runs_are_bit_identical(name):
     assert torch.equal(runs[0], runs[1])
 
 
-@pytest.mark.parametrize("name", ["ddpm", "ddim", "dpmpp-2m"])
+@pytest.mark.parametrize("name", list(SAMPLERS))
 def test_cancel_stops_within_one_step(name):
     denoiser, network = make_denoiser()
     cancel = threading.Event()
@@ -126,7 +127,7 @@ def test_a_solver_override_does_not_change_the_loaded_model(tmp_path):
     assert not (euler.images == default.images).all()
 
 
-@pytest.mark.parametrize("sampler, eta", [("ddpm", 0.0), ("ddim", 0.5), ("dpmpp-2m", 0.0)])
+@pytest.mark.parametrize("sampler, eta", [("ddpm", 0.0), ("ddim", 0.5), ("dpmpp-2m", 0.0), ("dpmpp-2m-sde", 0.0)])
 def test_an_image_comes_out_the_same_alone_or_in_any_batch(tmp_path, sampler, eta):
     """The seed saved with an image is all it takes to make it again: the stochastic samplers'
     fresh noise is drawn per image, not per batch."""
