@@ -9,13 +9,13 @@ fine-tune, not a new training run.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 
 import torch
 
 from engine.checkpoints import ModelSpec, ModelStore, load_model
 from engine.errors import ConfigError, ModelLoadError
-from engine.models import class_embedding_weights
+from engine.models import class_embedding_weights, config_from_dict
 
 # Config fields an --init-from model may differ in: the solver has no weights, and the classes are
 # checked on their own (an unconditional model may start a conditional run).
@@ -27,8 +27,7 @@ def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
     before the run writes anything, so the run's network can load them (`strict=False`: only its
     class embedding may be missing)."""
     source = load_model(ModelStore().resolve(model))
-    ours, theirs = ({k: v for k, v in json.loads(json.dumps(network)).items() if k not in _FREE_FIELDS}
-                    for network in (spec.network, source.spec.network))  # JSON has lists, configs tuples
+    ours, theirs = (_architecture(s) for s in (spec, source.spec))
     if source.spec.arch != spec.arch or ours != theirs:
         differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) or ["arch"]
         raise ConfigError(f"--init-from {model}: its network differs from this run's ({', '.join(differing)}); "
@@ -41,6 +40,13 @@ def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
     weights = source.network.state_dict()
     check_weights_fit(model, spec, weights)
     return weights
+
+
+def _architecture(spec: ModelSpec) -> dict:
+    """The network config with every field, defaults filled in (a model.json written before a
+    field existed lacks it), less the fields a starting model may differ in."""
+    config = dataclasses.asdict(config_from_dict(spec.arch, spec.network))
+    return {k: v for k, v in config.items() if k not in _FREE_FIELDS}
 
 
 def check_weights_fit(model: str, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> None:

@@ -148,3 +148,14 @@ def test_engine_train_fine_tunes_a_model_into_a_conditional_one(tmp_path, capsys
     assert main(["train", "--out", str(tmp_path / "bad"), "--network", json.dumps(TINY_NETWORK), "--class-names",
                  "a,b", *common]) == 2
     assert "class names need a class-conditional run (--classes)" in capsys.readouterr().err
+
+
+def test_a_model_json_written_before_newer_config_fields_can_start_a_run(tmp_path):
+    """The bundled models' model.json lack fields added since (noise_map, unshuffle, num_classes):
+    their defaults are what the model has, so --init-from must not call them a difference."""
+    source = train(tiny_config(tmp_path, "source", steps=1)).model_dir
+    data = json.loads((source / "model.json").read_text())
+    for key in ("noise_map", "unshuffle", "num_classes"):
+        del data["network"][key]
+    (source / "model.json").write_text(json.dumps(data))
+    assert train(conditional_config(tmp_path, "tuned", steps=1, init_from=str(source))).step == 1
