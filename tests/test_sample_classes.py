@@ -43,7 +43,8 @@ def test_the_class_changes_the_images_and_no_class_samples_unconditionally(condi
     assert sample(conditional, tmp_path / "circle", "--class", "0") == 0
     assert sample(conditional, tmp_path / "star", "--class", "2") == 0
     assert sample(conditional, tmp_path / "none") == 0
-    pixels = {name: np.asarray(Image.open(tmp_path / name / "sample-000000.png")) for name in ("circle", "star", "none")}
+    pixels = {name: np.asarray(Image.open(tmp_path / name / "sample-000000.png"))
+              for name in ("circle", "star", "none")}
     assert not np.array_equal(pixels["circle"], pixels["star"])
     recorded = settings(tmp_path / "none" / "sample-000000.png")
     assert recorded["class_label"] is None and recorded["guidance"] is None

@@ -26,7 +26,8 @@ def load_labelled(path: Path, image_size: int, channels: int, held_out_fraction:
     """All images of an .npz with labels (digits / fashion classes, emoji categories), split by seed."""
     dataset = NpzImageDataset(path, image_size, channels, hflip=False)
     if not dataset.class_names:
-        raise DatasetError(f"{path} has no class labels (one whole number or text per image); the quality measure needs them")
+        raise DatasetError(f"{path} has no class labels (one whole number or text per image); "
+                           "the quality measure needs them")
     labels = np.array([dataset.label(i) for i in range(len(dataset))])
     images = torch.stack([dataset.load(i, None) for i in range(len(dataset))])
     order = np.random.default_rng(seed).permutation(len(images))
