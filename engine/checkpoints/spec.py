@@ -20,8 +20,8 @@ from torch import nn
 FORMAT_NAME = "cunet-studio-model"
 FORMAT_VERSION = 1
 DEFAULT_SAMPLER, DEFAULT_SAMPLER_STEPS = "dpmpp-2m", 20  # for a card without a (usable) recommendation
-# Guidance scale for a conditional model whose card recommends none: class-faithful images without
-# the saturation of large scales (docs/models.md, "Class-conditional models", measures it per model).
+# Guidance scale for a class-conditional model whose card recommends none: a middle value, not a
+# measured one (benchmarks/guidance_sweep.py measures a model's own; docs/models.md).
 DEFAULT_GUIDANCE = 2.0
 
 

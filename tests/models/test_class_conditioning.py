@@ -67,5 +67,6 @@ def test_the_embedding_is_one_row_per_class_plus_the_null_label():
 def test_class_conditioning_needs_a_time_embedding_to_join():
     with pytest.raises(ConfigError, match="without time conditioning cannot take classes"):
         dataclasses.replace(paper_config(1), num_classes=10)
-    with pytest.raises(ConfigError, match="num_classes must be 0"):
-        UNetConfig(num_classes=-1)
+    for bad in (-1, 2.5, True, "3"):
+        with pytest.raises(ConfigError, match="num_classes must be a whole number"):
+            UNetConfig(num_classes=bad)
