@@ -3,10 +3,11 @@
 Accepted layout: a uint8 array `images` (or else `train_images`) of shape (N, H, W) grey or
 (N, H, W, C) with C = 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; optionally labels of length N in
 `labels` / `categories` (for `images`) or `train_labels` (for `train_images`): whole numbers or
-text, which become `class_names` and `label(index)` for class-conditional training. A `test_images` array is ignored: held-out data
-comes from `split_train_validation`. Pixels follow the mode rules of `pixel_modes` (alpha
-composited on white) and the resize / crop rules of `geometry`. Conversion happens per `load`:
-these images are small, and caching would double the archive's memory.
+text, which become `class_names` and `label(index)` for class-conditional training. A
+`test_images` array is ignored: held-out data comes from `split_train_validation`. Pixels follow
+the mode rules of `pixel_modes` (alpha composited on white) and the resize / crop rules of
+`geometry`. Conversion happens per `load`: these images are small, and caching would double the
+archive's memory.
 """
 
 from __future__ import annotations

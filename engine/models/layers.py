@@ -9,6 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import ConfigError
+from engine.json_values import is_whole
 
 
 class SinusoidalTimeEmbedding(nn.Module):
@@ -78,7 +79,7 @@ def class_embedding_weights(network: nn.Module) -> set[str]:
 def check_class_count(num_classes: int, time_conditioned: bool = True) -> None:
     """The class count a network config may hold: 0 (unconditional) or more, and only on a network
     whose blocks take the time embedding the class vectors join."""
-    if not isinstance(num_classes, int) or isinstance(num_classes, bool) or num_classes < 0:
+    if not is_whole(num_classes) or num_classes < 0:
         raise ConfigError(f"num_classes must be a whole number, 0 (unconditional) or more, got {num_classes!r}")
     if num_classes and not time_conditioned:
         raise ConfigError("class conditioning joins the time embedding: a network without time conditioning "
