@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.checkpoints import ModelEntry
+from engine.guidance import class_listing
 from engine.models import SolverSettings
 
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
@@ -29,14 +30,16 @@ def model_facts(entry: ModelEntry) -> Facts:
     """The rows for the Generate page's card, most useful first."""
     spec, card = entry.spec, entry.spec.card
     sampler, steps = spec.recommended_sampler()
+    guidance = f", guidance {spec.recommended_guidance():g}" if spec.is_conditional else ""
     rows = [
         ("Description", str(card.get("description", ""))),
         ("Architecture", ARCH_NAMES.get(spec.arch, spec.arch)),
         ("Images", f"{spec.image_size}×{spec.image_size} px, {CHANNEL_NAMES.get(spec.channels, spec.channels)}"),
+        ("Classes", class_listing(spec.class_names)),
         ("File size", _file_size(entry)),
         ("Dataset", str(card.get("dataset", ""))),
         ("Licence", str(card.get("licence", card.get("license", "")))),
-        ("Recommended", f"{sampler}, {steps} steps"),
+        ("Recommended", f"{sampler}, {steps} steps{guidance}"),
         ("Quality", _key_values(card.get("quality"))),
         ("Training", _key_values(card.get("training"), keys=("steps", "images_seen", "preset"))),
         ("Location", SOURCE_NAMES.get(entry.source, entry.source)),

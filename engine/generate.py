@@ -1,4 +1,5 @@
-"""Unconditional generation: the one function the CLI and the GUI call to sample images.
+"""Generation: the one function the CLI and the GUI call to sample images, unconditionally or, from
+a class-conditional model, of one class with classifier-free guidance.
 
 Image i is drawn from its own random stream, seeded with `seed + i`: its starting noise first,
 then the fresh noise of the stochastic samplers. So an image can be made again on its own, from
@@ -16,7 +17,9 @@ import torch
 
 from engine.checkpoints import LoadedModel, ModelSpec
 from engine.errors import ConfigError
+from engine.guidance import class_guidance
 from engine.imaging import to_uint8
+from engine.json_values import is_real
 from engine.models import CUNet, SolverSettings
 from engine.sampling import CancelToken, SamplerStep, get_sampler, sampling_timesteps
 
@@ -28,7 +31,9 @@ MAX_SEED = 2**63 - 1  # image i uses seed + i as a torch generator seed
 @dataclass(frozen=True)
 class GenerationRequest:
     """count images, `sampler`/`steps` default to the model's recommendation; `solver` overrides
-    the cUNet's ODE solver (speed/quality dial; ignored for the discrete U-Net)."""
+    the cUNet's ODE solver (speed/quality dial; ignored for the discrete U-Net). `class_label`
+    (index from 0) asks a class-conditional model for that class, with `guidance` (default: the
+    model's recommendation; see `ClassGuidance`); None samples unconditionally."""
 
     count: int = 16
     seed: int = 0
@@ -38,6 +43,8 @@ class GenerationRequest:
     batch_size: int = 16
     solver: SolverSettings | None = None
     keep_trajectory: bool = False
+    class_label: int | None = None
+    guidance: float | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_IMAGES:
@@ -50,6 +57,12 @@ class GenerationRequest:
             raise ConfigError(f"sampler steps must be from 1 to {MAX_STEPS}, got {self.steps}")
         if not 0 <= self.eta <= 1:
             raise ConfigError(f"eta must be from 0 (deterministic DDIM) to 1 (as random as DDPM), got {self.eta:g}")
+        if self.class_label is not None and self.class_label < 0:
+            raise ConfigError(f"class indices start at 0, got {self.class_label}")
+        if self.guidance is not None and not (is_real(self.guidance) and self.guidance >= 0):
+            raise ConfigError(f"guidance must be a number >= 0 (1: none, 0: unconditional), got {self.guidance}")
+        if self.guidance is not None and self.class_label is None:
+            raise ConfigError("guidance steers toward a class: choose a class too (--class)")
 
 
 @dataclass(frozen=True)
@@ -69,6 +82,7 @@ class GenerationResult:
     steps: int
     timesteps: list[int]
     model_weights: str  # the model's weights_id: which weights made these images
+    guidance: float | None = None  # the scale used (the model's own if none was asked for); None: no class
     # Per step, (N, H, W, C) uint8 of x_t and of the predicted clean image (keep_trajectory only).
     trajectory_x_t: list[np.ndarray] = field(default_factory=list)
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
@@ -114,9 +128,10 @@ def generate(
             f"of {model.spec.schedule.timesteps}, so it cannot generate images from pure noise; use it to denoise photos"
         )
     sampler_name, steps = resolved_sampler(model.spec, request)
+    guidance = class_guidance(model.spec, model.name, request.class_label, request.guidance)
     sampler = get_sampler(sampler_name)
     timesteps = sampling_timesteps(model.schedule.max_step, steps)
-    denoiser = model.denoiser()
+    denoiser = model.denoiser(guidance=guidance)
     size, channels = model.spec.image_size, model.spec.channels
     batches = range(0, request.count, request.batch_size)
     total = len(batches) * len(timesteps)
@@ -148,6 +163,7 @@ def generate(
         steps=len(timesteps),
         timesteps=timesteps,
         model_weights=model.weights_id,
+        guidance=guidance.scale if guidance else None,
         trajectory_x_t=[np.concatenate(f) for f in x_t_frames] if request.keep_trajectory else [],
         trajectory_x0=[np.concatenate(f) for f in x0_frames] if request.keep_trajectory else [],
     )

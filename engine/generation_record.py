@@ -4,7 +4,8 @@ Both front ends write the same record into every PNG they save (`engine sample`,
 page's Save), so either can make the image again from the file alone: drop it on the Generate
 page, or run `engine sample --settings-from IMAGE`. The seed is all an image needs, because
 every image is drawn from its own random stream (see engine.generate); a grid's record also
-carries how many images it holds.
+carries how many images it holds, and an image of a class-conditional model its class and
+guidance scale (records without them, older or unconditional, read as unconditional).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from engine.sampling import SAMPLERS
 
 TEXT_KEY = "cunet-studio"  # the PNG tEXt keyword
 WEIGHTS_ID = re.compile(r"[0-9a-f]{1,64}")
+MAX_CLASS = 2**31 - 1  # any class index a record may hold; generation checks that the model has it
 NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio (the Generate page's Save, "
              "or engine sample) carry them")
 
@@ -35,7 +37,9 @@ NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio
 @dataclass(frozen=True)
 class GenerationRecord:
     """`solver` None: the model's own ODE solver (and always for U-Nets, which have none).
-    `weights`: the model's weights_id when it was made; None in records written before it."""
+    `weights`: the model's weights_id when it was made; None in records written before it.
+    `class_label`, `guidance`: the class (index from 0) and guidance scale it was made with; None
+    for an unconditional image."""
 
     model: str
     seed: int
@@ -45,6 +49,8 @@ class GenerationRecord:
     solver: SolverSettings | None = None
     count: int = 1
     weights: str | None = None
+    class_label: int | None = None
+    guidance: float | None = None
 
     def png_text(self) -> dict[str, str]:
         fields = dataclasses.asdict(self)
@@ -57,7 +63,8 @@ class GenerationRecord:
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
         solver = [f"{self.solver.method} × {self.solver.steps} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
-        return [self.model, f"{self.sampler}{eta} {self.steps} steps", *solver, images]
+        guided = [] if self.class_label is None else [f"class {self.class_label} (guidance {self.guidance:g})"]
+        return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, images]
 
     def summary(self) -> str:
         """One line for messages: "digits, ddpm 50 steps, seed 6"."""
@@ -109,11 +116,23 @@ def parse_record(text: str) -> GenerationRecord:
     weights = fields.get("weights")
     if weights is not None and not (isinstance(weights, str) and WEIGHTS_ID.fullmatch(weights)):
         raise ValueError(f"weights must be a fingerprint of hex digits, got {weights!r}")
+    class_label, guidance = _class_and_guidance(fields)
     return GenerationRecord(
         model=model, seed=_whole(fields, "seed", 0, MAX_SEED), sampler=sampler,
         steps=_whole(fields, "steps", 1, MAX_STEPS), eta=float(eta), solver=_solver(fields.get("solver")),
         count=_whole(fields, "count", 1, MAX_IMAGES, default=1), weights=weights,
+        class_label=class_label, guidance=guidance,
     )
+
+
+def _class_and_guidance(fields: dict) -> tuple[int | None, float | None]:
+    """Both or neither: an image of a class was made with some guidance scale, which reproduces it."""
+    if fields.get("class_label") is None and fields.get("guidance") is None:
+        return None, None
+    guidance = fields.get("guidance")
+    if not is_real(guidance) or guidance < 0:
+        raise ValueError(f"guidance must be a number >= 0 for an image of a class, got {guidance!r}")
+    return _whole(fields, "class_label", 0, MAX_CLASS), float(guidance)
 
 
 def _solver(value: Any) -> SolverSettings | None:

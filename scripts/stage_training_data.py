@@ -5,8 +5,12 @@ machine (its working-tree limit is 64 MiB), leaving every pixel the engine reads
 
 - photos-train/: the photos of `photos/` except the held-out ones of benchmarks/photo_split.json,
   so the photo-denoiser never sees the benchmark's photos;
-- fashion-mnist-train.npz: only Fashion-MNIST's training arrays (the test half is not trained on);
+- fashion-mnist-train.npz: only Fashion-MNIST's training arrays, images and labels (the test half is
+  not trained on);
 - mnist-digits-10k.npz and noto-emoji-64.npz: copied as they are.
+
+Every label array goes along (`labels`, `train_labels`, `categories`): class-conditional training
+(`engine train --classes`) reads its classes from them.
 """
 
 from __future__ import annotations

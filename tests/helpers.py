@@ -15,12 +15,15 @@ from engine.diffusion import ScheduleConfig
 from engine.models import preset_config
 
 
-def tiny_spec(channels: int = 1, image_size: int = 8, **network: object) -> ModelSpec:
+def tiny_spec(channels: int = 1, image_size: int = 8, class_names: tuple[str, ...] = (),
+              **network: object) -> ModelSpec:
+    """A tiny cUNet; with `class_names`, class-conditional on them."""
     arch, config = preset_config("cunet-small", channels)
     values = dataclasses.asdict(config) | {"base_channels": 4, "channel_mults": (2, 4), "attention_levels": ()} | network
-    return ModelSpec(arch=arch, network=values, image_size=image_size, channels=channels,
-                     schedule=ScheduleConfig(kind="cosine"), prediction="eps",
-                     card={"display_name": "tiny", "recommended": {"sampler": "ddim", "steps": 4}})
+    return ModelSpec(arch=arch, network=values | {"num_classes": len(class_names)}, image_size=image_size,
+                     channels=channels, schedule=ScheduleConfig(kind="cosine"), prediction="eps",
+                     card={"display_name": "tiny", "recommended": {"sampler": "ddim", "steps": 4}},
+                     class_names=class_names)
 
 
 def perturb(network: torch.nn.Module, seed: int = 0, scale: float = 0.05) -> torch.nn.Module:
@@ -33,8 +36,9 @@ def perturb(network: torch.nn.Module, seed: int = 0, scale: float = 0.05) -> tor
     return network
 
 
-def save_tiny_model(folder: Path, channels: int = 1, image_size: int = 8, seed: int = 0) -> Path:
-    spec = tiny_spec(channels, image_size)
+def save_tiny_model(folder: Path, channels: int = 1, image_size: int = 8, seed: int = 0,
+                    class_names: tuple[str, ...] = ()) -> Path:
+    spec = tiny_spec(channels, image_size, class_names)
     torch.manual_seed(seed)
     network = perturb(spec.build_network(), seed)
     save_model_folder(folder, spec, network.state_dict())

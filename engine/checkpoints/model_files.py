@@ -22,7 +22,7 @@ from engine.checkpoints.weights import (
     refuse_pickle,
     write_tensors,
 )
-from engine.diffusion import Denoiser, NoiseSchedule
+from engine.diffusion import ClassGuidance, Denoiser, NoiseSchedule
 from engine.errors import ConfigError, ModelLoadError
 
 MODEL_JSON = "model.json"
@@ -44,10 +44,12 @@ class LoadedModel:
     source: Path
     weights_id: str = ""  # see `weights_id()`; empty for a network that was never saved
 
-    def denoiser(self, clip_x0: bool = True, noise_shape: torch.Tensor | None = None) -> Denoiser:
-        """`noise_shape`: see `Denoiser`; only a network that takes a noise map uses it."""
+    def denoiser(self, clip_x0: bool = True, noise_shape: torch.Tensor | None = None,
+                 guidance: ClassGuidance | None = None) -> Denoiser:
+        """`noise_shape`: see `Denoiser`; only a network that takes a noise map uses it.
+        `guidance`: the class to sample, for a class-conditional model (see `engine.guidance`)."""
         return Denoiser(self.network, self.schedule, self.spec.prediction, clip_x0=clip_x0,
-                        takes_noise_map=self.spec.takes_noise_map, noise_shape=noise_shape)
+                        takes_noise_map=self.spec.takes_noise_map, noise_shape=noise_shape, guidance=guidance)
 
     @property
     def name(self) -> str:

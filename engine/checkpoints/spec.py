@@ -12,7 +12,7 @@ from typing import Any
 from engine.diffusion import NoiseSchedule, ScheduleConfig
 from engine.diffusion.prediction import check_prediction_type
 from engine.errors import ConfigError, ModelLoadError
-from engine.json_values import is_whole
+from engine.json_values import is_real, is_whole
 from engine.models import build_network, config_from_dict
 from engine.sampling import SAMPLERS
 from torch import nn
@@ -20,12 +20,17 @@ from torch import nn
 FORMAT_NAME = "cunet-studio-model"
 FORMAT_VERSION = 1
 DEFAULT_SAMPLER, DEFAULT_SAMPLER_STEPS = "dpmpp-2m", 20  # for a card without a (usable) recommendation
+# Guidance scale for a class-conditional model whose card recommends none: a middle value, not a
+# measured one (benchmarks/guidance_sweep.py measures a model's own; docs/models.md).
+DEFAULT_GUIDANCE = 2.0
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     """What a model is. `card` is free-form descriptive metadata (display_name, description,
-    dataset, licence, training provenance, recommended sampler/steps, measured quality)."""
+    dataset, licence, training provenance, recommended sampler/steps/guidance, measured quality).
+    `class_names`: the readable name of each class of a class-conditional model, index i naming
+    class label i; empty for an unconditional model. The network's `num_classes` always matches it."""
 
     arch: str
     network: dict[str, Any]
@@ -34,6 +39,10 @@ class ModelSpec:
     schedule: ScheduleConfig = field(default_factory=ScheduleConfig)
     prediction: str = "eps"
     card: dict[str, Any] = field(default_factory=dict)
+    class_names: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "class_names", _checked_class_names(self.class_names))
 
     def build_network(self) -> nn.Module:
         return build_network(self.arch, config_from_dict(self.arch, self.network))
@@ -45,6 +54,11 @@ class ModelSpec:
     def takes_noise_map(self) -> bool:
         """True for a network with a per-pixel noise-level input (the photo denoiser)."""
         return bool(self.network.get("noise_map", False))
+
+    @property
+    def is_conditional(self) -> bool:
+        """True for a class-conditional model (sampled with a class and a guidance scale)."""
+        return bool(self.class_names)
 
     @property
     def sees_only_nearby_pixels(self) -> bool:
@@ -69,6 +83,13 @@ class ModelSpec:
         sampler, steps = rec.get("sampler"), rec.get("steps")
         return (sampler if isinstance(sampler, str) and sampler in SAMPLERS else DEFAULT_SAMPLER,
                 steps if is_whole(steps) and 1 <= steps <= self.schedule.timesteps else DEFAULT_SAMPLER_STEPS)
+
+    def recommended_guidance(self) -> float:
+        """The card's guidance scale for a class-conditional model, else DEFAULT_GUIDANCE (a
+        malformed one falls back, as for the sampler)."""
+        rec = self.card.get("recommended")
+        guidance = rec.get("guidance") if isinstance(rec, dict) else None
+        return float(guidance) if is_real(guidance) and guidance >= 0 else DEFAULT_GUIDANCE
 
     def to_json(self) -> str:
         data = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
@@ -100,10 +121,14 @@ class ModelSpec:
                 schedule=ScheduleConfig(**_typed(data, "schedule", dict)),
                 prediction=check_prediction_type(_typed(data, "prediction", str)),
                 card=_typed(data, "card", dict),
+                class_names=data.get("class_names", ()),
             )
             config = config_from_dict(spec.arch, spec.network)
         except (ConfigError, TypeError) as error:
             raise ModelLoadError(f"{source}: invalid metadata: {error}") from None
+        if config.num_classes != len(spec.class_names):
+            raise ModelLoadError(f"{source}: metadata names {len(spec.class_names)} classes but the network is built "
+                                 f"for {config.num_classes}")
         if getattr(config, "in_channels", None) != spec.channels:
             raise ModelLoadError(
                 f"{source}: metadata says {spec.channels} channels but the network is built for "
@@ -112,6 +137,15 @@ class ModelSpec:
         if not 4 <= spec.image_size <= 4096:
             raise ModelLoadError(f"{source}: image_size {spec.image_size} is out of range")
         return spec
+
+
+def _checked_class_names(value: Any) -> tuple[str, ...]:
+    """Non-empty names, distinct whatever their case: a class is chosen by its name, in any case."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(name, str) and name.strip() for name in value):
+        raise ConfigError("class_names should be a list of non-empty names")
+    if len({name.casefold() for name in value}) != len(value):
+        raise ConfigError(f"class_names names a class twice: {', '.join(value)}")
+    return tuple(value)
 
 
 def _typed(data: dict, key: str, kind: type) -> Any:

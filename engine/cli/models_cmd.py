@@ -1,4 +1,5 @@
-"""`engine models` (what can be sampled) and `engine info` (device, threads, versions)."""
+"""`engine models` (what can be sampled, and the classes of class-conditional models) and `engine
+info` (device, threads, versions)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from engine import __version__
 from engine.checkpoints import ModelEntry, ModelStore, create_model_folder, load_model
 from engine.cli.common import json_object_arg
 from engine.errors import ConfigError
+from engine.guidance import class_listing
 from engine.device import available_devices
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    models = subparsers.add_parser("models", help="list bundled and user models")
+    models = subparsers.add_parser("models", help="list bundled and user models (with the classes of "
+                                                  "class-conditional ones)")
     models.add_argument("--json", action="store_true")
     models.set_defaults(run=run_models)
     export = subparsers.add_parser("export", help="write a model (folder, run or checkpoint) as a model folder")
@@ -37,7 +40,8 @@ def run_models(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps([
             {"name": e.name, "source": e.source, "path": str(e.path), "arch": e.spec.arch,
-             "use": _use(e), "image_size": e.spec.image_size, "channels": e.spec.channels, "card": e.spec.card}
+             "use": _use(e), "image_size": e.spec.image_size, "channels": e.spec.channels,
+             "classes": list(e.spec.class_names), "card": e.spec.card}
             for e in entries
         ], indent=2))
         return 0
@@ -47,6 +51,8 @@ def run_models(args: argparse.Namespace) -> int:
         description = e.spec.card.get("description", "")
         print(f"{e.name:<16} {e.source:<8} {e.spec.arch:<6} {_use(e):<9} {e.spec.channels}x{e.spec.image_size}px  "
               f"{description}")
+        if e.spec.is_conditional:
+            print(f"{'':<16} classes (engine sample --class): {class_listing(e.spec.class_names)}")
     return 0
 
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.checkpoints import ModelStore
+from engine.checkpoints import LoadedModel, ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.generate import GenerationRequest, generate, resolved_sampler
 from engine.generation_record import GenerationRecord, other_weights_warning, read_generation_record
+from engine.guidance import class_index
 from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, upscale_nearest
 from engine.models import CUNet
 from engine.sampling import SAMPLERS
@@ -30,8 +31,8 @@ DEFAULT_MODEL = "digits"
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sample", help="generate images from a trained model")
     parser.add_argument("--settings-from", type=Path, default=None, metavar="PNG",
-                        help="make an image again: model, seed, count, sampler, steps, eta and solver from a PNG "
-                             "this app saved (options given explicitly still win)")
+                        help="make an image again: model, seed, count, sampler, steps, eta, solver, class and "
+                             "guidance from a PNG this app saved (options given explicitly still win)")
     parser.add_argument("--model", default=None, help="model name (see `engine models`), model/run folder or "
                                                       f"checkpoint (default {DEFAULT_MODEL})")
     parser.add_argument("-n", "--count", type=int, default=None, help="number of images (default 16)")
@@ -39,6 +40,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampler", choices=list(SAMPLERS), default=None, help="default: the model's recommendation")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's recommendation)")
     parser.add_argument("--eta", type=float, default=None, help="DDIM stochasticity (0 = deterministic, the default)")
+    parser.add_argument("--class", dest="class_choice", default=None, metavar="C",
+                        help="class-conditional models: sample this class, by name (any case) or index from 0 (see "
+                             "`engine models`; default: no class, an unconditional sample)")
+    parser.add_argument("--guidance", type=float, default=None, metavar="W",
+                        help="with --class: classifier-free guidance scale (1 = none, 0 = unconditional, higher = "
+                             "more typical of the class; default: the model's recommendation)")
     parser.add_argument("--batch", type=int, default=16, help="images per network call")
     parser.add_argument("--out", type=Path, default=Path("samples"), help="output folder")
     parser.add_argument("--grid", action="store_true",
@@ -61,16 +68,29 @@ def _fill_from_record(args: argparse.Namespace) -> GenerationRecord | None:
     return record
 
 
+def _class_and_guidance(args: argparse.Namespace, model: LoadedModel,
+                        record: GenerationRecord | None) -> tuple[int | None, float | None]:
+    """--class (a name or an index) and --guidance, else the record's: a record's guidance goes
+    with its class only, so another --class samples at the model's recommendation. --guidance
+    without any class is refused by GenerationRequest."""
+    if args.class_choice is not None:
+        return class_index(model.spec, model.name, args.class_choice), args.guidance
+    if record is not None and record.class_label is not None:
+        return record.class_label, record.guidance if args.guidance is None else args.guidance
+    return None, args.guidance
+
+
 def run(args: argparse.Namespace) -> int:
     recorded = _fill_from_record(args)
     model = open_model(args.model, args)
     warning = other_weights_warning(recorded, model.weights_id, args.settings_from.name) if recorded else None
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
+    class_label, guidance = _class_and_guidance(args, model, recorded)
     request = GenerationRequest(
         count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
         batch_size=args.batch, solver=solver_from_args(args) or (recorded.solver if recorded else None),
-        keep_trajectory=args.trajectory,
+        keep_trajectory=args.trajectory, class_label=class_label, guidance=guidance,
     )
     resolved_sampler(model.spec, request)  # a refused setting says so before the progress bar opens
     counts_evaluations = isinstance(model.network, CUNet)
@@ -86,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         result = generate(model, request, progress=on_progress)
     record = GenerationRecord(model=ModelStore().reference(args.model), seed=args.seed, sampler=result.sampler,
                               steps=result.steps, eta=args.eta, solver=request.solver, count=len(result.images),
-                              weights=result.model_weights)
+                              weights=result.model_weights, class_label=class_label, guidance=result.guidance)
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
     grid_path = args.out / "grid.png"

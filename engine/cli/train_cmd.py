@@ -58,6 +58,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--compile", action="store_true", help="torch.compile the network")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--card", default="{}", help="JSON model-card fields (dataset, licence, description)")
+    p.add_argument("--classes", action="store_true",
+                   help="class-conditional, on the data's labels (an .npz's labels/train_labels/categories array, "
+                        "or a folder's class subfolders): sampled with --class and --guidance")
+    p.add_argument("--class-dropout", type=float, default=0.1, metavar="P",
+                   help="with --classes: share of labels replaced by 'no class', so one network is also "
+                        "unconditional, as guidance needs (default 0.1)")
+    p.add_argument("--class-names", default=None, metavar="NAMES",
+                   help="with --classes: readable class names, comma-separated, in the order of the data's "
+                        "classes (sorted labels), e.g. \"T-shirt/top,Trouser,...\" for Fashion-MNIST's labels 0-9 "
+                        "(default: the labels themselves)")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
@@ -79,6 +89,11 @@ def _architecture_of(model: str) -> tuple[str, dict]:
 
     spec = read_spec(ModelStore().resolve(model))
     return ("cunet" if spec.arch == "cunet" else "unet"), dict(spec.network)
+
+
+def _class_names(text: str | None) -> list[str]:
+    """--class-names "a, b,c" -> ["a", "b", "c"]."""
+    return [] if text is None else [name.strip() for name in text.split(",")]
 
 
 def _checkpoints_to_keep(args: argparse.Namespace) -> int:
@@ -131,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
         noise=args.noise, max_downscale=args.max_downscale, cache_megabytes=args.cache_mb,
         save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
         keep_checkpoints=_checkpoints_to_keep(args), bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
-        card=json_object_arg(args.card, "--card"), init_from=init_from,
+        card=json_object_arg(args.card, "--card"), init_from=init_from, classes=args.classes,
+        class_dropout=args.class_dropout, class_names=_class_names(args.class_names),
     )
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None

@@ -7,11 +7,16 @@ first epoch does not decode them again. Bigger folders get only a header check a
 a file that then fails to decode during training is added to `skipped` and replaced by the next
 readable index (wrapping around), the same replacement every time. Files without an image
 extension are ignored silently. Mode and geometry rules: see `pixel_modes` and `geometry`.
+
+Classes follow torchvision's ImageFolder convention: when every image sits in a subfolder (at any
+depth below it), the top-level subfolder is its class and its name the class name. A replacement
+for an unreadable image is then taken from the same class, so an image's label never changes.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -20,7 +25,7 @@ import torch
 from engine.data.decoded_cache import DEFAULT_CACHE_BYTES, DecodedImageCache
 from engine.data.geometry import crop_to_tensor, prepare_pixels
 from engine.data.image_files import IMAGE_EXTENSIONS, check_image_header, decode_image, find_image_files
-from engine.data.training_images import check_output_spec, display_path
+from engine.data.training_images import check_output_spec, display_path, image_classes
 from engine.errors import DatasetError, ImageLoadError
 
 logger = logging.getLogger(__name__)
@@ -75,6 +80,7 @@ class ImageFolderDataset:
                 f"No readable images in {self.folder}: all {len(self.skipped)} image file(s) were rejected "
                 f"({self._first_reasons()}). Re-export or replace these files, or choose another folder."
             )
+        self.class_names, self._class_labels = image_classes(_class_folders(self.folder, self.paths))
 
     def __len__(self) -> int:
         return len(self.paths)
@@ -84,7 +90,13 @@ class ImageFolderDataset:
 
     def describe(self) -> str:
         skipped = f" ({len(self.skipped)} skipped)" if self.skipped else ""
-        return f"folder {display_path(self.folder)}: {len(self)} images{skipped}"
+        classes = f" in {len(self.class_names)} class folders" if self.class_names else ""
+        return f"folder {display_path(self.folder)}: {len(self)} images{classes}{skipped}"
+
+    def label(self, index: int) -> int:
+        if self._class_labels is None:
+            raise DatasetError(f"{self.folder} has no class labels (its images are not all in class subfolders)")
+        return int(self._class_labels[index])
 
     def _accept(self, path: Path, decode_now: bool) -> bool:
         try:
@@ -98,11 +110,10 @@ class ImageFolderDataset:
         return True
 
     def _readable_pixels(self, index: int) -> np.ndarray:
-        """Pixels of image `index`, or of the next readable one if it fails to decode now."""
+        """Pixels of image `index`, or of the next readable one (of its class) if it fails to decode now."""
         if not 0 <= index < len(self.paths):
             raise IndexError(f"image index {index} out of range for {len(self.paths)} images")
-        for offset in range(len(self.paths)):
-            candidate = (index + offset) % len(self.paths)
+        for candidate in self._stand_ins(index):
             if candidate in self._unreadable:
                 continue
             path = self.paths[candidate]
@@ -112,10 +123,19 @@ class ImageFolderDataset:
                 self._unreadable.add(candidate)
                 self.skipped.append((path, str(error)))
                 logger.warning("Skipping unreadable image %s during training: %s", path, error)
+        of_class = f" of class {self.class_names[self.label(index)]!r}" if self.class_names else ""
         raise DatasetError(
-            f"None of the {len(self.paths)} images in {self.folder} can be read any more "
+            f"None of the images{of_class} in {self.folder} can be read any more "
             f"({self._first_reasons()}). Were the files moved, deleted or overwritten?"
         )
+
+    def _stand_ins(self, index: int) -> Iterator[int]:
+        """`index`, then the images after it (wrapping around) that may replace it if it cannot be
+        read: in a labelled folder only those of its class, so that its label stays true."""
+        count = len(self.paths)
+        for candidate in ((index + offset) % count for offset in range(count)):
+            if self._class_labels is None or self._class_labels[candidate] == self._class_labels[index]:
+                yield candidate
 
     def _pixels(self, path: Path) -> np.ndarray:
         pixels = self._cache.get(path)
@@ -137,3 +157,12 @@ class ImageFolderDataset:
         ]
         more = len(self.skipped) - len(shown)
         return "; ".join(shown) + (f"; and {more} more" if more > 0 else "")
+
+
+def _class_folders(folder: Path, paths: list[Path]) -> np.ndarray | None:
+    """Each image's top-level subfolder name, or None when any image sits directly in `folder`:
+    then the folder is not sorted into classes."""
+    parts = [path.relative_to(folder).parts for path in paths]
+    if any(len(part) < 2 for part in parts):
+        return None
+    return np.array([part[0] for part in parts])

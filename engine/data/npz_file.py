@@ -2,11 +2,12 @@
 
 Accepted layout: a uint8 array `images` (or else `train_images`) of shape (N, H, W) grey or
 (N, H, W, C) with C = 1 grey, 2 grey+alpha, 3 RGB, 4 RGBA; optionally labels of length N in
-`labels` / `categories` (for `images`) or `train_labels` (for `train_images`), kept in `labels`
-for conditional training but not used by `load`. A `test_images` array is ignored: held-out data
-comes from `split_train_validation`. Pixels follow the mode rules of `pixel_modes` (alpha
-composited on white) and the resize / crop rules of `geometry`. Conversion happens per `load`:
-these images are small, and caching would double the archive's memory.
+`labels` / `categories` (for `images`) or `train_labels` (for `train_images`): whole numbers or
+text, which become `class_names` and `label(index)` for class-conditional training. A
+`test_images` array is ignored: held-out data comes from `split_train_validation`. Pixels follow
+the mode rules of `pixel_modes` (alpha composited on white) and the resize / crop rules of
+`geometry`. Conversion happens per `load`: these images are small, and caching would double the
+archive's memory.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import torch
 
 from engine.data.geometry import crop_to_tensor, prepare_pixels
 from engine.data.pixel_modes import MODE_BY_CHANNEL_COUNT, image_from_array
-from engine.data.training_images import check_output_spec, display_path
+from engine.data.training_images import check_output_spec, display_path, image_classes
 from engine.errors import DatasetError
 
 # Image array names, in order of preference, each with the names its labels may have.
@@ -44,10 +45,16 @@ class NpzImageDataset:
         self.channels = channels
         self.hflip = hflip
         self.resize_short_side = resize_short_side
-        self.array_name, self.images, self.labels = _read_archive(self.path)
+        self.array_name, self.images, labels = _read_archive(self.path)
+        self.class_names, self._class_labels = image_classes(labels)
 
     def __len__(self) -> int:
         return len(self.images)
+
+    def label(self, index: int) -> int:
+        if self._class_labels is None:
+            raise DatasetError(f"{self.path} has no class labels")
+        return int(self._class_labels[index])
 
     def load(self, index: int, generator: torch.Generator | None = None) -> torch.Tensor:
         image = image_from_array(self.images[index])

@@ -32,12 +32,16 @@ class ImageSubset:
         self.deterministic = deterministic
         self.channels = source.channels
         self.image_size = source.image_size
+        self.class_names = source.class_names
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def load(self, index: int, generator: torch.Generator | None = None) -> torch.Tensor:
         return self.source.load(self.indices[index], None if self.deterministic else generator)
+
+    def label(self, index: int) -> int:
+        return self.source.label(self.indices[index])
 
     def describe(self) -> str:
         return f"{self.role} split, {len(self)} images of {self.source.describe()}"

@@ -7,10 +7,14 @@ Some networks also take a per-pixel noise-level map (the photo denoiser): the no
 each pixel and channel. The Denoiser makes it here, from the step, so samplers never know: at
 step t the noise of x_t has std sqrt(1 - abar_t), times `noise_shape` where the noise is not the
 same everywhere (a photo whose shadows are noisier than its sky; see `engine.denoise`).
+
+A class-conditional network is guided here too (classifier-free guidance, Ho & Salimans 2022), so
+samplers never know about classes either: see `ClassGuidance`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Callable
 
 import torch
@@ -21,6 +25,31 @@ from engine.errors import ConfigError
 PREDICTION_TYPES = ("eps", "v")
 
 Network = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+@dataclass(frozen=True)
+class ClassGuidance:
+    """Sample class `class_label` with guidance `scale` w (diffusers' guidance_scale, the "CFG
+    scale" of Stable Diffusion): output = uncond + w (cond - uncond), where cond is the network's
+    output for the class and uncond its output for `null_label` (no class). w = 1 is plain
+    conditional sampling, w = 0 unconditional, w > 1 pushes further toward the class."""
+
+    class_label: int
+    null_label: int
+    scale: float
+
+    def labels(self) -> list[int]:
+        """The labels whose outputs the guided one needs, in order: a scale of 1 needs no
+        unconditional output and a scale of 0 no conditional one (half the network cost)."""
+        return [label for label, needed in ((self.class_label, self.scale != 0), (self.null_label, self.scale != 1))
+                if needed]
+
+    def combine(self, outputs: list[torch.Tensor]) -> torch.Tensor:
+        """The guided output from the outputs for `labels()`, in that order."""
+        if len(outputs) == 1:
+            return outputs[0]
+        conditional, unconditional = outputs
+        return unconditional + self.scale * (conditional - unconditional)
 
 
 def check_prediction_type(prediction: str) -> str:
@@ -41,6 +70,13 @@ class Denoiser:
 
     `clip_x0` clamps the predicted clean image to [-1, 1] and re-derives eps from it, which keeps
     few-step samplers inside the data range (the usual DDPM/DDIM practice).
+
+    With `guidance`, the conditional and unconditional rows go through the network in one call
+    (batch 2B, the same x_t, step and noise map for both halves) and are combined *before* the
+    conversion to (eps, x0). That is the same guidance for eps and v-prediction alike: x0 and eps
+    are affine in the output for a given x_t, and the guided output is an affine combination
+    (weights 1 - w and w), so guiding the output guides eps and x0 consistently. Clipping then
+    acts on the guided x0, the image the sampler steps toward, not on each half.
     """
 
     def __init__(
@@ -51,27 +87,24 @@ class Denoiser:
         clip_x0: bool = True,
         takes_noise_map: bool = False,
         noise_shape: torch.Tensor | None = None,
+        guidance: ClassGuidance | None = None,
     ) -> None:
         """`takes_noise_map`: the network's third argument is the noise map. `noise_shape`
         (broadcastable to x_t, root mean square 1): how the noise level varies over the pixels
-        and channels; None = uniform."""
+        and channels; None = uniform. `guidance`: the class to sample (the network takes
+        `class_labels` by keyword); None = the network's own unconditional output."""
         self.network = network
         self.schedule = schedule
         self.prediction = check_prediction_type(prediction)
         self.clip_x0 = clip_x0
         self.takes_noise_map = takes_noise_map
         self.noise_shape = noise_shape
+        self.guidance = guidance
 
     def __call__(self, x_t: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
-        batch = x_t.shape[0]
-        steps = torch.full((batch,), t, dtype=torch.long, device=x_t.device)
         abar = self.schedule.abar(t).item()
         a, s = abar**0.5, (1 - abar) ** 0.5
-        if self.takes_noise_map:
-            shape = torch.ones_like(x_t[:, :, :1, :1]) if self.noise_shape is None else self.noise_shape
-            output = self.network(x_t, steps, shape * s).to(torch.float32)
-        else:
-            output = self.network(x_t, steps).to(torch.float32)
+        output = self._network_output(x_t, t, s)
         if self.prediction == "eps":
             eps = output
             x0 = (x_t - s * eps) / a
@@ -82,3 +115,20 @@ class Denoiser:
             x0 = x0.clamp(-1, 1)
             eps = (x_t - a * x0) / s
         return eps, x0
+
+    def _network_output(self, x_t: torch.Tensor, t: int, noise_level: float) -> torch.Tensor:
+        """The network's output for x_t (B, C, H, W) at step t, guided when a class is asked for:
+        the rows for each label the guidance needs are stacked into one call."""
+        labels = self.guidance.labels() if self.guidance else []
+        copies = max(1, len(labels))
+        inputs = x_t.repeat(copies, 1, 1, 1)
+        steps = torch.full((len(inputs),), t, dtype=torch.long, device=x_t.device)
+        arguments: list[torch.Tensor] = [inputs, steps]
+        if self.takes_noise_map:
+            shape = torch.ones_like(x_t[:, :, :1, :1]) if self.noise_shape is None else self.noise_shape
+            arguments.append((shape * noise_level).expand_as(x_t).repeat(copies, 1, 1, 1))
+        if not labels:
+            return self.network(*arguments).to(torch.float32)
+        class_labels = torch.tensor(labels, device=x_t.device).repeat_interleave(len(x_t))
+        output = self.network(*arguments, class_labels=class_labels).to(torch.float32)
+        return self.guidance.combine(list(output.chunk(copies)))

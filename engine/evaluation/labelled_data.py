@@ -25,12 +25,13 @@ def load_labelled(path: Path, image_size: int, channels: int, held_out_fraction:
                   seed: int = 0) -> LabelledImages:
     """All images of an .npz with labels (digits / fashion classes, emoji categories), split by seed."""
     dataset = NpzImageDataset(path, image_size, channels, hflip=False)
-    if dataset.labels is None:
-        raise DatasetError(f"{path} has no label array; the quality measure needs class labels")
-    classes, labels = np.unique(np.asarray(dataset.labels).astype(str), return_inverse=True)
+    if not dataset.class_names:
+        raise DatasetError(f"{path} has no class labels (one whole number or text per image); "
+                           "the quality measure needs them")
+    labels = np.array([dataset.label(i) for i in range(len(dataset))])
     images = torch.stack([dataset.load(i, None) for i in range(len(dataset))])
     order = np.random.default_rng(seed).permutation(len(images))
     cut = int(round(len(images) * (1 - held_out_fraction)))
     train, held = torch.from_numpy(order[:cut]), torch.from_numpy(order[cut:])
     labels_t = torch.from_numpy(labels.astype(np.int64))
-    return LabelledImages(images[train], labels_t[train], images[held], labels_t[held], classes.tolist())
+    return LabelledImages(images[train], labels_t[train], images[held], labels_t[held], list(dataset.class_names))

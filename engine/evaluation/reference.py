@@ -34,6 +34,17 @@ class EvaluationReference:
         return evaluate_samples(self.classifier, self.info, generated, self.data.held_out_images,
                                 self.data.held_out_labels)
 
+    def evaluate_class(self, generated: np.ndarray, class_index: int) -> tuple[float, QualityReport | None]:
+        """(share of `generated` the classifier puts in its class `class_index`, the report against
+        the held-out images of that class), the report None when the class holds out fewer than
+        MIN_HELD_OUT images, too few for an FD (Noto's "Component" category has 5 in all)."""
+        of_class = self.data.held_out_labels == class_index
+        if int(of_class.sum()) < MIN_HELD_OUT:
+            return self.evaluate(generated).generated_histogram[class_index], None
+        real, labels = self.data.held_out_images[of_class], self.data.held_out_labels[of_class]
+        report = evaluate_samples(self.classifier, self.info, generated, real, labels)
+        return report.generated_histogram[class_index], report
+
 
 def open_reference(
     model: LoadedModel, model_name: str, classifier_dir: Path | None = None, data: Path | None = None

@@ -1,4 +1,5 @@
-"""Denoising networks. Every network maps (x_t (B, C, H, W), t (B,)) -> model output (B, C, H, W).
+"""Denoising networks. Every network maps (x_t (B, C, H, W), t (B,)) -> model output (B, C, H, W);
+a class-conditional one (config `num_classes` > 0) also takes `class_labels` (B,) by keyword.
 
 `build_network(arch, config)` is the one constructor the rest of the engine uses, so checkpoints
 only need to store an architecture name and a config dict.
@@ -13,6 +14,7 @@ from torch import nn
 
 from engine.errors import ConfigError
 from engine.models.cunet import CUNet, CUNetConfig, default_config, denoise_config, paper_config, small_config
+from engine.models.layers import class_embedding_weights
 from engine.models.ode_block import SolverSettings
 from engine.models.unet import UNet, UNetConfig
 
@@ -74,6 +76,7 @@ __all__ = [
     "UNet",
     "UNetConfig",
     "build_network",
+    "class_embedding_weights",
     "config_from_dict",
     "count_parameters",
     "preset_config",

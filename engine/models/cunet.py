@@ -16,9 +16,13 @@ trick: a quarter of the pixels for the same receptive field), no attention (it w
 network to the tile size it was trained on), and a per-pixel noise-level map as an extra input
 (`noise_map`), so noise that varies with brightness or place is removed where it is.
 
+With `num_classes` > 0 the network is class-conditional: a class vector joins the time embedding
+(`ClassEmbedding`, zero-initialised, with a null "no class" label for classifier-free guidance).
+
 Shapes: input (B, C, H, W) with any H, W (reflect-padded to a multiple of unshuffle * 2**levels
 internally), output (B, C, H, W); t is the diffusion step, shape (B,); the optional noise map is
-(B, C, H, W) or broadcastable to it: the noise std per pixel and channel in the input's units.
+(B, C, H, W) or broadcastable to it: the noise std per pixel and channel in the input's units;
+the optional class labels are (B,) in 0..num_classes (num_classes itself: no class).
 """
 
 from __future__ import annotations
@@ -31,7 +35,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import ConfigError
-from engine.models.layers import Attention, SinusoidalTimeEmbedding, pad_to_multiple
+from engine.models.layers import (
+    Attention,
+    ClassEmbedding,
+    SinusoidalTimeEmbedding,
+    check_class_count,
+    class_conditioned,
+    pad_to_multiple,
+)
 from engine.models.ode_block import ODEBlock, SolverSettings
 
 
@@ -58,6 +69,7 @@ class CUNetConfig:
     frozen_step_table: bool = False  # official code's unused 1000x256 embedding (parameter fidelity)
     unshuffle: int = 1  # pixel-unshuffle factor of the stem (the head shuffles back); 1 = full resolution
     noise_map: bool = False  # takes a per-pixel noise-level map as extra input channels
+    num_classes: int = 0  # > 0: class-conditional (classifier-free guidance); 0 = unconditional
     solver: SolverSettings = field(default_factory=SolverSettings)
 
     def __post_init__(self) -> None:
@@ -81,6 +93,7 @@ class CUNetConfig:
             raise ConfigError(f"unshuffle must be 1, 2 or 4, got {self.unshuffle!r}")
         if self.noise_map and self.paper_vector_field:
             raise ConfigError("the paper's vector field takes no noise map")
+        check_class_count(self.num_classes, self.time_conditioning)
 
     @property
     def stem_channels(self) -> int:
@@ -281,6 +294,9 @@ class CUNet(nn.Module):
                 nn.SiLU(),
                 nn.Linear(config.time_embedding_dim, config.time_embedding_dim),
             )
+        self.class_embedding = (
+            ClassEmbedding(config.num_classes, config.time_embedding_dim) if config.num_classes else None
+        )
 
         # Stem: the paper's "initial velocity" module lifts the image into the ODE state.
         if config.paper_vector_field:
@@ -333,8 +349,13 @@ class CUNet(nn.Module):
         """Vector-field evaluations over all blocks since the network was built."""
         return sum(m.evaluations for m in self.modules() if isinstance(m, ODEBlock))
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, noise_map: torch.Tensor | None = None) -> torch.Tensor:
-        condition = self.time_mlp(t) if self.config.time_conditioning else None
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, noise_map: torch.Tensor | None = None, *,
+        class_labels: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """class_labels: None on a conditional network = the null label (an unconditional prediction)."""
+        time_embedding = self.time_mlp(t) if self.config.time_conditioning else None
+        condition = class_conditioned(time_embedding, self.class_embedding, class_labels)
         if self.config.noise_map:
             if noise_map is None:
                 raise ValueError("this network needs a noise map (the Denoiser makes one from the step)")

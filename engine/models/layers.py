@@ -8,6 +8,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from engine.errors import ConfigError
+from engine.json_values import is_whole
+
 
 class SinusoidalTimeEmbedding(nn.Module):
     """Transformer-style sinusoidal embedding of the diffusion step t (B,) -> (B, dim).
@@ -29,6 +32,58 @@ class SinusoidalTimeEmbedding(nn.Module):
         )
         angles = t.float()[:, None] * freqs[None, :]
         return torch.cat([angles.sin(), angles.cos()], dim=-1)
+
+
+class ClassEmbedding(nn.Embedding):
+    """One learned vector per class, added to the time embedding so that every block that is told
+    the diffusion step is also told the class (classifier-free guidance, Ho & Salimans 2022).
+
+    Row `num_classes` is the null label, "no class": what a network sees when it is asked for an
+    unconditional prediction (guidance's second half, and label dropout in training), so one
+    network is both conditional and unconditional. The table starts at zero, so a conditional
+    network made from an unconditional one's weights computes exactly what that one did, for any
+    label, until training moves it (fine-tuning a bundled model into a conditional one).
+    """
+
+    def __init__(self, num_classes: int, dim: int) -> None:
+        super().__init__(num_classes + 1, dim)
+        nn.init.zeros_(self.weight)
+        self.null_label = num_classes
+
+    def conditioned(self, time_embedding: torch.Tensor, class_labels: torch.Tensor | None) -> torch.Tensor:
+        """time_embedding (B, dim) plus the classes' vectors; labels (B,) in 0..num_classes, None = all null."""
+        if class_labels is None:
+            class_labels = torch.full(time_embedding.shape[:1], self.null_label, device=time_embedding.device)
+        return time_embedding + self(class_labels.to(time_embedding.device))
+
+
+def class_conditioned(
+    time_embedding: torch.Tensor | None, classes: ClassEmbedding | None, class_labels: torch.Tensor | None
+) -> torch.Tensor | None:
+    """The conditioning vector of a network with (`classes`) or without class conditioning (None:
+    a network blind to time as well); labels given to a network without classes are refused rather
+    than silently ignored. A network with classes always has a time embedding (`check_class_count`)."""
+    if classes is None:
+        if class_labels is not None:
+            raise ValueError("this network is unconditional: it takes no class labels")
+        return time_embedding
+    return classes.conditioned(time_embedding, class_labels)
+
+
+def class_embedding_weights(network: nn.Module) -> set[str]:
+    """State-dict keys of the network's class embedding (none for an unconditional network): the
+    only weights an unconditional model lacks to start a conditional network (see `ClassEmbedding`)."""
+    return {f"{name}.weight" for name, module in network.named_modules() if isinstance(module, ClassEmbedding)}
+
+
+def check_class_count(num_classes: int, time_conditioned: bool = True) -> None:
+    """The class count a network config may hold: 0 (unconditional) or more, and only on a network
+    whose blocks take the time embedding the class vectors join."""
+    if not is_whole(num_classes) or num_classes < 0:
+        raise ConfigError(f"num_classes must be a whole number, 0 (unconditional) or more, got {num_classes!r}")
+    if num_classes and not time_conditioned:
+        raise ConfigError("class conditioning joins the time embedding: a network without time conditioning "
+                          "cannot take classes")
 
 
 class RMSNorm(nn.Module):

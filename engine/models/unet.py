@@ -11,6 +11,8 @@ This is the reference the continuous U-Net is compared against, so its layout fo
 Attention is linear (cheap at high resolution) on every level but the deepest, which uses full
 softmax attention, as does the middle. The network only predicts a tensor shaped like its input (eps
 or v); noise schedules and samplers live elsewhere and meet it only through `forward(x, t)`.
+With `num_classes` > 0 it is class-conditional in the same way as the cUNet (`ClassEmbedding`
+joined to the time embedding), so both families train and sample with guidance by one code path.
 """
 
 from __future__ import annotations
@@ -22,7 +24,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import ConfigError
-from engine.models.layers import Attention, RMSNorm, SinusoidalTimeEmbedding, pad_to_multiple
+from engine.models.layers import (
+    Attention,
+    ClassEmbedding,
+    RMSNorm,
+    SinusoidalTimeEmbedding,
+    check_class_count,
+    class_conditioned,
+    pad_to_multiple,
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,7 @@ class UNetConfig:
     attn_heads: int = 4
     attn_dim_head: int = 32
     groups: int = 8
+    num_classes: int = 0  # > 0: class-conditional (classifier-free guidance); 0 = unconditional
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "dim_mults", tuple(int(m) for m in self.dim_mults))
@@ -56,6 +67,7 @@ class UNetConfig:
             raise ConfigError(
                 f"groups={self.groups} must divide dim={self.dim} times every entry of dim_mults"
             )
+        check_class_count(self.num_classes)
 
 
 class Block(nn.Module):
@@ -166,6 +178,7 @@ class UNet(nn.Module):
             nn.GELU(),
             nn.Linear(time_dim, time_dim),
         )
+        self.class_embedding = ClassEmbedding(config.num_classes, time_dim) if config.num_classes else None
 
         # Each down level: resnet blocks (each output kept as a skip), attention, then a resize.
         self.downs = nn.ModuleList()
@@ -208,11 +221,12 @@ class UNet(nn.Module):
         self.final_res_block = ResnetBlock(dim * 2, dim, time_dim, groups)
         self.final_conv = nn.Conv2d(dim, config.in_channels, 1)
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        """x: (B, C, H, W) noisy images; t: (B,) or scalar diffusion step, int or float."""
+    def forward(self, x: torch.Tensor, t: torch.Tensor, *, class_labels: torch.Tensor | None = None) -> torch.Tensor:
+        """x: (B, C, H, W) noisy images; t: (B,) or scalar diffusion step, int or float; class_labels:
+        (B,) in 0..num_classes, None on a conditional network = the null label."""
         x, (height, width) = pad_to_multiple(x, 2 ** (len(self.config.dim_mults) - 1))
         t = torch.as_tensor(t, device=x.device).reshape(-1).expand(x.shape[0])
-        time_emb = self.time_mlp(t)
+        time_emb = class_conditioned(self.time_mlp(t), self.class_embedding, class_labels)
 
         x = self.init_conv(x)
         init_features = x

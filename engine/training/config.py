@@ -56,6 +56,9 @@ class TrainingConfig:
     device: str = "auto"
     card: dict[str, Any] = field(default_factory=dict)  # dataset/licence notes for the model card
     init_from: str | None = None  # model (name or folder) whose weights a new run starts from
+    classes: bool = False  # class-conditional on the data's labels (see training/class_labels.py)
+    class_dropout: float = 0.1  # share of labels replaced by "no class" (the unconditional prediction)
+    class_names: list[str] = field(default_factory=list)  # readable names for the data's classes, in order
 
     def __post_init__(self) -> None:
         checks = [
@@ -75,6 +78,8 @@ class TrainingConfig:
             (self.noise in NOISE_KINDS, f"training noise must be one of {', '.join(NOISE_KINDS)}"),
             (self.max_downscale >= 1, "max downscale must be >= 1"),
             (self.cache_megabytes >= 0, "the image cache size must be >= 0"),
+            (0 <= self.class_dropout < 1, "class dropout must be in [0, 1)"),
+            (self.classes or not self.class_names, "class names need a class-conditional run (--classes)"),
         ]
         for ok, message in checks:
             if not ok:

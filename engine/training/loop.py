@@ -9,7 +9,6 @@ checkpoints, and a JSONL log. Stop and pause always save a checkpoint first.
 from __future__ import annotations
 
 import dataclasses
-import json
 import math
 import sys
 import time
@@ -22,7 +21,7 @@ from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
 from engine.atomic import atomic_write_text
-from engine.checkpoints import ModelSpec, ModelStore, load_model, save_model_folder
+from engine.checkpoints import ModelSpec, read_spec, save_model_folder
 from engine.checkpoints.model_files import checkpoint_path, list_checkpoints
 from engine.data import open_training_images, split_train_validation
 from engine.device import resolve_device
@@ -31,9 +30,11 @@ from engine.errors import ConfigError, ModelLoadError
 from engine.models import config_from_dict, preset_config
 from engine.training import distributed
 from engine.training.batches import DataOrder, step_generator
+from engine.training.class_labels import dropped_labels, run_class_names
 from engine.training.config import CONFIG_FILE, TrainingConfig
 from engine.training.control import ProgressCallback, TrainingControl, TrainingProgress
 from engine.training.ema import EMA
+from engine.training.init_from import initial_weights
 from engine.training.noised_batch import NoisedBatch, noised_batch
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS, write_preview_grid
 from engine.training.run_folder import RunFolder
@@ -54,9 +55,11 @@ class TrainingSummary:
     began: bool = True  # False: stopped while opening the data, before anything was written
 
 
-def model_spec_for(config: TrainingConfig) -> ModelSpec:
+def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) -> ModelSpec:
+    """The model a run trains; `class_names` (see `run_class_names`) decide the network's classes,
+    whatever the preset or overrides say."""
     arch, network_config = preset_config(config.preset, config.channels)
-    values = dataclasses.asdict(network_config) | dict(config.network_overrides)
+    values = dataclasses.asdict(network_config) | dict(config.network_overrides) | {"num_classes": len(class_names)}
     network_config = config_from_dict(arch, values)  # validates the overrides
     if network_config.in_channels != config.channels:  # e.g. --init-from a greyscale model for a colour run
         raise ConfigError(f"the network takes {network_config.in_channels}-channel images but this run trains on "
@@ -72,20 +75,8 @@ def model_spec_for(config: TrainingConfig) -> ModelSpec:
         # The run recommends the sampler its preview grids show (a --card recommendation wins): every
         # checkpoint and the final model folder carry it, so `engine sample --model RUN` matches them.
         card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}} | dict(config.card),
+        class_names=class_names,
     )
-
-
-def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
-    """The weights of `model` (name or folder) for a run that fine-tunes it: it must have the run's
-    architecture (the ODE solver may differ: it has no weights)."""
-    source = load_model(ModelStore().resolve(model))
-    ours, theirs = ({k: v for k, v in json.loads(json.dumps(network)).items() if k != "solver"}
-                    for network in (spec.network, source.spec.network))  # JSON has lists, configs tuples
-    if source.spec.arch != spec.arch or ours != theirs:
-        differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) or ["arch"]
-        raise ConfigError(f"--init-from {model}: its network differs from this run's ({', '.join(differing)}); "
-                          "leave --preset and --network out to take its architecture")
-    return source.network.state_dict()
 
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder, int]:
@@ -142,6 +133,22 @@ def _load_batch(dataset, indices: list[int], generator: torch.Generator) -> torc
     return torch.stack([dataset.load(i, generator) for i in indices])
 
 
+def _labels(dataset, indices: list[int] | range) -> torch.Tensor:
+    return torch.tensor([dataset.label(i) for i in indices], dtype=torch.long)
+
+
+def _check_resumed_classes(checkpoint: Path, spec: ModelSpec) -> None:
+    """A resumed run keeps its classes: its data, moved or not, must still label them so. Checked
+    before the run writes anything."""
+    try:
+        trained = read_spec(checkpoint).class_names
+    except ModelLoadError:
+        return  # a damaged checkpoint: `_load_latest` says which earlier one the run can go on from
+    if trained != spec.class_names:
+        raise ConfigError(f"this run was trained on the classes {', '.join(trained) or '(none)'}, but its data now "
+                          f"gives {', '.join(spec.class_names) or '(none)'}: continue it on the data it was trained on")
+
+
 def train(
     config: TrainingConfig,
     *,
@@ -170,9 +177,13 @@ def train(
         train_set, validation_set = split_train_validation(dataset, config.validation_fraction, config.seed)
     else:
         train_set, validation_set = dataset, None
-    spec = model_spec_for(config)
-    starts_fresh = not (resume and run.latest_checkpoint())  # a resumed run's checkpoint has its weights
-    start_weights = initial_weights(config.init_from, spec) if config.init_from and starts_fresh else None
+    spec = model_spec_for(config, run_class_names(config, dataset))
+    # A run killed before its first checkpoint resumes from step 0 with its stored settings.
+    latest = run.latest_checkpoint() if resume else None
+    if latest is not None:
+        _check_resumed_classes(latest, spec)
+    # A resumed run's checkpoint has its weights.
+    start_weights = initial_weights(config.init_from, spec) if config.init_from and latest is None else None
     if distributed.any_rank(control.stop_requested, group, device):  # while the data was opened (a large folder)
         distributed.shutdown(group)
         return TrainingSummary(run.root, 0, config.steps, True, None, None, began=False)
@@ -183,16 +194,14 @@ def train(
     schedule = spec.build_schedule()
     torch.manual_seed(config.seed)  # weight initialisation
     network = spec.build_network()
-    if start_weights is not None:
-        network.load_state_dict(start_weights)
+    if start_weights is not None:  # initial_weights checked them: only a (zero) class embedding may be missing
+        network.load_state_dict(start_weights, strict=False)
     network = network.to(device)
     ema_network = spec.build_network().to(device).eval()
     ema = EMA(network, config.ema_decay)
     optimizer = torch.optim.AdamW(network.parameters(), lr=config.lr, betas=(0.9, 0.99), weight_decay=config.weight_decay)
     state = TrainingState(step=0, images_seen=0, elapsed_seconds=0.0)
 
-    # A run killed before its first checkpoint resumes from step 0 with its stored settings.
-    latest = run.latest_checkpoint() if resume else None
     if latest is not None:
         state = _load_latest(run, latest, network, ema, optimizer)
     if resume and group.is_main:
@@ -243,7 +252,11 @@ def train(
         generator = step_generator(config.seed, state.step, group.rank)
         indices = order.batch(state.step, config.batch_size, group.rank, group.world_size)
         images = _load_batch(train_set, indices, generator)
-        batch = noised_batch(config.noise, schedule, spec.prediction, images, generator, spec.takes_noise_map).to(device)
+        batch = noised_batch(config.noise, schedule, spec.prediction, images, generator, spec.takes_noise_map)
+        if spec.is_conditional:
+            labels = dropped_labels(_labels(train_set, indices), len(spec.class_names), config.class_dropout, generator)
+            batch = dataclasses.replace(batch, class_labels=labels)
+        batch = batch.to(device)
         lr = _lr_at(config, state.step)
         for param_group in optimizer.param_groups:
             param_group["lr"] = lr
@@ -334,17 +347,20 @@ def _run_network(forward, batch: NoisedBatch, compiled: bool) -> torch.Tensor:
 
 
 def _call(network, batch: NoisedBatch) -> torch.Tensor:
+    classes = {} if batch.class_labels is None else {"class_labels": batch.class_labels}
     if batch.noise_map is None:
-        return network(batch.x_t, batch.t)
-    return network(batch.x_t, batch.t, batch.noise_map)
+        return network(batch.x_t, batch.t, **classes)
+    return network(batch.x_t, batch.t, batch.noise_map, **classes)
 
 
 def _validation_batch(dataset, config: TrainingConfig, spec: ModelSpec) -> NoisedBatch:
-    """A fixed noisy validation batch (same t and noise every time), so val loss is comparable."""
+    """A fixed noisy validation batch (same t and noise every time), so val loss is comparable; a
+    class-conditional run validates the conditional prediction (every image with its label)."""
     count = min(len(dataset), config.validation_images)
     generator = torch.Generator().manual_seed(config.seed + 99_991)
     images = torch.stack([dataset.load(i, None) for i in range(count)])
-    return noised_batch(config.noise, spec.build_schedule(), spec.prediction, images, generator, spec.takes_noise_map)
+    batch = noised_batch(config.noise, spec.build_schedule(), spec.prediction, images, generator, spec.takes_noise_map)
+    return dataclasses.replace(batch, class_labels=_labels(dataset, range(count))) if spec.is_conditional else batch
 
 
 @torch.no_grad()

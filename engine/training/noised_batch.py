@@ -36,13 +36,15 @@ DIFFUSION_SHARE = 0.15  # of a "photo" batch: plain forward-process samples, for
 @dataclass(frozen=True)
 class NoisedBatch:
     """x_t (B, C, H, W), t (B,), target (B, C, H, W), noise_map (B, C, H, W) or None for a network
-    without a noise-map input, and the loss weight of each row (B,), or None: all 1."""
+    without a noise-map input, the loss weight of each row (B,), or None: all 1, and the class
+    label of each row (B,) for a class-conditional network, else None."""
 
     x_t: torch.Tensor
     t: torch.Tensor
     target: torch.Tensor
     noise_map: torch.Tensor | None
     weight: torch.Tensor | None = None
+    class_labels: torch.Tensor | None = None
 
     def to(self, device: torch.device) -> "NoisedBatch":
         return NoisedBatch(*(None if v is None else v.to(device) for v in self._fields()))
@@ -51,7 +53,7 @@ class NoisedBatch:
         return NoisedBatch(*(None if v is None else v[rows] for v in self._fields()))
 
     def _fields(self) -> tuple[torch.Tensor | None, ...]:
-        return self.x_t, self.t, self.target, self.noise_map, self.weight
+        return self.x_t, self.t, self.target, self.noise_map, self.weight, self.class_labels
 
     def squared_error(self, output: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
         """The (weighted) squared error of `output` against the target: mean or sum."""

@@ -5,10 +5,12 @@ progress, not noise luck. They use ancestral DDPM (25 steps): early in training,
 bundled models even at the end, the deterministic samplers make far worse images than DDPM (a
 digits model at FD 12.6 with DDIM 50 vs 7.6 with DDPM 50; an emoji run's grid was colour noise with
 DDIM 20 where DDPM 50 already drew white backgrounds), and the preview must not look worse than
-what the model can do. A denoising-only model (trained up to `max_step` < T) cannot sample from
-pure noise, so it shows what it is for instead: a row of fixed training crops noised at half its
-range (same crops and noise every time) above the row of its one-step clean estimates. Either
-is saved enlarged to at least SAVED_MIN_WIDTH (whole-pixel repetition), like every saved grid.
+what the model can do. A class-conditional model shows a row per class, its name beside it, all
+rows from the same seeds at the model's recommended guidance. A denoising-only model (trained up to
+`max_step` < T) cannot sample from pure noise, so it shows what it is for instead: a row of fixed
+training crops noised at half its range (same crops and noise every time) above the row of its
+one-step clean estimates. Each is saved enlarged to at least SAVED_MIN_WIDTH (whole-pixel
+repetition), like every saved grid.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from torch import nn
 from engine.checkpoints import LoadedModel, ModelSpec
 from engine.diffusion import NoiseSchedule
 from engine.generate import GenerationRequest, generate
-from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, to_uint8, upscale_nearest
+from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, to_uint8, upscale_nearest, with_labels
 
 SAMPLE_SAMPLER, SAMPLE_STEPS = "ddpm", 25
 PREVIEW_SEED = 0
@@ -32,15 +34,25 @@ def write_preview_grid(path: Path, spec: ModelSpec, network: nn.Module, schedule
                        device: torch.device, count: int, images, step: int) -> Path:
     """Write the grid for `step` to `path`; `images` (a TrainingImages) feeds denoising previews."""
     model = LoadedModel(spec, network, schedule, device, path.parent)
-    if spec.can_generate:
-        request = GenerationRequest(count=count, seed=PREVIEW_SEED, sampler=SAMPLE_SAMPLER, steps=SAMPLE_STEPS,
-                                    batch_size=count)
-        picture = grid(generate(model, request).images)
-    else:
+    row_labels: list[str] = []
+    if not spec.can_generate:
         noisy, estimates = _denoising_rows(model, images, count)
-        picture = grid(np.concatenate([noisy, estimates]), columns=len(noisy))
-    save_png(path, to_pil(upscale_nearest(picture, min_width=SAVED_MIN_WIDTH)), {"step": str(step)})
+        sheet = grid(np.concatenate([noisy, estimates]), columns=len(noisy))
+    elif spec.is_conditional:  # about `count` images in all, at least one per class
+        row_labels = list(spec.class_names)
+        columns = -(-count // len(row_labels))
+        sheet = grid(np.concatenate([_samples(model, columns, label) for label in range(len(row_labels))]), columns)
+    else:
+        sheet = grid(_samples(model, count))
+    picture = upscale_nearest(sheet, min_width=SAVED_MIN_WIDTH)
+    save_png(path, to_pil(with_labels(picture, row_labels, []) if row_labels else picture), {"step": str(step)})
     return path
+
+
+def _samples(model: LoadedModel, count: int, class_label: int | None = None) -> np.ndarray:
+    request = GenerationRequest(count=count, seed=PREVIEW_SEED, sampler=SAMPLE_SAMPLER, steps=SAMPLE_STEPS,
+                                batch_size=count, class_label=class_label)
+    return generate(model, request).images
 
 
 @torch.inference_mode()

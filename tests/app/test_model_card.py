@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from app_helpers import card_entry as entry
+from helpers import tiny_spec
 
 from app.model_card import denoising_facts, display_name, model_facts, solver_tradeoff, trained_solver
+from engine.checkpoints import ModelEntry
 
 
 def test_facts_skip_what_the_card_does_not_say():
@@ -57,3 +61,11 @@ def test_the_denoise_page_card_says_photos_of_any_size_work():
     assert facts["Speed"] == "About 1 s per megapixel"
     assert "Noise" not in facts  # a generation model: the page says it only denoises images like its own
     assert not any("engine train" in value for value in facts.values())
+
+
+def test_a_conditional_models_card_lists_its_classes_and_guidance():
+    spec = tiny_spec(channels=1, image_size=28, class_names=("T-shirt/top", "Trouser"))
+    facts = dict(model_facts(ModelEntry("fashion", Path("/nowhere/fashion"), "bundled", spec)))
+    assert facts["Classes"] == "0 T-shirt/top, 1 Trouser"
+    assert facts["Recommended"] == "ddim, 4 steps, guidance 2"
+    assert "Classes" not in dict(model_facts(entry({})))

@@ -42,13 +42,13 @@ def test_train_arrays_with_labels_and_test_split_ignored(tmp_path):
         test_images=np.zeros((2, 4, 4), dtype=np.uint8),
     )
     dataset = NpzImageDataset(path, 4, 1)
-    assert len(dataset) == 5 and dataset.labels.tolist() == [0, 1, 2, 3, 4]
+    assert len(dataset) == 5 and [dataset.label(i) for i in range(5)] == [0, 1, 2, 3, 4]
     assert "[train_images]: 5 images 4x4 L" in dataset.describe()
 
 
 def test_string_categories_are_labels(tmp_path):
     path = write_npz(tmp_path / "e.npz", images=np.zeros((2, 4, 4, 4), np.uint8), categories=np.array(["a", "b"]))
-    assert NpzImageDataset(path, 4, 3).labels.tolist() == ["a", "b"]
+    assert NpzImageDataset(path, 4, 3).class_names == ("a", "b")
 
 
 @pytest.mark.parametrize(

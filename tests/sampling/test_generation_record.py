@@ -40,6 +40,15 @@ def test_a_record_survives_the_png(tmp_path):
 
 def test_summary_names_what_reproduces_the_image():
     assert RECORD.summary() == "digits, ddim (eta 0.5) 25 steps, rk4 × 2 per ODE block, seed 43"
+    guided = dataclasses.replace(RECORD, class_label=3, guidance=2.5, solver=None)
+    assert guided.summary() == "digits, class 3 (guidance 2.5), ddim (eta 0.5) 25 steps, seed 43"
+
+
+def test_an_image_of_a_class_keeps_its_class_and_guidance_and_older_records_read_without(tmp_path):
+    guided = dataclasses.replace(RECORD, class_label=3, guidance=0.0)
+    assert read_generation_record(png_with(tmp_path / "a.png", guided.png_text())) == guided
+    older = {k: v for k, v in json.loads(RECORD.png_text()[TEXT_KEY]).items() if k not in ("class_label", "guidance")}
+    assert parse_record(json.dumps(older)) == RECORD
 
 
 @pytest.mark.parametrize("change, message", [
@@ -54,6 +63,10 @@ def test_summary_names_what_reproduces_the_image():
     ({"solver": {"method": "rk9"}}, "unknown ODE solver"),
     ({"solver": "rk4"}, "the solver is not an object"),
     ({"weights": "../../etc"}, "weights must be a fingerprint"),
+    ({"class_label": 3}, "guidance must be a number >= 0 for an image of a class"),
+    ({"class_label": 3, "guidance": -1}, "guidance must be a number >= 0"),
+    ({"guidance": 2.0}, "class_label must be a whole number"),
+    ({"class_label": -1, "guidance": 2.0}, "class_label must be a whole number"),
 ])
 def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, message):
     fields = json.loads(RECORD.png_text()[TEXT_KEY]) | change

@@ -1,0 +1,62 @@
+"""Starting a run from a trained model's weights (`--init-from`): fine-tuning.
+
+The model must have the run's architecture (the ODE solver may differ: it has no weights), with one
+exception: an unconditional model may start a class-conditional run. Its weights then lack only the
+class embedding, which the new network zero-initialises, so the run starts out computing exactly
+the unconditional model (`ClassEmbedding`): a conditional version of a bundled model is a
+fine-tune, not a new training run.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import torch
+
+from engine.checkpoints import ModelSpec, ModelStore, load_model
+from engine.errors import ConfigError, ModelLoadError
+from engine.models import class_embedding_weights, config_from_dict
+
+# Config fields an --init-from model may differ in: the solver has no weights, and the classes are
+# checked on their own (an unconditional model may start a conditional run).
+_FREE_FIELDS = ("solver", "num_classes")
+
+
+def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
+    """The weights of `model` (name or folder) for a run of `spec` that fine-tunes it; checked
+    before the run writes anything, so the run's network can load them (`strict=False`: only its
+    class embedding may be missing)."""
+    source = load_model(ModelStore().resolve(model))
+    ours, theirs = (_architecture(s) for s in (spec, source.spec))
+    if source.spec.arch != spec.arch or ours != theirs:
+        differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) or ["arch"]
+        raise ConfigError(f"--init-from {model}: its network differs from this run's ({', '.join(differing)}); "
+                          "leave --preset and --network out to take its architecture")
+    theirs_classes, ours_classes = len(source.spec.class_names), len(spec.class_names)
+    if theirs_classes not in (0, ours_classes):
+        this_run = f"this run on {ours_classes}" if ours_classes else "this run is unconditional (no --classes)"
+        raise ConfigError(f"--init-from {model}: it is conditional on {theirs_classes} classes, {this_run}; "
+                          "a conditional model can only be fine-tuned on as many classes")
+    weights = source.network.state_dict()
+    check_weights_fit(model, spec, weights)
+    return weights
+
+
+def _architecture(spec: ModelSpec) -> dict:
+    """The network config with every field, defaults filled in (a model.json written before a
+    field existed lacks it), less the fields a starting model may differ in."""
+    config = dataclasses.asdict(config_from_dict(spec.arch, spec.network))
+    return {k: v for k, v in config.items() if k not in _FREE_FIELDS}
+
+
+def check_weights_fit(model: str, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> None:
+    """Refuse weights that leave any of the network's weights unset but its class embedding, or
+    that hold weights it does not have (the network is only shaped, on the meta device)."""
+    with torch.device("meta"):
+        network = spec.build_network()
+    expected = set(network.state_dict())
+    missing = sorted(expected - set(weights) - class_embedding_weights(network))
+    unexpected = sorted(set(weights) - expected)
+    if missing or unexpected:
+        raise ModelLoadError(f"--init-from {model}: its weights do not fit this run's network ({len(missing)} "
+                             f"missing, e.g. {missing[:2]}; {len(unexpected)} unexpected, e.g. {unexpected[:2]})")

@@ -1,0 +1,59 @@
+"""benchmarks/guidance_sweep.py end to end on a tiny conditional model and a tiny classifier: a row
+per guidance scale with the accuracy and FD per class and overall."""
+
+import argparse
+import json
+
+import pytest
+import torch
+from bench.conftest import load_benchmark_script
+from helpers import save_tiny_model, two_level_npz
+
+from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, save_classifier
+
+sweep = load_benchmark_script("guidance_sweep")
+
+
+@pytest.fixture
+def classifier(tmp_path):
+    torch.manual_seed(0)
+    folder = tmp_path / "classifier"
+    folder.mkdir()
+    info = ClassifierInfo(channels=1, image_size=8, classes=["0", "1"], held_out_accuracy=1.0, dataset="data.npz")
+    save_classifier(folder, FeatureClassifier(1, 2), info)
+    return folder
+
+
+def test_the_sweep_measures_every_scale_per_class_and_overall(tmp_path, classifier, capsys):
+    model = save_tiny_model(tmp_path / "model", class_names=("dark", "light"))
+    data = two_level_npz(tmp_path / "data.npz", count=80)
+    out = tmp_path / "sweep.json"
+    sweep.main([str(model), "--guidance", "0,1,3", "-n", "4", "--steps", "2", "--classifier", str(classifier),
+                "--data", str(data), "--device", "cpu", "--threads", "1", "--out", str(out)])
+    results = json.loads(out.read_text())
+    assert [row["guidance"] for row in results["rows"]] == [0.0, 1.0, 3.0]
+    for row in results["rows"]:
+        assert [c["class"] for c in row["classes"]] == ["dark", "light"]
+        assert [c["classifier_class"] for c in row["classes"]] == ["0", "1"]
+        assert all(0 <= c["accuracy"] <= 1 and c["fd"] >= 0 and c["held_out_real"] >= 4 for c in row["classes"])
+        assert row["fd"] >= 0 and row["accuracy"] == pytest.approx(sum(c["accuracy"] for c in row["classes"]) / 2)
+    table = capsys.readouterr().out.splitlines()
+    assert table[0].split() == ["guidance", "accuracy", "FD", "class", "FD"] and len(table) == 4
+
+
+def test_an_unconditional_model_or_another_classifier_is_refused(tmp_path, classifier):
+    data = two_level_npz(tmp_path / "data.npz")
+    options = ["--classifier", str(classifier), "--data", str(data), "--device", "cpu",
+               "--out", str(tmp_path / "o.json")]
+    with pytest.raises(SystemExit, match="not a class-conditional model"):
+        sweep.main([str(save_tiny_model(tmp_path / "plain")), *options])
+    with pytest.raises(SystemExit, match="the classifier knows 2 classes, the model 3"):
+        sweep.main([str(save_tiny_model(tmp_path / "three", class_names=("a", "b", "c"))), *options])
+    assert not (tmp_path / "o.json").exists()
+
+
+def test_scales_are_a_list_of_numbers_from_zero():
+    assert sweep.guidance_scales("0, 1,2.5") == [0.0, 1.0, 2.5]
+    for text in ("", "1,x", "-1"):
+        with pytest.raises(argparse.ArgumentTypeError, match="guidance scales|numbers"):
+            sweep.guidance_scales(text)

@@ -1,0 +1,83 @@
+"""A class-conditional model's classes: stored in model.json with readable names, read back
+checked against the network, and chosen by name or index."""
+
+import dataclasses
+import json
+
+import pytest
+
+from engine.checkpoints import ModelSpec, load_model
+from engine.checkpoints.model_files import MODEL_JSON
+from engine.checkpoints.spec import DEFAULT_GUIDANCE
+from engine.errors import ConfigError, ModelLoadError
+from engine.guidance import class_guidance, class_index
+from helpers import save_tiny_model, tiny_spec
+
+FASHION = ("T-shirt/top", "Trouser", "Pullover")
+
+
+def test_class_names_survive_model_json_and_size_the_network(tmp_path):
+    model = load_model(save_tiny_model(tmp_path / "m", class_names=FASHION))
+    assert model.spec.class_names == FASHION and model.spec.is_conditional
+    assert model.network.class_embedding.num_embeddings == len(FASHION) + 1
+    assert json.loads((tmp_path / "m" / MODEL_JSON).read_text())["class_names"] == list(FASHION)
+
+
+def test_a_model_json_without_class_names_is_unconditional(tmp_path):
+    folder = save_tiny_model(tmp_path / "m")
+    data = json.loads((folder / MODEL_JSON).read_text())
+    del data["class_names"]
+    del data["network"]["num_classes"]  # written before classes existed
+    (folder / MODEL_JSON).write_text(json.dumps(data))
+    spec = load_model(folder).spec
+    assert spec.class_names == () and not spec.is_conditional
+
+
+@pytest.mark.parametrize("names, message", [(["a", "b"], "names 2 classes but the network is built for 3"),
+                                            (["a", "B", "b"], "names a class twice"),
+                                            (["a", "", "c"], "non-empty names"),
+                                            ("abc", "non-empty names")])
+def test_class_names_that_do_not_fit_are_refused(names, message):
+    data = json.loads(tiny_spec(class_names=("x", "y", "z")).to_json()) | {"class_names": names}
+    with pytest.raises(ModelLoadError, match=message):
+        ModelSpec.from_dict(data, "m")
+
+
+def test_guidance_defaults_to_the_cards_recommendation_else_the_default():
+    spec = tiny_spec(class_names=FASHION)
+    assert spec.recommended_guidance() == DEFAULT_GUIDANCE
+    for value, expected in ((3.5, 3.5), (0, 0.0), (-1, DEFAULT_GUIDANCE), ("strong", DEFAULT_GUIDANCE)):
+        card = spec.card | {"recommended": {"sampler": "ddim", "steps": 4, "guidance": value}}
+        assert dataclasses.replace(spec, card=card).recommended_guidance() == expected
+
+
+def test_a_class_is_chosen_by_name_in_any_case_or_by_index():
+    spec = tiny_spec(class_names=FASHION)
+    assert class_index(spec, "fashion", "trouser") == 1
+    assert class_index(spec, "fashion", " T-SHIRT/TOP ") == 0
+    assert class_index(spec, "fashion", "2") == 2
+    with pytest.raises(ConfigError, match="fashion has no class 'Hat'; its classes are 0 T-shirt/top, 1 Trouser, "
+                                          "2 Pullover"):
+        class_index(spec, "fashion", "Hat")
+    with pytest.raises(ConfigError, match="fashion has no class 3; its classes"):
+        class_index(spec, "fashion", "3")
+
+
+def test_names_win_over_indices_for_classes_named_by_numbers():
+    assert class_index(tiny_spec(class_names=("1", "2", "5")), "odd", "2") == 1
+
+
+def test_a_class_of_an_unconditional_model_is_refused_naming_the_model():
+    with pytest.raises(ConfigError, match="digits is not a class-conditional model"):
+        class_index(tiny_spec(), "digits", "3")
+    with pytest.raises(ConfigError, match="digits is not a class-conditional model"):
+        class_guidance(tiny_spec(), "digits", 3, None)
+    assert class_guidance(tiny_spec(), "digits", None, None) is None
+
+
+def test_guidance_is_the_class_the_null_label_and_the_scale():
+    guidance = class_guidance(tiny_spec(class_names=FASHION), "fashion", 2, None)
+    assert (guidance.class_label, guidance.null_label, guidance.scale) == (2, 3, DEFAULT_GUIDANCE)
+    assert class_guidance(tiny_spec(class_names=FASHION), "fashion", 0, 0.5).scale == 0.5
+    with pytest.raises(ConfigError, match="fashion has no class 7"):
+        class_guidance(tiny_spec(class_names=FASHION), "fashion", 7, 1.0)

@@ -1,0 +1,105 @@
+"""Sampling a class-conditional model: `engine sample --class C --guidance W`, the engine's checks,
+the class and guidance saved in the PNG, and `engine models` listing the classes."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from engine.checkpoints import load_model
+from engine.cli.main import main
+from engine.errors import ConfigError
+from engine.generate import GenerationRequest, generate
+from helpers import save_tiny_model
+
+CLASSES = ("Circle", "Square", "Star")
+
+
+@pytest.fixture
+def conditional(tmp_path):
+    return save_tiny_model(tmp_path / "shapes", class_names=CLASSES)
+
+
+def sample(model, out, *options):
+    return main(["sample", "--model", str(model), "-n", "2", "--steps", "3", "--out", str(out), "--device", "cpu",
+                 "--threads", "1", *options])
+
+
+def settings(path):
+    return json.loads(Image.open(path).text["cunet-studio"])
+
+
+def test_a_class_by_index_and_by_name_makes_the_same_images(conditional, tmp_path):
+    assert sample(conditional, tmp_path / "index", "--class", "1", "--guidance", "3") == 0
+    assert sample(conditional, tmp_path / "name", "--class", "square", "--guidance", "3") == 0
+    for name in ("sample-000000.png", "sample-000001.png"):
+        assert (tmp_path / "index" / name).read_bytes() == (tmp_path / "name" / name).read_bytes()
+    recorded = settings(tmp_path / "index" / "sample-000001.png")
+    assert (recorded["class_label"], recorded["guidance"]) == (1, 3.0)
+
+
+def test_the_class_changes_the_images_and_no_class_samples_unconditionally(conditional, tmp_path):
+    assert sample(conditional, tmp_path / "circle", "--class", "0") == 0
+    assert sample(conditional, tmp_path / "star", "--class", "2") == 0
+    assert sample(conditional, tmp_path / "none") == 0
+    pixels = {name: np.asarray(Image.open(tmp_path / name / "sample-000000.png"))
+              for name in ("circle", "star", "none")}
+    assert not np.array_equal(pixels["circle"], pixels["star"])
+    recorded = settings(tmp_path / "none" / "sample-000000.png")
+    assert recorded["class_label"] is None and recorded["guidance"] is None
+    assert settings(tmp_path / "star" / "sample-000000.png")["guidance"] == 2.0  # the default recommendation
+
+
+def test_an_unknown_class_name_lists_the_classes(conditional, tmp_path, capsys):
+    assert sample(conditional, tmp_path / "out", "--class", "Hexagon") == 2
+    assert "has no class 'Hexagon'; its classes are 0 Circle, 1 Square, 2 Star" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_guidance_without_a_class_and_a_class_of_an_unconditional_model_are_refused(conditional, tmp_path, capsys):
+    assert sample(conditional, tmp_path / "out", "--guidance", "3") == 2
+    assert "guidance steers toward a class: choose a class too (--class)" in capsys.readouterr().err
+    plain = save_tiny_model(tmp_path / "plain")
+    assert sample(plain, tmp_path / "out", "--class", "1") == 2
+    assert "is not a class-conditional model" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_settings_from_an_image_bring_back_its_class_and_guidance(conditional, tmp_path):
+    assert sample(conditional, tmp_path / "first", "--class", "Star", "--guidance", "4", "--sampler", "ddpm") == 0
+    assert main(["sample", "--settings-from", str(tmp_path / "first" / "sample-000001.png"), "--out",
+                 str(tmp_path / "again"), "--device", "cpu", "--threads", "1"]) == 0
+    again = tmp_path / "again" / "sample-000001.png"
+    assert again.read_bytes() == (tmp_path / "first" / "sample-000001.png").read_bytes()
+    assert main(["sample", "--settings-from", str(again), "--class", "0", "--out", str(tmp_path / "other"),
+                 "--device", "cpu", "--threads", "1"]) == 0
+    other = settings(tmp_path / "other" / "sample-000001.png")
+    assert other["class_label"] == 0 and other["guidance"] == 2.0  # another class: the model's own scale
+
+
+def test_the_engine_checks_a_request_against_the_model(conditional):
+    model = load_model(conditional)
+    with pytest.raises(ConfigError, match="has no class 3"):
+        generate(model, GenerationRequest(count=1, steps=2, class_label=3))
+    with pytest.raises(ConfigError, match="guidance must be a number >= 0"):
+        GenerationRequest(class_label=0, guidance=-0.5)
+    with pytest.raises(ConfigError, match="guidance steers toward a class"):
+        GenerationRequest(guidance=2.0)
+    assert generate(model, GenerationRequest(count=1, steps=2, class_label=2, guidance=1.5)).guidance == 1.5
+    assert generate(model, GenerationRequest(count=1, steps=2)).guidance is None
+
+
+def test_models_lists_the_classes_of_a_conditional_model(conditional, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path))
+    save_tiny_model(tmp_path / "models" / "shapes", class_names=CLASSES)
+    save_tiny_model(tmp_path / "models" / "plain")
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    listed = lines[lines.index(next(line for line in lines if line.startswith("shapes"))) + 1]
+    assert listed.strip() == "classes (engine sample --class): 0 Circle, 1 Square, 2 Star"
+    plain = next(index for index, line in enumerate(lines) if line.startswith("plain"))
+    assert not lines[plain + 1].strip().startswith("classes")
+    assert main(["models", "--json"]) == 0
+    listing = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert listing["shapes"]["classes"] == list(CLASSES) and listing["plain"]["classes"] == []
