@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.branding import APP_ICON_FILE, SPLASH_SIZE, app_icon, show_splash
+from app.shell.branding import APP_ICON_FILE, SPLASH_SIZE, app_icon, show_splash
 
 
 def test_the_icon_is_bundled_and_loads(qapp):

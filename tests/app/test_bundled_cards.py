@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.model_card import solver_tradeoff
+from app.common.model_card import solver_tradeoff
 from engine.checkpoints import ModelStore, load_model
 
 GENERATION_MODELS = ("digits", "fashion", "emoji")

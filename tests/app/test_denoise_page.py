@@ -10,10 +10,10 @@ from PIL import Image, JpegImagePlugin
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-import app.denoise_runner
-from app.denoise_queue import DONE, QueueItem
-from app.model_card import denoising_facts
-from app.pages.denoise_page import DenoisePage
+import app.denoise.denoise_runner
+from app.common.model_card import denoising_facts
+from app.denoise.denoise_page import DenoisePage
+from app.denoise.denoise_queue import DONE, QueueItem
 from app_helpers import drop
 from engine.checkpoints import ModelStore
 from engine.denoise import PackedPhoto
@@ -210,7 +210,7 @@ def test_a_save_all_failing_for_one_photo_keeps_the_others_saved(qtbot, context,
 
 
 def test_cancel_pressed_as_the_photo_finishes_says_it_is_done(qtbot, context, tmp_path, monkeypatch):
-    real_work, finished_photo = app.denoise_runner.denoise_work, threading.Event()
+    real_work, finished_photo = app.denoise.denoise_runner.denoise_work, threading.Event()
     pressed = threading.Event()
 
     def work_finishing_before_the_cancel(*args):
@@ -223,7 +223,7 @@ def test_cancel_pressed_as_the_photo_finishes_says_it_is_done(qtbot, context, tm
             return outcome
         return run
 
-    monkeypatch.setattr(app.denoise_runner, "denoise_work", work_finishing_before_the_cancel)
+    monkeypatch.setattr(app.denoise.denoise_runner, "denoise_work", work_finishing_before_the_cancel)
     photos = [noisy_photo(tmp_path / "one.png"), noisy_photo(tmp_path / "two.png", seed=1)]
     page = make_page(qtbot, context)
     drop(page, *photos)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.denoise_queue import DONE, ERROR, DenoiseQueue, expand_dropped
+from app.denoise.denoise_queue import DONE, ERROR, DenoiseQueue, expand_dropped
 
 
 def test_queue_skips_photos_already_waiting_and_clears_finished(tmp_path):

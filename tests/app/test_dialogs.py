@@ -6,7 +6,7 @@ from pathlib import Path
 
 from PySide6.QtWidgets import QFileDialog
 
-from app.dialogs import Dialogs, start_folder, with_suffix_from
+from app.common.dialogs import Dialogs, start_folder, with_suffix_from
 
 
 def test_a_name_gets_the_first_suffix_appended_unless_it_has_one_of_them():

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from app import screenshots
-from app.desktop_entry import MIME_TYPES, desktop_entry_text
 from app.main import main, parse_args
+from app.shell.desktop_entry import MIME_TYPES, desktop_entry_text
+from app.tooling import screenshots
 from engine.data.image_files import PHOTO_EXTENSIONS
 
 

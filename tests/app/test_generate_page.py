@@ -14,8 +14,8 @@ from PIL import Image
 from PySide6.QtCore import QTimer
 from PySide6.QtGui import QShortcut
 
-from app.pages.generate_page import GeneratePage
-from app.workers.generation_work import LiveFrame
+from app.generate.generate_page import GeneratePage
+from app.generate.generation_work import LiveFrame
 from app.workers.job import wait_for_jobs
 from app_helpers import drop, make_tiny_model, make_tiny_unet
 from engine.checkpoints import save_model_folder, weights_id
@@ -279,7 +279,7 @@ def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, c
         hashed_on.append(threading.get_ident())
         return weights_id(path)
 
-    monkeypatch.setattr("app.pages.generate_page.weights_id", hash_and_note_thread)
+    monkeypatch.setattr("app.generate.generate_page.weights_id", hash_and_note_thread)
     record = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
     save_png(tmp_path / "old.png", Image.new("L", (8, 8)), record.png_text())
     assert page.load_settings_from(tmp_path / "old.png")
@@ -306,7 +306,7 @@ def test_a_late_weights_check_does_not_overwrite_settings_loaded_after_it(qtbot,
         release.wait(10)
         return "0000000000000000"
 
-    monkeypatch.setattr("app.pages.generate_page.weights_id", slow_hash)
+    monkeypatch.setattr("app.generate.generate_page.weights_id", slow_hash)
     other = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
     save_png(tmp_path / "a.png", Image.new("L", (8, 8)), other.png_text())
     unmarked = GenerationRecord(model="digits", seed=4, sampler="ddim", steps=7)
@@ -339,7 +339,7 @@ def test_solver_settings_beyond_the_usual_ones_load_exactly_or_say_they_cannot(q
 def test_time_left_is_timed_from_the_first_step_not_from_loading_the_model(qtbot, context, monkeypatch):
     page = make_page(qtbot, context)
     clock = iter([110.0, 111.0])  # the first frame (after, say, a 10 s model load), the next one 1 s later
-    monkeypatch.setattr("app.pages.generate_page.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr("app.generate.generate_page.time.monotonic", lambda: next(clock))
     sheet = np.zeros((8, 8, 1), np.uint8)
     for done in (1, 2):
         page._on_live_frame(LiveFrame(done=done, total=102, step=done, steps=102, t=999, first_image=0, batch=1,

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.generation_history import GenerationHistory, HistoryEntry
-from app.generation_run import GenerationRun
+from app.generate.generation_history import GenerationHistory, HistoryEntry
+from app.generate.generation_run import GenerationRun
 from engine.generate import GenerationResult
 from engine.generation_record import GenerationRecord
 

@@ -13,8 +13,8 @@ from urllib.parse import quote_from_bytes
 from PIL import Image
 from PySide6.QtCore import QUrl
 
-from app.denoise_queue import DONE, ERROR
-from app.pages.denoise_page import DenoisePage
+from app.denoise.denoise_page import DenoisePage
+from app.denoise.denoise_queue import DONE, ERROR
 from app_helpers import drop_urls
 from helpers import fingerprint
 from robustness.corpus import CASES, build_corpus

@@ -12,10 +12,10 @@ from PIL import Image
 from PySide6.QtCore import QSettings
 from PySide6.QtGui import QDesktopServices
 
-from app.denoise_queue import DONE
-from app.main_window import README, MainWindow
-from app.settings import AppSettings
-from app.settings_dialog import SettingsDialog
+from app.common.settings import AppSettings
+from app.denoise.denoise_queue import DONE
+from app.shell.main_window import README, MainWindow
+from app.shell.settings_dialog import SettingsDialog
 from engine.checkpoints import ModelStore
 from engine.generation_record import GenerationRecord
 from engine.imaging import save_png

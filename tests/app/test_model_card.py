@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app_helpers import card_entry as entry
 
-from app.model_card import denoising_facts, display_name, model_facts, solver_tradeoff, trained_solver
+from app.common.model_card import denoising_facts, display_name, model_facts, solver_tradeoff, trained_solver
 
 
 def test_facts_skip_what_the_card_does_not_say():

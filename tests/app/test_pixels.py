@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.pixels import difference_image
+from app.common.pixels import difference_image
 
 
 def test_difference_is_amplified_and_clipped():

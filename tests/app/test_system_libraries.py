@@ -1,4 +1,4 @@
-"""The check of the system libraries Qt's xcb plugin needs (app/system_libraries.py), with the
+"""The check of the system libraries Qt's xcb plugin needs (app/shell/system_libraries.py), with the
 library lookup mocked; and that its table still lists what the installed plugin links."""
 
 import re
@@ -10,7 +10,7 @@ import PySide6
 import pytest
 
 import app.main
-from app.system_libraries import XCB_LIBRARIES, missing_libraries_message, qt_platform
+from app.shell.system_libraries import XCB_LIBRARIES, missing_libraries_message, qt_platform
 
 X11_SESSION = {"DISPLAY": ":0", "XDG_SESSION_TYPE": "x11"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app_helpers import card_entry as entry
 
-from app.tradeoff_words import SettingVerdict, tradeoff_in_words
+from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
 
 MEASURED = [
     {"solver": "euler x1", "evals/block": 1, "FD": 200.1, "s/image": 0.354, "FD n=5000": 189.5},

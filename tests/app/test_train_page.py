@@ -10,10 +10,10 @@ from app_helpers import drop
 from helpers import two_level_npz
 from PySide6.QtWidgets import QLineEdit
 
-from app.pages.generate_page import GeneratePage
-from app.pages.train_page import TrainPage
-from app.preview_schedule import PreviewSchedule
-from app.workers.training_work import SampleGrid, StepBatch
+from app.generate.generate_page import GeneratePage
+from app.train.preview_schedule import PreviewSchedule
+from app.train.train_page import TrainPage
+from app.train.training_work import SampleGrid, StepBatch
 from engine.training import TrainingProgress
 
 

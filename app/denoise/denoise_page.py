@@ -1,0 +1,411 @@
+"""Denoise page: drop photos or folders anywhere, denoise them one after another, compare before
+and after (split line, synced zoom and pan, difference view) and save copies beside the
+originals or into a chosen folder, never over them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.common.context import AppContext
+from app.common.dropped_files import FileDropTarget
+from app.common.model_card import denoising_facts
+from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
+from app.denoise.compare_panel import ComparePanel
+from app.denoise.compare_view import EMPTY_TEXT
+from app.denoise.denoise_controls import DenoiseControls
+from app.denoise.denoise_messages import result_text, save_failure_text, saved_paths_text, saved_summary
+from app.denoise.denoise_output import DenoiseOutput
+from app.denoise.denoise_queue import DONE, ERROR, QUEUED, WORKING, DenoiseQueue, QueueItem, expand_dropped
+from app.denoise.denoise_runner import CANCELLED, MODEL_FAILED, STOPPED_AFTER_PHOTO, DenoiseRunner
+from app.denoise.denoise_work import PhotoForDisplay, SaveReport, save_results_work
+from app.denoise.photo_preview import PhotoPreview
+from app.denoise.photo_queue_view import PhotoQueueView
+from app.widgets.control_column import control_column
+from app.widgets.message_banner import MessageBanner
+from app.widgets.model_picker import ModelPicker
+from app.widgets.pixel_view import PixelView
+from app.widgets.run_footer import RunFooter
+from app.workers.job import Job
+from engine.data.image_files import PHOTO_EXTENSIONS
+from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
+
+DENOISER_MODEL = "photo-denoiser"
+PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS)) + ");;All files (*)"
+NO_MODEL_TEXT = ("<b>No model can denoise photos.</b> Denoising needs a greyscale or colour model; "
+                 "train one on the <a href='train'>Train page</a> or install the photo-denoiser model.")
+NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model only denoises well "
+                  "images like its training data.")
+
+
+class DenoisePage(FileDropTarget, QWidget):
+    busy_changed = Signal(bool)
+    train_requested = Signal()
+    queue_idle = Signal()  # the queue stopped: all processed, cancelled or the model failed
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.queue = DenoiseQueue()
+        self.runner = DenoiseRunner(self.queue, lambda: context.settings.device, self,
+                                   lambda: context.settings.threads)
+        self.runner.item_changed.connect(self._on_item_changed)
+        self.runner.photo_loaded.connect(self._on_photo_loaded)
+        self.runner.live.connect(self._on_live)
+        self.runner.stopped.connect(self._on_stopped)
+        self.preview = PhotoPreview(self)
+        self.preview.ready.connect(self._on_preview_ready)
+        self._saving: Job | None = None
+        self.banner = MessageBanner()
+        self.setAcceptDrops(True)
+        self._build_controls()
+        self._build_viewer()
+
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(self._controls)
+        splitter.addWidget(self._viewer)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([380, 880])
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.banner)
+        layout.addWidget(splitter, 1)
+
+        press_on(self, RUN_KEYS, self.denoise_button)
+        press_on(self, CANCEL_KEYS, self.cancel_button)
+        press_on(self, SAVE_KEYS, self.output.save_button)
+        press_on(self, SAVE_ALL_KEYS, self.output.save_all_button)
+        press_on(self, OPEN_KEYS, self.open_button)
+        self.picker.model_changed.connect(self._on_model_changed)
+        self.picker.empty_notice.linkActivated.connect(self.train_requested)
+        self._on_model_changed()
+        self._set_busy(False)
+
+    # --- layout -------------------------------------------------------------------------------
+
+    def _build_controls(self) -> None:
+        self.picker = ModelPicker(self._context.catalog, self._context.settings, "denoise/model",
+                                  lambda entry: entry.spec.channels in (1, 3), NO_MODEL_TEXT,
+                                  default_name=DENOISER_MODEL, facts=denoising_facts,
+                                  summary=("Description", "Noise", "Photos", "Speed"))
+        self.model_hint = QLabel(NOT_A_DENOISER)
+        self.model_hint.setWordWrap(True)
+        self.model_hint.setStyleSheet("color:#7a4b00;")
+        model_box = QGroupBox("Model")
+        model_layout = QVBoxLayout(model_box)
+        model_layout.addWidget(self.picker)
+        model_layout.addWidget(self.model_hint)
+
+        self.open_button = QPushButton("Open…")
+        self.open_button.setToolTip("Add photos to the queue")
+        self.open_button.clicked.connect(self._open_photos)
+        self.open_folder_button = QPushButton("Add folder…")
+        self.open_folder_button.setToolTip("Add every image in a folder (and its subfolders)")
+        self.open_folder_button.clicked.connect(self._open_folder)
+        self.clear_button = QPushButton("Clear finished")
+        self.clear_button.setToolTip("Remove done and failed photos from the queue")
+        self.clear_button.clicked.connect(self._clear_finished)
+        self.retry_button = QPushButton("Queue again")
+        self.retry_button.setToolTip("Put the selected photo back in the queue (e.g. after changing settings)")
+        self.retry_button.clicked.connect(self._requeue_selected)
+        self.queue_view = PhotoQueueView()
+        self.queue_view.setMinimumHeight(110)
+        self.queue_view.selected.connect(self._show_row)
+        hint = QLabel("Drop photos or folders anywhere on this page.")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color:#6b6b6b;")
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.open_button)
+        add_row.addWidget(self.open_folder_button)
+        add_row.addStretch(1)
+        manage_row = QHBoxLayout()
+        manage_row.addWidget(hint, 1)
+        manage_row.addWidget(self.retry_button)
+        manage_row.addWidget(self.clear_button)
+        photos_box = QGroupBox("Photos")
+        photos_layout = QVBoxLayout(photos_box)
+        photos_layout.addLayout(add_row)
+        photos_layout.addWidget(self.queue_view, 1)
+        photos_layout.addLayout(manage_row)
+
+        self.controls = DenoiseControls()
+        settings_box = QGroupBox("Denoising")
+        QVBoxLayout(settings_box).addWidget(self.controls)
+
+        self.footer = RunFooter("Denoise", "Denoise every queued photo, one after another",
+                                "Stop after the current network step; the photo goes back to the queue")
+        self.denoise_button, self.cancel_button, self.progress = (
+            self.footer.start_button, self.footer.cancel_button, self.footer.progress)
+        self.denoise_button.clicked.connect(self.start_denoising)
+        self.cancel_button.clicked.connect(self.cancel_denoising)
+
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        column.addWidget(model_box)
+        column.addWidget(photos_box, 1)
+        column.addWidget(settings_box)
+        self._inputs = [model_box, settings_box]
+        self._controls = control_column(panel, self.footer, min_width=390)
+
+    def _build_viewer(self) -> None:
+        self.compare_panel = ComparePanel()
+        self.compare = self.compare_panel.view
+
+        self.live = PixelView("The photo appears here while it is denoised.")
+        self.live.setToolTip("The whole photo, shrunk: parts not denoised yet are faded, the tiles "
+                             "being worked on show the model's current estimate of the clean photo.")
+        self.live.setFixedSize(128, 128)
+        self.live_caption = QLabel("Waiting")
+        self.live_caption.setWordWrap(True)
+        self.live_caption.setFixedWidth(128)
+        live_box = QGroupBox("Live")
+        live_layout = QVBoxLayout(live_box)
+        live_layout.addWidget(self.live)
+        live_layout.addWidget(self.live_caption)
+        bottom = QHBoxLayout()
+        bottom.addWidget(live_box)
+        self.output = DenoiseOutput(self._context.dialogs, self._context.settings)
+        self.output.save_button.clicked.connect(self.save_selected)
+        self.output.save_all_button.clicked.connect(self.save_all)
+        bottom.addWidget(self.output, 1)
+
+        self._viewer = QWidget()
+        layout = QVBoxLayout(self._viewer)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.compare_panel, 1)
+        layout.addLayout(bottom)
+
+    # --- adding photos ------------------------------------------------------------------------
+
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.add_photos(paths)
+
+    def add_photos(self, paths: list[Path]) -> None:
+        found, skipped = expand_dropped(paths)
+        added = self.queue.add(found)
+        skipped_note = (f" Left out {skipped} earlier denoised cop{'y' if skipped == 1 else 'ies'} "
+                        f"(names ending “{DENOISED_SUFFIX}”): to denoise "
+                        f"{'it again, open it as a file' if skipped == 1 else 'them again, open them as files'}."
+                        if skipped else "")
+        if not added:
+            self.banner.show_info("No new image files found there." + skipped_note)
+            return
+        if skipped_note:
+            self.banner.show_info(f"Added {len(added)} photo(s).{skipped_note}")
+        self._context.settings.set_folder("open-photos", added[-1].path)
+        self.queue_view.set_items(self.queue.items)
+        if self.queue_view.selected_row() < 0:
+            self.queue_view.select_row(self.queue.index(added[0]))
+        self._update_buttons()
+
+    def _open_photos(self) -> None:
+        paths = self._context.dialogs.open_files("Open photos", self._context.settings.folder("open-photos"),
+                                                 PHOTO_FILTER)
+        if paths:
+            self.add_photos(paths)
+
+    def _open_folder(self) -> None:
+        folder = self._context.dialogs.choose_folder("Add a folder of photos", self._context.settings.folder("open-photos"))
+        if folder is not None:
+            self.add_photos([folder])
+
+    def _clear_finished(self) -> None:
+        self.queue.remove_finished()
+        self.queue_view.set_items(self.queue.items)
+        self._update_buttons()
+
+    def _requeue_selected(self) -> None:
+        item = self._selected_item()
+        if item is not None and item.status in (DONE, ERROR):
+            self.queue.requeue(item)
+            self._refresh(item)
+            self._show_row(self.queue.index(item))
+
+    # --- processing ---------------------------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        return self.runner.is_busy()
+
+    def start_denoising(self) -> None:
+        entry = self.picker.current_entry()
+        if self.is_busy() or entry is None:
+            return
+        self.banner.clear()
+        if not self.runner.start(entry.path, self.controls.settings()):
+            self.banner.show_info("Nothing queued: drop photos or folders on this page, or use Open….")
+            return
+        self._set_busy(True)
+
+    def cancel_denoising(self) -> None:
+        if self.is_busy():
+            self.runner.cancel()
+            self.progress.setFormat("Cancelling…")
+
+    def _on_item_changed(self, item: QueueItem) -> None:
+        self._refresh(item)
+        if item.status == WORKING and item.fraction == 0.0:
+            self.footer.show_waiting(f"Loading {item.path.name}…")
+            selected = self._selected_item()
+            if selected is None or selected.status != DONE:
+                self.queue_view.select_row(self.queue.index(item))
+        if self._selected_item() is item:
+            self._show_row(self.queue.index(item))
+
+    def _on_photo_loaded(self, item: QueueItem, estimated_sigma: float) -> None:
+        self.controls.show_estimate(estimated_sigma)
+
+    def _on_live(self, item: QueueItem, update: DenoiseProgress) -> None:
+        self.footer.show_step(int(update.fraction * 1000), 1000,
+                              f"{item.path.name}: tile {update.tile}/{update.tiles} · "
+                              f"step {update.step}/{update.steps} · {update.fraction:.0%}")
+        self.live.set_image(update.preview)
+        first = update.tile - update.batch_tiles + 1
+        tiles = f"Tile {first}" if first == update.tile else f"Tiles {first}-{update.tile}"
+        self.live_caption.setText(f"{tiles} of {update.tiles} ({update.tile_size} px), "
+                                  f"step {update.step}/{update.steps}")
+
+    def _on_stopped(self, reason: str, error: str) -> None:
+        if reason == CANCELLED:
+            self.banner.show_info("Denoising cancelled; the photo is back in the queue.")
+        elif reason == STOPPED_AFTER_PHOTO:
+            self.banner.show_info("Denoising stopped: the photo had just finished (it is done); the rest of the "
+                                  "queue waits.")
+        elif reason == MODEL_FAILED:
+            self.banner.show_error(f"Cannot use this model: {error}")
+        text = {CANCELLED: "Cancelled", STOPPED_AFTER_PHOTO: "Stopped",
+                MODEL_FAILED: "Stopped: the model could not be loaded"}
+        self.footer.show_outcome(reason not in text, text.get(reason, "All photos processed"))
+        self._set_busy(False)
+        self.queue_idle.emit()
+
+    # --- showing ------------------------------------------------------------------------------
+
+    def _selected_item(self) -> QueueItem | None:
+        row = self.queue_view.selected_row()
+        return self.queue.items[row] if 0 <= row < len(self.queue.items) else None
+
+    def _refresh(self, item: QueueItem) -> None:
+        self.queue_view.update_row(self.queue.index(item), item)
+        self._update_buttons()
+
+    def _show_row(self, row: int) -> None:
+        item = self._selected_item()
+        self._update_buttons()
+        if item is None:
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(EMPTY_TEXT)
+            self.output.info.clear()
+        elif item.status == DONE:
+            self.compare.set_images(item.outcome.before, item.outcome.after)
+            self.output.info.setText(result_text(item))
+        elif item.status == WORKING and self.runner.current_before is not None:
+            self.compare.set_images(self.runner.current_before, None)
+            self.output.info.setText(f"Denoising {item.path.name}…")
+        elif item.status in (QUEUED, WORKING):  # shown before it is denoised, from its file
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(f"Opening {item.path.name}…")
+            self.preview.request(item.path)
+            self.output.info.setText(f"Denoising {item.path.name}…" if item.status == WORKING
+                                     else f"{item.path.name} is queued: press Denoise (Ctrl+Enter).")
+        else:
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(f"{item.path.name}: {item.status_text()}")
+            self.output.info.setText(item.status_text())
+
+    def _on_preview_ready(self, photo: PhotoForDisplay) -> None:
+        """Show the photo read for display if it is still the selected one, not denoised yet."""
+        item = self._selected_item()
+        if item is None or item.path != photo.path or item.status not in (QUEUED, WORKING):
+            return
+        if photo.pixels is None:
+            self.compare.set_images(None, None)
+            self.compare.set_placeholder(f"{item.path.name} cannot be shown: {photo.error}")
+        elif item.status == QUEUED or self.runner.current_before is None:
+            self.compare.set_images(photo.pixels, None)
+
+    # --- saving -------------------------------------------------------------------------------
+
+    def save_selected(self) -> None:
+        item = self._selected_item()
+        if item is not None and item.status == DONE:
+            self._save([item])
+
+    def unsaved_count(self) -> int:
+        """Denoised photos not written anywhere yet: closing the window would lose that work."""
+        return sum(item.saved_to is None for item in self.queue.done())
+
+    def save_all(self) -> None:
+        unsaved = [item for item in self.queue.done() if item.saved_to is None]
+        if unsaved:
+            self._save(unsaved)
+        else:
+            self.output.show_saved("Every result is already saved.", "")
+
+    def _save(self, items: list[QueueItem]) -> None:
+        """One save at a time: a second one started meanwhile would write its own copies of the
+        photos the first has not marked saved yet."""
+        if self._saving is not None:
+            return
+        job = Job(save_results_work([(item, item.outcome.result) for item in items], self.output.out_dir(),
+                                    self.output.format_name(), self.output.jpeg_quality_value()))
+        job.succeeded.connect(self._on_saved)
+        job.failed.connect(self.banner.show_error)
+        job.finished.connect(self._on_save_finished)
+        self._saving = job
+        job.start()
+        self._update_buttons()
+
+    def _on_saved(self, report: SaveReport) -> None:
+        """A routine save is told in the save row; only a failure takes the banner."""
+        for item, path in report.saved:
+            item.saved_to = path
+            if item in self.queue.items:
+                self._refresh(item)
+        self._show_row(self.queue_view.selected_row())  # its result text says where it was saved
+        paths = [path for _, path in report.saved]
+        if report.saved:
+            self.output.show_saved(f"Saved {saved_summary(paths)}", saved_paths_text(paths))
+        if report.failed:
+            self.banner.show_error(save_failure_text(paths, report.failed))
+
+    def _on_save_finished(self) -> None:
+        self._saving = None
+        self._update_buttons()
+
+    # --- state --------------------------------------------------------------------------------
+
+    def _on_model_changed(self) -> None:
+        entry = self.picker.current_entry()
+        self.model_hint.setVisible(entry is not None and entry.name != DENOISER_MODEL
+                                   and DENOISER_MODEL not in self._context.catalog.names())
+        self._update_buttons()
+
+    def _set_busy(self, busy: bool) -> None:
+        for widget in self._inputs:
+            widget.setEnabled(not busy)
+        self.picker.combo.setEnabled(not busy and self.picker.current_entry() is not None)
+        self.cancel_button.setEnabled(busy)
+        self._update_buttons()
+        self.busy_changed.emit(busy)
+
+    def _update_buttons(self) -> None:
+        busy = self.is_busy()
+        item = self._selected_item()
+        self.denoise_button.setEnabled(not busy and self.picker.current_entry() is not None)
+        saving = self._saving is not None
+        self.output.save_button.setEnabled(not saving and item is not None and item.status == DONE)
+        self.output.save_all_button.setEnabled(not saving and bool(self.queue.done()))
+        self.retry_button.setEnabled(item is not None and item.status in (DONE, ERROR))
+        self.clear_button.setEnabled(any(i.status in (DONE, ERROR) for i in self.queue.items))
+
+    def cancel_all(self) -> None:
+        self.runner.cancel()
