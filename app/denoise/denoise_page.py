@@ -37,8 +37,7 @@ from app.widgets.model_picker import ModelPicker
 from app.widgets.pixel_view import PixelView
 from app.widgets.run_footer import RunFooter
 from app.workers.job import Job
-from engine.data.image_files import PHOTO_EXTENSIONS
-from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
+from engine.denoise import DENOISED_SUFFIX, PHOTO_EXTENSIONS, DenoiseProgress
 
 DENOISER_MODEL = "photo-denoiser"
 PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS)) + ");;All files (*)"

@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.data.image_files import PHOTO_EXTENSIONS, find_image_files
-from engine.denoise import is_denoised_copy
+from engine.denoise import find_photos, is_denoised_copy
 
 QUEUED, WORKING, DONE, ERROR = "queued", "working", "done", "error"
 
@@ -81,7 +80,7 @@ def expand_dropped(paths: Iterable[Path]) -> tuple[list[Path], int]:
     skipped = 0
     for path in paths:
         if path.is_dir():
-            images = find_image_files(path, PHOTO_EXTENSIONS)
+            images = find_photos(path)
             originals = [image for image in images if not is_denoised_copy(image)]
             found.extend(originals)
             skipped += len(images) - len(originals)

@@ -21,8 +21,7 @@ from app.common.model_card import solver_tradeoff, trained_solver
 from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
 from app.widgets.control_column import scroll_into_view
 from engine.checkpoints import ModelEntry
-from engine.models import SolverSettings
-from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS, MAX_SOLVER_STEPS
+from engine.models import ADAPTIVE_METHODS, FIXED_GRID_METHODS, MAX_SOLVER_STEPS, SolverSettings
 
 METHOD_HINTS = {
     "euler": "Euler: 1 evaluation per step (fastest)",

@@ -19,7 +19,7 @@ from app.shell.branding import APP_ICON_FILE
 from engine.errors import EngineError
 
 DESKTOP_FILE = "cunet-studio.desktop"
-# The image types the Denoise page reads (engine.data.image_files.PHOTO_EXTENSIONS), by extension;
+# The image types the Denoise page reads (engine.denoise.PHOTO_EXTENSIONS), by extension;
 # HEIC and RAW types as shared-mime-info names them.
 MIME_TYPES = {
     ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".jpe": "image/jpeg",

@@ -11,7 +11,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
-from engine.models import PRESETS
+from engine.models import PRESETS, WIDTH_FIELDS
 from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
 
 PRESET_HINTS = {
@@ -21,7 +21,6 @@ PRESET_HINTS = {
     "unet": "discrete U-Net baseline (large)",
     "unet-small": "small discrete U-Net baseline",
 }
-WIDTH_KEYS = {"cunet": "base_channels", "unet": "dim"}  # the override that sets a network's width
 
 
 def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
@@ -89,7 +88,7 @@ class TrainingForm(QWidget):
         """Raises ConfigError for impossible values (the engine validates)."""
         preset = self.preset.currentData()
         arch = PRESETS[preset][0]
-        overrides = {WIDTH_KEYS[arch]: self.network_width.value()} if self.network_width.value() else {}
+        overrides = {WIDTH_FIELDS[arch]: self.network_width.value()} if self.network_width.value() else {}
         return TrainingConfig(
             data=data, out=out, preset=preset, network_overrides=overrides, image_size=self.image_size.value(),
             channels=self.channels.currentData(), steps=self.steps.value(), batch_size=self.batch.value(),
@@ -102,7 +101,7 @@ class TrainingForm(QWidget):
         """Fill in a run folder's stored settings and lock those it fixes."""
         self.preset.setCurrentIndex(self.preset.findData(config.preset))
         arch = PRESETS[config.preset][0] if config.preset in PRESETS else "cunet"
-        self.network_width.setValue(int(config.network_overrides.get(WIDTH_KEYS.get(arch, ""), 0)))
+        self.network_width.setValue(int(config.network_overrides.get(WIDTH_FIELDS[arch], 0)))
         self.image_size.setValue(config.image_size)
         self.channels.setCurrentIndex(self.channels.findData(config.channels))
         self.batch.setValue(config.batch_size)
