@@ -6,21 +6,19 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
 from app.common.context import AppContext
-from app.common.dropped_files import FileDropTarget
 from app.common.model_card import denoising_facts
-from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
+from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
 from app.denoise.compare_panel import ComparePanel
 from app.denoise.compare_view import EMPTY_TEXT
 from app.denoise.denoise_controls import DenoiseControls
@@ -31,9 +29,8 @@ from app.denoise.denoise_runner import CANCELLED, MODEL_FAILED, STOPPED_AFTER_PH
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport, save_results_work
 from app.denoise.photo_preview import PhotoPreview
 from app.denoise.photo_queue_view import PhotoQueueView
-from app.widgets.control_column import control_column
-from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
+from app.widgets.page_frame import PageFrame
 from app.widgets.pixel_view import PixelView
 from app.widgets.run_footer import RunFooter
 from app.workers.job import Job
@@ -47,8 +44,7 @@ NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model
                   "images like its training data.")
 
 
-class DenoisePage(FileDropTarget, QWidget):
-    busy_changed = Signal(bool)
+class DenoisePage(PageFrame):
     train_requested = Signal()
     queue_idle = Signal()  # the queue stopped: all processed, cancelled or the model failed
 
@@ -65,25 +61,11 @@ class DenoisePage(FileDropTarget, QWidget):
         self.preview = PhotoPreview(self)
         self.preview.ready.connect(self._on_preview_ready)
         self._saving: Job | None = None
-        self.banner = MessageBanner()
-        self.setAcceptDrops(True)
-        self._build_controls()
-        self._build_viewer()
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._controls)
-        splitter.addWidget(self._viewer)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 880])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
-
-        press_on(self, RUN_KEYS, self.denoise_button)
-        press_on(self, CANCEL_KEYS, self.cancel_button)
-        press_on(self, SAVE_KEYS, self.output.save_button)
-        press_on(self, SAVE_ALL_KEYS, self.output.save_all_button)
-        press_on(self, OPEN_KEYS, self.open_button)
+        self.set_content(self._build_controls(), self.footer, self._build_viewer(), widths=(380, 880),
+                         min_controls_width=390,
+                         keys=[(RUN_KEYS, self.denoise_button), (CANCEL_KEYS, self.cancel_button),
+                               (SAVE_KEYS, self.output.save_button), (SAVE_ALL_KEYS, self.output.save_all_button),
+                               (OPEN_KEYS, self.open_button)])
         self.picker.model_changed.connect(self._on_model_changed)
         self.picker.empty_notice.linkActivated.connect(self.train_requested)
         self._on_model_changed()
@@ -91,7 +73,7 @@ class DenoisePage(FileDropTarget, QWidget):
 
     # --- layout -------------------------------------------------------------------------------
 
-    def _build_controls(self) -> None:
+    def _build_controls(self) -> QWidget:
         self.picker = ModelPicker(self._context.catalog, self._context.settings, "denoise/model",
                                   lambda entry: entry.spec.channels in (1, 3), NO_MODEL_TEXT,
                                   default_name=DENOISER_MODEL, facts=denoising_facts,
@@ -153,9 +135,9 @@ class DenoisePage(FileDropTarget, QWidget):
         column.addWidget(photos_box, 1)
         column.addWidget(settings_box)
         self._inputs = [model_box, settings_box]
-        self._controls = control_column(panel, self.footer, min_width=390)
+        return panel
 
-    def _build_viewer(self) -> None:
+    def _build_viewer(self) -> QWidget:
         self.compare_panel = ComparePanel()
         self.compare = self.compare_panel.view
 
@@ -177,11 +159,12 @@ class DenoisePage(FileDropTarget, QWidget):
         self.output.save_all_button.clicked.connect(self.save_all)
         bottom.addWidget(self.output, 1)
 
-        self._viewer = QWidget()
-        layout = QVBoxLayout(self._viewer)
+        viewer = QWidget()
+        layout = QVBoxLayout(viewer)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.compare_panel, 1)
         layout.addLayout(bottom)
+        return viewer
 
     # --- adding photos ------------------------------------------------------------------------
 

@@ -19,22 +19,19 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QPushButton,
     QSpinBox,
-    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.common.context import AppContext
-from app.common.dropped_files import FileDropTarget
-from app.common.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS, press_on
+from app.common.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
 from app.generate.generation_output import GenerationOutput
 from app.generate.generation_run import GenerationRun
 from app.generate.generation_work import LiveFrame, generation_work
 from app.generate.solver_dial import SolverDial
-from app.widgets.control_column import control_column
-from app.widgets.message_banner import MessageBanner
 from app.widgets.model_picker import ModelPicker
+from app.widgets.page_frame import PageFrame
 from app.widgets.run_footer import RunFooter
 from app.workers.job import Job
 from app.workers.model_cache import ModelCache
@@ -58,8 +55,7 @@ NO_MODEL_TEXT = (
 )
 
 
-class GeneratePage(FileDropTarget, QWidget):
-    busy_changed = Signal(bool)
+class GeneratePage(PageFrame):
     train_requested = Signal()
     generation_done = Signal()  # after success, failure or cancel
 
@@ -72,26 +68,13 @@ class GeneratePage(FileDropTarget, QWidget):
         self._first_frame: tuple[float, int] | None = None  # (time, steps done) at the first live frame
         self._request_record: GenerationRecord | None = None  # the running generation's settings
         self._settings_loads = 0  # counts loads from images, so a late weights check knows it is stale
-        self.banner = MessageBanner()
-        self.setAcceptDrops(True)
-        self._build_controls()
+        controls = self._build_controls()
         self.output = GenerationOutput(context)
         self.output.saved.connect(self.banner.show_info)
         self.output.failed.connect(self.banner.show_error)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._controls)
-        splitter.addWidget(self.output)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([360, 900])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
-
-        press_on(self, RUN_KEYS, self.generate_button)
-        press_on(self, CANCEL_KEYS, self.cancel_button)
-        press_on(self, SAVE_KEYS, self.output.save_button)
-        press_on(self, SAVE_ALL_KEYS, self.output.save_all_button)
+        self.set_content(controls, self.footer, self.output, widths=(360, 900), min_controls_width=350,
+                         keys=[(RUN_KEYS, self.generate_button), (CANCEL_KEYS, self.cancel_button),
+                               (SAVE_KEYS, self.output.save_button), (SAVE_ALL_KEYS, self.output.save_all_button)])
         self.picker.model_changed.connect(self._on_model_changed)
         self.picker.empty_notice.linkActivated.connect(self.train_requested)
         self._on_model_changed()
@@ -99,7 +82,7 @@ class GeneratePage(FileDropTarget, QWidget):
 
     # --- layout -----------------------------------------------------------------------------
 
-    def _build_controls(self) -> None:
+    def _build_controls(self) -> QWidget:
         self.picker = ModelPicker(self._context.catalog, self._context.settings, "generate/model",
                                   lambda entry: entry.spec.can_generate, NO_MODEL_TEXT,
                                   summary=("Description", "Architecture", "Images", "File size", "Recommended"))
@@ -164,7 +147,7 @@ class GeneratePage(FileDropTarget, QWidget):
             column.addWidget(box)
         column.addStretch(1)
         self._inputs = [self.picker, sampling_box, solver_box]
-        self._controls = control_column(panel, self.footer, min_width=350)
+        return panel
 
     # --- state --------------------------------------------------------------------------------
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -16,22 +16,20 @@ from PySide6.QtWidgets import (
     QLabel,
     QMenu,
     QPushButton,
-    QSplitter,
     QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from app.common.context import AppContext
-from app.common.dropped_files import FileDropTarget
-from app.common.shortcuts import RUN_KEYS, press_on
+from app.common.shortcuts import RUN_KEYS
 from app.train.preview_schedule import PreviewSchedule
 from app.train.training_form import TrainingForm
 from app.train.training_monitor import TrainingMonitor, duration
 from app.train.training_work import SampleGrid, StepBatch, read_sample_grid, register_model_work, training_work
-from app.widgets.control_column import control_column, side_by_side
+from app.widgets.control_column import side_by_side
 from app.widgets.elided_text import PathField
-from app.widgets.message_banner import MessageBanner
+from app.widgets.page_frame import PageFrame
 from app.workers.job import Job
 from engine.errors import EngineError
 from engine.paths import user_data_dir
@@ -40,8 +38,7 @@ from engine.training import RunFolder, TrainingConfig, TrainingControl, Training
 IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
 
 
-class TrainPage(FileDropTarget, QWidget):
-    busy_changed = Signal(bool)
+class TrainPage(PageFrame):
     training_done = Signal()  # the training job returned (finished, stopped or failed)
     registration_finished = Signal(str)  # the name it was added under, "" if adding failed
 
@@ -55,26 +52,16 @@ class TrainPage(FileDropTarget, QWidget):
         self._started_at = 0.0
         self._registration: Job | None = None
         self._previews = PreviewSchedule()
-        self.banner = MessageBanner()
-        self.setAcceptDrops(True)
-        self._build_controls()
+        controls, buttons = self._build_controls()
         self.monitor = TrainingMonitor()
         self.monitor.register_button.clicked.connect(self.register_model)
-
-        splitter = QSplitter(Qt.Orientation.Horizontal)
-        splitter.addWidget(self._controls)
-        splitter.addWidget(self.monitor)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([380, 880])
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.banner)
-        layout.addWidget(splitter, 1)
-        press_on(self, RUN_KEYS, self.start_button)
+        self.set_content(controls, buttons, self.monitor, widths=(380, 880), min_controls_width=380,
+                         keys=[(RUN_KEYS, self.start_button)])
         self._update_state(IDLE)
 
     # --- layout -------------------------------------------------------------------------------
 
-    def _build_controls(self) -> None:
+    def _build_controls(self) -> tuple[QWidget, QHBoxLayout]:
         self.data_path = PathField("Training images: a folder (searched recursively) or a NumPy .npz archive "
                                    "with an 'images' array. A run being continued keeps its images; if they "
                                    "have moved, point to their new place here")
@@ -140,7 +127,7 @@ class TrainPage(FileDropTarget, QWidget):
         column.addWidget(data_box)
         column.addWidget(self.form)
         column.addStretch(1)
-        self._controls = control_column(panel, buttons, min_width=380)
+        return panel, buttons
 
     # --- choosing data and runs ---------------------------------------------------------------
 
