@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
-from app.workers.job import Work, readable_error
 from app.workers.model_cache import ModelCache
 from app.workers.throttle import Throttle
+from app.workers.work import Work, readable_error
 from engine.denoise import (
     DenoiseProgress,
     DenoiseResult,

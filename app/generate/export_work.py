@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from app.generate.generation_run import GenerationRun, free_path
-from app.workers.job import Work
+from app.workers.work import Work
 from engine.imaging import save_animation, save_png, to_pil
 
 

@@ -15,7 +15,8 @@ from app.generate.generation_history import GenerationHistory
 from app.generate.generation_run import GenerationRun
 from app.generate.results_grid import ResultsGrid
 from app.generate.reverse_process_view import ReverseProcessView
-from app.workers.job import Job, Work
+from app.workers.job import Job
+from app.workers.work import Work
 
 
 class GenerationOutput(QSplitter):

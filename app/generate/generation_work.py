@@ -1,4 +1,5 @@
-"""Work functions for the Generate page: load the model and sample, streaming live frames."""
+"""Work functions for the Generate page: load the model and sample, streaming live frames; check
+that the installed model is the one that made a saved image."""
 
 from __future__ import annotations
 
@@ -8,11 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from app.common.pixels import batch_sheet
-from app.workers.job import Work
 from app.workers.model_cache import ModelCache
 from app.workers.throttle import Throttle
+from app.workers.work import Work
+from engine.checkpoints import weights_id
 from engine.device import set_threads
+from engine.errors import EngineError
 from engine.generate import GenerationProgress, GenerationRequest, generate
+from engine.generation_record import GenerationRecord, other_weights_warning
 from engine.imaging import to_uint8
 
 
@@ -50,5 +54,24 @@ def generation_work(models: ModelCache, model_path: Path, device: str, request: 
                 ))
 
         return generate(model, request, progress=on_progress, cancel=cancel)
+
+    return work
+
+
+@dataclass(frozen=True)
+class WeightsCheck:
+    load: int  # which load of settings from an image it checks: the page ignores a stale one
+    warning: str | None  # why the installed model may not make the image again; None if it will
+
+
+def weights_check_work(record: GenerationRecord, model_path: Path, image_name: str, load: int) -> Work:
+    """Fingerprint the installed model and compare it with the one that made the image; hashing a
+    large model file takes a while, so not on the GUI thread."""
+
+    def work(report, cancel) -> WeightsCheck:
+        try:
+            return WeightsCheck(load, other_weights_warning(record, weights_id(model_path), image_name))
+        except EngineError as error:
+            return WeightsCheck(load, str(error))
 
     return work

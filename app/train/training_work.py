@@ -14,8 +14,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from app.workers.job import Work
 from app.workers.throttle import Throttle
+from app.workers.work import Work
 from engine.checkpoints import ModelStore
 from engine.device import set_threads
 from engine.training import TrainingConfig, TrainingControl, TrainingProgress, train

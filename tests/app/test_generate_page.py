@@ -279,7 +279,7 @@ def test_settings_of_an_image_made_by_other_weights_load_with_a_warning(qtbot, c
         hashed_on.append(threading.get_ident())
         return weights_id(path)
 
-    monkeypatch.setattr("app.generate.generate_page.weights_id", hash_and_note_thread)
+    monkeypatch.setattr("app.generate.generation_work.weights_id", hash_and_note_thread)
     record = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
     save_png(tmp_path / "old.png", Image.new("L", (8, 8)), record.png_text())
     assert page.load_settings_from(tmp_path / "old.png")
@@ -306,7 +306,7 @@ def test_a_late_weights_check_does_not_overwrite_settings_loaded_after_it(qtbot,
         release.wait(10)
         return "0000000000000000"
 
-    monkeypatch.setattr("app.generate.generate_page.weights_id", slow_hash)
+    monkeypatch.setattr("app.generate.generation_work.weights_id", slow_hash)
     other = GenerationRecord(model="digits", seed=3, sampler="ddim", steps=9, weights="ffffffffffffffff")
     save_png(tmp_path / "a.png", Image.new("L", (8, 8)), other.png_text())
     unmarked = GenerationRecord(model="digits", seed=4, sampler="ddim", steps=7)
