@@ -15,11 +15,11 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from app.common.images import to_qimage
 from app.common.pixels import difference_image
+from app.denoise.denoise_messages import EMPTY_TEXT
 
 SPLIT_GRAB_PX = 8
 ZOOM_STEP = 1.25
 MIN_ZOOM, MAX_ZOOM = 0.05, 64.0
-EMPTY_TEXT = "Drop photos here or use Open… — the result appears here, before | after."
 
 
 class CompareView(QWidget):

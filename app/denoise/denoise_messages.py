@@ -1,4 +1,5 @@
-"""What the Denoise page says about a result and about a save, in words (pure Python, no Qt)."""
+"""What the Denoise page says about a result, about a save and before there is anything to compare, in
+words (pure Python, no Qt)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from pathlib import Path
 from app.denoise.denoise_queue import QueueItem
 
 TOOLTIP_PATHS = 12  # a save of a whole folder lists this many paths in its tooltip, then a count
+EMPTY_TEXT = "Drop photos here or use Open… — the result appears here, before | after."
 
 
 def result_text(item: QueueItem) -> str:

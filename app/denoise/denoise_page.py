@@ -1,6 +1,7 @@
 """Denoise page: drop photos or folders anywhere, denoise them one after another, compare before
 and after (split line, synced zoom and pan, difference view) and save copies beside the
-originals or into a chosen folder, never over them."""
+originals or into a chosen folder, never over them. What it decides and says is
+`DenoiseViewModel`'s; this class shows it and forwards clicks."""
 
 from __future__ import annotations
 
@@ -20,28 +21,39 @@ from app.common.context import AppContext
 from app.common.model_card import denoising_facts
 from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
 from app.denoise.compare_panel import ComparePanel
-from app.denoise.compare_view import EMPTY_TEXT
 from app.denoise.denoise_controls import DenoiseControls
-from app.denoise.denoise_messages import result_text, save_failure_text, saved_paths_text, saved_summary
 from app.denoise.denoise_output import DenoiseOutput
-from app.denoise.denoise_queue import DONE, ERROR, QUEUED, WORKING, DenoiseQueue, QueueItem, expand_dropped
-from app.denoise.denoise_runner import CANCELLED, MODEL_FAILED, STOPPED_AFTER_PHOTO, DenoiseRunner
+from app.denoise.denoise_queue import QueueItem
+from app.denoise.denoise_runner import DenoiseRunner
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport, save_results_work
 from app.denoise.photo_preview import PhotoPreview
 from app.denoise.photo_queue_view import PhotoQueueView
+from app.denoise.view_model import (
+    ALL_SAVED,
+    CANCELLING,
+    DENOISER_MODEL,
+    NO_MODEL_TEXT,
+    NOT_A_DENOISER,
+    NOTHING_QUEUED,
+    PHOTO_FILTER,
+    DenoiseViewModel,
+    SelectionView,
+    follows_new_photo,
+    is_saveable,
+    loading_text,
+    preview_view,
+    progress_text,
+    queue_stopped,
+    selection_view,
+    shows_denoiser_hint,
+    tiles_caption,
+)
 from app.widgets.model_picker import ModelPicker
 from app.widgets.page_frame import PageFrame
 from app.widgets.pixel_view import PixelView
 from app.widgets.run_footer import RunFooter
 from app.workers.job import Job
-from engine.denoise import DENOISED_SUFFIX, PHOTO_EXTENSIONS, DenoiseProgress
-
-DENOISER_MODEL = "photo-denoiser"
-PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS)) + ");;All files (*)"
-NO_MODEL_TEXT = ("<b>No model can denoise photos.</b> Denoising needs a greyscale or colour model; "
-                 "train one on the <a href='train'>Train page</a> or install the photo-denoiser model.")
-NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model only denoises well "
-                  "images like its training data.")
+from engine.denoise import DenoiseProgress
 
 
 class DenoisePage(PageFrame):
@@ -51,7 +63,8 @@ class DenoisePage(PageFrame):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self.queue = DenoiseQueue()
+        self.view_model = DenoiseViewModel()
+        self.queue = self.view_model.queue
         self.runner = DenoiseRunner(self.queue, lambda: context.settings.device, self,
                                    lambda: context.settings.threads)
         self.runner.item_changed.connect(self._on_item_changed)
@@ -60,7 +73,6 @@ class DenoisePage(PageFrame):
         self.runner.stopped.connect(self._on_stopped)
         self.preview = PhotoPreview(self)
         self.preview.ready.connect(self._on_preview_ready)
-        self._saving: Job | None = None
         self.set_content(self._build_controls(), self.footer, self._build_viewer(), widths=(380, 880),
                          min_controls_width=390,
                          keys=[(RUN_KEYS, self.denoise_button), (CANCEL_KEYS, self.cancel_button),
@@ -172,17 +184,11 @@ class DenoisePage(PageFrame):
         self.add_photos(paths)
 
     def add_photos(self, paths: list[Path]) -> None:
-        found, skipped = expand_dropped(paths)
-        added = self.queue.add(found)
-        skipped_note = (f" Left out {skipped} earlier denoised cop{'y' if skipped == 1 else 'ies'} "
-                        f"(names ending “{DENOISED_SUFFIX}”): to denoise "
-                        f"{'it again, open it as a file' if skipped == 1 else 'them again, open them as files'}."
-                        if skipped else "")
+        added, message = self.view_model.add_photos(paths)
+        if message is not None:
+            self.banner.show_info(message)
         if not added:
-            self.banner.show_info("No new image files found there." + skipped_note)
             return
-        if skipped_note:
-            self.banner.show_info(f"Added {len(added)} photo(s).{skipped_note}")
         self._context.settings.set_folder("open-photos", added[-1].path)
         self.queue_view.set_items(self.queue.items)
         if self.queue_view.selected_row() < 0:
@@ -207,8 +213,7 @@ class DenoisePage(PageFrame):
 
     def _requeue_selected(self) -> None:
         item = self._selected_item()
-        if item is not None and item.status in (DONE, ERROR):
-            self.queue.requeue(item)
+        if self.view_model.requeue(item):
             self._refresh(item)
             self._show_row(self.queue.index(item))
 
@@ -223,21 +228,21 @@ class DenoisePage(PageFrame):
             return
         self.banner.clear()
         if not self.runner.start(entry.path, self.controls.settings()):
-            self.banner.show_info("Nothing queued: drop photos or folders on this page, or use Open….")
+            self.banner.show_info(NOTHING_QUEUED)
             return
         self._set_busy(True)
 
     def cancel_denoising(self) -> None:
         if self.is_busy():
             self.runner.cancel()
-            self.progress.setFormat("Cancelling…")
+            self.progress.setFormat(CANCELLING)
 
     def _on_item_changed(self, item: QueueItem) -> None:
         self._refresh(item)
-        if item.status == WORKING and item.fraction == 0.0:
-            self.footer.show_waiting(f"Loading {item.path.name}…")
-            selected = self._selected_item()
-            if selected is None or selected.status != DONE:
+        loading = loading_text(item)
+        if loading is not None:
+            self.footer.show_waiting(loading)
+            if follows_new_photo(self._selected_item()):
                 self.queue_view.select_row(self.queue.index(item))
         if self._selected_item() is item:
             self._show_row(self.queue.index(item))
@@ -246,26 +251,15 @@ class DenoisePage(PageFrame):
         self.controls.show_estimate(estimated_sigma)
 
     def _on_live(self, item: QueueItem, update: DenoiseProgress) -> None:
-        self.footer.show_step(int(update.fraction * 1000), 1000,
-                              f"{item.path.name}: tile {update.tile}/{update.tiles} · "
-                              f"step {update.step}/{update.steps} · {update.fraction:.0%}")
+        self.footer.show_step(int(update.fraction * 1000), 1000, progress_text(item, update))
         self.live.set_image(update.preview)
-        first = update.tile - update.batch_tiles + 1
-        tiles = f"Tile {first}" if first == update.tile else f"Tiles {first}-{update.tile}"
-        self.live_caption.setText(f"{tiles} of {update.tiles} ({update.tile_size} px), "
-                                  f"step {update.step}/{update.steps}")
+        self.live_caption.setText(tiles_caption(update))
 
     def _on_stopped(self, reason: str, error: str) -> None:
-        if reason == CANCELLED:
-            self.banner.show_info("Denoising cancelled; the photo is back in the queue.")
-        elif reason == STOPPED_AFTER_PHOTO:
-            self.banner.show_info("Denoising stopped: the photo had just finished (it is done); the rest of the "
-                                  "queue waits.")
-        elif reason == MODEL_FAILED:
-            self.banner.show_error(f"Cannot use this model: {error}")
-        text = {CANCELLED: "Cancelled", STOPPED_AFTER_PHOTO: "Stopped",
-                MODEL_FAILED: "Stopped: the model could not be loaded"}
-        self.footer.show_outcome(reason not in text, text.get(reason, "All photos processed"))
+        stopped = queue_stopped(reason, error)
+        if stopped.banner_kind is not None:
+            self.banner.show_message(stopped.banner_kind, stopped.banner_text)
+        self.footer.show_outcome(stopped.completed, stopped.progress_text)
         self._set_busy(False)
         self.queue_idle.emit()
 
@@ -282,93 +276,72 @@ class DenoisePage(PageFrame):
     def _show_row(self, row: int) -> None:
         item = self._selected_item()
         self._update_buttons()
-        if item is None:
-            self.compare.set_images(None, None)
-            self.compare.set_placeholder(EMPTY_TEXT)
-            self.output.info.clear()
-        elif item.status == DONE:
-            self.compare.set_images(item.outcome.before, item.outcome.after)
-            self.output.info.setText(result_text(item))
-        elif item.status == WORKING and self.runner.current_before is not None:
-            self.compare.set_images(self.runner.current_before, None)
-            self.output.info.setText(f"Denoising {item.path.name}…")
-        elif item.status in (QUEUED, WORKING):  # shown before it is denoised, from its file
-            self.compare.set_images(None, None)
-            self.compare.set_placeholder(f"Opening {item.path.name}…")
+        view = selection_view(item, self.runner.current_before)
+        self._show(view)
+        if view.read_preview:
             self.preview.request(item.path)
-            self.output.info.setText(f"Denoising {item.path.name}…" if item.status == WORKING
-                                     else f"{item.path.name} is queued: press Denoise (Ctrl+Enter).")
-        else:
-            self.compare.set_images(None, None)
-            self.compare.set_placeholder(f"{item.path.name}: {item.status_text()}")
-            self.output.info.setText(item.status_text())
 
     def _on_preview_ready(self, photo: PhotoForDisplay) -> None:
-        """Show the photo read for display if it is still the selected one, not denoised yet."""
-        item = self._selected_item()
-        if item is None or item.path != photo.path or item.status not in (QUEUED, WORKING):
-            return
-        if photo.pixels is None:
-            self.compare.set_images(None, None)
-            self.compare.set_placeholder(f"{item.path.name} cannot be shown: {photo.error}")
-        elif item.status == QUEUED or self.runner.current_before is None:
-            self.compare.set_images(photo.pixels, None)
+        view = preview_view(self._selected_item(), photo, self.runner.current_before)
+        if view is not None:
+            self._show(view)
+
+    def _show(self, view: SelectionView) -> None:
+        self.compare.set_images(view.before, view.after)
+        if view.placeholder is not None:
+            self.compare.set_placeholder(view.placeholder)
+        if view.info is not None:
+            self.output.info.setText(view.info)
 
     # --- saving -------------------------------------------------------------------------------
 
     def save_selected(self) -> None:
         item = self._selected_item()
-        if item is not None and item.status == DONE:
+        if is_saveable(item):
             self._save([item])
 
     def unsaved_count(self) -> int:
         """Denoised photos not written anywhere yet: closing the window would lose that work."""
-        return sum(item.saved_to is None for item in self.queue.done())
+        return len(self.view_model.unsaved())
 
     def save_all(self) -> None:
-        unsaved = [item for item in self.queue.done() if item.saved_to is None]
+        unsaved = self.view_model.unsaved()
         if unsaved:
             self._save(unsaved)
         else:
-            self.output.show_saved("Every result is already saved.", "")
+            self.output.show_saved(ALL_SAVED, "")
 
     def _save(self, items: list[QueueItem]) -> None:
-        """One save at a time: a second one started meanwhile would write its own copies of the
-        photos the first has not marked saved yet."""
-        if self._saving is not None:
+        if not self.view_model.begin_save():
             return
         job = Job(save_results_work([(item, item.outcome.result) for item in items], self.output.out_dir(),
                                     self.output.format_name(), self.output.jpeg_quality_value()))
         job.succeeded.connect(self._on_saved)
         job.failed.connect(self.banner.show_error)
         job.finished.connect(self._on_save_finished)
-        self._saving = job
         job.start()
         self._update_buttons()
 
     def _on_saved(self, report: SaveReport) -> None:
-        """A routine save is told in the save row; only a failure takes the banner."""
-        for item, path in report.saved:
-            item.saved_to = path
-            if item in self.queue.items:
-                self._refresh(item)
+        outcome = self.view_model.saved(report)
+        for item in outcome.marked:
+            self._refresh(item)
         self._show_row(self.queue_view.selected_row())  # its result text says where it was saved
-        paths = [path for _, path in report.saved]
-        if report.saved:
-            self.output.show_saved(f"Saved {saved_summary(paths)}", saved_paths_text(paths))
-        if report.failed:
-            self.banner.show_error(save_failure_text(paths, report.failed))
+        if outcome.status is not None:
+            self.output.show_saved(outcome.status, outcome.details)
+        if outcome.error is not None:
+            self.banner.show_error(outcome.error)
 
     def _on_save_finished(self) -> None:
-        self._saving = None
+        self.view_model.save_finished()
         self._update_buttons()
 
     # --- state --------------------------------------------------------------------------------
 
     def _on_model_changed(self) -> None:
         entry = self.picker.current_entry()
-        self.model_hint.setVisible(entry is not None and entry.name != DENOISER_MODEL
-                                   and DENOISER_MODEL not in self._context.catalog.names())
+        self.model_hint.setVisible(shows_denoiser_hint(None if entry is None else entry.name,
+                                                        self._context.catalog.names()))
         self._update_buttons()
 
     def _set_busy(self, busy: bool) -> None:
@@ -380,14 +353,12 @@ class DenoisePage(PageFrame):
         self.busy_changed.emit(busy)
 
     def _update_buttons(self) -> None:
-        busy = self.is_busy()
-        item = self._selected_item()
-        self.denoise_button.setEnabled(not busy and self.picker.current_entry() is not None)
-        saving = self._saving is not None
-        self.output.save_button.setEnabled(not saving and item is not None and item.status == DONE)
-        self.output.save_all_button.setEnabled(not saving and bool(self.queue.done()))
-        self.retry_button.setEnabled(item is not None and item.status in (DONE, ERROR))
-        self.clear_button.setEnabled(any(i.status in (DONE, ERROR) for i in self.queue.items))
+        can = self.view_model.buttons(self.is_busy(), self.picker.current_entry() is not None, self._selected_item())
+        self.denoise_button.setEnabled(can.denoise)
+        self.output.save_button.setEnabled(can.save)
+        self.output.save_all_button.setEnabled(can.save_all)
+        self.retry_button.setEnabled(can.requeue)
+        self.clear_button.setEnabled(can.clear_finished)
 
     def cancel_all(self) -> None:
         self.runner.cancel()

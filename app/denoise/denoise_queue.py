@@ -14,6 +14,9 @@ from typing import Any
 from engine.denoise import find_photos, is_denoised_copy
 
 QUEUED, WORKING, DONE, ERROR = "queued", "working", "done", "error"
+# Why the queue stopped working (`DenoiseRunner.stopped`); after a cancel pressed as the photo
+# finished, that photo is done and the rest waits.
+ALL_DONE, CANCELLED, MODEL_FAILED, STOPPED_AFTER_PHOTO = "all done", "cancelled", "model failed", "stopped after photo"
 
 
 @dataclass(eq=False)  # rows are compared by identity: one photo can be queued again beside its earlier row

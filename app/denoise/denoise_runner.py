@@ -13,21 +13,29 @@ from typing import Callable
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
-from app.denoise.denoise_queue import DONE, ERROR, QUEUED, WORKING, DenoiseQueue, QueueItem
+from app.denoise.denoise_queue import (
+    ALL_DONE,
+    CANCELLED,
+    DONE,
+    ERROR,
+    MODEL_FAILED,
+    QUEUED,
+    STOPPED_AFTER_PHOTO,
+    WORKING,
+    DenoiseQueue,
+    QueueItem,
+)
 from app.denoise.denoise_work import DenoiseOutcome, ModelReady, PhotoLoaded, denoise_work
 from app.workers.job import Job
 from app.workers.model_cache import ModelCache
 from engine.denoise import DenoiseProgress, DenoiseSettings
-
-ALL_DONE, CANCELLED, MODEL_FAILED = "all done", "cancelled", "model failed"
-STOPPED_AFTER_PHOTO = "stopped after photo"  # cancel pressed as the photo finished: it is done, the rest waits
 
 
 class DenoiseRunner(QObject):
     item_changed = Signal(object)  # QueueItem whose status, progress or noise level changed
     photo_loaded = Signal(object, float)  # item, estimated noise level (0-255 units)
     live = Signal(object, object)  # item, DenoiseProgress
-    stopped = Signal(str, str)  # ALL_DONE | CANCELLED | MODEL_FAILED, and the error for MODEL_FAILED
+    stopped = Signal(str, str)  # why (denoise_queue: ALL_DONE, CANCELLED...), and the error for MODEL_FAILED
 
     def __init__(self, queue: DenoiseQueue, device: Callable[[], str], parent: QObject | None = None,
                  threads: Callable[[], int | None] = lambda: None) -> None:

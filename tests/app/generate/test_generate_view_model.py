@@ -85,8 +85,9 @@ def test_a_finished_run_is_recorded_with_what_the_engine_used():
                               model_weights="0123456789abcdef")
     run, text = view_model.generated(result, now=12.5)
     assert text == "2 images in 2.5 s (ddim, 11 steps)"
-    assert (run.record.model, run.record.seed, run.record.steps, run.record.weights) == ("digits", 7, 11, "0123456789abcdef")
-    assert run.record.solver == RK4 and run.file_name(1) == "digits-seed000008.png"
+    record = run.record
+    assert (record.model, record.seed, record.steps, record.weights) == ("digits", 7, 11, "0123456789abcdef")
+    assert record.solver == RK4 and run.file_name(1) == "digits-seed000008.png"
 
 
 def test_settings_load_from_a_saved_image_capped_to_what_the_page_can_show(tmp_path):
@@ -100,7 +101,8 @@ def test_settings_load_from_a_saved_image_capped_to_what_the_page_can_show(tmp_p
 
 def test_the_banner_says_whether_generate_makes_the_image_again(tmp_path):
     view_model = GenerateViewModel()
-    path = saved_image(tmp_path / "made.png", GenerationRecord(model="digits", seed=1, sampler="ddim", steps=9, count=70))
+    record = GenerationRecord(model="digits", seed=1, sampler="ddim", steps=9, count=70)
+    path = saved_image(tmp_path / "made.png", record)
     view_model.load_settings(path, lambda name: True)
     kind, text = view_model.loaded_message(exact_solver=True)
     assert kind == "info" and text.startswith("Loaded the settings of made.png")
