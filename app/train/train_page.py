@@ -1,7 +1,8 @@
 """Train page: train a model on the user's folder of images or .npz file (chosen, or dropped on
 the page), watch loss, validation loss and a fixed-seed sample grid live, pause / continue / stop
 (each saves a checkpoint), continue an earlier run folder, and add the result to the model list
-of the other pages."""
+of the other pages. What it decides and says is `TrainViewModel`'s; this class shows it and
+forwards clicks."""
 
 from __future__ import annotations
 
@@ -23,19 +24,26 @@ from PySide6.QtWidgets import (
 
 from app.common.context import AppContext
 from app.common.shortcuts import RUN_KEYS
-from app.train.preview_schedule import PreviewSchedule
 from app.train.training_form import TrainingForm
-from app.train.training_monitor import TrainingMonitor, duration
-from app.train.training_work import SampleGrid, StepBatch, read_sample_grid, register_model_work, training_work
+from app.train.training_monitor import TrainingMonitor
+from app.train.training_work import SampleGrid, StepBatch, register_model_work, training_work
+from app.train.view_model import (
+    FAILED,
+    NOT_ADDED,
+    OPENING_DATA,
+    TrainingRefused,
+    TrainViewModel,
+    default_run_name,
+    model_name_hint,
+    runs_folder,
+)
 from app.widgets.control_column import side_by_side
 from app.widgets.elided_text import PathField
 from app.widgets.page_frame import PageFrame
 from app.workers.job import Job
 from engine.errors import EngineError
 from engine.paths import user_data_dir
-from engine.training import RunFolder, TrainingConfig, TrainingControl, TrainingSummary
-
-IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
+from engine.training import TrainingSummary
 
 
 class TrainPage(PageFrame):
@@ -45,19 +53,19 @@ class TrainPage(PageFrame):
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._context = context
-        self.state = IDLE
-        self._control: TrainingControl | None = None
-        self._resume_dir: Path | None = None
-        self._model_dir: Path | None = None
-        self._started_at = 0.0
+        self.view_model = TrainViewModel()
         self._registration: Job | None = None
-        self._previews = PreviewSchedule()
         controls, buttons = self._build_controls()
         self.monitor = TrainingMonitor()
         self.monitor.register_button.clicked.connect(self.register_model)
         self.set_content(controls, buttons, self.monitor, widths=(380, 880), min_controls_width=380,
                          keys=[(RUN_KEYS, self.start_button)])
-        self._update_state(IDLE)
+        self._show_state()
+
+    @property
+    def state(self) -> str:
+        """The run's state: app.train.view_model's IDLE, RUNNING, PAUSING, PAUSED or STOPPING."""
+        return self.view_model.state
 
     # --- layout -------------------------------------------------------------------------------
 
@@ -143,18 +151,12 @@ class TrainPage(PageFrame):
             self._set_data(path)
 
     def files_dropped(self, paths: list[Path]) -> None:
-        path = paths[0]
-        if self.state != IDLE:
-            self.banner.show_error("The training images cannot change while a run is going: stop it first.")
-        elif self._resume_dir is not None:
-            self.banner.show_error(f"{self._resume_dir.name} trains on its own images: press New run to train on "
-                                   f"{path.name}.")
-        elif not (path.is_dir() or (path.is_file() and path.suffix.lower() == ".npz")):
-            self.banner.show_error(f"{path.name} is not a folder or a .npz file: drop the folder of images to "
-                                   "train on.")
+        taken, message = self.view_model.take_dropped_data(paths[0])
+        if taken:
+            self._set_data(paths[0])
+            self.banner.show_info(message)
         else:
-            self._set_data(path)
-            self.banner.show_info(f"Training images: {path}. Press Start to train on them.")
+            self.banner.show_error(message)
 
     def _set_data(self, path: Path) -> None:
         self.data_path.setText(str(path))
@@ -164,7 +166,7 @@ class TrainPage(PageFrame):
         folder = self._context.dialogs.choose_folder("Put the run folder in", self._runs_folder())
         if folder is not None:
             self._context.settings.set_folder("train-runs", folder)
-            self.run_path.setText(str(folder / self._default_run_name()))
+            self.run_path.setText(str(folder / default_run_name(self.data_path.text())))
 
     def _choose_resume_run(self) -> None:
         folder = self._context.dialogs.choose_folder("Continue which run?", self._runs_folder())
@@ -172,177 +174,139 @@ class TrainPage(PageFrame):
             self.open_run(folder)
 
     def _runs_folder(self) -> Path | None:
-        """Where run-folder dialogs open: the last place used, else the app's own runs folder."""
-        default = user_data_dir() / "runs"
-        return self._context.settings.folder("train-runs") or (default if default.is_dir() else None)
+        return runs_folder(self._context.settings.folder("train-runs"))
 
     def open_run(self, folder: Path) -> bool:
         """Show a run folder's settings, loss history and latest samples, ready to continue."""
         try:
-            config = TrainingConfig.load(folder)
+            opened = self.view_model.open_run(folder)
         except EngineError as error:
             self.banner.show_error(str(error))
             return False
-        run = RunFolder(folder)
-        records = run.read_log()
-        reached = records[-1]["step"] if records else 0
-        self._resume_dir = folder
-        self.data_path.setText(config.data)
+        self.data_path.setText(opened.config.data)
         self.run_path.setText(str(folder))
         self.run_path.setEnabled(False)
-        self.form.show_run(config, reached)
-        self.monitor.show_history(records, reached, config.steps)
-        latest = run.latest_sample_grid()
-        if latest is not None:
-            try:
-                self.monitor.show_samples(read_sample_grid(latest[1], latest[0]))
-            except (OSError, ValueError) as error:  # a damaged picture must not stop the run from opening
-                self.monitor.log(f"The latest sample grid, {latest[1].name}, cannot be shown: {error}")
+        self.form.show_run(opened.config, opened.reached)
+        self.monitor.show_history(opened.log, opened.reached, opened.config.steps)
+        if opened.grid is not None:
+            self.monitor.show_samples(opened.grid)
+        if opened.note is not None:
+            self.monitor.log(opened.note)
         self._context.settings.set_folder("train-runs", folder.parent)
-        self.banner.show_info(f"Opened {folder.name} at step {reached}. Press Start to continue it.")
-        self._update_state(IDLE)
+        self.banner.show_info(opened.message)
+        self._show_state()
         return True
 
     def _new_run(self) -> None:
-        self._resume_dir = None
+        self.view_model.new_run()
         self.run_path.setEnabled(True)
         self.run_path.clear()
         self.form.set_locked(False)
         self.monitor.clear()
         self.banner.clear()
-        self._update_state(IDLE)
-
-    def _default_run_name(self) -> str:
-        data = Path(self.data_path.text().strip() or "run")
-        return f"{data.stem or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
+        self._show_state()
 
     # --- training -----------------------------------------------------------------------------
 
     def is_training(self) -> bool:
-        return self.state != IDLE
+        return self.view_model.is_training()
 
     def start_training(self) -> None:
         if self.is_training():
             return
-        data = self.data_path.text().strip()
-        if not data:
-            self.banner.show_error("Choose the training images first: a folder of images or a .npz file.")
-            return
-        resume = self._resume_dir is not None
-        out = self.run_path.text().strip() or str(user_data_dir() / "runs" / self._default_run_name())
-        name = Path(data).stem
-        card = {"display_name": name, "description": f"Trained in cUNet Studio on {Path(data).name}",
-                "dataset": Path(data).name}
         try:
-            config = self.form.config(data, out, self._context.settings.device, card)
-        except EngineError as error:
+            run = self.view_model.plan(self.data_path.text(), self.run_path.text())
+            config = self.form.config(run.data, run.out, self._context.settings.device, run.card)
+        except (TrainingRefused, EngineError) as error:
             self.banner.show_error(str(error))
             return
-        self._context.settings.set_text("train/data", data)
+        self._context.settings.set_text("train/data", run.data)
         self.banner.clear()
-        self.run_path.setText(out)
-        self._model_dir = None
-        if not resume:
+        self.run_path.setText(run.out)
+        if not run.resume:
             self.monitor.clear()
-        self._control = TrainingControl()
-        job = Job(training_work(config, resume, self._control, self._context.settings.threads))
+        control = self.view_model.started(time.monotonic())
+        job = Job(training_work(config, run.resume, control, self._context.settings.threads))
         job.progress.connect(self._on_progress)
         job.succeeded.connect(self._on_summary)
         job.failed.connect(self._on_failed)
         job.finished.connect(self._on_job_finished)
-        self._started_at = time.monotonic()
-        self.monitor.set_working("Opening the training images…")
+        self.monitor.set_working(OPENING_DATA)
         job.start()
-        self._update_state(RUNNING)
+        self._show_state()
 
     def pause_training(self) -> None:
-        if self.state == RUNNING:
-            self._control.request_pause()
-            self._update_state(PAUSING)
+        if self.view_model.pause():
+            self._show_state()
 
     def resume_training(self) -> None:
-        if self.state == PAUSED:
-            self._control.request_resume()
-            self._update_state(RUNNING)
+        if self.view_model.resume():
+            self._show_state()
 
     def stop_training(self) -> None:
         """Ask the run to save a checkpoint and the model, then return (also when paused)."""
-        if self.state in (RUNNING, PAUSING, PAUSED):
-            self._control.request_stop()
-            self._update_state(STOPPING)
+        if self.view_model.stop():
+            self._show_state()
 
     def _on_progress(self, update: object) -> None:
         if isinstance(update, StepBatch):
-            self.monitor.show_steps(update.events, update_text=self.state == RUNNING)
-            if self.state == RUNNING and self._previews.take_due():
-                self._control.request_samples()
-        elif isinstance(update, SampleGrid):
+            self.monitor.show_steps(update.events, update_text=self.view_model.steps_arrived())
+            return
+        if isinstance(update, SampleGrid):
             self.monitor.show_samples(update)
-            self._previews.grid_shown()
-        elif update.event == "started":
-            self._previews.start()
+            self.view_model.grid_arrived()
+            return
+        state = self.state
+        line = self.view_model.event_arrived(update)
+        if update.event == "started":
             self.data_info.setText(update.message)
-            self.monitor.log(f"Started at step {update.step} of {update.total_steps}: {update.message}")
         elif update.event == "validation":
             self.monitor.show_validation(update.step, update.val_loss)
-        elif update.event == "checkpoint":
-            self.monitor.log(f"Step {update.step}: checkpoint saved ({update.message})")
-        elif update.event == "paused":
-            self.monitor.log(f"Paused at step {update.step}; checkpoint saved")
-            if self.state == PAUSING:
-                self._update_state(PAUSED)
-        elif update.event == "resumed":
-            self._previews.start()
-            self.monitor.log(f"Continued at step {update.step}")
-        elif update.event in ("finished", "stopped"):
-            self.monitor.log(f"{update.event.capitalize()} at step {update.step}")
+        if line is not None:
+            self.monitor.log(line)
+        if self.state != state:
+            self._show_state()
 
     def _on_summary(self, summary: TrainingSummary) -> None:
-        self._model_dir = summary.model_dir
-        if not summary.began:  # stopped while the images were opened: a run being continued stays continuable
-            self.monitor.set_status("Stopped before the first step: nothing was written")
-            return
-        if summary.stopped:  # Start continues it; "New run" starts afresh
-            self._resume_dir = summary.run_dir
-            self.monitor.set_status(f"Stopped at step {summary.step}/{summary.total_steps} (checkpoint saved)")
-            self.banner.show_info(f"Stopped at step {summary.step}. “Continue run” goes on from here (now or in "
-                                  "a later session, with “Continue a run…”); you can also add the model so far "
-                                  "to your models.")
-            return
-        self._resume_dir = None
-        self.run_path.clear()  # the next Start makes a new run folder instead of refusing this finished one
-        self.monitor.log(f"Run folder: {summary.run_dir}")
-        self.monitor.set_status(f"Finished: {summary.step} steps in {duration(time.monotonic() - self._started_at)}")
-        self.register_model()
+        end = self.view_model.ended(summary, time.monotonic())
+        if end.clear_run_path:
+            self.run_path.clear()
+        if end.log is not None:
+            self.monitor.log(end.log)
+        self.monitor.set_status(end.status)
+        if end.banner is not None:
+            self.banner.show_info(end.banner)
+        if end.add_model:
+            self.register_model()
 
     def _on_failed(self, message: str) -> None:
-        self.monitor.set_status("Failed")
+        self.monitor.set_status(FAILED)
         self.banner.show_error(message)
 
     def _on_job_finished(self) -> None:
         """After a stop, or a failed attempt to continue a run, the page stays on that run (folder
         and fixed settings locked, as when it was opened; the data field stays open: the engine
         takes a new place for images that moved and refuses other images); otherwise the form is free."""
-        self._control = None
-        resumable = self._resume_dir is not None
+        resumable = self.view_model.job_finished()
         self.run_path.setEnabled(not resumable)
         self.form.set_locked(resumable)
-        self._update_state(IDLE)
+        self._show_state()
         self.training_done.emit()
 
     # --- registering the model ----------------------------------------------------------------
 
     def register_model(self) -> None:
         """Ask for a name (default: the data's name) and copy the model into the user store."""
-        if self._model_dir is None:
+        model_dir = self.view_model.model_dir
+        if model_dir is None:
             return
         catalog = self._context.catalog
-        default = catalog.unused_name(Path(self.data_path.text()).stem or "my-model")
+        default = catalog.unused_name(model_name_hint(self.data_path.text()))
         name = self._context.dialogs.ask_text("Add the trained model", "Name in the model list:", default)
         if name is None:
-            self.banner.show_info("The model was not added. Use “Add to models…” to add it later.")
+            self.banner.show_info(NOT_ADDED)
             return
-        job = Job(register_model_work(catalog.store, self._model_dir, name))
+        job = Job(register_model_work(catalog.store, model_dir, name))
         job.succeeded.connect(self._on_registered)  # a bound slot: dropped if the page goes first
         job.failed.connect(self._on_registration_failed)
         self._registration = job
@@ -355,33 +319,30 @@ class TrainPage(PageFrame):
     def _on_registered(self, model_folder: Path) -> None:
         name = model_folder.name  # the store names a model by its folder
         self._context.catalog.refresh()
-        self._model_dir = None
-        self._update_state(self.state)
-        self.banner.show_info(f"Added “{name}” to your models: pick it on the Generate or Denoise page.")
+        message = self.view_model.model_added(name)
+        self._show_state()
+        self.banner.show_info(message)
         self.registration_finished.emit(name)
 
     def _on_registration_failed(self, message: str) -> None:
         self.banner.show_error(f"Could not add the model: {message}")
-        self._update_state(self.state)
+        self._show_state()
         self.registration_finished.emit("")
 
     # --- state --------------------------------------------------------------------------------
 
-    def _update_state(self, state: str) -> None:
-        self.state = state
-        idle = state == IDLE
+    def _show_state(self) -> None:
+        can = self.view_model.controls()
         for row in self._data_inputs:
-            row.setEnabled(idle)
-        self.form.setEnabled(idle)
-        self.start_button.setEnabled(idle)
-        self.start_button.setText("Continue run" if idle and self._resume_dir else "Start")
-        self.new_run_button.setEnabled(idle and self._resume_dir is not None)
-        self.pause_button.setEnabled(state == RUNNING)
-        self.resume_button.setEnabled(state == PAUSED)
-        self.stop_button.setEnabled(state in (RUNNING, PAUSING, PAUSED))
-        self.monitor.register_button.setEnabled(idle and self._model_dir is not None)
-        texts = {PAUSING: "Pausing: saving a checkpoint…", PAUSED: "Paused (checkpoint saved)",
-                 STOPPING: "Stopping: saving a checkpoint…"}
-        if state in texts:
-            self.monitor.set_status(texts[state])
-        self.busy_changed.emit(not idle)
+            row.setEnabled(can.inputs)
+        self.form.setEnabled(can.inputs)
+        self.start_button.setEnabled(can.start)
+        self.start_button.setText(can.start_text)
+        self.new_run_button.setEnabled(can.new_run)
+        self.pause_button.setEnabled(can.pause)
+        self.resume_button.setEnabled(can.resume)
+        self.stop_button.setEnabled(can.stop)
+        self.monitor.register_button.setEnabled(can.add_model)
+        if can.status is not None:
+            self.monitor.set_status(can.status)
+        self.busy_changed.emit(self.is_training())

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QListWidget, QProg
 
 from app.train.loss_plot import LossPlot
 from app.train.training_work import SampleGrid
+from app.train.view_model import duration
 from app.widgets.pixel_view import PixelView
 from engine.training import TrainingProgress
 
@@ -119,10 +120,3 @@ class TrainingMonitor(QSplitter):
             self.events.takeItem(0)
         self.events.scrollToBottom()
 
-
-def duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "–"
-    seconds = int(seconds)
-    hours, rest = divmod(seconds, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"

@@ -234,9 +234,9 @@ def test_a_slow_run_is_asked_for_a_sample_grid_every_interval(qtbot, context, mo
     now = [0.0]
     requests = []
     page = make_page(qtbot, context)
-    page._previews = PreviewSchedule(interval_s=90, clock=lambda: now[0])
-    page.state = "running"
-    page._control = type("Control", (), {"request_samples": lambda self: requests.append(now[0])})()
+    page.view_model.previews = PreviewSchedule(interval_s=90, clock=lambda: now[0])
+    page.view_model.state = "running"
+    page.view_model.control = type("Control", (), {"request_samples": lambda self: requests.append(now[0])})()
     step = TrainingProgress("step", 1, 1000, loss=1.0, images_per_second=1.0, eta_seconds=1.0)
     page._on_progress(TrainingProgress("started", 0, 1000, message="data"))
     for now[0] in (30.0, 89.0, 91.0, 120.0, 182.0):
@@ -247,7 +247,7 @@ def test_a_slow_run_is_asked_for_a_sample_grid_every_interval(qtbot, context, mo
     now[0] = 289.0
     page._on_progress(StepBatch([step]))
     assert requests == [91.0, 182.0]  # a grid that came anyway restarts the count
-    page.state = "idle"  # stepped down by the page before it takes away the control
+    page.view_model.state = "idle"  # stepped down by the page before it takes away the control
 
 
 def test_preview_schedule_counts_from_the_start_and_asks_once_per_interval():
