@@ -1,1 +1,2 @@
-"""The Generate page: its widgets, its view model (no Qt) and its work functions."""
+"""The Generate page: its widgets, its view model (what tests drive without a window) and its work
+functions."""

@@ -1,4 +1,5 @@
-"""The system libraries Qt's X11 (xcb) platform plugin needs, checked before Qt starts (pure Python).
+"""The system libraries Qt's X11 (xcb) platform plugin needs, checked before Qt starts (pure
+Python, no Qt).
 
 Why: PySide6's wheels carry Qt but not the X11 client libraries its xcb plugin links. Without one
 of them (libxcb-cursor0 is the usual one missing on a fresh Debian or Ubuntu) Qt prints "Could not

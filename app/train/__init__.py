@@ -1,1 +1,2 @@
-"""The Train page: its widgets, its view model (no Qt) and its work functions."""
+"""The Train page: its widgets, its view model (what tests drive without a window) and its work
+functions."""
