@@ -9,7 +9,7 @@ brings it, in one line.
 
 `XCB_LIBRARIES` is what libqxcb.so and libQt6XcbQpa.so.6 list as needed (`readelf -d`), with
 what libQt6Gui.so.6 itself needs from the system, outside Qt's own libraries and the C runtime
-(PySide6 6.12); tests/app/test_system_libraries.py compares it with the installed plugin.
+(PySide6 6.12); tests/app/shell/test_system_libraries.py compares it with the installed plugin.
 Package names are Debian's and Ubuntu's.
 """
 
