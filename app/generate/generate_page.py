@@ -150,7 +150,7 @@ class GeneratePage(PageFrame):
     def is_busy(self) -> bool:
         return self.view_model.busy
 
-    def settings(self) -> GenerationSettings:
+    def generation_settings(self) -> GenerationSettings:
         """What the controls are set to."""
         return GenerationSettings(self.seed.value(), self.count.value(), self.sampler.currentData(),
                                   self.steps.value(), self.eta.value(), self.solver_dial.solver())
@@ -224,7 +224,7 @@ class GeneratePage(PageFrame):
         if entry is None or self.is_busy():
             return
         self.banner.clear()
-        request = self.view_model.start(entry.name, self.settings(), time.monotonic())
+        request = self.view_model.start(entry.name, self.generation_settings(), time.monotonic())
         job = Job(generation_work(self._models, entry.path, self._context.settings.device, request,
                                   self._context.settings.threads))
         job.progress.connect(self._on_live_frame)

@@ -34,6 +34,7 @@ from app.train.view_model import (
     TrainingRefused,
     TrainViewModel,
     default_run_name,
+    default_runs_folder,
     model_name_hint,
     runs_folder,
 )
@@ -42,7 +43,6 @@ from app.widgets.elided_text import PathField
 from app.widgets.page_frame import PageFrame
 from app.workers.job import Job
 from engine.errors import EngineError
-from engine.paths import user_data_dir
 from engine.training import TrainingSummary
 
 
@@ -88,7 +88,7 @@ class TrainPage(PageFrame):
         self.data_info = QLabel("")
         self.data_info.setWordWrap(True)
         self.run_path = PathField("Run folder: settings, checkpoints, sample grids, log and the final model. "
-                                  f"Left empty, a new folder in {user_data_dir() / 'runs'}")
+                                  f"Left empty, a new folder in {default_runs_folder()}")
         self.run_path.setPlaceholderText("A new folder among your runs")
         run_button = QToolButton()
         run_button.setText("…")

@@ -87,9 +87,14 @@ def default_run_name(data: str) -> str:
     return f"{Path(data.strip() or 'run').stem or 'run'}-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
+def default_runs_folder() -> Path:
+    """Where a Start puts a new run when no run folder is given."""
+    return user_data_dir() / "runs"
+
+
 def runs_folder(last_used: Path | None) -> Path | None:
     """Where run-folder dialogs open: the last place used, else the app's own runs folder."""
-    default = user_data_dir() / "runs"
+    default = default_runs_folder()
     return last_used or (default if default.is_dir() else None)
 
 
@@ -134,7 +139,7 @@ class TrainViewModel:
         data = data.strip()
         if not data:
             raise TrainingRefused(NO_DATA)
-        out = run_folder.strip() or str(user_data_dir() / "runs" / default_run_name(data))
+        out = run_folder.strip() or str(default_runs_folder() / default_run_name(data))
         card = {"display_name": Path(data).stem, "description": f"Trained in cUNet Studio on {Path(data).name}",
                 "dataset": Path(data).name}
         return PlannedRun(data, out, card, resume=self.resume_dir is not None)
