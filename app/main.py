@@ -1,11 +1,11 @@
 """Entry point of the `cunet-studio` command and `python -m app`.
 
 Modes: the normal window, opening the files given (`cunet-studio photo.jpg`, as a desktop's "Open
-with" runs it: app/opened_files.py says where each goes); `--screenshots DIR` (one PNG per page,
+with" runs it: app/shell/opened_files.py says where each goes); `--screenshots DIR` (one PNG per page,
 then exit); `--self-test` (generate and denoise once, offscreen, exit 0 on success);
 `--install-desktop-entry` (menus and "Open with" on Linux desktops). The screenshots and the
 self-test run offscreen unless a platform is set, so they work on a build machine without a display.
-On X11 the system libraries Qt needs are checked first (app/system_libraries.py): a missing one is
+On X11 the system libraries Qt needs are checked first (app/shell/system_libraries.py): a missing one is
 named, with its package, in one line and exit code 2, instead of Qt aborting.
 """
 
@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from app.system_libraries import missing_libraries_message
+from app.shell.system_libraries import missing_libraries_message
 
 APP_DESCRIPTION = "cUNet Studio: image generation, photo denoising and training with continuous U-Net diffusion models"
 
@@ -49,25 +49,25 @@ def main(argv: list[str] | None = None) -> int:
     from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from app.settings import APPLICATION, ORGANISATION, AppSettings
+    from app.common.settings import APPLICATION, ORGANISATION, AppSettings
 
-    from app.branding import app_icon, show_splash
+    from app.shell.branding import app_icon, show_splash
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANISATION)
     app.setApplicationName(APPLICATION)
     app.setWindowIcon(app_icon())
     if args.screenshots:
-        from app.screenshots import take_screenshots
+        from app.tooling.screenshots import take_screenshots
 
         return take_screenshots(args.screenshots)
     if args.self_test:
-        from app.self_test import run_self_test
+        from app.tooling.self_test import run_self_test
 
         return run_self_test()
 
     splash = show_splash(app)
-    from app.main_window import MainWindow  # imports torch: the slow part the splash covers
+    from app.shell.main_window import MainWindow  # imports torch: the slow part the splash covers
 
     sys.excepthook = _show_unexpected_error
     window = MainWindow(AppSettings(QSettings()))
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _install_desktop_entry() -> int:
-    from app.desktop_entry import DesktopEntryError, install_desktop_entry
+    from app.shell.desktop_entry import DesktopEntryError, install_desktop_entry
 
     try:
         path = install_desktop_entry()

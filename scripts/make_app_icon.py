@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageColor
 
-from app.brand_colours import GRADIENT_BOTTOM, GRADIENT_TOP
+from app.shell.brand_colours import GRADIENT_BOTTOM, GRADIENT_TOP
 from engine.atomic import atomic_write_bytes
 
 CANVAS = 1024  # drawn large, then shrunk: the shrink turns the noise dots into soft speckle

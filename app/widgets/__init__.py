@@ -1,1 +1,1 @@
-"""Reusable widgets: they draw what they are given and emit what the user did; no engine calls."""
+"""Widgets the pages share: they draw what they are given and emit what the user did; no engine calls."""

@@ -35,14 +35,14 @@ class MessageBanner(QFrame):
         self.hide()
 
     def show_error(self, text: str) -> None:
-        self._show("error", text)
+        self.show_message("error", text)
 
     def show_info(self, text: str) -> None:
-        self._show("info", text)
+        self.show_message("info", text)
 
     def show_warning(self, text: str) -> None:
         """Done, but with a catch the user should know about."""
-        self._show("warning", text)
+        self.show_message("warning", text)
 
     def text(self) -> str:
         return self._label.text() if self.kind else ""
@@ -52,7 +52,8 @@ class MessageBanner(QFrame):
         self._label.clear()
         self.hide()
 
-    def _show(self, kind: str, text: str) -> None:
+    def show_message(self, kind: str, text: str) -> None:
+        """`kind` is "error", "info" or "warning" (for a view model that decides which)."""
         self.kind = kind
         self.setStyleSheet(f"MessageBanner {{{_STYLES[kind]}}}")
         self._label.setText(text)

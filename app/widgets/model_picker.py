@@ -18,9 +18,9 @@ from typing import Callable
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QLabel, QToolButton, QVBoxLayout, QWidget
 
-from app.model_card import Facts, display_name, model_facts
-from app.model_catalog import DEFAULT_MODEL, ModelCatalog
-from app.settings import AppSettings
+from app.common.model_card import Facts, display_name, model_facts
+from app.common.model_catalog import DEFAULT_MODEL, ModelCatalog
+from app.common.settings import AppSettings
 from engine.checkpoints import ModelEntry
 
 

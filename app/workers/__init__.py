@@ -1,1 +1,2 @@
-"""Background work: one `Job` per engine call, run on a pool thread, talking back by signals."""
+"""Running heavy work off the GUI thread: one `Job` per engine call on a pool thread, talking back
+by signals, and the pieces the pages' work functions share (throttling, a loaded-model cache)."""

@@ -10,16 +10,12 @@ from __future__ import annotations
 
 import threading
 import traceback
-from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QThreadPool, Signal
 
+from app.workers.work import Work, readable_error
 from engine.device import is_out_of_memory
 from engine.errors import Cancelled, EngineError
-
-Report = Callable[[Any], None]
-# work(report, cancel) -> result; `report` may be called from the worker thread at any time.
-Work = Callable[[Report, threading.Event], Any]
 
 _pool: QThreadPool | None = None
 # Running jobs, so a job outlives the widget that started it until its worker has returned: a
@@ -39,18 +35,6 @@ def job_pool() -> QThreadPool:
 def wait_for_jobs(timeout_ms: int) -> bool:
     """Block until every job has returned (used on shutdown); False if some are still running."""
     return job_pool().waitForDone(timeout_ms)
-
-
-def readable_error(error: BaseException) -> str:
-    """One line a user can act on: engine errors carry their own message; file-system errors
-    name the file; anything else is a bug, reported with its type."""
-    if isinstance(error, EngineError):
-        return str(error)
-    if is_out_of_memory(error):
-        return "Out of memory: try fewer images, a smaller batch or tile size, or another device"
-    if isinstance(error, OSError) and error.strerror:
-        return f"{error.strerror}: {error.filename}" if error.filename else error.strerror
-    return f"Unexpected error ({type(error).__name__}): {error}"
 
 
 class Job(QObject):

@@ -11,7 +11,7 @@ from engine.denoise.denoising import (
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
 from engine.denoise.noise_levels import NoiseLevels, estimate_noise_levels
 from engine.denoise.packed_photo import PackedPhoto
-from engine.denoise.photo import Photo, read_photo
+from engine.denoise.photo import PHOTO_EXTENSIONS, Photo, find_photos, read_photo
 from engine.denoise.photo_writer import (
     DEFAULT_JPEG_QUALITY,
     DENOISED_SUFFIX,
@@ -32,6 +32,7 @@ __all__ = [
     "DEFAULT_JPEG_QUALITY",
     "ENSEMBLE_SIZES",
     "JPEG_QUALITY_RANGE",
+    "PHOTO_EXTENSIONS",
     "WRITE_FORMATS",
     "DenoiseProgress",
     "DenoiseResult",
@@ -44,6 +45,7 @@ __all__ = [
     "denoise_photo",
     "estimate_noise_levels",
     "estimate_noise_sigma",
+    "find_photos",
     "output_path_for",
     "preferred_output_path",
     "is_denoised_copy",

@@ -32,7 +32,14 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
-from engine.data.image_files import RAW_EXTENSIONS, check_regular_file, image_reading_errors, too_many_pixels
+from engine.data.image_files import (
+    PHOTO_EXTENSIONS,
+    RAW_EXTENSIONS,
+    check_regular_file,
+    find_image_files,
+    image_reading_errors,
+    too_many_pixels,
+)
 from engine.data.pixel_modes import SIXTEEN_BIT_GREY_MODES, to_rgb
 from engine.denoise.jpeg_compression import is_lossy_jpeg
 from engine.denoise.photo_metadata import read_metadata
@@ -109,6 +116,12 @@ def read_photo(path: str | Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> Photo:
             info = read_metadata(image, upright, keep_icc=same_colour_space)
             lossy = is_lossy_jpeg(image)
     return Photo(pixels, alpha, bit_depth, path, source_format, info, lossy)
+
+
+def find_photos(folder: Path) -> list[Path]:
+    """The files under `folder` (recursively) that `read_photo` reads, by extension
+    (`PHOTO_EXTENSIONS`), in a stable order: what a folder given to the denoiser holds."""
+    return find_image_files(folder, PHOTO_EXTENSIONS)
 
 
 def _split_channels(image: Image.Image) -> tuple[np.ndarray, np.ndarray | None, int, bool]:

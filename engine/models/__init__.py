@@ -15,7 +15,7 @@ from torch import nn
 from engine.errors import ConfigError
 from engine.models.cunet import CUNet, CUNetConfig, default_config, denoise_config, paper_config, small_config
 from engine.models.layers import class_embedding_weights
-from engine.models.ode_block import SolverSettings
+from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS, MAX_SOLVER_STEPS, SolverSettings
 from engine.models.unet import UNet, UNetConfig
 
 ARCHITECTURES = ("cunet", "unet")
@@ -29,6 +29,9 @@ PRESETS: dict[str, tuple[str, Any]] = {
     "unet": ("unet", lambda channels: UNetConfig(in_channels=channels)),
     "unet-small": ("unet", lambda channels: UNetConfig(in_channels=channels, dim=32, dim_mults=(1, 2, 4))),
 }
+# The config field that sets each architecture's base channel width: the one size knob of a
+# preset (`network_overrides={WIDTH_FIELDS[arch]: 16}` makes it narrower or wider).
+WIDTH_FIELDS = {"cunet": "base_channels", "unet": "dim"}
 
 
 def preset_config(preset: str, channels: int) -> tuple[str, CUNetConfig | UNetConfig]:
@@ -68,8 +71,12 @@ def count_parameters(network: nn.Module, trainable_only: bool = False) -> int:
 
 
 __all__ = [
+    "ADAPTIVE_METHODS",
     "ARCHITECTURES",
+    "FIXED_GRID_METHODS",
+    "MAX_SOLVER_STEPS",
     "PRESETS",
+    "WIDTH_FIELDS",
     "CUNet",
     "CUNetConfig",
     "SolverSettings",

@@ -13,9 +13,9 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 from PySide6.QtCore import QSettings  # noqa: E402
 
-from app.context import AppContext  # noqa: E402
-from app.model_catalog import ModelCatalog  # noqa: E402
-from app.settings import AppSettings  # noqa: E402
+from app.common.context import AppContext  # noqa: E402
+from app.common.model_catalog import ModelCatalog  # noqa: E402
+from app.common.settings import AppSettings  # noqa: E402
 from app.workers.job import wait_for_jobs  # noqa: E402
 from app_helpers import ScriptedDialogs, make_tiny_model  # noqa: E402
 from engine.checkpoints import ModelStore  # noqa: E402

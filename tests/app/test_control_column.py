@@ -8,9 +8,9 @@ import shutil
 import pytest
 from PySide6.QtWidgets import QWidget
 
-from app.pages.denoise_page import DenoisePage
-from app.pages.generate_page import GeneratePage
-from app.pages.train_page import TrainPage
+from app.denoise.denoise_page import DenoisePage
+from app.generate.generate_page import GeneratePage
+from app.train.train_page import TrainPage
 from app_helpers import make_tiny_model
 
 # A card as long as the bundled models' (quality measurements, a measured solver trade-off).

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from PIL import Image
 
-from app import screenshots
-from app.desktop_entry import MIME_TYPES, desktop_entry_text
 from app.main import main, parse_args
-from engine.data.image_files import PHOTO_EXTENSIONS
+from app.shell.desktop_entry import MIME_TYPES, desktop_entry_text
+from app.tooling import screenshots
+from engine.denoise import PHOTO_EXTENSIONS
 
 
 def test_screenshots_writes_one_png_per_page(tmp_path, monkeypatch, qapp, bundled_dir):

@@ -24,11 +24,11 @@ import torch
 from PIL import Image
 from PySide6.QtCore import QElapsedTimer, QSettings, Qt, QTimer
 
-from app.denoise_queue import DONE, QUEUED
-from app.main_window import MainWindow
-from app.pages.denoise_page import DenoisePage
-from app.pages.generate_page import GeneratePage
-from app.settings import AppSettings
+from app.common.settings import AppSettings
+from app.denoise.denoise_page import DenoisePage
+from app.denoise.denoise_queue import DONE, QUEUED
+from app.generate.generate_page import GeneratePage
+from app.shell.main_window import MainWindow
 from app_helpers import ScriptedDialogs, drop
 from engine.checkpoints import ModelStore, list_checkpoints, load_model
 from engine.training.ema import EMA
@@ -171,13 +171,13 @@ def test_out_of_memory_on_generate_is_one_line_and_the_page_stays_usable(qtbot, 
         raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] err == 0. DefaultCPUAllocator: can't allocate "
                            "memory: you tried to allocate 68719476736 bytes.")
 
-    monkeypatch.setattr("app.workers.generation_work.generate", allocation_fails)
+    monkeypatch.setattr("app.generate.generation_work.generate", allocation_fails)
     with qtbot.waitSignal(page.generation_done, timeout=20_000):
         page.generate_button.click()
     assert page.banner.kind == "error" and page.banner.text().startswith("Out of memory"), page.banner.text()
     assert page.generate_button.isEnabled()
 
-    monkeypatch.setattr("app.workers.generation_work.generate", real_generate)
+    monkeypatch.setattr("app.generate.generation_work.generate", real_generate)
     with qtbot.waitSignal(page.generation_done, timeout=20_000):
         page.generate_button.click()
     assert page.output.results.count() == 2 and page.banner.kind != "error"

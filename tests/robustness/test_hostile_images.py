@@ -3,7 +3,7 @@ the training loader, `engine denoise`, `engine train` on a folder. Each file is 
 correctly (right upright size, pixels in range) or refused with a specific one-line reason; no
 entry point crashes, hangs (pytest-timeout) or leaves a partial or temporary output file, and
 the inputs are never modified. (The GUI's drop handler gets the same corpus in
-tests/app/test_hostile_drops.py.)"""
+tests/app/denoise/test_hostile_drops.py.)"""
 
 from __future__ import annotations
 

@@ -1,0 +1,273 @@
+"""Generate page: pick a model and settings, watch the reverse process live, then scrub, save and
+export in the results side (app/generate/generation_output.py). A saved PNG dropped on the page (or
+opened with "Settings from a saved image…") brings its settings back, so Generate makes the image
+again. What it decides and says is `GenerateViewModel`'s; this class shows it and forwards clicks."""
+
+from __future__ import annotations
+
+import random
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.common.context import AppContext
+from app.common.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
+from app.generate.generation_output import GenerationOutput
+from app.generate.generation_work import LiveFrame, WeightsCheck, generation_work, weights_check_work
+from app.generate.solver_dial import SolverDial
+from app.generate.view_model import (
+    CANCELLED,
+    CANCELLED_MESSAGE,
+    CANCELLING,
+    FAILED,
+    LOADING_MODEL,
+    MAX_COUNT,
+    MAX_SEED,
+    NO_MODEL_TEXT,
+    SAMPLER_HINTS,
+    GenerateViewModel,
+    GenerationSettings,
+    SettingsNotLoaded,
+    enabled,
+    live_caption,
+    uses_eta,
+)
+from app.widgets.model_picker import ModelPicker
+from app.widgets.page_frame import PageFrame
+from app.widgets.run_footer import RunFooter
+from app.workers.job import Job
+from app.workers.model_cache import ModelCache
+from engine.generate import GenerationResult
+from engine.sampling import SAMPLERS
+
+
+class GeneratePage(PageFrame):
+    train_requested = Signal()
+    generation_done = Signal()  # after success, failure or cancel
+
+    def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._context = context
+        self.view_model = GenerateViewModel()
+        self._models = ModelCache()
+        self._job: Job | None = None
+        controls = self._build_controls()
+        self.output = GenerationOutput(context)
+        self.output.saved.connect(self.banner.show_info)
+        self.output.failed.connect(self.banner.show_error)
+        self.set_content(controls, self.footer, self.output, widths=(360, 900), min_controls_width=350,
+                         keys=[(RUN_KEYS, self.generate_button), (CANCEL_KEYS, self.cancel_button),
+                               (SAVE_KEYS, self.output.save_button), (SAVE_ALL_KEYS, self.output.save_all_button)])
+        self.picker.model_changed.connect(self._on_model_changed)
+        self.picker.empty_notice.linkActivated.connect(self.train_requested)
+        self._on_model_changed()
+        self._set_busy(False)
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _build_controls(self) -> QWidget:
+        self.picker = ModelPicker(self._context.catalog, self._context.settings, "generate/model",
+                                  lambda entry: entry.spec.can_generate, NO_MODEL_TEXT,
+                                  summary=("Description", "Architecture", "Images", "File size", "Recommended"))
+        model_box = QGroupBox("Model")
+        QVBoxLayout(model_box).addWidget(self.picker)
+
+        self.seed = QSpinBox()
+        self.seed.setRange(0, MAX_SEED)
+        self.seed.setToolTip("Image i starts from the noise of seed + i: the same seed gives the same images")
+        self.randomise = QToolButton()
+        self.randomise.setText("Random")
+        self.randomise.setToolTip("Pick a random seed")
+        self.randomise.clicked.connect(lambda: self.seed.setValue(random.randint(0, MAX_SEED)))
+        seed_row = QHBoxLayout()
+        seed_row.addWidget(self.seed, 1)
+        seed_row.addWidget(self.randomise)
+        self.count = QSpinBox()
+        self.count.setRange(1, MAX_COUNT)
+        self.count.setValue(16)
+        self.count.setToolTip("Number of images to generate")
+        self.sampler = QComboBox()
+        for name in SAMPLERS:
+            self.sampler.addItem(name, name)
+            self.sampler.setItemData(self.sampler.count() - 1, SAMPLER_HINTS[name], Qt.ItemDataRole.ToolTipRole)
+        self.sampler.setToolTip("Reverse-process sampler")
+        self.steps = QSpinBox()
+        self.steps.setRange(1, 1000)
+        self.steps.setToolTip("Sampler steps (network calls per image batch)")
+        self.eta = QDoubleSpinBox()
+        self.eta.setRange(0.0, 1.0)
+        self.eta.setSingleStep(0.1)
+        self.eta.setToolTip("DDIM randomness: 0 = deterministic, 1 = like DDPM")
+        sampling_box = QGroupBox("Sampling")
+        form = QFormLayout(sampling_box)
+        form.addRow("Seed", seed_row)
+        form.addRow("Images", self.count)
+        form.addRow("Sampler", self.sampler)
+        form.addRow("Steps", self.steps)
+        form.addRow("DDIM eta", self.eta)
+        self.from_image_button = QPushButton("Settings from a saved image…")
+        self.from_image_button.setToolTip("Make an image again: load the model, seed, sampler, steps and solver saved "
+                                          "in a PNG from this app (or drop the PNG on this page)")
+        self.from_image_button.clicked.connect(self.open_settings_image)
+        form.addRow(self.from_image_button)
+        self._sampling_form = form
+        self.sampler.currentIndexChanged.connect(self._on_sampler_changed)
+        self._on_sampler_changed()  # the first sampler may already be the model's: no change signal then
+
+        self.solver_dial = SolverDial()
+        solver_box = QGroupBox("cUNet speed / quality")
+        QVBoxLayout(solver_box).addWidget(self.solver_dial)
+
+        self.footer = RunFooter("Generate", "Generate images", "Stop after the current sampler step")
+        self.generate_button, self.cancel_button, self.progress = (
+            self.footer.start_button, self.footer.cancel_button, self.footer.progress)
+        self.generate_button.clicked.connect(self.start_generation)
+        self.cancel_button.clicked.connect(self.cancel_generation)
+
+        panel = QWidget()
+        column = QVBoxLayout(panel)
+        for box in (model_box, sampling_box, solver_box):
+            column.addWidget(box)
+        column.addStretch(1)
+        self._inputs = [self.picker, sampling_box, solver_box]
+        return panel
+
+    # --- state --------------------------------------------------------------------------------
+
+    def is_busy(self) -> bool:
+        return self.view_model.busy
+
+    def generation_settings(self) -> GenerationSettings:
+        """What the controls are set to."""
+        return GenerationSettings(self.seed.value(), self.count.value(), self.sampler.currentData(),
+                                  self.steps.value(), self.eta.value(), self.solver_dial.solver())
+
+    def _set_busy(self, busy: bool) -> None:
+        can = enabled(busy, self.picker.current_entry() is not None)
+        for widget in self._inputs:
+            widget.setEnabled(can.inputs)
+        self.picker.combo.setEnabled(can.model_choice)
+        self.generate_button.setEnabled(can.generate)
+        self.cancel_button.setEnabled(can.cancel)
+        self.output.set_busy(busy)
+        self.busy_changed.emit(busy)
+
+    def _on_model_changed(self) -> None:
+        entry = self.picker.current_entry()
+        self.solver_dial.set_model(entry)
+        if entry is not None:
+            sampler, steps = entry.spec.recommended_sampler()
+            index = self.sampler.findData(sampler)
+            self.sampler.setCurrentIndex(max(index, 0))
+            self.steps.setValue(steps)
+        self.generate_button.setEnabled(enabled(self.is_busy(), entry is not None).generate)
+
+    def _on_sampler_changed(self) -> None:
+        self._sampling_form.setRowVisible(self.eta, uses_eta(self.sampler.currentData()))
+
+    # --- settings from a saved image ---------------------------------------------------------
+
+    def files_dropped(self, paths: list[Path]) -> None:
+        self.load_settings_from(paths[0])
+
+    def open_settings_image(self) -> None:
+        folder = self._context.settings.folder("save-images")
+        path = self._context.dialogs.open_file("Settings from a saved image", folder, "PNG images (*.png);;All files (*)")
+        if path is not None:
+            self.load_settings_from(path)
+
+    def load_settings_from(self, path: Path) -> bool:
+        """Set every control to the settings saved in `path`; on any problem say what it is and
+        change nothing."""
+        try:
+            loaded = self.view_model.load_settings(path, self.picker.select)
+        except SettingsNotLoaded as refusal:
+            self.banner.show_error(str(refusal))
+            return False
+        settings = loaded.settings
+        self.seed.setValue(settings.seed)
+        self.count.setValue(settings.count)
+        self.sampler.setCurrentIndex(self.sampler.findData(settings.sampler))
+        self.steps.setValue(settings.steps)
+        self.eta.setValue(settings.eta)
+        kind, text = self.view_model.loaded_message(exact_solver=self.solver_dial.set_solver(settings.solver))
+        self.banner.show_message(kind, text)
+        if loaded.record.weights is not None:
+            job = Job(weights_check_work(loaded.record, self.picker.current_entry().path, path.name,
+                                         self.view_model.current_load()))
+            job.succeeded.connect(self._on_weights_checked)  # a bound slot: dropped if the page is closed first
+            job.start()
+        return True
+
+    def _on_weights_checked(self, check: WeightsCheck) -> None:
+        warning = self.view_model.weights_warning(check)
+        if warning is not None:
+            self.banner.show_warning(warning)
+
+    # --- generation ---------------------------------------------------------------------------
+
+    def start_generation(self) -> None:
+        entry = self.picker.current_entry()
+        if entry is None or self.is_busy():
+            return
+        self.banner.clear()
+        request = self.view_model.start(entry.name, self.generation_settings(), time.monotonic())
+        job = Job(generation_work(self._models, entry.path, self._context.settings.device, request,
+                                  self._context.settings.threads))
+        job.progress.connect(self._on_live_frame)
+        job.succeeded.connect(self._on_generated)  # bound slots: dropped if the page goes first
+        job.failed.connect(self._on_failed)
+        job.cancelled.connect(self._on_cancelled)
+        job.finished.connect(self._on_job_finished)
+        self._job = job
+        self.footer.show_waiting(LOADING_MODEL)
+        self.output.reverse_view.start_live()
+        job.start()
+        self._set_busy(True)
+
+    def cancel_generation(self) -> None:
+        if self.is_busy():
+            self._job.cancel()
+            self.progress.setFormat(CANCELLING)
+
+    def _on_live_frame(self, frame: LiveFrame) -> None:
+        self.footer.show_step(frame.done, frame.total, self.view_model.step_text(frame, time.monotonic()))
+        self.output.reverse_view.show_live(frame.x_t, frame.predicted_x0, frame.step, frame.steps, live_caption(frame))
+
+    def _on_generated(self, result: GenerationResult) -> None:
+        run, text = self.view_model.generated(result, time.monotonic())
+        self.footer.show_outcome(True, text)
+        self.output.add_run(run)
+
+    def _on_failed(self, message: str) -> None:
+        self.footer.show_outcome(False, FAILED)
+        self.banner.show_error(message)
+
+    def _on_cancelled(self) -> None:
+        self.footer.show_outcome(False, CANCELLED)
+        self.banner.show_info(CANCELLED_MESSAGE)
+
+    def _on_job_finished(self) -> None:
+        self.view_model.finish()
+        self._set_busy(False)
+        self.generation_done.emit()
+
+    # --- shutdown -----------------------------------------------------------------------------
+
+    def cancel_all(self) -> None:
+        """Window closing: stop sampling at the next step (file writes are left to finish)."""
+        if self.is_busy():
+            self._job.cancel()

@@ -1,0 +1,87 @@
+"""The model card's measured solver trade-off in words a user can act on (pure Python, no Qt).
+
+The card's table ("euler x1 · evals/block 1 · FD 200 · s/image 0.354 · FD n=5000 190") answers
+"which setting should I pick?" only for someone who knows what a Frechet distance is. So each
+measured setting is compared with the one the model was trained with: how much faster or slower,
+and whether its images came out better or worse. The numbers stay one click away on the dial.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from app.common.model_card import SETTING_KEYS, tradeoff_rows
+from engine.checkpoints import ModelEntry
+
+TIME_KEYS = ("s/image", "seconds", "time", "s")  # columns holding a time: lower is faster
+QUALITY_PREFIXES = ("fd", "fid")  # columns holding a Frechet distance: lower is better
+SAME_SPEED = 0.05  # within 5 % of the trained setting's time reads "same speed"
+BETTER, SAME, WORSE = 0.9, 1.15, 2.0  # distance ratios to the trained setting: better / about the same / worse / much worse
+
+
+@dataclass(frozen=True)
+class SettingVerdict:
+    setting: str  # "rk4 × 2"
+    verdict: str  # "3.1× slower, much worse images"; "as trained" for the reference
+
+
+def tradeoff_in_words(entry: ModelEntry) -> list[SettingVerdict] | None:
+    """One verdict per measured setting, relative to the trained one (else the first row); None
+    when the card has no table, a row names no setting, or no column reads as a time and one as
+    a quality."""
+    rows = tradeoff_rows(entry)
+    if rows is None or not all(any(key in row for key in SETTING_KEYS) for row in rows):
+        return None
+    time_key = next((key for key in TIME_KEYS if all(_number(row.get(key)) for row in rows)), None)
+    quality_key = _quality_key(rows)
+    if time_key is None or quality_key is None:
+        return None
+    reference = next((row for row in rows if "trained" in _setting(row)), rows[0])
+    base_time, base_quality = _number(reference[time_key]), _number(reference[quality_key])
+    return [SettingVerdict(_display_name(row), "as trained" if row is reference else
+                           f"{_speed(_number(row[time_key]) / base_time)}, "
+                           f"{_quality(_number(row[quality_key]) / base_quality)}")
+            for row in rows]
+
+
+def _quality_key(rows: list[dict[str, Any]]) -> str | None:
+    """The distance column measured on every row; of several (FD on 200 and on 5,000 images),
+    the last, which cards write for the larger, steadier measurement."""
+    keys = [key for key in rows[0] if key.lower().startswith(QUALITY_PREFIXES)]
+    complete = [key for key in keys if all(_number(row.get(key)) for row in rows)]
+    return complete[-1] if complete else None
+
+
+def _setting(row: dict[str, Any]) -> str:
+    """The row's setting as the card names it; a "method" column is completed by its "steps"."""
+    key = next(key for key in SETTING_KEYS if key in row)
+    return f"{row[key]} x{row['steps']}" if key == "method" and "steps" in row else str(row[key])
+
+
+def _display_name(row: dict[str, Any]) -> str:
+    """"midpoint x1 (trained)" as the dial writes it: "midpoint × 1"."""
+    name = re.sub(r"\s*\(trained\)", "", _setting(row))
+    return re.sub(r"\s+x(\d+)\b", r" × \1", name)
+
+
+def _speed(ratio: float) -> str:
+    if ratio < 1 - SAME_SPEED:
+        return f"{1 / ratio:.1f}× faster"
+    if ratio > 1 + SAME_SPEED:
+        return f"{ratio:.1f}× slower"
+    return "same speed"
+
+
+def _quality(ratio: float) -> str:
+    if ratio <= BETTER:
+        return "better images"
+    if ratio < SAME:
+        return "about as good"
+    return "worse images" if ratio < WORSE else "much worse images"
+
+
+def _number(value: Any) -> float | None:
+    """A positive measurement, or None (missing, text, zero)."""
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) and value > 0 else None

@@ -1,0 +1,29 @@
+"""The solver trade-off in words: each setting against the trained one (pure Python)."""
+
+from __future__ import annotations
+
+from app_helpers import card_entry as entry
+
+from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
+
+MEASURED = [
+    {"solver": "euler x1", "evals/block": 1, "FD": 200.1, "s/image": 0.354, "FD n=5000": 189.5},
+    {"solver": "midpoint x1 (trained)", "evals/block": 2, "FD": 8.3, "s/image": 0.507, "FD n=5000": 3.85},
+    {"solver": "rk4 x1", "evals/block": 4, "FD": 19.5, "s/image": 0.891, "FD n=5000": 4.0},
+    {"solver": "rk4 x2", "evals/block": 8, "FD": 20.9, "s/image": 1.55, "FD n=5000": 3.0},
+]
+
+
+def test_each_setting_is_said_against_the_trained_one_with_the_larger_measurement():
+    assert tradeoff_in_words(entry({"solver_tradeoff": MEASURED})) == [
+        SettingVerdict("euler × 1", "1.4× faster, much worse images"),
+        SettingVerdict("midpoint × 1", "as trained"),
+        SettingVerdict("rk4 × 1", "1.8× slower, about as good"),  # FD n=5000, not FD on 200 images
+        SettingVerdict("rk4 × 2", "3.1× slower, better images"),
+    ]
+
+
+def test_a_table_without_a_time_or_a_distance_is_left_as_numbers():
+    assert tradeoff_in_words(entry({"solver_tradeoff": [{"solver": "euler", "FD": 9.0}]})) is None
+    assert tradeoff_in_words(entry({"solver_tradeoff": [{"solver": "euler", "seconds": 1.0, "score": 2}]})) is None
+    assert tradeoff_in_words(entry({})) is None
