@@ -8,22 +8,25 @@ Held-out digits (the bundled digits model's own validation split: 500 MNIST imag
 trained on, as `engine train` split them with its defaults, fraction 0.05 and seed 0) are
 masked (top, bottom or left half, or a centre square regenerated) and inpainted with ddpm at
 the model's recommended step count, from pure noise in the mask (strength 1, the CLI's
-default with --mask), once per resample count U, and once without resampling at U times the
-steps (`--runs 1@100`): the same network calls spent on a finer grid instead, so a gain of
-resampling is not just a gain of more calls. Harmony is measured by the frozen digits
-classifier (benchmarks/classifiers/digits): the share of inpainted digits it reads as the
-original's label, and its mean probability for that label. A seam that does not continue the
-kept strokes, or a bottom half from another digit, lowers both. For scale, each mask row also
-gives the classifier on the kept pixels alone (regenerated region black, the background) and
-on the untouched originals. Every U inpaints the same images with the same seeds, so the rows
-differ only by U; time is CPU seconds of this process per image (`time.process_time`), so a
-busy machine does not inflate it.
+default with --mask), once per resample count U; and once without resampling on twice the
+steps (`1@100`), as many network calls as U = 2, so that a gain of resampling is not taken
+for a gain of more calls. Harmony is measured by the frozen digits classifier
+(benchmarks/classifiers/digits): the share of inpainted digits it reads as the original's
+label, and its mean probability for that label. A seam that does not continue the kept
+strokes, or a bottom half from another digit, lowers both. For scale, each mask also gets
+the classifier on the kept pixels alone (regenerated region black, the background), and the
+untouched originals are scored once. Every run inpaints the same images with the same seeds,
+so runs differ only by their settings, and each counts the images it got right that the
+mask's first run got wrong and the other way round, with the exact McNemar p-value of that
+split. Time is CPU seconds of this process per image (`time.process_time`), which a busy
+machine inflates less than wall time.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import time
 from pathlib import Path
 
@@ -77,14 +80,26 @@ def inpaint(model: LoadedModel, images: torch.Tensor, mask: torch.Tensor, resamp
         return sample_ddpm(denoiser, x, sampling_timesteps(start, steps), generator=generators, resample=resample)
 
 
-def harmony(classifier: FeatureClassifier, images: torch.Tensor, labels: np.ndarray) -> dict[str, float]:
-    """Share read as the original's label, and the mean probability of that label, of images as
-    they would be saved (8-bit)."""
+def label_probabilities(classifier: FeatureClassifier, images: torch.Tensor, labels: np.ndarray) -> np.ndarray:
+    """(N, classes) softmax of the classifier for images as they would be saved (8-bit)."""
     quantised = ((images.cpu().clamp(-1, 1) + 1) * 127.5).round() / 127.5 - 1
     with torch.no_grad():
-        probabilities = classifier(quantised).softmax(1).numpy()
+        return classifier(quantised).softmax(1).numpy()
+
+
+def harmony(probabilities: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Share read as the original's label, and the mean probability of that label."""
     return {"accuracy": round(float((probabilities.argmax(1) == labels).mean()), 4),
             "p(label)": round(float(probabilities[np.arange(len(labels)), labels].mean()), 4)}
+
+
+def paired_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
+    """Images the change made right and made wrong (same images, same seeds), with the exact
+    two-sided McNemar p-value: how likely so lopsided a split is if the change did nothing."""
+    fixed, broken = int((~before & after).sum()), int((before & ~after).sum())
+    split = fixed + broken
+    tail = sum(math.comb(split, k) for k in range(min(fixed, broken) + 1)) / 2**split if split else 1.0
+    return {"fixed": fixed, "broken": broken, "p": round(min(1.0, 2 * tail), 4)}
 
 
 def parse_runs(text: str, steps: int) -> list[tuple[int, int]]:
@@ -119,21 +134,26 @@ def main() -> None:
     images = images.to(model.device)
     results = {"model": args.model, "count": len(images), "sampler": "ddpm", "steps": steps, "seed": args.seed,
                "threads": torch.get_num_threads(), "device": str(model.device),
-               "originals": harmony(classifier, images, labels), "rows": []}
+               "originals": harmony(label_probabilities(classifier, images, labels), labels), "rows": []}
     inpaint(model, images[:2], regenerated_region("centre", images.shape[-1]), 1, 2, args.seed)  # warm-up
     for mask_name in args.masks.split(","):
         mask = regenerated_region(mask_name, images.shape[-1]).to(model.device)
         kept_only = images * (1 - mask) - mask  # the regenerated region left black
         results["rows"].append({"mask": mask_name, "resample": None, "steps": 0, "what": "kept pixels only",
-                                **harmony(classifier, kept_only, labels)})
+                                **harmony(label_probabilities(classifier, kept_only, labels), labels)})
+        first_right = None  # which images the mask's first run got right: the others are compared with it
         for resample, run_steps in parse_runs(args.runs, steps):
             started = time.process_time()
             inpainted = inpaint(model, images, mask, resample, run_steps, args.seed).cpu()
             seconds = (time.process_time() - started) / len(images)
             kept = (mask == 0).cpu().expand_as(inpainted)
             assert torch.equal(inpainted[kept], images.cpu()[kept]), "known pixels changed"
+            probabilities = label_probabilities(classifier, inpainted, labels)
+            right = probabilities.argmax(1) == labels
+            first_right = right if first_right is None else first_right
             row = {"mask": mask_name, "resample": resample, "steps": run_steps, "what": f"ddpm {run_steps}, U={resample}",
-                   **harmony(classifier, inpainted, labels), "cpu s/image": round(seconds, 4)}
+                   **harmony(probabilities, labels), "vs first run": paired_change(first_right, right),
+                   "cpu s/image": round(seconds, 4)}
             results["rows"].append(row)
             atomic_write_text(args.out, json.dumps(results, indent=1) + "\n")
             print(json.dumps(row), flush=True)
