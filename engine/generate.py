@@ -1,9 +1,11 @@
-"""Generation: the one function the CLI and the GUI call to sample images, unconditionally or, from
-a class-conditional model, of one class with classifier-free guidance.
+"""Generation: the one function the CLI and the GUI call to sample images: unconditionally or, from
+a class-conditional model, of one class with classifier-free guidance; from pure noise or steered
+by an init picture (img2img) and a mask (inpainting): see `steering`.
 
-Image i is drawn from its own random stream, seeded with `seed + i`: its starting noise first,
-then the fresh noise of the stochastic samplers. So an image can be made again on its own, from
-the seed saved with it, whatever count and batch size it was first generated with.
+Image i is drawn from its own random stream, seeded with `seed + i`: its starting noise first
+(with an init picture: the noise it is noised with), then the fresh noise of the stochastic
+samplers. So an image can be made again on its own, from the seed saved with it, whatever count
+and batch size it was first generated with.
 """
 
 from __future__ import annotations
@@ -22,6 +24,15 @@ from engine.imaging import to_uint8
 from engine.json_values import is_real
 from engine.models import CUNet, SolverSettings
 from engine.sampling import CancelToken, SamplerStep, get_sampler, sampling_timesteps
+from engine.steering import (
+    MAX_RESAMPLE,
+    check_fits,
+    resolved_resample,
+    start_step,
+    starting_x,
+    steered_denoiser,
+    steps_at_strength,
+)
 
 MAX_IMAGES = 10_000
 MAX_STEPS = 1000  # sampler steps: one per noise level at most
@@ -33,7 +44,14 @@ class GenerationRequest:
     """count images, `sampler`/`steps` default to the model's recommendation; `solver` overrides
     the cUNet's ODE solver (speed/quality dial; ignored for the discrete U-Net). `class_label`
     (index from 0) asks a class-conditional model for that class, with `guidance` (default: the
-    model's recommendation; see `ClassGuidance`); None samples unconditionally."""
+    model's recommendation; see `ClassGuidance`); None samples unconditionally.
+
+    img2img and inpainting (`steering`): `init_image` (C, H, W) in [-1, 1], already fitted to the
+    model (`fitted_picture.fit_picture`); `strength` 0 (the picture back) to 1 (a new picture;
+    the only value without an init picture); `mask` (1, H, W) of 1 (regenerate) and 0 (keep),
+    from `fitted_picture.fit_mask`; `resample` RePaint passes per step (ddpm inpainting only;
+    None: `steering.resolved_resample`'s default). `steps` stays the full-strength step count:
+    about steps * strength of them run."""
 
     count: int = 16
     seed: int = 0
@@ -45,6 +63,10 @@ class GenerationRequest:
     keep_trajectory: bool = False
     class_label: int | None = None
     guidance: float | None = None
+    init_image: torch.Tensor | None = None
+    strength: float = 1.0
+    mask: torch.Tensor | None = None
+    resample: int | None = None
 
     def __post_init__(self) -> None:
         if not 1 <= self.count <= MAX_IMAGES:
@@ -63,6 +85,27 @@ class GenerationRequest:
             raise ConfigError(f"guidance must be a number >= 0 (1: none, 0: unconditional), got {self.guidance}")
         if self.guidance is not None and self.class_label is None:
             raise ConfigError("guidance steers toward a class: choose a class too (--class)")
+        self._check_steering()
+
+    def _check_steering(self) -> None:
+        if not 0 <= self.strength <= 1:
+            raise ConfigError(f"strength must be from 0 (the init picture back) to 1 (a new picture), got {self.strength:g}")
+        if self.init_image is None and (self.strength != 1 or self.mask is not None):
+            raise ConfigError("strength below 1 and a mask need an init picture: they say how much of it to keep")
+        if self.resample is not None and not 1 <= self.resample <= MAX_RESAMPLE:
+            raise ConfigError(f"resample must be from 1 (no resampling) to {MAX_RESAMPLE}, got {self.resample}")
+        if self.mask is None:
+            if self.resample is not None and self.resample > 1:
+                raise ConfigError("resampling (RePaint) fits regenerated pixels to kept ones: it needs a mask")
+            return
+        if self.init_image is not None and tuple(self.mask.shape) != (1, *self.init_image.shape[1:]):
+            raise ConfigError(f"the mask is {tuple(self.mask.shape)} but must be (1, height, width) of the init "
+                              f"picture {tuple(self.init_image.shape)}: fit both to the model")
+        if not ((self.mask == 0) | (self.mask == 1)).all():
+            raise ConfigError("the mask must be 0 (keep) or 1 (regenerate) at every pixel")
+        if not self.mask.any():
+            raise ConfigError("the mask keeps every pixel, so there is nothing to regenerate: "
+                              "paint white where the picture should change")
 
 
 @dataclass(frozen=True)
@@ -79,10 +122,12 @@ class GenerationProgress:
 class GenerationResult:
     images: np.ndarray  # (N, H, W, C) uint8
     sampler: str
-    steps: int
+    steps: int  # as asked (the full-strength count); `timesteps` is the grid that ran
     timesteps: list[int]
     model_weights: str  # the model's weights_id: which weights made these images
     guidance: float | None = None  # the scale used (the model's own if none was asked for); None: no class
+    resample: int = 1  # RePaint passes per step
+    init_image: np.ndarray | None = None  # (H, W, C) uint8: the init picture as the model saw it
     # Per step, (N, H, W, C) uint8 of x_t and of the predicted clean image (keep_trajectory only).
     trajectory_x_t: list[np.ndarray] = field(default_factory=list)
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
@@ -129,10 +174,13 @@ def generate(
         )
     sampler_name, steps = resolved_sampler(model.spec, request)
     guidance = class_guidance(model.spec, model.name, request.class_label, request.guidance)
+    resample = resolved_resample(sampler_name, request.resample, request.mask is not None)
     sampler = get_sampler(sampler_name)
-    timesteps = sampling_timesteps(model.schedule.max_step, steps)
-    denoiser = model.denoiser(guidance=guidance)
     size, channels = model.spec.image_size, model.spec.channels
+    check_fits(request.init_image, size, channels)
+    start = start_step(request.strength, model.schedule.max_step)
+    timesteps = sampling_timesteps(start, steps_at_strength(steps, request.strength))
+    denoiser = steered_denoiser(model.denoiser(guidance=guidance), request.init_image, request.mask)
     batches = range(0, request.count, request.batch_size)
     total = len(batches) * len(timesteps)
     images: list[np.ndarray] = []
@@ -152,18 +200,21 @@ def generate(
                 done = batch_number * len(timesteps) + step.index + 1
                 progress(GenerationProgress(done, total, first, step))
 
-        kwargs = {"eta": request.eta} if request.eta else {}
+        kwargs = ({"eta": request.eta} if request.eta else {}) | ({"resample": resample} if resample > 1 else {})
+        x = starting_x(model.schedule, request.init_image, noise, start)
         with torch.inference_mode(), _solver_override(model, request.solver):
-            result = sampler(denoiser, noise, timesteps, generator=generators, callback=on_step, cancel=cancel, **kwargs)
+            result = sampler(denoiser, x, timesteps, generator=generators, callback=on_step, cancel=cancel, **kwargs)
         images.append(to_uint8(result))
 
     return GenerationResult(
         images=np.concatenate(images),
         sampler=sampler_name,
-        steps=len(timesteps),
+        steps=steps,
         timesteps=timesteps,
         model_weights=model.weights_id,
         guidance=guidance.scale if guidance else None,
+        resample=resample,
+        init_image=None if request.init_image is None else to_uint8(request.init_image[None])[0],
         trajectory_x_t=[np.concatenate(f) for f in x_t_frames] if request.keep_trajectory else [],
         trajectory_x0=[np.concatenate(f) for f in x0_frames] if request.keep_trajectory else [],
     )

@@ -6,11 +6,18 @@ page, or run `engine sample --settings-from IMAGE`. The seed is all an image nee
 every image is drawn from its own random stream (see engine.generate); a grid's record also
 carries how many images it holds, and an image of a class-conditional model its class and
 guidance scale (records without them, older or unconditional, read as unconditional).
+
+An image made from an init picture (img2img) and a mask (inpainting) cannot carry those files,
+so its record names them (`SourceFile`: the path and a fingerprint of the bytes): a replay finds
+them where they were, and says so when one is gone (`check_source_file`: an error) or has changed
+since (a warning: the same settings then make another picture). Records written before these
+fields existed read as plain generation.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import re
 import warnings
@@ -26,12 +33,33 @@ from engine.generate import MAX_IMAGES, MAX_SEED, MAX_STEPS
 from engine.json_values import is_real, is_whole
 from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
+from engine.steering import MAX_RESAMPLE
 
 TEXT_KEY = "cunet-studio"  # the PNG tEXt keyword
 WEIGHTS_ID = re.compile(r"[0-9a-f]{1,64}")
 MAX_CLASS = 2**31 - 1  # any class index a record may hold; generation checks that the model has it
+FILE_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio (the Generate page's Save, "
              "or engine sample) carry them")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file an image was made from: its absolute path when it was made, and `file_fingerprint`
+    of its bytes then."""
+
+    path: str
+    sha256: str
+
+    @classmethod
+    def of(cls, path: Path) -> SourceFile:
+        return cls(str(Path(path).expanduser().resolve()), file_fingerprint(path))
+
+
+def file_fingerprint(path: Path) -> str:
+    """The first 16 hex digits of the file's SHA-256: enough to notice a changed file."""
+    with open(path, "rb") as file:
+        return hashlib.file_digest(file, "sha256").hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -39,7 +67,9 @@ class GenerationRecord:
     """`solver` None: the model's own ODE solver (and always for U-Nets, which have none).
     `weights`: the model's weights_id when it was made; None in records written before it.
     `class_label`, `guidance`: the class (index from 0) and guidance scale it was made with; None
-    for an unconditional image."""
+    for an unconditional image.
+    `init`, `mask`: the init picture and mask it was made from (None: plain generation), with the
+    `strength` and RePaint `resample` they were used with; `steps` is the full-strength count."""
 
     model: str
     seed: int
@@ -51,6 +81,10 @@ class GenerationRecord:
     weights: str | None = None
     class_label: int | None = None
     guidance: float | None = None
+    strength: float = 1.0
+    resample: int = 1
+    init: SourceFile | None = None
+    mask: SourceFile | None = None
 
     def png_text(self) -> dict[str, str]:
         fields = dataclasses.asdict(self)
@@ -64,7 +98,17 @@ class GenerationRecord:
         solver = [f"{self.solver.method} × {self.solver.steps} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
         guided = [] if self.class_label is None else [f"class {self.class_label} (guidance {self.guidance:g})"]
-        return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, images]
+        return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
+
+    def _steering_parts(self) -> list[str]:
+        """["from cat.png at strength 0.6", "mask hole.png, resample 2"], or [] for plain generation."""
+        if self.init is None:
+            return []
+        parts = [f"from {Path(self.init.path).name} at strength {self.strength:g}"]
+        if self.mask is not None:
+            resample = f", resample {self.resample}" if self.resample > 1 else ""
+            parts.append(f"mask {Path(self.mask.path).name}{resample}")
+        return parts
 
     def summary(self) -> str:
         """One line for messages: "digits, ddpm 50 steps, seed 6"."""
@@ -78,6 +122,19 @@ def other_weights_warning(record: GenerationRecord, installed_weights: str, imag
         return None
     return (f"the model “{record.model}” installed here is not the one that made {image_name} (its weights "
             "differ, e.g. it was retrained), so the same settings will make a different picture")
+
+
+def check_source_file(source: SourceFile, role: str, image_name: str) -> str | None:
+    """Before a replay reuses a recorded `role` file ("init picture", "mask"): raises
+    ImageLoadError when it is gone, returns a warning when its bytes changed, else None."""
+    path = Path(source.path)
+    if not path.is_file():
+        raise ImageLoadError(f"{image_name} was made from the {role} {path}, which is not there any more; "
+                             f"give the {role} again")
+    if file_fingerprint(path) != source.sha256:
+        return (f"the {role} {path} has changed since it made {image_name}, "
+                "so the same settings will make a different picture")
+    return None
 
 
 def read_generation_record(path: Path) -> GenerationRecord:
@@ -116,13 +173,34 @@ def parse_record(text: str) -> GenerationRecord:
     weights = fields.get("weights")
     if weights is not None and not (isinstance(weights, str) and WEIGHTS_ID.fullmatch(weights)):
         raise ValueError(f"weights must be a fingerprint of hex digits, got {weights!r}")
+    strength = fields.get("strength", 1.0)
+    if not is_real(strength) or not 0 <= strength <= 1:
+        raise ValueError(f"strength must be a number from 0 to 1, got {strength!r}")
+    init, mask = _source_file(fields, "init"), _source_file(fields, "mask")
+    if init is None and (mask is not None or strength != 1):
+        raise ValueError("a mask or a strength below 1 without an init picture")
     class_label, guidance = _class_and_guidance(fields)
     return GenerationRecord(
         model=model, seed=_whole(fields, "seed", 0, MAX_SEED), sampler=sampler,
         steps=_whole(fields, "steps", 1, MAX_STEPS), eta=float(eta), solver=_solver(fields.get("solver")),
-        count=_whole(fields, "count", 1, MAX_IMAGES, default=1), weights=weights,
+        count=_whole(fields, "count", 1, MAX_IMAGES, default=1), weights=weights, strength=float(strength),
+        resample=_whole(fields, "resample", 1, MAX_RESAMPLE, default=1), init=init, mask=mask,
         class_label=class_label, guidance=guidance,
     )
+
+
+def _source_file(fields: dict, key: str) -> SourceFile | None:
+    value = fields.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"path", "sha256"}:
+        raise ValueError(f"{key} must be an object of path and sha256")
+    path, fingerprint = value["path"], value["sha256"]
+    if not isinstance(path, str) or not path.strip():
+        raise ValueError(f"{key} names no file")
+    if not (isinstance(fingerprint, str) and FILE_FINGERPRINT.fullmatch(fingerprint)):
+        raise ValueError(f"{key} sha256 must be 16 hex digits, got {fingerprint!r}")
+    return SourceFile(path, fingerprint)
 
 
 def _class_and_guidance(fields: dict) -> tuple[int | None, float | None]:

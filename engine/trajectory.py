@@ -1,5 +1,8 @@
 """Saving a recorded reverse process: an animation (x_t | x0-hat per step) and a contact sheet
-whose rows are labelled with their step, both enlarged to a readable size (`engine.imaging`)."""
+whose rows are labelled with their step, both enlarged to a readable size (`engine.imaging`).
+
+A run from an init picture (img2img, inpainting) starts part-way: both begin with the picture
+itself, and the first step's label names the step it started from (t=599 rather than t=999)."""
 
 from __future__ import annotations
 
@@ -27,21 +30,33 @@ def sheet_steps(steps: int) -> list[int]:
     return sorted({round(i * (steps - 1) / max(1, rows - 1)) for i in range(rows)})
 
 
+def _frame_pairs(result: GenerationResult) -> list[tuple[np.ndarray, np.ndarray, str]]:
+    """(x_t, x0-hat, label) of every recorded moment: the init picture (if any), each step, the
+    result."""
+    if len(result.trajectory_x_t) != len(result.timesteps):
+        raise ValueError("the result holds no trajectory (generate with keep_trajectory=True)")
+    steps = len(result.timesteps)
+    pairs = []
+    if result.init_image is not None:
+        init = np.broadcast_to(result.init_image, result.images.shape)
+        pairs.append((init, init, "init picture"))
+    pairs += [(x_t, x0, f"step {s + 1}/{steps}  t={result.timesteps[s]}")
+              for s, (x_t, x0) in enumerate(zip(result.trajectory_x_t, result.trajectory_x0))]
+    pairs.append((result.images, result.images, "result"))
+    return pairs
+
+
 def contact_sheet(result: GenerationResult) -> np.ndarray:
-    """Rows = evenly spaced steps, each labelled with its step and timestep, then the result; each
-    row shows x_t then x0-hat for the first few images, under a heading for each half."""
-    steps = len(result.trajectory_x_t)
-    picks = sheet_steps(steps)
+    """Rows = the init picture (if any), evenly spaced steps, each labelled with its step and
+    timestep, then the result; each row shows x_t then x0-hat for the first few images, under a
+    heading for each half."""
+    pairs = _frame_pairs(result)
+    start = 1 if result.init_image is not None else 0
+    rows = [*pairs[:start], *(pairs[start + s] for s in sheet_steps(len(result.timesteps))), pairs[-1]]
     count = min(SHEET_IMAGES, result.images.shape[0])
-    tiles = []
-    for s in picks:
-        tiles.extend(result.trajectory_x_t[s][:count])
-        tiles.extend(result.trajectory_x0[s][:count])
-    tiles.extend(result.images[:count])
-    tiles.extend(result.images[:count])
+    tiles = [tile for x_t, x0, _ in rows for tile in (*x_t[:count], *x0[:count])]
     sheet = upscale_nearest(grid(np.stack(tiles), columns=2 * count), min_width=SAVED_MIN_WIDTH)
-    rows = [f"step {s + 1}/{steps}  t={result.timesteps[s]}" for s in picks] + ["result"]
-    return with_labels(sheet, rows, ["x_t (noisy)", "predicted x0"])
+    return with_labels(sheet, [label for _, _, label in rows], ["x_t (noisy)", "predicted x0"])
 
 
 def trajectory_paths(folder: Path) -> list[Path]:
@@ -50,10 +65,8 @@ def trajectory_paths(folder: Path) -> list[Path]:
 
 
 def save_trajectory(folder: Path, result: GenerationResult) -> list[Path]:
-    if not result.trajectory_x_t:
-        raise ValueError("the result holds no trajectory (generate with keep_trajectory=True)")
-    pairs = [*zip(result.trajectory_x_t, result.trajectory_x0), (result.images, result.images)]
-    frames = [to_pil(upscale_nearest(trajectory_frame(x_t, x0), min_width=SAVED_MIN_WIDTH)) for x_t, x0 in pairs]
+    frames = [to_pil(upscale_nearest(trajectory_frame(x_t, x0), min_width=SAVED_MIN_WIDTH))
+              for x_t, x0, _ in _frame_pairs(result)]
     paths = trajectory_paths(folder)
     save_animation(paths[0], frames)
     save_animation(paths[1], frames)

@@ -297,3 +297,97 @@ def test_bench_measures_every_preset_including_the_noise_map_one():
     for preset in PRESETS:
         network = build_preset(preset, 3)
         assert count_macs(network, x, t) > 0, preset
+
+
+def picture_files(folder, size=8):
+    """An init picture (a 3:2 RGB photo) and a mask of its own size that regenerates the bottom half."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
+    Image.fromarray(rng.integers(0, 256, (2 * size, 3 * size, 3), dtype=np.uint8)).save(folder / "photo.png")
+    mask = np.zeros((2 * size, 3 * size), np.uint8)
+    mask[size:] = 255
+    Image.fromarray(mask).save(folder / "mask.png")
+    return folder / "photo.png", folder / "mask.png"
+
+
+def test_sample_from_an_init_picture_says_how_it_was_fitted_and_records_it(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny")
+    photo, _ = picture_files(tmp_path / "in")
+    out = tmp_path / "out"
+    assert main(["sample", "--model", str(model), "--init", str(photo), "-n", "2", "--steps", "10", "--out", str(out),
+                 "--device", "cpu", "--trajectory"]) == 0
+    printed = capsys.readouterr().out
+    assert "photo.png: converted to grey, cropped 24x16 to its centre 16x16, resized to 8x8" in printed
+    assert "(ddim, 6 of 10 steps from t=599)" in printed  # the tiny model recommends ddim; default strength 0.6
+    settings = json.loads(Image.open(out / "sample-000000.png").text["cunet-studio"])
+    assert settings["strength"] == 0.6 and settings["steps"] == 10 and settings["mask"] is None
+    assert settings["init"]["path"] == str(photo.resolve()) and len(settings["init"]["sha256"]) == 16
+    assert Image.open(out / "trajectory.gif").n_frames == 1 + 6 + 1  # the picture, 6 steps, the result
+
+
+def test_inpainting_keeps_the_unmasked_pixels_and_settings_from_makes_it_again(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny")
+    photo, mask = picture_files(tmp_path / "in")
+    first = tmp_path / "first"
+    assert main(["sample", "--model", str(model), "--init", str(photo), "--mask", str(mask), "--sampler", "ddpm",
+                 "--resample", "2", "--strength", "0.8", "-n", "2", "--steps", "5", "--out", str(first),
+                 "--device", "cpu"]) == 0
+    assert "(ddpm, 4 of 5 steps from t=799, resample 2)" in capsys.readouterr().out
+    fitted = np.asarray(Image.open(photo).convert("L").crop((4, 0, 20, 16)).resize((8, 8), Image.Resampling.LANCZOS))
+    made = np.asarray(Image.open(first / "sample-000001.png"))
+    assert np.array_equal(made[:4], fitted[:4]) and not np.array_equal(made[4:], fitted[4:])
+
+    again = tmp_path / "again"
+    assert main(["sample", "--settings-from", str(first / "sample-000001.png"), "--out", str(again),
+                 "--device", "cpu"]) == 0
+    assert (again / "sample-000001.png").read_bytes() == (first / "sample-000001.png").read_bytes()
+
+    Image.open(mask).transpose(Image.Transpose.FLIP_TOP_BOTTOM).save(mask)  # the mask changed since
+    capsys.readouterr()
+    assert main(["sample", "--settings-from", str(first / "sample-000001.png"), "--out", str(tmp_path / "changed"),
+                 "--device", "cpu"]) == 0
+    assert "warning: the mask" in capsys.readouterr().err
+
+    photo.unlink()
+    assert main(["sample", "--settings-from", str(first / "sample-000001.png"), "--out", str(tmp_path / "gone"),
+                 "--device", "cpu"]) == 2
+    err = capsys.readouterr().err
+    assert "sample-000001.png was made from the init picture" in err and "not there any more" in err
+    assert not (tmp_path / "gone").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--init", "{corrupt}"], "corrupt.png: "),
+    (["--init", "{missing}"], "missing.png: file not found"),
+    (["--init", "{photo}", "--mask", "{corrupt}"], "corrupt.png: "),
+    (["--mask", "{mask}"], "--mask needs --init"),
+    (["--strength", "0.5"], "need an init picture"),
+    (["--init", "{photo}", "--strength", "1.5"], "strength must be from 0"),
+    (["--init", "{photo}", "--mask", "{black}"], "nothing to regenerate"),
+    (["--init", "{photo}", "--resample", "2"], "it needs a mask"),
+    (["--init", "{photo}", "--mask", "{mask}", "--sampler", "ddim", "--resample", "2"], "ddpm sampler only"),
+])
+def test_a_bad_picture_or_setting_is_one_line_and_writes_nothing(tmp_path, capsys, args, message):
+    model = save_tiny_model(tmp_path / "tiny")
+    photo, mask = picture_files(tmp_path / "in")
+    (tmp_path / "in" / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 40)
+    Image.new("L", (24, 16), 0).save(tmp_path / "in" / "black.png")
+    files = {"photo": photo, "mask": mask, "corrupt": tmp_path / "in" / "corrupt.png",
+             "missing": tmp_path / "in" / "missing.png", "black": tmp_path / "in" / "black.png"}
+    filled = [arg.format(**files) for arg in args]
+    out = tmp_path / "out"
+    assert main(["sample", "--model", str(model), "-n", "1", "--steps", "2", "--out", str(out), "--device", "cpu",
+                 *filled]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "\n" not in err and message in err
+    assert not out.exists()
+
+
+def test_strength_zero_writes_the_fitted_picture_back(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny")
+    photo, _ = picture_files(tmp_path / "in")
+    assert main(["sample", "--model", str(model), "--init", str(photo), "--strength", "0", "-n", "1",
+                 "--out", str(tmp_path / "out"), "--device", "cpu", "--trajectory"]) == 0
+    assert "no step at strength 0" in capsys.readouterr().out
+    fitted = np.asarray(Image.open(photo).convert("L").crop((4, 0, 20, 16)).resize((8, 8), Image.Resampling.LANCZOS))
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out" / "sample-000000.png")), fitted)

@@ -1,4 +1,5 @@
-"""`engine sample`: generate images from a model, optionally saving the reverse process.
+"""`engine sample`: generate images from a model, optionally saving the reverse process; with
+`--init` (img2img) and `--mask` (inpainting) steered by a picture (`engine.steering`).
 
 Writing is all or nothing: if a write fails (a full disk, a folder made read-only), the files
 this run had already created are removed again, so a failed run leaves the folder as it was
@@ -17,12 +18,27 @@ from tqdm import tqdm
 
 from engine.checkpoints import LoadedModel, ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
-from engine.generate import GenerationRequest, generate, resolved_sampler
-from engine.generation_record import GenerationRecord, other_weights_warning, read_generation_record
+from engine.errors import ConfigError
+from engine.fitted_picture import FittedPicture, aspect_note, fit_mask, fit_picture
+from engine.generate import GenerationRequest, GenerationResult, generate, resolved_sampler
+from engine.generation_record import (
+    GenerationRecord,
+    SourceFile,
+    check_source_file,
+    other_weights_warning,
+    read_generation_record,
+)
 from engine.guidance import class_index
 from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, upscale_nearest
 from engine.models import CUNet
 from engine.sampling import SAMPLERS
+from engine.steering import (
+    DEFAULT_RESAMPLE,
+    IMG2IMG_STRENGTH,
+    INPAINTING_STRENGTH,
+    default_strength,
+    resolved_resample,
+)
 from engine.trajectory import save_trajectory, trajectory_paths
 
 DEFAULT_MODEL = "digits"
@@ -32,7 +48,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("sample", help="generate images from a trained model")
     parser.add_argument("--settings-from", type=Path, default=None, metavar="PNG",
                         help="make an image again: model, seed, count, sampler, steps, eta, solver, class and "
-                             "guidance from a PNG this app saved (options given explicitly still win)")
+                             "guidance from a PNG this app saved, and the init picture, mask, strength and resample "
+                             "it was made with (an error if a recorded file is gone, a warning if it changed; "
+                             "options given explicitly still win)")
     parser.add_argument("--model", default=None, help="model name (see `engine models`), model/run folder or "
                                                       f"checkpoint (default {DEFAULT_MODEL})")
     parser.add_argument("-n", "--count", type=int, default=None, help="number of images (default 16)")
@@ -52,6 +70,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help=f"also write grid.png with all images (enlarged to at least {SAVED_MIN_WIDTH} px wide)")
     parser.add_argument("--trajectory", action="store_true",
                         help="save the reverse process: trajectory.gif/.webp and trajectory-sheet.png")
+    parser.add_argument("--init", type=Path, default=None, metavar="IMAGE",
+                        help="img2img (SDEdit): start from this picture (any size, any format `engine denoise` reads), "
+                             "centre-cropped to a square and resized to the model's size; grey models take it "
+                             "as grey, in their training data's tones (digits, fashion: light on black)")
+    parser.add_argument("--strength", type=float, default=None, metavar="S",
+                        help="with --init: how far to move from the picture, 0 (it comes back unchanged) to 1 "
+                             f"(a new picture); the picture is noised to step S x the last step and about S x "
+                             f"--steps steps run (default {IMG2IMG_STRENGTH:g}, or {INPAINTING_STRENGTH:g} with --mask)")
+    parser.add_argument("--mask", type=Path, default=None, metavar="MASK",
+                        help="inpainting, with --init: white (>= 50%% grey) = regenerate, black = keep; fitted "
+                             "like the picture; the kept pixels come out exactly as they went in")
+    parser.add_argument("--resample", type=int, default=None, metavar="U",
+                        help="with --mask and the ddpm sampler: RePaint resampling, U passes per step so the "
+                             f"regenerated part fits the kept one, at U network calls per step (default "
+                             f"{DEFAULT_RESAMPLE} with ddpm, as measured in docs/models.md, 'img2img and inpainting'; "
+                             "1 = none)")
     add_solver_arguments(parser)
     add_device_arguments(parser)
     parser.set_defaults(run=run)
@@ -65,6 +99,8 @@ def _fill_from_record(args: argparse.Namespace) -> GenerationRecord | None:
     for key, default in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, getattr(record, key) if record else default)
+    if record is not None and record.init is not None:
+        _fill_pictures_from_record(args, record)
     return record
 
 
@@ -80,19 +116,69 @@ def _class_and_guidance(args: argparse.Namespace, model: LoadedModel,
     return None, args.guidance
 
 
+def _fill_pictures_from_record(args: argparse.Namespace, record: GenerationRecord) -> None:
+    """The record's init picture and mask where none is given (refused if gone, a warning if
+    changed), and its strength and resample."""
+    recorded = [("init", "init picture", record.init), ("mask", "mask", record.mask)]
+    for key, role, source in recorded:
+        if getattr(args, key) is None and source is not None:
+            warning = check_source_file(source, role, args.settings_from.name)
+            if warning:
+                print(f"warning: {warning}", file=sys.stderr)
+            setattr(args, key, Path(source.path))
+    for key in ("strength", "resample"):
+        if getattr(args, key) is None:
+            setattr(args, key, getattr(record, key))
+
+
+def _fitted(args: argparse.Namespace, model: LoadedModel) -> tuple[FittedPicture | None, FittedPicture | None]:
+    """The --init picture and --mask fitted to the model, each announced with what fitting did."""
+    size, channels = model.spec.image_size, model.spec.channels
+    picture = fit_picture(args.init, size, channels) if args.init else None
+    mask = fit_mask(args.mask, size) if args.mask else None
+    for name, fitted in ((args.init, picture), (args.mask, mask)):
+        if fitted is not None:
+            print(f"{name.name}: {fitted.description}")
+    note = aspect_note(picture, mask) if picture and mask else None
+    if note:
+        print(f"warning: {note}", file=sys.stderr)
+    return picture, mask
+
+
+def _steps_done(result: GenerationResult) -> str:
+    """What ran: "ddpm, 50 steps"; from an init picture "ddpm, 30 of 50 steps from t=599", and
+    ", resample 2" with RePaint resampling."""
+    if not result.timesteps:
+        return f"{result.sampler}, no step at strength 0: the init picture as it was fitted"
+    steps = f"{result.steps} steps"
+    if len(result.timesteps) != result.steps:
+        steps = f"{len(result.timesteps)} of {steps} from t={result.timesteps[0]}"
+    resample = f", resample {result.resample}" if result.resample > 1 else ""
+    return f"{result.sampler}, {steps}{resample}"
+
+
 def run(args: argparse.Namespace) -> int:
     recorded = _fill_from_record(args)
+    if args.mask and not args.init:
+        raise ConfigError("--mask needs --init: the mask marks which pixels of the init picture to regenerate")
     model = open_model(args.model, args)
     warning = other_weights_warning(recorded, model.weights_id, args.settings_from.name) if recorded else None
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
     class_label, guidance = _class_and_guidance(args, model, recorded)
+    picture, mask = _fitted(args, model)
+    if args.strength is None:
+        args.strength = default_strength(mask is not None) if picture else 1.0
     request = GenerationRequest(
         count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
         batch_size=args.batch, solver=solver_from_args(args) or (recorded.solver if recorded else None),
-        keep_trajectory=args.trajectory, class_label=class_label, guidance=guidance,
+        keep_trajectory=args.trajectory, init_image=picture.pixels if picture else None, strength=args.strength,
+        mask=mask.pixels if mask else None, resample=args.resample, class_label=class_label, guidance=guidance,
     )
-    resolved_sampler(model.spec, request)  # a refused setting says so before the progress bar opens
+    sampler_name, _ = resolved_sampler(model.spec, request)  # a refused setting says so before the progress bar
+    resolved_resample(sampler_name, request.resample, request.mask is not None)
+    init_file = SourceFile.of(args.init) if picture else None
+    mask_file = SourceFile.of(args.mask) if mask else None
     counts_evaluations = isinstance(model.network, CUNet)
     start_evaluations = model.network.function_evaluations() if counts_evaluations else 0
     with tqdm(total=None, unit="step", desc=f"sampling {model.name}", leave=False) as bar:
@@ -106,7 +192,8 @@ def run(args: argparse.Namespace) -> int:
         result = generate(model, request, progress=on_progress)
     record = GenerationRecord(model=ModelStore().reference(args.model), seed=args.seed, sampler=result.sampler,
                               steps=result.steps, eta=args.eta, solver=request.solver, count=len(result.images),
-                              weights=result.model_weights, class_label=class_label, guidance=result.guidance)
+                              weights=result.model_weights, class_label=class_label, guidance=result.guidance,
+                              strength=request.strength, resample=result.resample, init=init_file, mask=mask_file)
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
     grid_path = args.out / "grid.png"
@@ -127,5 +214,5 @@ def run(args: argparse.Namespace) -> int:
             path.unlink(missing_ok=True)
         print(f"nothing saved: removed the {len(created)} file(s) this run had written to {args.out}", file=sys.stderr)
         raise
-    print(f"wrote {len(result.images)} images to {args.out} ({result.sampler}, {result.steps} steps)")
+    print(f"wrote {len(result.images)} images to {args.out} ({_steps_done(result)})")
     return 0

@@ -2,7 +2,10 @@
 
     sampler(denoiser, x, timesteps, *, generator=None, callback=None, cancel=None) -> x0
 
-* `x` is x_t at `timesteps[0]` (pure noise for generation, a scaled noisy photo for denoising).
+* `denoiser` answers (eps, x0) for (x_t, t) and carries its `schedule` (`DenoisingFunction`): a
+  `Denoiser`, or a wrapper that steers one (`known_pixels.KnownPixels` for inpainting).
+* `x` is x_t at `timesteps[0]` (pure noise for generation, a noised init picture for img2img, a
+  scaled noisy photo for denoising).
 * `timesteps` is a strictly decreasing list of integer steps; the last update lands on clean
   data (abar = 1), so the result is the final image in [-1, 1].
 * `callback(SamplerStep)` runs once per step with the predicted clean image (the live preview);
@@ -20,12 +23,22 @@ from typing import Callable, Protocol, Sequence
 
 import torch
 
-from engine.diffusion.prediction import Denoiser
+from engine.diffusion.schedule import NoiseSchedule
 from engine.errors import Cancelled, ConfigError
 
 
 class CancelToken(Protocol):
     def is_set(self) -> bool: ...
+
+
+class DenoisingFunction(Protocol):
+    """What a sampler calls: (predicted noise, predicted clean image) of x_t at step t, both
+    (B, C, H, W), on `schedule`. Samplers need nothing else, so anything with this call and
+    attribute can be sampled from, and wrappers compose without knowing what they wrap."""
+
+    schedule: NoiseSchedule
+
+    def __call__(self, x_t: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 @dataclass(frozen=True)
@@ -55,7 +68,7 @@ def _noise_like(x: torch.Tensor, generator: NoiseGenerator) -> torch.Tensor:
 
 
 def _predict(
-    denoiser: Denoiser,
+    denoiser: DenoisingFunction,
     x: torch.Tensor,
     timesteps: Sequence[int],
     i: int,
@@ -70,7 +83,7 @@ def _predict(
     return eps, x0
 
 
-def _pairs(denoiser: Denoiser, timesteps: Sequence[int]):
+def _pairs(denoiser: DenoisingFunction, timesteps: Sequence[int]):
     """(i, abar_t, abar_prev) along the grid; the step after the last one is clean (abar = 1)."""
     schedule = denoiser.schedule
     for i, t in enumerate(timesteps):
@@ -78,30 +91,62 @@ def _pairs(denoiser: Denoiser, timesteps: Sequence[int]):
         yield i, float(schedule.abar(t)), float(schedule.abar(prev))
 
 
+def ddpm_step(
+    x: torch.Tensor, x0: torch.Tensor, abar_t: float, abar_prev: float, generator: NoiseGenerator
+) -> torch.Tensor:
+    """One draw from the true posterior q(x_prev | x_t = x, x0) (Ho et al. 2020, eq. 6-7), valid on
+    strided grids via the respaced beta = 1 - abar_t / abar_prev. Fresh noise is drawn only where
+    the posterior has any (not on the last step, which lands on x0 exactly)."""
+    beta = 1 - abar_t / abar_prev
+    coef_x0 = math.sqrt(abar_prev) * beta / (1 - abar_t)
+    coef_xt = math.sqrt(1 - beta) * (1 - abar_prev) / (1 - abar_t)
+    mean = coef_x0 * x0 + coef_xt * x
+    variance = beta * (1 - abar_prev) / (1 - abar_t)
+    return mean + math.sqrt(variance) * _noise_like(x, generator) if variance > 0 else mean
+
+
+def renoise_step(x_prev: torch.Tensor, abar_t: float, abar_prev: float, generator: NoiseGenerator) -> torch.Tensor:
+    """One draw from the forward process q(x_t | x_prev): the inverse move of `ddpm_step`, from
+    step prev back up to step t (RePaint's jump)."""
+    ratio = abar_t / abar_prev
+    return math.sqrt(ratio) * x_prev + math.sqrt(1 - ratio) * _noise_like(x_prev, generator)
+
+
 def sample_ddpm(
-    denoiser: Denoiser,
+    denoiser: DenoisingFunction,
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,
     generator: NoiseGenerator = None,
     callback: StepCallback | None = None,
     cancel: CancelToken | None = None,
+    resample: int = 1,
 ) -> torch.Tensor:
-    """Ancestral sampling from the true posterior q(x_prev | x_t, x0_hat) (Ho et al. 2020),
-    valid on strided grids via the respaced betas."""
+    """Ancestral sampling: `ddpm_step` from every step of the grid to the next.
+
+    `resample` > 1 is RePaint's resampling (Lugmayr et al. 2022, jump length 1): each step is taken
+    `resample` times, the result re-noised back to step t (`renoise_step`) between passes. When
+    part of the image is held fixed (inpainting, `KnownPixels`), every pass lets the regenerated
+    part adjust to the kept part, which a single ancestral step cannot: one step only ever sees the
+    kept pixels through its own noisy x_t. It costs `resample` network calls per step; the
+    callback still runs once per step (after its last pass, so progress counts steps), and the
+    cancel check before every call. The fresh noise of a pass is drawn in the order step noise,
+    then re-noising noise, so `resample` = 1 draws exactly what plain ancestral sampling draws."""
+    if resample < 1:
+        raise ConfigError(f"resample must be >= 1 (1 = no resampling), got {resample}")
     for i, abar_t, abar_prev in _pairs(denoiser, timesteps):
-        _, x0 = _predict(denoiser, x, timesteps, i, callback, cancel)
-        beta = 1 - abar_t / abar_prev
-        coef_x0 = math.sqrt(abar_prev) * beta / (1 - abar_t)
-        coef_xt = math.sqrt(1 - beta) * (1 - abar_prev) / (1 - abar_t)
-        mean = coef_x0 * x0 + coef_xt * x
-        variance = beta * (1 - abar_prev) / (1 - abar_t)
-        x = mean + math.sqrt(variance) * _noise_like(x, generator) if variance > 0 else mean
+        for attempt in range(resample):
+            last = attempt == resample - 1
+            _, x0 = _predict(denoiser, x, timesteps, i, callback if last else None, cancel)
+            x_prev = ddpm_step(x, x0, abar_t, abar_prev, generator)
+            if not last:
+                x = renoise_step(x_prev, abar_t, abar_prev, generator)
+        x = x_prev
     return x
 
 
 def sample_ddim(
-    denoiser: Denoiser,
+    denoiser: DenoisingFunction,
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,
@@ -131,7 +176,7 @@ def _ve_sigma(abar: float) -> float:
 
 
 def sample_dpmpp_2m(
-    denoiser: Denoiser,
+    denoiser: DenoisingFunction,
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,

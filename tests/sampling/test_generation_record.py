@@ -14,6 +14,9 @@ from engine.generate import GenerationRequest
 from engine.generation_record import (
     TEXT_KEY,
     GenerationRecord,
+    SourceFile,
+    check_source_file,
+    file_fingerprint,
     other_weights_warning,
     parse_record,
     read_generation_record,
@@ -129,3 +132,48 @@ def test_every_request_the_engine_takes_makes_a_record_it_reads_back():
     record = GenerationRecord(model="digits", seed=request.seed, sampler=request.sampler, steps=request.steps,
                               eta=request.eta, count=request.count)
     assert parse_record(record.png_text()[TEXT_KEY]) == record
+
+
+EDITED = dataclasses.replace(RECORD, strength=0.6, resample=3, init=SourceFile("/pictures/cat.png", "0123456789abcdef"),
+                             mask=SourceFile("/pictures/hole.png", "fedcba9876543210"))
+
+
+def test_an_img2img_record_survives_the_png_and_says_what_it_started_from(tmp_path):
+    assert read_generation_record(png_with(tmp_path / "a.png", EDITED.png_text())) == EDITED
+    assert EDITED.summary() == ("digits, ddim (eta 0.5) 25 steps, rk4 × 2 per ODE block, from cat.png at strength 0.6, "
+                                "mask hole.png, resample 3, seed 43")
+
+
+def test_a_record_written_before_img2img_reads_as_plain_generation():
+    old = {"model": "digits", "seed": 4, "sampler": "ddpm", "steps": 50, "eta": 0.0, "solver": None, "count": 1}
+    record = parse_record(json.dumps(old))
+    assert record.init is None and record.mask is None and record.strength == 1 and record.resample == 1
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"strength": 1.5}, "strength must be a number from 0 to 1"),
+    ({"strength": "0.5"}, "strength must be a number from 0 to 1"),
+    ({"resample": 0}, "resample must be a whole number from 1"),
+    ({"init": None}, "without an init picture"),
+    ({"init": "/cat.png"}, "init must be an object of path and sha256"),
+    ({"init": {"path": "", "sha256": "0123456789abcdef"}}, "init names no file"),
+    ({"mask": {"path": "/m.png", "sha256": "xyz"}}, "mask sha256 must be 16 hex digits"),
+])
+def test_a_damaged_img2img_record_is_refused(tmp_path, change, message):
+    fields = json.loads(EDITED.png_text()[TEXT_KEY]) | change
+    with pytest.raises(ValueError, match=message):
+        parse_record(json.dumps(fields))
+
+
+def test_a_recorded_picture_that_is_gone_is_an_error_and_one_that_changed_a_warning(tmp_path):
+    picture = tmp_path / "cat.png"
+    picture.write_bytes(b"cat")
+    source = SourceFile.of(picture)
+    assert source.path == str(picture.resolve()) and source.sha256 == file_fingerprint(picture)
+    assert check_source_file(source, "init picture", "a.png") is None
+    picture.write_bytes(b"another cat")
+    warning = check_source_file(source, "init picture", "a.png")
+    assert warning is not None and "has changed since it made a.png" in warning
+    picture.unlink()
+    with pytest.raises(ImageLoadError, match="a.png was made from the init picture .*cat.png, which is not there"):
+        check_source_file(source, "init picture", "a.png")

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from engine.diffusion import Denoiser, NoiseSchedule, ScheduleConfig
-from engine.errors import Cancelled
+from engine.errors import Cancelled, ConfigError
 from engine.sampling import SAMPLERS, get_sampler, sample_ddim, sample_ddpm, sampling_timesteps
 
 MU, STD = 0.2, 0.3
@@ -141,3 +141,30 @@ def test_an_image_comes_out_the_same_alone_or_in_any_batch(tmp_path, sampler, et
     alone = generate(model, GenerationRequest(count=1, seed=43, sampler=sampler, steps=6, eta=eta)).images
     assert (batch[3] == alone[0]).all()
     assert not (batch[2] == alone[0]).all()
+
+
+def test_ddpm_resampling_keeps_the_data_distribution_and_costs_resample_calls_per_step():
+    """RePaint's jump re-noises by the forward process, which an exact reverse step undoes in
+    distribution: the result is still N(mu, s^2). On the full grid, where the ancestral step with
+    the mean x0 is nearly exact (on a coarse one each pass loses a little variance, and passes
+    compound it). Progress counts steps, not calls."""
+    denoiser, network = make_denoiser()
+    timesteps = sampling_timesteps(999, 1000)
+    steps = []
+    out = sample_ddpm(denoiser, noise(), timesteps, generator=torch.Generator().manual_seed(3), resample=3,
+                      callback=steps.append)
+    assert network.calls == 3 * len(timesteps)
+    assert [s.index for s in steps] == list(range(len(timesteps))) and steps[-1].total == len(timesteps)
+    assert abs(out.mean().item() - MU) < 0.03
+    assert abs(out.std().item() - STD) < 0.03
+
+
+def test_ddpm_without_resampling_draws_what_it_always_drew():
+    """resample=1 takes the plain ancestral path: the same noise in the same order, bit for bit."""
+    denoiser, _ = make_denoiser()
+    timesteps = sampling_timesteps(999, 20)
+    plain = sample_ddpm(denoiser, noise(64), timesteps, generator=torch.Generator().manual_seed(4))
+    once = sample_ddpm(denoiser, noise(64), timesteps, generator=torch.Generator().manual_seed(4), resample=1)
+    assert torch.equal(plain, once)
+    with pytest.raises(ConfigError, match="resample must be >= 1"):
+        sample_ddpm(denoiser, noise(4), timesteps, resample=0)
