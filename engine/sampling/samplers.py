@@ -212,7 +212,7 @@ def sample_dpmpp_2m(
 
 
 def sample_dpmpp_2m_sde(
-    denoiser: Denoiser,
+    denoiser: DenoisingFunction,
     x: torch.Tensor,
     timesteps: Sequence[int],
     *,
