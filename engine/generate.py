@@ -23,7 +23,7 @@ from engine.guidance import class_guidance
 from engine.imaging import to_uint8
 from engine.json_values import is_real
 from engine.models import CUNet, SolverSettings
-from engine.sampling import CancelToken, SamplerStep, get_sampler, sampling_timesteps
+from engine.sampling import CancelToken, SamplerStep, get_sampler, sampler_timesteps
 from engine.steering import (
     MAX_RESAMPLE,
     check_fits,
@@ -179,7 +179,7 @@ def generate(
     size, channels = model.spec.image_size, model.spec.channels
     check_fits(request.init_image, size, channels)
     start = start_step(request.strength, model.schedule.max_step)
-    timesteps = sampling_timesteps(start, steps_at_strength(steps, request.strength))
+    timesteps = sampler_timesteps(sampler_name, model.schedule, start, steps_at_strength(steps, request.strength))
     denoiser = steered_denoiser(model.denoiser(guidance=guidance), request.init_image, request.mask)
     batches = range(0, request.count, request.batch_size)
     total = len(batches) * len(timesteps)

@@ -1,5 +1,7 @@
-"""Reverse-process samplers sharing one contract; see `samplers.py`."""
+"""Reverse-process samplers sharing one contract (`samplers.py`), and the steps each visits
+(`grids.py`)."""
 
+from engine.sampling.grids import log_noise_timesteps, sampler_timesteps, sampling_timesteps
 from engine.sampling.samplers import (
     SAMPLERS,
     CancelToken,
@@ -10,7 +12,6 @@ from engine.sampling.samplers import (
     sample_ddpm,
     sample_dpmpp_2m,
     sample_dpmpp_2m_sde,
-    sampling_timesteps,
 )
 
 __all__ = [
@@ -19,9 +20,11 @@ __all__ = [
     "SamplerStep",
     "StepCallback",
     "get_sampler",
+    "log_noise_timesteps",
     "sample_ddim",
     "sample_ddpm",
     "sample_dpmpp_2m",
     "sample_dpmpp_2m_sde",
+    "sampler_timesteps",
     "sampling_timesteps",
 ]

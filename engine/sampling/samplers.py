@@ -260,12 +260,3 @@ def get_sampler(name: str) -> Callable[..., torch.Tensor]:
     except KeyError:
         raise ConfigError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}") from None
 
-
-def sampling_timesteps(start: int, steps: int) -> list[int]:
-    """`steps` evenly spaced integer steps from `start` down to 0 (fewer if the range is short)."""
-    if steps < 1:
-        raise ConfigError("the number of sampling steps must be >= 1")
-    if start < 0:
-        return []
-    grid = torch.linspace(start, 0, min(steps, start + 1), dtype=torch.float64).round().long().tolist()
-    return list(dict.fromkeys(grid))
