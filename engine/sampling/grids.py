@@ -36,15 +36,16 @@ def sampling_timesteps(start: int, steps: int) -> list[int]:
     return list(dict.fromkeys(grid))
 
 
-def log_noise_timesteps(schedule: NoiseSchedule, start: int, steps: int) -> list[int]:
+def log_noise_timesteps(schedule: NoiseSchedule, start: int, steps: int, high: float = LOG_GRID_HIGH,
+                        low: float = LOG_GRID_LOW) -> list[int]:
     """`start`, then steps - 2 steps whose noise levels are evenly spaced in log between
-    min(start's level, LOG_GRID_HIGH) and LOG_GRID_LOW, then 0. Where the range is too short for
-    that many distinct steps (a low start, as img2img at a small strength makes), the uniform grid."""
+    min(start's level, `high`) and `low`, then 0. Where the range is too short for that many
+    distinct steps (a low start, as img2img at a small strength makes), the uniform grid."""
     uniform = sampling_timesteps(start, steps)
-    high = min(schedule.noise_level(start), LOG_GRID_HIGH) if start >= 0 else 0.0
-    if steps < 3 or high <= LOG_GRID_LOW or len(uniform) < steps:
+    high = min(schedule.noise_level(start), high) if start >= 0 else 0.0
+    if steps < 3 or high <= low or len(uniform) < steps:
         return uniform
-    levels = torch.logspace(math.log10(high), math.log10(LOG_GRID_LOW), steps - 1, dtype=torch.float64)[1:]
+    levels = torch.logspace(math.log10(high), math.log10(low), steps - 1, dtype=torch.float64)[1:]
     grid = [start, *(max(schedule.step_for_noise_level(float(level)), 0) for level in levels), 0]
     for i in reversed(range(len(grid) - 1)):  # strictly decreasing, the low end keeping its levels
         grid[i] = max(grid[i], grid[i + 1] + 1)
