@@ -190,10 +190,7 @@ def run(args: argparse.Namespace) -> int:
                 bar.set_postfix(ode_evals_per_call=f"{evaluations / p.done:.1f}", refresh=False)
 
         result = generate(model, request, progress=on_progress)
-    record = GenerationRecord(model=ModelStore().reference(args.model), seed=args.seed, sampler=result.sampler,
-                              steps=result.steps, eta=args.eta, solver=request.solver, count=len(result.images),
-                              weights=result.model_weights, class_label=class_label, guidance=result.guidance,
-                              strength=request.strength, resample=result.resample, init=init_file, mask=mask_file)
+    record = GenerationRecord.of(ModelStore().reference(args.model), request, result, init_file, mask_file)
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
     grid_path = args.out / "grid.png"

@@ -5,12 +5,14 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.checkpoints import load_model, weights_id
 from engine.errors import ConfigError, ImageLoadError
-from engine.generate import GenerationRequest
+from engine.generate import GenerationRequest, GenerationResult
 from engine.generation_record import (
     TEXT_KEY,
     GenerationRecord,
@@ -177,3 +179,20 @@ def test_a_recorded_picture_that_is_gone_is_an_error_and_one_that_changed_a_warn
     picture.unlink()
     with pytest.raises(ImageLoadError, match="a.png was made from the init picture .*cat.png, which is not there"):
         check_source_file(source, "init picture", "a.png")
+
+
+def test_one_constructor_records_what_was_asked_and_what_the_engine_resolved():
+    picture, mask = torch.zeros(1, 8, 8), torch.ones(1, 8, 8)
+    request = GenerationRequest(count=2, seed=5, sampler="ddpm", steps=40, solver=SolverSettings("rk4", 2),
+                                class_label=1, init_image=picture, strength=0.8, mask=mask)
+    result = GenerationResult(np.zeros((2, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[799, 400],
+                              model_weights="0123456789abcdef", guidance=2.0, resample=5)
+    init, hole = EDITED.init, EDITED.mask
+    record = GenerationRecord.of("digits", request, result, init, hole)
+    assert record == GenerationRecord(model="digits", seed=5, sampler="ddpm", steps=40, eta=0.0,
+                                      solver=SolverSettings("rk4", 2), count=2, weights="0123456789abcdef",
+                                      class_label=1, guidance=2.0, strength=0.8, resample=5, init=init, mask=hole)
+    plain = GenerationRequest(count=2, seed=5)
+    with pytest.raises(ValueError, match="needs the picture or mask in the request"):
+        GenerationRecord.of("digits", plain, result, init=init)
+    assert GenerationRecord.of("digits", plain, result).init is None
