@@ -43,6 +43,11 @@ NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio
              "or engine sample) carry them")
 
 
+class NoGenerationRecord(ImageLoadError):
+    """The file is an image but carries no settings: a picture from anywhere, which the Generate
+    page then takes as a start picture rather than refusing it."""
+
+
 @dataclass(frozen=True)
 class SourceFile:
     """A file an image was made from: its absolute path when it was made, and `file_fingerprint`
@@ -168,7 +173,7 @@ def read_generation_record(path: Path) -> GenerationRecord:
     except ImageLoadError as error:
         raise ImageLoadError(f"{path.name}: {error}") from error
     if not isinstance(text, str):
-        raise ImageLoadError(f"{path.name} {NO_RECORD}")
+        raise NoGenerationRecord(f"{path.name} {NO_RECORD}")
     try:
         return parse_record(text)
     except (ValueError, ConfigError) as error:

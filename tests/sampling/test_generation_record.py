@@ -16,6 +16,7 @@ from engine.generate import GenerationRequest, GenerationResult
 from engine.generation_record import (
     TEXT_KEY,
     GenerationRecord,
+    NoGenerationRecord,
     SourceFile,
     check_source_file,
     file_fingerprint,
@@ -82,14 +83,15 @@ def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, messag
 
 
 def test_files_without_a_record_say_so(tmp_path):
-    with pytest.raises(ImageLoadError, match="plain.png has no cUNet Studio settings"):
+    with pytest.raises(NoGenerationRecord, match="plain.png has no cUNet Studio settings"):
         read_generation_record(png_with(tmp_path / "plain.png", None))
     Image.new("RGB", (4, 4)).save(tmp_path / "photo.jpg")
-    with pytest.raises(ImageLoadError, match="photo.jpg has no cUNet Studio settings"):
+    with pytest.raises(NoGenerationRecord, match="photo.jpg has no cUNet Studio settings"):
         read_generation_record(tmp_path / "photo.jpg")
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(ImageLoadError, match="notes.png: not an image file"):
+    with pytest.raises(ImageLoadError, match="notes.png: not an image file") as not_an_image:
         read_generation_record(tmp_path / "notes.png")
+    assert not isinstance(not_an_image.value, NoGenerationRecord)  # not a picture to start from either
     with pytest.raises(ImageLoadError, match="gone.png: file not found"):
         read_generation_record(tmp_path / "gone.png")
     with pytest.raises(ImageLoadError, match="not a JSON object"):
