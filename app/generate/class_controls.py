@@ -18,7 +18,7 @@ from engine.checkpoints import ModelSpec
 
 class ClassControls(QGroupBox):
     def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__("Class", parent)
+        super().__init__("Class-conditional model", parent)
         self.choice = QComboBox()
         self.choice.setToolTip(CLASS_TIP)
         self.guidance = ValueSlider(0.0, MAX_GUIDANCE, GUIDANCE_STEP)

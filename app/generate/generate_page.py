@@ -57,6 +57,7 @@ from app.generate.view_model import (
     live_caption,
     uses_eta,
 )
+from app.widgets.control_column import scroll_into_view
 from app.widgets.model_picker import ModelPicker
 from app.widgets.page_frame import PageFrame
 from app.widgets.run_footer import RunFooter
@@ -72,6 +73,7 @@ from engine.sampling import SAMPLERS
 class GeneratePage(PageFrame):
     train_requested = Signal()
     generation_done = Signal()  # after success, failure or cancel
+    pictures_read = Signal()  # a start picture, mask or saved image's pictures were read, or failed to be
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -257,6 +259,9 @@ class GeneratePage(PageFrame):
         else:
             self.banner.show_message(outcome.kind, outcome.text)
         self.start_box.refresh()
+        if self.view_model.picture.picture is not None:
+            scroll_into_view(self.start_box)  # it unfolds below the fold: show it
+        self.pictures_read.emit()
 
     # --- settings from a saved image ---------------------------------------------------------
 

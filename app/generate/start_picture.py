@@ -22,6 +22,7 @@ from app.generate.mask_canvas import MaskCanvas
 from app.generate.mask_painting import DEFAULT_BRUSH, MAX_BRUSH, MIN_BRUSH
 from app.generate.start_picture_state import StartPicture
 from app.generate.view_model import RESAMPLE_TIP, STRENGTH_TIP, resample_note
+from app.widgets.control_column import side_by_side
 from app.widgets.value_slider import ValueSlider
 from engine.steering import DEFAULT_RESAMPLE, MAX_RESAMPLE
 
@@ -54,28 +55,25 @@ class StartPictureBox(QGroupBox):
         self.erase = _tool_button("Erase", "Paint to keep rather than to redraw")
         self.erase.setCheckable(True)
         self.invert = _tool_button("Invert", "Redraw what is kept and keep what is redrawn")
-        self.clear_mask = _tool_button("Clear", "Remove the mask: the whole picture is redrawn")
-        self.open_mask_button = _tool_button("Open…", "A mask made elsewhere: white = redraw, black = keep")
+        self.clear_mask = _tool_button("Clear mask", "Remove the mask: the whole picture is redrawn")
+        self.open_mask_button = _tool_button("Open mask…", "A mask made elsewhere: white = redraw, black = keep")
         self.resample = QSpinBox()
         self.resample.setRange(1, MAX_RESAMPLE)
         self.resample.setValue(DEFAULT_RESAMPLE)
+        self.resample.setSuffix(" passes")
 
         buttons = QHBoxLayout()
         buttons.addWidget(self.open_button, 1)
         buttons.addWidget(self.clear_button)
-        brush_row = QHBoxLayout()
-        brush_row.addWidget(self.brush)
-        for button in (self.erase, self.invert, self.clear_mask, self.open_mask_button):
-            brush_row.addWidget(button)
-        brush_row.addStretch(1)
         self.details = QWidget()
         form = QFormLayout(self.details)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow(self.canvas)
         form.addRow(self.description)
         form.addRow("Strength", self.strength)
-        form.addRow("Mask", brush_row)
-        form.addRow("Harmonise", self.resample)
+        form.addRow("Brush", side_by_side(self.brush, self.erase, stretch_last=True))
+        form.addRow("Mask", side_by_side(self.invert, self.clear_mask, self.open_mask_button, stretch_last=True))
+        form.addRow("Harmonise", side_by_side(self.resample, stretch_last=True))
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.hint)
