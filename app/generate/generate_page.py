@@ -245,9 +245,15 @@ class GeneratePage(PageFrame):
 
     def _read_pictures(self, work: Work) -> None:
         job = Job(work)
-        job.succeeded.connect(self._on_pictures_read)  # a bound slot: dropped if the page is closed first
+        job.succeeded.connect(self._on_pictures_read)  # bound slots: dropped if the page is closed first
+        job.failed.connect(self._on_read_failed)  # a bug: the work answers every file problem itself
         job.start()
         self._show_enabled()
+
+    def _on_read_failed(self, message: str) -> None:
+        self.view_model.read_failed()
+        self._show_enabled()
+        self.banner.show_error(message)
 
     def _on_pictures_read(self, read: PicturesRead) -> None:
         outcome = self.view_model.pictures_read(read)

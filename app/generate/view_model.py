@@ -237,6 +237,10 @@ class GenerateViewModel:
         self._reads += 1  # a read still running would bring the picture back
         self.reading = False
 
+    def read_failed(self) -> None:
+        """A read stopped without an answer (a bug): nothing was read, and the page is usable again."""
+        self.reading = False
+
     def pictures_read(self, read: PicturesRead) -> PicturesOutcome | None:
         """Take a finished read of picture files; None when a later read or a clear made it stale."""
         if read.load != self._reads:

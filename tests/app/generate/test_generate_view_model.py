@@ -260,3 +260,12 @@ def test_a_class_or_guidance_the_page_cannot_show_is_refused(tmp_path, case):
     expected = {"class of a model without classes": "has no classes", "class beyond the model's": "has only 3 classes",
                 "guidance": "beyond this page's largest (10)"}[case]
     assert expected in str(refusal.value)
+
+
+def test_settings_of_an_image_made_without_a_picture_put_the_start_picture_away(tmp_path):
+    view_model, _ = fitted_run(tmp_path)
+    view_model.finish()
+    record = GenerationRecord(model="shapes", seed=1, sampler="ddim", steps=9)
+    loaded = view_model.load_settings(saved_image(tmp_path / "plain.png", record), lambda name: CONDITIONAL)
+    assert loaded.read_load is None and view_model.picture.picture is None
+    assert view_model.start("shapes", settings(), now=0.0).init_image is None
