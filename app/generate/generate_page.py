@@ -236,7 +236,8 @@ class GeneratePage(PageFrame):
         if self.is_busy() or entry is None:
             self.banner.show_error(PICTURE_BUSY if self.is_busy() else NEEDS_MODEL)
             return
-        self._read_pictures(pictures_work(path, None, Geometry.of(entry.spec), self.view_model.begin_read(PICTURE, why)))
+        load = self.view_model.begin_read(PICTURE, why)
+        self._read_pictures(pictures_work(path, None, Geometry.of(entry.spec), load))
 
     def clear_start_picture(self) -> None:
         self.view_model.clear_picture()
@@ -387,4 +388,3 @@ class GeneratePage(PageFrame):
         """Window closing: stop sampling at the next step (file writes are left to finish)."""
         if self.is_busy():
             self._job.cancel()
-

@@ -40,10 +40,11 @@ class GenerationRun:
 
     def frame(self, index: int, position: int) -> tuple[np.ndarray, np.ndarray, str]:
         """(x_t, predicted x0, caption) of image `index` at timeline `position` (last = final)."""
-        x_t, x0, _ = frame_pairs(self.result)[position]
+        pairs = frame_pairs(self.result)
+        x_t, x0, _ = pairs[position]
         start = 0 if self.result.init_image is None else 1
         steps = len(self.result.timesteps)
-        if position == self.frame_count - 1:
+        if position == len(pairs) - 1:
             caption = f"Final image (seed {self.seed_of(index)})"
         elif position < start:
             caption = START_CAPTION

@@ -85,7 +85,6 @@ class StartPictureBox(QGroupBox):
         self.erase.toggled.connect(state.set_erasing)
         self.invert.clicked.connect(lambda: self._edit_mask(state.invert_mask))
         self.clear_mask.clicked.connect(lambda: self._edit_mask(state.clear_mask))
-        state.set_brush(DEFAULT_BRUSH)
         self.canvas.set_brush(DEFAULT_BRUSH)
         self.refresh()
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from app.generate.mask_painting import MaskPainting
+from app.generate.mask_painting import DEFAULT_BRUSH, MaskPainting
 from app.generate.picture_work import FittedFile, Geometry, PicturesRead
 from engine.fitted_picture import aspect_note
 from engine.generation_record import SourceFile
@@ -27,7 +27,7 @@ class StartPicture:
         self.mask: MaskPainting | None = None  # same size as the picture whenever there is one
         self.mask_file: FittedFile | None = None  # where the mask came from, until painted on
         self._strength: float | None = None  # None: the default for the mask there is (or is not)
-        self._brush = MaskPainting(1)  # the brush and erase settings, kept from picture to picture
+        self._brush, self._erasing = DEFAULT_BRUSH, False  # kept from picture to picture
 
     @property
     def geometry(self) -> Geometry | None:
@@ -109,18 +109,18 @@ class StartPicture:
         self.mask_file = None
 
     def set_brush(self, size: int) -> None:
-        self._brush.brush = size
+        self._brush = size
         if self.mask is not None:
             self.mask.brush = size
 
     def set_erasing(self, erasing: bool) -> None:
-        self._brush.erasing = erasing
+        self._erasing = erasing
         if self.mask is not None:
             self.mask.erasing = erasing
 
     def _new_mask(self, size: int) -> MaskPainting:
         mask = MaskPainting(size)
-        mask.brush, mask.erasing = self._brush.brush, self._brush.erasing
+        mask.brush, mask.erasing = self._brush, self._erasing
         return mask
 
     # --- what a generation takes and records -------------------------------------------------

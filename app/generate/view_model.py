@@ -22,7 +22,7 @@ from app.generate.start_picture_state import StartPicture
 from engine.checkpoints import ModelSpec
 from engine.errors import EngineError
 from engine.generate import GenerationRequest, GenerationResult
-from engine.generation_record import GenerationRecord, NoGenerationRecord, read_generation_record
+from engine.generation_record import GenerationRecord, NoGenerationRecord, SourceFile, read_generation_record
 from engine.models import SolverSettings
 from engine.paths import user_models_dir
 from engine.steering import RESAMPLING_SAMPLER
@@ -106,6 +106,17 @@ class PicturesOutcome:
     settings: LoadedSettings | None = None
 
 
+@dataclass(frozen=True)
+class RunningGeneration:
+    """What the running generation's record is made of once it is done."""
+
+    model: str
+    request: GenerationRequest
+    init: SourceFile | None  # the start picture's file
+    mask: SourceFile | None  # the mask's file; None for a painted one, which has none yet
+    painted_mask: np.ndarray | None
+
+
 class SettingsNotLoaded(Exception):
     """The image's settings cannot be used here; the message says why (nothing was changed)."""
 
@@ -149,7 +160,7 @@ class GenerateViewModel:
     def __init__(self) -> None:
         self.busy = False
         self.picture = StartPicture()
-        self._run: tuple[str, GenerationRequest, tuple, np.ndarray | None] | None = None  # the running generation
+        self._running: RunningGeneration | None = None
         self._started_at = 0.0
         self._first_frame: tuple[float, int] | None = None  # (time, steps done) at the first live frame
         self._loads = 0  # counts loads from images, so a late weights check knows it is stale
@@ -171,7 +182,7 @@ class GenerateViewModel:
                                     steps=settings.steps, eta=eta, solver=settings.solver, keep_trajectory=True,
                                     class_label=settings.class_label, guidance=guidance, resample=resample,
                                     **self.picture.request_fields())
-        self._run = (model, request, self.picture.record_files(), self.picture.painted_mask())
+        self._running = RunningGeneration(model, request, *self.picture.record_files(), self.picture.painted_mask())
         self._started_at, self._first_frame = now, None
         self.busy = True
         return request
@@ -194,8 +205,9 @@ class GenerateViewModel:
 
     def generated(self, result: GenerationResult, now: float) -> tuple[GenerationRun, str]:
         """The finished run, recorded with what the engine actually used, and the progress line."""
-        model, request, (init, mask), painted = self._run
-        run = GenerationRun(result, GenerationRecord.of(model, request, result, init, mask), painted)
+        running = self._running
+        record = GenerationRecord.of(running.model, running.request, result, running.init, running.mask)
+        run = GenerationRun(result, record, running.painted_mask)
         return run, f"{len(result.images)} images in {now - self._started_at:.1f} s ({result.steps_done()})"
 
     def finish(self) -> None:
@@ -310,8 +322,8 @@ class GenerateViewModel:
                                     "here: train it on the Train page or copy its folder into your models folder.")
         if record.class_label is not None and record.class_label >= len(spec.class_names):
             has = f"has only {len(spec.class_names)} classes" if spec.is_conditional else "has no classes"
-            raise SettingsNotLoaded(f"{path.name} was made with class {record.class_label} of “{record.model}”, but "
-                                    f"the model of that name installed here {has}.")
+            raise SettingsNotLoaded(f"{path.name} was made with class {record.class_label} of “{record.model}”, "
+                                    f"but the model of that name installed here {has}.")
         return spec
 
     @staticmethod

@@ -187,7 +187,8 @@ def test_a_picture_that_cannot_be_read_changes_nothing(tmp_path):
 def test_a_dropped_file_is_settings_only_when_it_carries_them(tmp_path, kind):
     path = tmp_path / ("photo.jpg" if kind == "jpeg" else "made.png")
     if kind == "settings":
-        save_png(path, Image.new("L", (8, 8)), GenerationRecord(model="digits", seed=1, sampler="ddim", steps=9).png_text())
+        record = GenerationRecord(model="digits", seed=1, sampler="ddim", steps=9)
+        save_png(path, Image.new("L", (8, 8)), record.png_text())
     elif kind == "not an image":
         path.write_text("hello")
     else:
