@@ -129,7 +129,18 @@ def test_img2img_runs_only_the_steps_below_its_strength_and_the_live_view_follow
     run = generate(qtbot, page)
     assert len(run.result.timesteps) == 4 and run.frame_count == 1 + 4 + 1
     assert "(ddim, 4 of 8 steps from t=" in page.progress.text()
-    assert page.output.reverse_view.timeline.maximum() == 5
+    view = page.output.reverse_view
+    assert view.timeline.maximum() == 5
+    view.start_live(page.view_model.live_start())  # live, the start picture comes first, so each step one later
+    assert view.caption.text() == "Start picture, as the model sees it"
+    sheet = np.zeros((8, 8, 1), np.uint8)
+    view.show_live(sheet, sheet, step=2, steps=4, caption="Live: step 2/4")
+    assert (view.timeline.value(), view.timeline.maximum()) == (2, 5)
+
+    page.start_box.strength.spin.setValue(0.0)  # no step at all: the picture comes back as it was fitted
+    run = generate(qtbot, page)
+    assert run.frame_count == 2 and "no step at strength 0" in page.progress.text()
+    assert np.array_equal(run.result.images[0], page.view_model.picture.display())
 
 
 def test_settings_from_a_saved_image_bring_back_class_picture_strength_and_painted_mask(qtbot, context, tmp_path,
