@@ -28,7 +28,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="photos or folders to denoise, or a PNG saved by the Generate page to make it again")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--screenshots", type=Path, metavar="DIR",
-                      help="save generate.png, denoise.png and train.png of a real session into DIR, then exit")
+                      help="save generate.png, inpaint.png, denoise.png and train.png of a real session into DIR, "
+                           "then exit")
     mode.add_argument("--self-test", action="store_true",
                       help="generate one image and denoise one photo offscreen; exit 0 if it works")
     mode.add_argument("--install-desktop-entry", action="store_true",

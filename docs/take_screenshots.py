@@ -1,4 +1,4 @@
-"""Regenerate the screenshots in docs/screenshots/ (generate.png, denoise.png, train.png).
+"""Regenerate the screenshots in docs/screenshots/ (generate.png, inpaint.png, denoise.png, train.png).
 
 Runs `python -m app --screenshots docs/screenshots`: a real, short session with the installed
 models (offscreen, so it also works without a display). Rerun it after bundling new models.

@@ -16,7 +16,8 @@ cannot know which ground a model was trained on.
 
 A mask is read the same way, then thresholded at 50% grey after its resize, so it stays binary:
 white (>= 50% grey) = regenerate, black = keep. It gets its own centre crop and resize, so it lines
-up with the picture when both have the same aspect (any size); `aspect_note` says when they do not.
+up with the picture when both have the same aspect (any size), or when the mask is at the model's
+own size (made over the fitted picture); `aspect_note` says when neither holds.
 """
 
 from __future__ import annotations
@@ -72,9 +73,11 @@ def fit_mask(path: Path, image_size: int) -> FittedPicture:
 
 def aspect_note(picture: FittedPicture, mask: FittedPicture) -> str | None:
     """A warning when the mask's aspect differs from the picture's: each was cropped to its own
-    centre square, so they line up only at their centres."""
+    centre square, so they line up only at their centres. Not for a mask already at the model's
+    size: it was made for the fitted picture itself (the Generate page saves the masks painted
+    over it so), and lies exactly over it."""
     (pw, ph), (mw, mh) = picture.source_size, mask.source_size
-    if pw * mh == ph * mw:
+    if pw * mh == ph * mw or mask.source_size == tuple(mask.pixels.shape[1:]):
         return None
     return (f"the mask is {mw}x{mh} but the picture {pw}x{ph}: each was cropped to its centre square, "
             "so they line up only at their centres")

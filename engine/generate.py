@@ -132,6 +132,17 @@ class GenerationResult:
     trajectory_x_t: list[np.ndarray] = field(default_factory=list)
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
 
+    def steps_done(self) -> str:
+        """What ran, for a front end's outcome line: "ddpm, 50 steps"; from an init picture "ddpm,
+        30 of 50 steps from t=599", and ", resample 2" with RePaint resampling."""
+        if not self.timesteps:
+            return f"{self.sampler}, no step at strength 0: the init picture as it was fitted"
+        steps = f"{self.steps} steps"
+        if len(self.timesteps) != self.steps:
+            steps = f"{len(self.timesteps)} of {steps} from t={self.timesteps[0]}"
+        resample = f", resample {self.resample}" if self.resample > 1 else ""
+        return f"{self.sampler}, {steps}{resample}"
+
 
 @contextlib.contextmanager
 def _solver_override(model: LoadedModel, solver: SolverSettings | None) -> Iterator[None]:

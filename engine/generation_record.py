@@ -29,7 +29,7 @@ from PIL import Image
 
 from engine.data.image_files import check_regular_file, image_reading_errors
 from engine.errors import ConfigError, ImageLoadError
-from engine.generate import MAX_IMAGES, MAX_SEED, MAX_STEPS
+from engine.generate import MAX_IMAGES, MAX_SEED, MAX_STEPS, GenerationRequest, GenerationResult
 from engine.json_values import is_real, is_whole
 from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
@@ -41,6 +41,11 @@ MAX_CLASS = 2**31 - 1  # any class index a record may hold; generation checks th
 FILE_FINGERPRINT = re.compile(r"[0-9a-f]{16}")
 NO_RECORD = ("has no cUNet Studio settings: only PNG files saved by cUNet Studio (the Generate page's Save, "
              "or engine sample) carry them")
+
+
+class NoGenerationRecord(ImageLoadError):
+    """The file is an image but carries no settings: a picture from anywhere, which the Generate
+    page then takes as a start picture rather than refusing it."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +90,25 @@ class GenerationRecord:
     resample: int = 1
     init: SourceFile | None = None
     mask: SourceFile | None = None
+
+    @classmethod
+    def of(cls, model: str, request: GenerationRequest, result: GenerationResult, init: SourceFile | None = None,
+           mask: SourceFile | None = None) -> GenerationRecord:
+        """The record of a whole generation (`count` = its images), built the same way by every
+        front end: what `request` asked (seed, eta, solver, class, strength) and what the engine
+        resolved it to (`result`'s sampler, steps, guidance, resample and weights).
+
+        `model` names the model as saved settings should (`ModelStore.reference`). `init` and `mask`
+        are the files the request's init picture and mask were fitted from; a file without its
+        picture in the request is refused. A picture may come without a file for now (the Generate
+        page's painted mask has none until it writes one beside the image it saves, then sets `mask`
+        with `dataclasses.replace`): such a record must not be saved, as a replay could not find it."""
+        if (init is not None and request.init_image is None) or (mask is not None and request.mask is None):
+            raise ValueError("a recorded init picture or mask file needs the picture or mask in the request")
+        return cls(model=model, seed=request.seed, sampler=result.sampler, steps=result.steps, eta=request.eta,
+                   solver=request.solver, count=len(result.images), weights=result.model_weights,
+                   class_label=request.class_label, guidance=result.guidance, strength=request.strength,
+                   resample=result.resample, init=init, mask=mask)
 
     def png_text(self) -> dict[str, str]:
         fields = dataclasses.asdict(self)
@@ -149,7 +173,7 @@ def read_generation_record(path: Path) -> GenerationRecord:
     except ImageLoadError as error:
         raise ImageLoadError(f"{path.name}: {error}") from error
     if not isinstance(text, str):
-        raise ImageLoadError(f"{path.name} {NO_RECORD}")
+        raise NoGenerationRecord(f"{path.name} {NO_RECORD}")
     try:
         return parse_record(text)
     except (ValueError, ConfigError) as error:

@@ -30,7 +30,7 @@ def sheet_steps(steps: int) -> list[int]:
     return sorted({round(i * (steps - 1) / max(1, rows - 1)) for i in range(rows)})
 
 
-def _frame_pairs(result: GenerationResult) -> list[tuple[np.ndarray, np.ndarray, str]]:
+def frame_pairs(result: GenerationResult) -> list[tuple[np.ndarray, np.ndarray, str]]:
     """(x_t, x0-hat, label) of every recorded moment: the init picture (if any), each step, the
     result."""
     if len(result.trajectory_x_t) != len(result.timesteps):
@@ -50,7 +50,7 @@ def contact_sheet(result: GenerationResult) -> np.ndarray:
     """Rows = the init picture (if any), evenly spaced steps, each labelled with its step and
     timestep, then the result; each row shows x_t then x0-hat for the first few images, under a
     heading for each half."""
-    pairs = _frame_pairs(result)
+    pairs = frame_pairs(result)
     start = 1 if result.init_image is not None else 0
     rows = [*pairs[:start], *(pairs[start + s] for s in sheet_steps(len(result.timesteps))), pairs[-1]]
     count = min(SHEET_IMAGES, result.images.shape[0])
@@ -66,7 +66,7 @@ def trajectory_paths(folder: Path) -> list[Path]:
 
 def save_trajectory(folder: Path, result: GenerationResult) -> list[Path]:
     frames = [to_pil(upscale_nearest(trajectory_frame(x_t, x0), min_width=SAVED_MIN_WIDTH))
-              for x_t, x0, _ in _frame_pairs(result)]
+              for x_t, x0, _ in frame_pairs(result)]
     paths = trajectory_paths(folder)
     save_animation(paths[0], frames)
     save_animation(paths[1], frames)

@@ -79,6 +79,8 @@ def test_a_mask_of_another_aspect_is_noted(tmp_path):
     assert aspect_note(picture, fit_mask(tmp_path / "same.png", 8)) is None
     note = aspect_note(picture, fit_mask(tmp_path / "square.png", 8))
     assert note is not None and "the mask is 20x20 but the picture 40x20" in note
+    Image.new("L", (8, 8), 255).save(tmp_path / "fitted.png")  # made for the fitted picture, as the GUI paints
+    assert aspect_note(picture, fit_mask(tmp_path / "fitted.png", 8)) is None
 
 
 def test_every_file_the_photo_reader_takes_fits_and_every_other_is_one_error_naming_it(tmp_path):

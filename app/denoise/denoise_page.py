@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.context import AppContext
+from app.common.file_filters import PHOTO_FILTER
 from app.common.model_card import denoising_facts
 from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
 from app.denoise.compare_panel import ComparePanel
@@ -35,7 +36,6 @@ from app.denoise.view_model import (
     NO_MODEL_TEXT,
     NOT_A_DENOISER,
     NOTHING_QUEUED,
-    PHOTO_FILTER,
     DenoiseViewModel,
     SelectionView,
     follows_new_photo,

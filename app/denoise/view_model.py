@@ -27,10 +27,9 @@ from app.denoise.denoise_queue import (
     expand_dropped,
 )
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport
-from engine.denoise import DENOISED_SUFFIX, PHOTO_EXTENSIONS, DenoiseProgress
+from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
 
 DENOISER_MODEL = "photo-denoiser"
-PHOTO_FILTER = "Images (" + " ".join(f"*{e}" for e in sorted(PHOTO_EXTENSIONS)) + ");;All files (*)"
 NO_MODEL_TEXT = ("<b>No model can denoise photos.</b> Denoising needs a greyscale or colour model; "
                  "train one on the <a href='train'>Train page</a> or install the photo-denoiser model.")
 NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model only denoises well "

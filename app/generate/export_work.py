@@ -1,33 +1,46 @@
 """Work functions that write generated images and trajectories (off the GUI thread: encoding a
-long GIF or dozens of PNGs would otherwise stall the window)."""
+long GIF or dozens of PNGs would otherwise stall the window).
+
+A run made with a painted mask saves that mask too, once, beside the images, as
+"<first image>-mask.png" (never over an existing file), and their records name it: a record must
+name every file its image was made from, or "Settings from a saved image" could not make it again.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from app.generate.generation_run import GenerationRun, free_path
 from app.workers.work import Work
+from engine.generation_record import SourceFile
 from engine.imaging import save_animation, save_png, to_pil
 
 
-def save_images_work(run: GenerationRun, indices: list[int], folder: Path) -> Work:
-    """Save images as PNGs named after model and seed, never overwriting; returns the paths."""
+@dataclass(frozen=True)
+class SavedFiles:
+    paths: list[Path]  # the images, or the animation
+    mask: Path | None = None  # the painted mask written beside the images
 
-    def work(report, cancel):
-        paths = []
-        for index in indices:
-            path = free_path(folder, run.file_name(index))
-            save_png(path, to_pil(run.result.images[index]), run.png_text(index))
-            paths.append(path)
-        return paths
+    def message(self) -> str:
+        where = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files in {self.paths[0].parent}"
+        mask = f", with the painted mask they were made with ({self.mask.name})" if self.mask else ""
+        return f"Saved {where}{mask}"
+
+
+def save_images_work(run: GenerationRun, indices: list[int], folder: Path) -> Work:
+    """Save images as PNGs named after model and seed, never overwriting."""
+
+    def work(report, cancel) -> SavedFiles:
+        paths = [free_path(folder, run.file_name(index)) for index in indices]
+        return _save(run, list(zip(indices, paths)))
 
     return work
 
 
 def save_image_work(run: GenerationRun, index: int, path: Path) -> Work:
-    def work(report, cancel):
-        save_png(path, to_pil(run.result.images[index]), run.png_text(index))
-        return [path]
+    def work(report, cancel) -> SavedFiles:
+        return _save(run, [(index, path)])
 
     return work
 
@@ -35,8 +48,20 @@ def save_image_work(run: GenerationRun, index: int, path: Path) -> Work:
 def export_trajectory_work(run: GenerationRun, index: int, path: Path) -> Work:
     """Animated GIF/WebP (by suffix) of one image's reverse process."""
 
-    def work(report, cancel):
+    def work(report, cancel) -> SavedFiles:
         save_animation(path, run.animation_frames(index))
-        return [path]
+        return SavedFiles([path])
 
     return work
+
+
+def _save(run: GenerationRun, images: list[tuple[int, Path]]) -> SavedFiles:
+    mask_path = mask_file = None
+    if run.painted_mask is not None:
+        first = images[0][1]
+        mask_path = free_path(first.parent, f"{first.stem}-mask.png")
+        save_png(mask_path, to_pil(run.painted_mask[:, :, None]))
+        mask_file = SourceFile.of(mask_path)
+    for index, path in images:
+        save_png(path, to_pil(run.result.images[index]), run.png_text(index, mask_file))
+    return SavedFiles([path for _, path in images], mask_path)

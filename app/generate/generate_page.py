@@ -1,7 +1,9 @@
-"""Generate page: pick a model and settings, watch the reverse process live, then scrub, save and
-export in the results side (app/generate/generation_output.py). A saved PNG dropped on the page (or
-opened with "Settings from a saved image…") brings its settings back, so Generate makes the image
-again. What it decides and says is `GenerateViewModel`'s; this class shows it and forwards clicks."""
+"""Generate page: pick a model and settings (a class, for a class-conditional model; a picture to
+start from and a mask painted over it, for img2img and inpainting), watch the reverse process live,
+then scrub, save and export in the results side (app/generate/generation_output.py). A saved PNG
+dropped on the page (or opened with "Settings from a saved image…") brings its settings back, so
+Generate makes the image again; any other picture dropped on it becomes the start picture. What it
+decides and says is `GenerateViewModel`'s; this class shows it and forwards clicks."""
 
 from __future__ import annotations
 
@@ -24,32 +26,46 @@ from PySide6.QtWidgets import (
 )
 
 from app.common.context import AppContext
+from app.common.file_filters import PHOTO_FILTER
 from app.common.shortcuts import CANCEL_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
+from app.generate.class_controls import ClassControls
 from app.generate.generation_output import GenerationOutput
 from app.generate.generation_work import LiveFrame, WeightsCheck, generation_work, weights_check_work
+from app.generate.picture_work import Geometry, PicturesRead, pictures_work, recorded_pictures_work
 from app.generate.solver_dial import SolverDial
+from app.generate.start_picture import StartPictureBox
 from app.generate.view_model import (
     CANCELLED,
     CANCELLED_MESSAGE,
     CANCELLING,
     FAILED,
     LOADING_MODEL,
+    MASK,
     MAX_COUNT,
     MAX_SEED,
+    NEEDS_MODEL,
     NO_MODEL_TEXT,
+    PICTURE,
+    PICTURE_BUSY,
+    REFIT,
     SAMPLER_HINTS,
     GenerateViewModel,
     GenerationSettings,
+    LoadedSettings,
     SettingsNotLoaded,
     enabled,
     live_caption,
     uses_eta,
 )
+from app.widgets.control_column import scroll_into_view
 from app.widgets.model_picker import ModelPicker
 from app.widgets.page_frame import PageFrame
 from app.widgets.run_footer import RunFooter
 from app.workers.job import Job
 from app.workers.model_cache import ModelCache
+from app.workers.work import Work
+from engine.checkpoints import ModelSpec
+from engine.errors import EngineError
 from engine.generate import GenerationResult
 from engine.sampling import SAMPLERS
 
@@ -57,6 +73,7 @@ from engine.sampling import SAMPLERS
 class GeneratePage(PageFrame):
     train_requested = Signal()
     generation_done = Signal()  # after success, failure or cancel
+    pictures_read = Signal()  # a start picture, mask or saved image's pictures were read, or failed to be
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -119,11 +136,18 @@ class GeneratePage(PageFrame):
         form.addRow("Steps", self.steps)
         form.addRow("DDIM eta", self.eta)
         self.from_image_button = QPushButton("Settings from a saved image…")
-        self.from_image_button.setToolTip("Make an image again: load the model, seed, sampler, steps and solver saved "
-                                          "in a PNG from this app (or drop the PNG on this page)")
+        self.from_image_button.setToolTip("Make an image again: load the model, seed, sampler, steps, solver, class "
+                                          "and start picture saved in a PNG from this app (or drop the PNG on this "
+                                          "page)")
         self.from_image_button.clicked.connect(self.open_settings_image)
         form.addRow(self.from_image_button)
         self._sampling_form = form
+
+        self.class_controls = ClassControls()
+        self.start_box = StartPictureBox(self.view_model.picture)
+        self.start_box.open_button.clicked.connect(self.open_start_picture)
+        self.start_box.clear_button.clicked.connect(self.clear_start_picture)
+        self.start_box.open_mask_button.clicked.connect(self.open_mask)
         self.sampler.currentIndexChanged.connect(self._on_sampler_changed)
         self._on_sampler_changed()  # the first sampler may already be the model's: no change signal then
 
@@ -139,10 +163,10 @@ class GeneratePage(PageFrame):
 
         panel = QWidget()
         column = QVBoxLayout(panel)
-        for box in (model_box, sampling_box, solver_box):
+        for box in (model_box, sampling_box, self.class_controls, self.start_box, solver_box):
             column.addWidget(box)
         column.addStretch(1)
-        self._inputs = [self.picker, sampling_box, solver_box]
+        self._inputs = [self.picker, sampling_box, self.class_controls, self.start_box, solver_box]
         return panel
 
     # --- state --------------------------------------------------------------------------------
@@ -153,35 +177,108 @@ class GeneratePage(PageFrame):
     def generation_settings(self) -> GenerationSettings:
         """What the controls are set to."""
         return GenerationSettings(self.seed.value(), self.count.value(), self.sampler.currentData(),
-                                  self.steps.value(), self.eta.value(), self.solver_dial.solver())
+                                  self.steps.value(), self.eta.value(), self.solver_dial.solver(),
+                                  self.class_controls.class_label(), self.class_controls.guidance_scale(),
+                                  self.start_box.resample.value())
 
     def _set_busy(self, busy: bool) -> None:
-        can = enabled(busy, self.picker.current_entry() is not None)
+        self._show_enabled()
+        self.output.set_busy(busy)
+        self.busy_changed.emit(busy)
+
+    def _show_enabled(self) -> None:
+        can = enabled(self.is_busy(), self.picker.current_entry() is not None, self.view_model.reading)
         for widget in self._inputs:
             widget.setEnabled(can.inputs)
         self.picker.combo.setEnabled(can.model_choice)
         self.generate_button.setEnabled(can.generate)
         self.cancel_button.setEnabled(can.cancel)
-        self.output.set_busy(busy)
-        self.busy_changed.emit(busy)
 
     def _on_model_changed(self) -> None:
         entry = self.picker.current_entry()
         self.solver_dial.set_model(entry)
+        self.class_controls.set_model(entry.spec if entry else None)
         if entry is not None:
             sampler, steps = entry.spec.recommended_sampler()
             index = self.sampler.findData(sampler)
             self.sampler.setCurrentIndex(max(index, 0))
             self.steps.setValue(steps)
-        self.generate_button.setEnabled(enabled(self.is_busy(), entry is not None).generate)
+            refit = self.view_model.refit_paths(Geometry.of(entry.spec))
+            if refit is not None:  # the start picture was fitted to another size or channel count
+                self._read_pictures(pictures_work(*refit, Geometry.of(entry.spec), self.view_model.begin_read(REFIT)))
+        self.generate_button.setEnabled(enabled(self.is_busy(), entry is not None, self.view_model.reading).generate)
 
     def _on_sampler_changed(self) -> None:
         self._sampling_form.setRowVisible(self.eta, uses_eta(self.sampler.currentData()))
+        self.start_box.set_sampler(self.sampler.currentData())
+
+    # --- the start picture --------------------------------------------------------------------
+
+    def open_start_picture(self) -> None:
+        folder = self._context.settings.folder("start-pictures")
+        path = self._context.dialogs.open_file("Start from a picture", folder, PHOTO_FILTER)
+        if path is not None:
+            self._context.settings.set_folder("start-pictures", path.parent)
+            self.start_from_picture(path)
+
+    def open_mask(self) -> None:
+        folder = self._context.settings.folder("start-pictures")
+        path = self._context.dialogs.open_file("Open a mask", folder, PHOTO_FILTER)
+        entry = self.picker.current_entry()
+        if path is not None and entry is not None:
+            self._context.settings.set_folder("start-pictures", path.parent)
+            self._read_pictures(pictures_work(None, path, Geometry.of(entry.spec), self.view_model.begin_read(MASK)))
+
+    def start_from_picture(self, path: Path, why: str = "") -> None:
+        """Read `path` (on a worker) and start the next generations from it; `why` says, for a
+        dropped file, why it is a picture rather than settings."""
+        entry = self.picker.current_entry()
+        if self.is_busy() or entry is None:
+            self.banner.show_error(PICTURE_BUSY if self.is_busy() else NEEDS_MODEL)
+            return
+        load = self.view_model.begin_read(PICTURE, why)
+        self._read_pictures(pictures_work(path, None, Geometry.of(entry.spec), load))
+
+    def clear_start_picture(self) -> None:
+        self.view_model.clear_picture()
+        self.start_box.refresh()
+        self._show_enabled()
+
+    def _read_pictures(self, work: Work) -> None:
+        job = Job(work)
+        job.succeeded.connect(self._on_pictures_read)  # bound slots: dropped if the page is closed first
+        job.failed.connect(self._on_read_failed)  # a bug: the work answers every file problem itself
+        job.start()
+        self._show_enabled()
+
+    def _on_read_failed(self, message: str) -> None:
+        self.view_model.read_failed()
+        self._show_enabled()
+        self.banner.show_error(message)
+
+    def _on_pictures_read(self, read: PicturesRead) -> None:
+        outcome = self.view_model.pictures_read(read)
+        if outcome is None:  # a later read, or a clear, came since
+            return
+        self._show_enabled()
+        if outcome.settings is not None:
+            self._show_loaded(outcome.settings)
+        else:
+            self.banner.show_message(outcome.kind, outcome.text)
+        self.start_box.refresh()
+        if self.view_model.picture.picture is not None:
+            scroll_into_view(self.start_box)  # it unfolds below the fold: show it
+        self.pictures_read.emit()
 
     # --- settings from a saved image ---------------------------------------------------------
 
     def files_dropped(self, paths: list[Path]) -> None:
-        self.load_settings_from(paths[0])
+        """A PNG carrying settings loads them; any other picture is started from."""
+        carries_settings, why = self.view_model.dropped(paths[0])
+        if carries_settings:
+            self.load_settings_from(paths[0])
+        else:
+            self.start_from_picture(paths[0], why)
 
     def open_settings_image(self) -> None:
         folder = self._context.settings.folder("save-images")
@@ -190,27 +287,43 @@ class GeneratePage(PageFrame):
             self.load_settings_from(path)
 
     def load_settings_from(self, path: Path) -> bool:
-        """Set every control to the settings saved in `path`; on any problem say what it is and
-        change nothing."""
+        """Set every control to the settings saved in `path` (once the pictures it was made from
+        are read, if any); on any problem say what it is and change nothing."""
         try:
-            loaded = self.view_model.load_settings(path, self.picker.select)
+            loaded = self.view_model.load_settings(path, self._installed_spec)
         except SettingsNotLoaded as refusal:
             self.banner.show_error(str(refusal))
             return False
+        if loaded.read_load is None:
+            self._show_loaded(loaded)
+            self.start_box.refresh()
+        else:
+            self.banner.show_info(self.view_model.reading_message(loaded))
+            self._read_pictures(recorded_pictures_work(loaded.record, path.name, loaded.geometry, loaded.read_load))
+        return True
+
+    def _installed_spec(self, name: str) -> ModelSpec | None:
+        entry = self.picker.entry(name)
+        return None if entry is None else entry.spec
+
+    def _show_loaded(self, loaded: LoadedSettings) -> None:
+        self.picker.select(loaded.record.model)
         settings = loaded.settings
         self.seed.setValue(settings.seed)
         self.count.setValue(settings.count)
         self.sampler.setCurrentIndex(self.sampler.findData(settings.sampler))
         self.steps.setValue(settings.steps)
         self.eta.setValue(settings.eta)
+        self.class_controls.set_choice(settings.class_label, settings.guidance)
+        if settings.resample is not None:
+            self.start_box.resample.setValue(settings.resample)
         kind, text = self.view_model.loaded_message(exact_solver=self.solver_dial.set_solver(settings.solver))
         self.banner.show_message(kind, text)
         if loaded.record.weights is not None:
-            job = Job(weights_check_work(loaded.record, self.picker.current_entry().path, path.name,
+            job = Job(weights_check_work(loaded.record, self.picker.current_entry().path, loaded.path.name,
                                          self.view_model.current_load()))
             job.succeeded.connect(self._on_weights_checked)  # a bound slot: dropped if the page is closed first
             job.start()
-        return True
 
     def _on_weights_checked(self, check: WeightsCheck) -> None:
         warning = self.view_model.weights_warning(check)
@@ -224,7 +337,11 @@ class GeneratePage(PageFrame):
         if entry is None or self.is_busy():
             return
         self.banner.clear()
-        request = self.view_model.start(entry.name, self.generation_settings(), time.monotonic())
+        try:
+            request = self.view_model.start(entry.name, self.generation_settings(), time.monotonic())
+        except EngineError as error:
+            self.banner.show_error(str(error))
+            return
         job = Job(generation_work(self._models, entry.path, self._context.settings.device, request,
                                   self._context.settings.threads))
         job.progress.connect(self._on_live_frame)
@@ -234,7 +351,7 @@ class GeneratePage(PageFrame):
         job.finished.connect(self._on_job_finished)
         self._job = job
         self.footer.show_waiting(LOADING_MODEL)
-        self.output.reverse_view.start_live()
+        self.output.reverse_view.start_live(self.view_model.live_start())
         job.start()
         self._set_busy(True)
 

@@ -30,7 +30,7 @@ class HistoryEntry:
     def title(self) -> str:
         """"23:41 · digits · ddpm 50 steps · 16 images from seed 0"."""
         clock = time.strftime("%H:%M", time.localtime(self.finished_at))
-        return " · ".join([clock, *self.run.record.summary_parts()])
+        return " · ".join([clock, *self.run.summary_parts()])
 
 
 class GenerationHistory:

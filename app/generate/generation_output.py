@@ -4,13 +4,12 @@ and this holds what a finished run shows and writes."""
 
 from __future__ import annotations
 
-
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from app.common.context import AppContext
 from app.common.dialogs import start_folder
-from app.generate.export_work import export_trajectory_work, save_image_work, save_images_work
+from app.generate.export_work import SavedFiles, export_trajectory_work, save_image_work, save_images_work
 from app.generate.generation_history import GenerationHistory
 from app.generate.generation_run import GenerationRun
 from app.generate.results_grid import ResultsGrid
@@ -112,7 +111,7 @@ class GenerationOutput(QSplitter):
     def _show_run(self, run: GenerationRun) -> None:
         self._run = run
         self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)],
-                                [run.image_record(i).summary() for i in range(run.count)])
+                                [", ".join(run.summary_parts(i)) for i in range(run.count)])
         self._update_controls()
 
     def _on_result_selected(self, index: int) -> None:
@@ -164,6 +163,5 @@ class GenerationOutput(QSplitter):
         job.failed.connect(self.failed)
         job.start()
 
-    def _on_exported(self, paths: list) -> None:
-        where = paths[0] if len(paths) == 1 else f"{len(paths)} files in {paths[0].parent}"
-        self.saved.emit(f"Saved {where}")
+    def _on_exported(self, saved: SavedFiles) -> None:
+        self.saved.emit(saved.message())

@@ -10,17 +10,21 @@ from pathlib import Path
 import numpy as np
 
 from engine.generate import GenerationResult
-from engine.generation_record import GenerationRecord
+from engine.generation_record import GenerationRecord, SourceFile
 from engine.imaging import to_pil, upscale_nearest
-from engine.trajectory import trajectory_frame
+from engine.trajectory import frame_pairs, trajectory_frame
 
 ANIMATION_MIN_SIDE = 256
+START_CAPTION = "Start picture, as the model sees it"
 
 
 @dataclass
 class GenerationRun:
     result: GenerationResult
-    record: GenerationRecord  # what reproduces the run: model, first seed, sampler, steps, eta, solver
+    record: GenerationRecord  # what reproduces the run: model, first seed, sampler, steps, eta, solver...
+    # A mask painted on the page, (H, W) uint8, 255 = regenerate: it has no file, so `record.mask`
+    # is None until saving writes one beside the images (export_work) and names it.
+    painted_mask: np.ndarray | None = None
 
     @property
     def count(self) -> int:
@@ -28,39 +32,50 @@ class GenerationRun:
 
     @property
     def frame_count(self) -> int:
-        """Timeline positions: one per sampler step, plus the final image."""
-        return len(self.result.trajectory_x_t) + 1
+        """Timeline positions: the start picture (if any), one per sampler step, the final image."""
+        return len(frame_pairs(self.result))
 
     def seed_of(self, index: int) -> int:
         return self.record.seed + index
 
     def frame(self, index: int, position: int) -> tuple[np.ndarray, np.ndarray, str]:
         """(x_t, predicted x0, caption) of image `index` at timeline `position` (last = final)."""
-        steps = len(self.result.trajectory_x_t)
-        if position >= steps:
-            final = self.result.images[index]
-            return final, final, f"Final image (seed {self.seed_of(index)})"
-        caption = f"Step {position + 1}/{steps} · t = {self.result.timesteps[position]}"
-        return self.result.trajectory_x_t[position][index], self.result.trajectory_x0[position][index], caption
+        pairs = frame_pairs(self.result)
+        x_t, x0, _ = pairs[position]
+        start = 0 if self.result.init_image is None else 1
+        steps = len(self.result.timesteps)
+        if position == len(pairs) - 1:
+            caption = f"Final image (seed {self.seed_of(index)})"
+        elif position < start:
+            caption = START_CAPTION
+        else:
+            step = position - start
+            caption = f"Step {step + 1}/{steps} · t = {self.result.timesteps[step]}"
+        return x_t[index], x0[index], caption
 
     def file_name(self, index: int) -> str:
         return f"{self.record.model}-seed{self.seed_of(index):06d}.png"
 
-    def image_record(self, index: int) -> GenerationRecord:
-        """What makes image `index` again on its own."""
-        return dataclasses.replace(self.record, seed=self.seed_of(index), count=1)
+    def image_record(self, index: int, mask: SourceFile | None = None) -> GenerationRecord:
+        """What makes image `index` again on its own; `mask`: the file a painted mask was saved to."""
+        return dataclasses.replace(self.record, seed=self.seed_of(index), count=1, mask=mask or self.record.mask)
 
-    def png_text(self, index: int) -> dict[str, str]:
+    def png_text(self, index: int, mask: SourceFile | None = None) -> dict[str, str]:
         """Settings as PNG text, so the image says how to make it again."""
-        return self.image_record(index).png_text()
+        return self.image_record(index, mask).png_text()
+
+    def summary_parts(self, index: int | None = None) -> list[str]:
+        """What made the run (or image `index` on its own), a painted mask named as such."""
+        parts = (self.record if index is None else self.image_record(index)).summary_parts()
+        return parts if self.painted_mask is None else [*parts[:-1], "painted mask", parts[-1]]
 
     def animation_frames(self, index: int) -> list:
-        """PIL frames of x_t beside predicted x0 for every step, then the final image, enlarged
-        with whole pixels so tiny images stay viewable in an image viewer."""
+        """PIL frames of x_t beside predicted x0 for every recorded moment (the start picture, each
+        step, the final image), enlarged with whole pixels so tiny images stay viewable in an image
+        viewer."""
         one = slice(index, index + 1)
-        pairs = list(zip(self.result.trajectory_x_t, self.result.trajectory_x0))
-        pairs.append((self.result.images, self.result.images))
-        return [to_pil(upscale_nearest(trajectory_frame(x_t[one], x0[one]), ANIMATION_MIN_SIDE)) for x_t, x0 in pairs]
+        return [to_pil(upscale_nearest(trajectory_frame(x_t[one], x0[one]), ANIMATION_MIN_SIDE))
+                for x_t, x0, _ in frame_pairs(self.result)]
 
 
 def free_path(folder: Path, name: str) -> Path:

@@ -39,6 +39,7 @@ class ReverseProcessView(QWidget):
         layout.addWidget(self.caption, 3, 0, 1, 2)
         layout.setRowStretch(1, 1)
         self.timeline.valueChanged.connect(self.position_changed)
+        self._live_offset = 0
 
     def show_pair(self, x_t: np.ndarray, predicted_x0: np.ndarray, caption: str) -> None:
         self.x_t_view.set_image(x_t)
@@ -51,17 +52,22 @@ class ReverseProcessView(QWidget):
         self.timeline.setEnabled(positions > 1)
         self.position_changed.emit(self.timeline.value())
 
-    def start_live(self) -> None:
-        """A new run begins: the slider leaves the old run's scrub position for its first step and
-        is locked until the run is done."""
+    def start_live(self, start: tuple[np.ndarray, str] | None = None) -> None:
+        """A new run begins: the slider leaves the old run's scrub position for its first one and
+        is locked until the run is done. A run from a start picture (`start`: the picture and its
+        caption) shows it first, as its timeline will afterwards, so each step comes one later."""
+        self._live_offset = 0 if start is None else 1
         self._place(0)
         self.timeline.setEnabled(False)
+        if start is not None:
+            self.show_pair(start[0], start[0], start[1])
 
     def show_live(self, x_t: np.ndarray, predicted_x0: np.ndarray, step: int, steps: int, caption: str) -> None:
         """The live frame of sampler step `step` of `steps` (from 1); the slider follows it, so it
         says what the caption says."""
         self.show_pair(x_t, predicted_x0, caption)
-        self._place(step - 1, maximum=steps)  # one position per step, plus the final image
+        # one position per step, plus the final image (and the start picture before them)
+        self._place(self._live_offset + step - 1, maximum=self._live_offset + steps)
 
     def _place(self, position: int, maximum: int | None = None) -> None:
         """Move the slider without asking for that position's recorded frame (live, there is none)."""

@@ -1,9 +1,10 @@
 """`cunet-studio --screenshots DIR`: one PNG per page, each showing real work.
 
 A tiny model is trained for a few dozen steps on generated shapes (train.png, and it becomes a
-model if none is installed), then images are generated with the default model (generate.png)
-and a generated noisy photo is denoised (denoise.png). User data and preferences are kept out
-of it: everything goes to a temporary folder.
+model if none is installed), then images are generated with the default model (generate.png),
+one of them is the start picture of an inpainting run with its lower half painted over
+(inpaint.png), and a generated noisy photo is denoised (denoise.png). User data and preferences
+are kept out of it: everything goes to a temporary folder.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from app.shell.main_window import MainWindow
 from app.tooling.demo_data import noisy_photo, shapes_folder
 from app.tooling.tour import Tour, TourDialogs, TourError, spare_threads
 from engine.checkpoints import ModelStore
+from engine.imaging import save_png, to_pil
 
 WINDOW_SIZE = (1280, 800)
 TRAINING_STEPS = 40
@@ -44,6 +46,9 @@ def take_screenshots(out_dir: Path) -> int:
             tour.generate(count=16)
             _show_generation_step(window)
             _save(window, window.generate_page, out_dir / "generate.png")
+            tour.inpaint(_selected_image(window, work / "start.png"), count=8)
+            _show_generation_step(window)  # the column shows the start picture since it was read
+            _save(window, window.generate_page, out_dir / "inpaint.png")
             tour.denoise(noisy_photo(work / "meadow.png", height=180, width=270))
             _save(window, window.denoise_page, out_dir / "denoise.png")
             _save(window, window.train_page, out_dir / "train.png")
@@ -52,7 +57,7 @@ def take_screenshots(out_dir: Path) -> int:
             return 1
         finally:
             window.close()
-    print(f"wrote generate.png, denoise.png and train.png to {out_dir}")
+    print(f"wrote generate.png, inpaint.png, denoise.png and train.png to {out_dir}")
     return 0
 
 
@@ -62,6 +67,13 @@ def _show_generation_step(window: MainWindow) -> None:
     page.output.results.setCurrentRow(min(6, page.output.results.count() - 1))
     timeline = page.output.reverse_view.timeline
     timeline.setValue(timeline.maximum() * 2 // 3)
+
+
+def _selected_image(window: MainWindow, path: Path) -> Path:
+    """The selected result, written to `path`: a picture to start from."""
+    page = window.generate_page
+    save_png(path, to_pil(page.output.current_run().result.images[page.output.results.selected_index()]))
+    return path
 
 
 def _save(window: MainWindow, page, path: Path) -> None:

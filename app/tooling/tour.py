@@ -1,4 +1,4 @@
-"""Drive a real MainWindow through real work (train, generate, denoise), as a user would, for
+"""Drive a real MainWindow through real work (train, generate, inpaint, denoise), as a user would, for
 the `--screenshots` and `--self-test` modes.
 
 Each step presses the page's own buttons and waits on the page's own signals in a local event
@@ -65,6 +65,21 @@ class Tour:
         page.count.setValue(count)
         if steps is not None:
             page.steps.setValue(steps)
+        self._run(page.generate_button, page.generation_done, page.banner, timeout_s=300)
+
+    def inpaint(self, picture: Path, count: int) -> None:
+        """Start from `picture`, paint its lower half over to be redrawn (as strokes from the
+        canvas), and generate: the upper half comes back as it was."""
+        page = self.window.generate_page
+        self.show(page)
+        if not wait_for(page.pictures_read, 60, start=lambda: page.start_from_picture(picture)):
+            raise TourError(f"reading {picture.name} did not finish")
+        if page.view_model.picture.picture is None:
+            raise TourError(page.banner.text())
+        size = page.view_model.picture.geometry.image_size
+        for row in range(size // 2, size):
+            page.start_box.canvas.stroked.emit(0, row, size - 1, row)
+        page.count.setValue(count)
         self._run(page.generate_button, page.generation_done, page.banner, timeout_s=300)
 
     def denoise(self, photo: Path) -> None:

@@ -80,6 +80,10 @@ class ModelPicker(QWidget):
         index = self.combo.currentIndex()
         return self._entries[index] if 0 <= index < len(self._entries) else None
 
+    def entry(self, name: str) -> ModelEntry | None:
+        """The listed model of that name, without choosing it."""
+        return next((entry for entry in self._entries if entry.name == name), None)
+
     def select(self, name: str) -> bool:
         for index, entry in enumerate(self._entries):
             if entry.name == name:

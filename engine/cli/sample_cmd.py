@@ -20,7 +20,7 @@ from engine.checkpoints import LoadedModel, ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.errors import ConfigError
 from engine.fitted_picture import FittedPicture, aspect_note, fit_mask, fit_picture
-from engine.generate import GenerationRequest, GenerationResult, generate, resolved_sampler
+from engine.generate import GenerationRequest, generate, resolved_sampler
 from engine.generation_record import (
     GenerationRecord,
     SourceFile,
@@ -145,18 +145,6 @@ def _fitted(args: argparse.Namespace, model: LoadedModel) -> tuple[FittedPicture
     return picture, mask
 
 
-def _steps_done(result: GenerationResult) -> str:
-    """What ran: "ddpm, 50 steps"; from an init picture "ddpm, 30 of 50 steps from t=599", and
-    ", resample 2" with RePaint resampling."""
-    if not result.timesteps:
-        return f"{result.sampler}, no step at strength 0: the init picture as it was fitted"
-    steps = f"{result.steps} steps"
-    if len(result.timesteps) != result.steps:
-        steps = f"{len(result.timesteps)} of {steps} from t={result.timesteps[0]}"
-    resample = f", resample {result.resample}" if result.resample > 1 else ""
-    return f"{result.sampler}, {steps}{resample}"
-
-
 def run(args: argparse.Namespace) -> int:
     recorded = _fill_from_record(args)
     if args.mask and not args.init:
@@ -190,10 +178,7 @@ def run(args: argparse.Namespace) -> int:
                 bar.set_postfix(ode_evals_per_call=f"{evaluations / p.done:.1f}", refresh=False)
 
         result = generate(model, request, progress=on_progress)
-    record = GenerationRecord(model=ModelStore().reference(args.model), seed=args.seed, sampler=result.sampler,
-                              steps=result.steps, eta=args.eta, solver=request.solver, count=len(result.images),
-                              weights=result.model_weights, class_label=class_label, guidance=result.guidance,
-                              strength=request.strength, resample=result.resample, init=init_file, mask=mask_file)
+    record = GenerationRecord.of(ModelStore().reference(args.model), request, result, init_file, mask_file)
     args.out.mkdir(parents=True, exist_ok=True)
     sample_paths = [args.out / f"sample-{args.seed + i:06d}.png" for i in range(len(result.images))]
     grid_path = args.out / "grid.png"
@@ -214,5 +199,5 @@ def run(args: argparse.Namespace) -> int:
             path.unlink(missing_ok=True)
         print(f"nothing saved: removed the {len(created)} file(s) this run had written to {args.out}", file=sys.stderr)
         raise
-    print(f"wrote {len(result.images)} images to {args.out} ({_steps_done(result)})")
+    print(f"wrote {len(result.images)} images to {args.out} ({result.steps_done()})")
     return 0

@@ -19,7 +19,7 @@ def test_screenshots_writes_one_png_per_page(tmp_path, monkeypatch, qapp, bundle
     monkeypatch.setattr(screenshots, "TRAINING_IMAGE_SIZE", 8)
     monkeypatch.setattr(screenshots, "TRAINING_WIDTH", 4)
     assert main(["--screenshots", str(tmp_path / "shots")]) == 0
-    for name in ("generate.png", "denoise.png", "train.png"):
+    for name in ("generate.png", "inpaint.png", "denoise.png", "train.png"):
         path = tmp_path / "shots" / name
         assert path.stat().st_size > 10_000
         assert Image.open(path).size == screenshots.WINDOW_SIZE

@@ -5,15 +5,18 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from engine.checkpoints import load_model, weights_id
 from engine.errors import ConfigError, ImageLoadError
-from engine.generate import GenerationRequest
+from engine.generate import GenerationRequest, GenerationResult
 from engine.generation_record import (
     TEXT_KEY,
     GenerationRecord,
+    NoGenerationRecord,
     SourceFile,
     check_source_file,
     file_fingerprint,
@@ -80,14 +83,15 @@ def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, messag
 
 
 def test_files_without_a_record_say_so(tmp_path):
-    with pytest.raises(ImageLoadError, match="plain.png has no cUNet Studio settings"):
+    with pytest.raises(NoGenerationRecord, match="plain.png has no cUNet Studio settings"):
         read_generation_record(png_with(tmp_path / "plain.png", None))
     Image.new("RGB", (4, 4)).save(tmp_path / "photo.jpg")
-    with pytest.raises(ImageLoadError, match="photo.jpg has no cUNet Studio settings"):
+    with pytest.raises(NoGenerationRecord, match="photo.jpg has no cUNet Studio settings"):
         read_generation_record(tmp_path / "photo.jpg")
     (tmp_path / "notes.png").write_text("not an image")
-    with pytest.raises(ImageLoadError, match="notes.png: not an image file"):
+    with pytest.raises(ImageLoadError, match="notes.png: not an image file") as not_an_image:
         read_generation_record(tmp_path / "notes.png")
+    assert not isinstance(not_an_image.value, NoGenerationRecord)  # not a picture to start from either
     with pytest.raises(ImageLoadError, match="gone.png: file not found"):
         read_generation_record(tmp_path / "gone.png")
     with pytest.raises(ImageLoadError, match="not a JSON object"):
@@ -177,3 +181,20 @@ def test_a_recorded_picture_that_is_gone_is_an_error_and_one_that_changed_a_warn
     picture.unlink()
     with pytest.raises(ImageLoadError, match="a.png was made from the init picture .*cat.png, which is not there"):
         check_source_file(source, "init picture", "a.png")
+
+
+def test_one_constructor_records_what_was_asked_and_what_the_engine_resolved():
+    picture, mask = torch.zeros(1, 8, 8), torch.ones(1, 8, 8)
+    request = GenerationRequest(count=2, seed=5, sampler="ddpm", steps=40, solver=SolverSettings("rk4", 2),
+                                class_label=1, init_image=picture, strength=0.8, mask=mask)
+    result = GenerationResult(np.zeros((2, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[799, 400],
+                              model_weights="0123456789abcdef", guidance=2.0, resample=5)
+    init, hole = EDITED.init, EDITED.mask
+    record = GenerationRecord.of("digits", request, result, init, hole)
+    assert record == GenerationRecord(model="digits", seed=5, sampler="ddpm", steps=40, eta=0.0,
+                                      solver=SolverSettings("rk4", 2), count=2, weights="0123456789abcdef",
+                                      class_label=1, guidance=2.0, strength=0.8, resample=5, init=init, mask=hole)
+    plain = GenerationRequest(count=2, seed=5)
+    with pytest.raises(ValueError, match="needs the picture or mask in the request"):
+        GenerationRecord.of("digits", plain, result, init=init)
+    assert GenerationRecord.of("digits", plain, result).init is None

@@ -3,28 +3,39 @@ it runs, the progress and outcome lines, and loading the settings saved in a PNG
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from PIL import Image
 
+from app.generate.export_work import save_image_work
+from app.generate.generation_run import GenerationRun
 from app.generate.generation_work import LiveFrame, WeightsCheck
+from app.generate.picture_work import Geometry, pictures_work, recorded_pictures_work
 from app.generate.view_model import (
+    ANY_CLASS,
     BUSY_MESSAGE,
+    MAX_GUIDANCE,
     MAX_SEED,
+    PICTURE,
     Enabled,
     GenerateViewModel,
     GenerationSettings,
     SettingsNotLoaded,
+    class_choices,
     enabled,
     live_caption,
     uses_eta,
 )
 from engine.generate import GenerationResult
-from engine.generation_record import GenerationRecord
+from engine.generation_record import GenerationRecord, read_generation_record
 from engine.imaging import save_png
 from engine.models import SolverSettings
+from helpers import tiny_spec
 
 RK4 = SolverSettings("rk4", steps=2)
+SPEC = tiny_spec()  # the installed model's spec, as the page finds it
 
 
 def settings(sampler: str = "ddim", eta: float = 0.5, count: int = 3) -> GenerationSettings:
@@ -57,6 +68,8 @@ def test_nothing_but_cancel_while_generating_and_nothing_without_a_model():
     assert enabled(busy=False, has_model=True) == Enabled(inputs=True, model_choice=True, generate=True, cancel=False)
     idle_without_model = enabled(busy=False, has_model=False)
     assert idle_without_model.inputs and not idle_without_model.generate and not idle_without_model.model_choice
+    reading = enabled(busy=False, has_model=True, reading=True)  # a start picture is being read and fitted
+    assert reading.inputs and not reading.generate and not reading.model_choice
     view_model = GenerateViewModel()
     view_model.start("digits", settings(), now=0.0)
     assert view_model.busy
@@ -94,7 +107,7 @@ def test_settings_load_from_a_saved_image_capped_to_what_the_page_can_show(tmp_p
     record = GenerationRecord(model="digits", seed=20, sampler="ddpm", steps=4, count=100, solver=RK4)
     chosen = []
     loaded = GenerateViewModel().load_settings(saved_image(tmp_path / "made.png", record),
-                                               lambda name: chosen.append(name) or True)
+                                               lambda name: chosen.append(name) or SPEC)
     assert chosen == ["digits"] and loaded.record == record
     assert loaded.settings == GenerationSettings(seed=20, count=64, sampler="ddpm", steps=4, eta=0.0, solver=RK4)
 
@@ -103,11 +116,11 @@ def test_the_banner_says_whether_generate_makes_the_image_again(tmp_path):
     view_model = GenerateViewModel()
     record = GenerationRecord(model="digits", seed=1, sampler="ddim", steps=9, count=70)
     path = saved_image(tmp_path / "made.png", record)
-    view_model.load_settings(path, lambda name: True)
+    view_model.load_settings(path, lambda name: SPEC)
     kind, text = view_model.loaded_message(exact_solver=True)
     assert kind == "info" and text.startswith("Loaded the settings of made.png")
     assert "(the first 64 of its images)" in text and text.endswith("Generate makes it again.")
-    view_model.load_settings(path, lambda name: True)
+    view_model.load_settings(path, lambda name: SPEC)
     kind, text = view_model.loaded_message(exact_solver=False)
     assert kind == "warning" and "cannot set its ODE solver exactly" in text
 
@@ -123,7 +136,7 @@ def test_settings_that_cannot_be_used_say_why_and_select_no_model(tmp_path, case
         view_model.start("digits", settings(), now=0.0)
     chosen = []
     with pytest.raises(SettingsNotLoaded) as refusal:
-        view_model.load_settings(path, lambda name: chosen.append(name) or case != "model")
+        view_model.load_settings(path, lambda name: chosen.append(name) or (SPEC if case != "model" else None))
     expected = {"busy": BUSY_MESSAGE, "no record": "made.png has no cUNet Studio settings",
                 "seed": f"beyond this page's largest seed ({MAX_SEED:,})",
                 "model": "“digits”, which is not installed here"}[case]
@@ -135,12 +148,124 @@ def test_a_weights_warning_is_shown_only_for_the_latest_load(tmp_path):
     view_model = GenerateViewModel()
     first = saved_image(tmp_path / "a.png", GenerationRecord(model="digits", seed=1, sampler="ddim", steps=9))
     second = saved_image(tmp_path / "b.png", GenerationRecord(model="digits", seed=2, sampler="ddim", steps=9))
-    view_model.load_settings(first, lambda name: True)
+    view_model.load_settings(first, lambda name: SPEC)
     view_model.loaded_message(exact_solver=True)
     check_of_first = WeightsCheck(view_model.current_load(), "the installed digits is not the one that made a.png")
     assert view_model.weights_warning(check_of_first) == (
         "Loaded the settings of a.png: digits, ddim 9 steps, seed 1. But the installed digits is not the one "
         "that made a.png.")
     assert view_model.weights_warning(WeightsCheck(view_model.current_load(), None)) is None
-    view_model.load_settings(second, lambda name: True)
+    view_model.load_settings(second, lambda name: SPEC)
     assert view_model.weights_warning(check_of_first) is None  # b.png was loaded since: a's check is stale
+
+
+CLASSES = ("Circle", "Square", "Star")
+CONDITIONAL = tiny_spec(class_names=CLASSES)
+
+
+def test_the_class_picker_offers_any_class_then_each_by_name_and_guidance_goes_with_a_class_only():
+    assert class_choices(CONDITIONAL) == [(ANY_CLASS, None), ("Circle", 0), ("Square", 1), ("Star", 2)]
+    assert class_choices(SPEC) == [] and class_choices(None) == []
+    view_model = GenerateViewModel()
+    chosen = dataclasses.replace(settings(), class_label=2, guidance=3.5)
+    request = view_model.start("shapes", chosen, now=0.0)
+    assert (request.class_label, request.guidance) == (2, 3.5)
+    request = view_model.start("shapes", dataclasses.replace(chosen, class_label=None), now=0.0)
+    assert (request.class_label, request.guidance) == (None, None)  # any class: nothing to guide toward
+
+
+def fitted_run(tmp_path) -> tuple[GenerateViewModel, GenerationRun]:
+    """A run of class 1 from cat.png with a painted mask, as the page makes it."""
+    view_model = GenerateViewModel()
+    Image.fromarray(np.arange(64, dtype=np.uint8).reshape(8, 8) * 3).save(tmp_path / "cat.png")
+    load = view_model.begin_read(PICTURE)
+    view_model.pictures_read(pictures_work(tmp_path / "cat.png", None, Geometry(8, 1), load)(None, None))
+    view_model.picture.set_brush(1)
+    view_model.picture.paint((0, 0), (7, 0))
+    view_model.picture.choose_strength(0.9)
+    chosen = dataclasses.replace(settings("ddpm"), class_label=1, guidance=2.5, resample=4)
+    request = view_model.start("shapes", chosen, now=0.0)
+    result = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=12, timesteps=[899, 500],
+                              model_weights="0123456789abcdef", guidance=2.5, resample=request.resample,
+                              init_image=np.zeros((8, 8, 1), np.uint8))
+    run, text = view_model.generated(result, now=1.0)
+    assert text == "3 images in 1.0 s (ddpm, 2 of 12 steps from t=899, resample 4)"
+    return view_model, run
+
+
+def test_a_run_from_a_picture_is_recorded_by_the_engine_s_constructor_its_painted_mask_kept_aside(tmp_path):
+    _, run = fitted_run(tmp_path)
+    record = run.record
+    assert (record.class_label, record.guidance, record.strength, record.resample) == (1, 2.5, 0.9, 4)
+    assert record.init.path == str((tmp_path / "cat.png").resolve()) and record.mask is None
+    assert run.painted_mask.shape == (8, 8) and run.painted_mask[0].all() and not run.painted_mask[1:].any()
+    assert run.summary_parts()[-2:] == ["painted mask", "3 images from seed 7"]
+
+
+def test_saving_writes_the_painted_mask_beside_the_image_and_loading_restores_everything(tmp_path):
+    _, run = fitted_run(tmp_path)
+    saved = save_image_work(run, 1, tmp_path / "out" / "shape.png")(None, None)
+    assert saved.mask == tmp_path / "out" / "shape-mask.png"
+    assert "with the painted mask they were made with (shape-mask.png)" in saved.message()
+    assert np.array_equal(np.asarray(Image.open(saved.mask)), run.painted_mask)
+    record = read_generation_record(tmp_path / "out" / "shape.png")
+    assert record.mask.path == str(saved.mask.resolve()) and record.seed == 8
+
+    view_model = GenerateViewModel()
+    loaded = view_model.load_settings(tmp_path / "out" / "shape.png", lambda name: CONDITIONAL)
+    assert loaded.read_load is not None and view_model.reading
+    assert (loaded.settings.class_label, loaded.settings.guidance, loaded.settings.resample) == (1, 2.5, 4)
+    read = recorded_pictures_work(loaded.record, "shape.png", loaded.geometry, loaded.read_load)(None, None)
+    outcome = view_model.pictures_read(read)
+    assert outcome.settings.settings == loaded.settings and not view_model.reading
+    state = view_model.picture
+    assert state.strength == 0.9 and np.array_equal(state.mask.as_image(), run.painted_mask)
+    assert state.record_files()[1] == record.mask  # the saved mask is now the mask's file
+    kind, text = view_model.loaded_message(exact_solver=True)
+    assert kind == "info" and "from cat.png at strength 0.9, mask shape-mask.png, resample 4" in text
+
+
+def test_a_recorded_picture_that_is_gone_changes_nothing_and_one_that_changed_warns(tmp_path):
+    _, run = fitted_run(tmp_path)
+    save_image_work(run, 0, tmp_path / "shape.png")(None, None)
+    view_model = GenerateViewModel()
+    loaded = view_model.load_settings(tmp_path / "shape.png", lambda name: CONDITIONAL)
+    (tmp_path / "cat.png").rename(tmp_path / "away.png")
+    outcome = view_model.pictures_read(recorded_pictures_work(loaded.record, "shape.png", loaded.geometry,
+                                                              loaded.read_load)(None, None))
+    assert outcome.kind == "error" and "which is not there any more" in outcome.text and outcome.settings is None
+    assert view_model.picture.picture is None
+
+    Image.new("L", (8, 8), 9).save(tmp_path / "cat.png")
+    loaded = view_model.load_settings(tmp_path / "shape.png", lambda name: CONDITIONAL)
+    outcome = view_model.pictures_read(recorded_pictures_work(loaded.record, "shape.png", loaded.geometry,
+                                                              loaded.read_load)(None, None))
+    assert outcome.settings is not None
+    kind, text = view_model.loaded_message(exact_solver=True)
+    assert kind == "warning" and "has changed since it made shape.png" in text
+
+
+@pytest.mark.parametrize("case", ["class of a model without classes", "class beyond the model's", "guidance"])
+def test_a_class_or_guidance_the_page_cannot_show_is_refused(tmp_path, case):
+    record = GenerationRecord(model="shapes", seed=1, sampler="ddim", steps=9, class_label=1, guidance=2.0)
+    spec = CONDITIONAL
+    if case == "class of a model without classes":
+        spec = SPEC
+    elif case == "class beyond the model's":
+        record = dataclasses.replace(record, class_label=3)
+    else:
+        record = dataclasses.replace(record, guidance=MAX_GUIDANCE + 1)
+    with pytest.raises(SettingsNotLoaded) as refusal:
+        GenerateViewModel().load_settings(saved_image(tmp_path / "made.png", record), lambda name: spec)
+    expected = {"class of a model without classes": "has no classes", "class beyond the model's": "has only 3 classes",
+                "guidance": "beyond this page's largest (10)"}[case]
+    assert expected in str(refusal.value)
+
+
+def test_settings_of_an_image_made_without_a_picture_put_the_start_picture_away(tmp_path):
+    view_model, _ = fitted_run(tmp_path)
+    view_model.finish()
+    record = GenerationRecord(model="shapes", seed=1, sampler="ddim", steps=9)
+    loaded = view_model.load_settings(saved_image(tmp_path / "plain.png", record), lambda name: CONDITIONAL)
+    assert loaded.read_load is None and view_model.picture.picture is None
+    assert view_model.start("shapes", settings(), now=0.0).init_image is None

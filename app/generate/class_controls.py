@@ -1,0 +1,58 @@
+"""The class picker and guidance slider of a class-conditional model: hidden for a model without
+classes (there is nothing to choose), the guidance usable only once a class is chosen."""
+
+from __future__ import annotations
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QGroupBox, QWidget
+
+from app.generate.view_model import (
+    CLASS_TIP,
+    GUIDANCE_STEP,
+    GUIDANCE_TIP,
+    MAX_GUIDANCE,
+    class_choices,
+)
+from app.widgets.value_slider import ValueSlider
+from engine.checkpoints import ModelSpec
+
+
+class ClassControls(QGroupBox):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__("Class-conditional model", parent)
+        self.choice = QComboBox()
+        self.choice.setToolTip(CLASS_TIP)
+        self.guidance = ValueSlider(0.0, MAX_GUIDANCE, GUIDANCE_STEP)
+        self.guidance.setToolTip(GUIDANCE_TIP)
+        form = QFormLayout(self)
+        form.addRow("Class", self.choice)
+        form.addRow("Guidance", self.guidance)
+        self.choice.currentIndexChanged.connect(self._on_choice_changed)
+        self.set_model(None)
+
+    def set_model(self, spec: ModelSpec | None) -> None:
+        """The model's classes, "Any" chosen, its recommended guidance; hidden without classes."""
+        choices = class_choices(spec)
+        self.choice.blockSignals(True)
+        self.choice.clear()
+        for text, label in choices:
+            self.choice.addItem(text, label)
+        self.choice.blockSignals(False)
+        if spec is not None and spec.is_conditional:
+            self.guidance.set_value(spec.recommended_guidance())
+        self.setVisible(bool(choices))
+        self._on_choice_changed()
+
+    def class_label(self) -> int | None:
+        return self.choice.currentData()
+
+    def guidance_scale(self) -> float | None:
+        return None if self.class_label() is None else self.guidance.value()
+
+    def set_choice(self, class_label: int | None, guidance: float | None) -> None:
+        """Show a saved image's class and guidance (any class: the guidance stays as it is)."""
+        self.choice.setCurrentIndex(0 if class_label is None else max(0, self.choice.findData(class_label)))
+        if guidance is not None:
+            self.guidance.set_value(guidance)
+
+    def _on_choice_changed(self) -> None:
+        self.guidance.setEnabled(self.class_label() is not None)

@@ -1,0 +1,204 @@
+"""Generate page with a class and a start picture, driven as a user would: choose a class, drop or
+open a picture, paint a mask with the mouse, generate, save, and load the settings back."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from app.generate.view_model import ANY_CLASS, PICTURE_BUSY, RESAMPLE_NEEDS_DDPM
+from app_helpers import drop
+from engine.cli.main import main
+from engine.generation_record import GenerationRecord, SourceFile
+from engine.imaging import save_png
+from helpers import save_tiny_model
+from test_generate_page import make_page
+
+CLASSES = ("Circle", "Square", "Star")
+
+
+@pytest.fixture
+def shapes(context, bundled_dir) -> str:
+    save_tiny_model(bundled_dir / "shapes", class_names=CLASSES)  # 8 px grey, like the test "digits"
+    context.catalog.refresh()
+    return "shapes"
+
+
+def photo(path, width: int = 40, height: int = 24):
+    pixels = np.random.default_rng(0).integers(0, 256, (height, width, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def open_picture(qtbot, page, context, path) -> None:
+    context.dialogs.file = path
+    page.start_box.open_button.click()
+    qtbot.waitUntil(lambda: page.start_box.details.isVisible() and not page.view_model.reading, timeout=10_000)
+
+
+def paint(qtbot, canvas, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Press at `start`, drag to `end` and release, in model pixels."""
+    target = canvas.target()
+    pixel = target.width() / canvas._side
+
+    def at(point):
+        return QPoint(round(target.left() + point[0] * pixel), round(target.top() + point[1] * pixel))
+
+    QTest.mousePress(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(start))
+    QTest.mouseMove(canvas, at(end))
+    QTest.mouseRelease(canvas, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, at(end))
+
+
+def generate(qtbot, page):
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+    assert page.banner.kind in ("", "info"), page.banner.text()
+    return page.output.current_run()
+
+
+def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbot, context, shapes):
+    page = make_page(qtbot, context)
+    controls = page.class_controls
+    assert not controls.isVisible()  # digits has no classes
+    assert page.picker.select(shapes) and controls.isVisible()
+    assert [controls.choice.itemText(i) for i in range(controls.choice.count())] == [ANY_CLASS, *CLASSES]
+    assert not controls.guidance.isEnabled() and controls.guidance.value() == 2.0  # the model's recommendation
+    assert "1 = no extra push" in controls.guidance.spin.toolTip()
+    controls.choice.setCurrentIndex(3)
+    controls.guidance.spin.setValue(3.5)
+    assert controls.guidance.isEnabled()
+    page.count.setValue(2)
+    run = generate(qtbot, page)
+    assert run.count == 2 and (run.record.class_label, run.record.guidance) == (2, 3.5)
+    assert "class 2 (guidance 3.5)" in page.output.history_box.itemText(0)
+
+
+def test_a_dropped_picture_is_shown_as_the_model_sees_it_with_its_strength(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    box = page.start_box
+    assert box.hint.isVisible() and not box.details.isVisible() and not box.clear_button.isEnabled()
+    drop(page, photo(tmp_path / "photo.png"))
+    qtbot.waitUntil(lambda: box.details.isVisible(), timeout=10_000)
+    assert page.banner.kind == "info" and page.banner.text().startswith(
+        "Starting from photo.png (photo.png carries no settings of this app, so it is the start picture): "
+        "converted to grey, cropped 40x24 to its centre 24x24, resized to 8x8."), page.banner.text()
+    assert box.canvas._picture is not None and box.canvas._picture.width() == 8
+    assert box.strength.value() == 0.6 and "cropped 40x24" in box.description.text()
+    box.clear_button.click()
+    assert not box.details.isVisible() and page.view_model.picture.picture is None
+
+
+def test_a_painted_mask_redraws_only_there_and_the_run_starts_at_the_picture(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    box = page.start_box
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    box.brush.setValue(1)
+    paint(qtbot, box.canvas, (1.5, 2.5), (6.5, 2.5))
+    mask = page.view_model.picture.mask.pixels
+    assert mask[2, 1:7].all() and mask.sum() == 6
+    assert box.strength.value() == 1.0 and "6 of 64 pixels to regenerate" in box.description.text()
+    page.sampler.setCurrentIndex(page.sampler.findData("ddim"))
+    assert not box.resample.isEnabled() and RESAMPLE_NEEDS_DDPM in box.resample.toolTip()
+    page.sampler.setCurrentIndex(page.sampler.findData("ddpm"))
+    assert box.resample.isEnabled()
+    box.resample.setValue(2)
+    page.steps.setValue(4)
+    page.count.setValue(3)
+    run = generate(qtbot, page)
+    fitted = page.view_model.picture.display()
+    for image in run.result.images:
+        assert np.array_equal(image[~mask], fitted[~mask])  # kept pixels come out exactly as they went in
+    assert run.record.resample == 2 and run.record.strength == 1.0 and run.painted_mask is not None
+    timeline = page.output.reverse_view.timeline
+    assert timeline.maximum() == 1 + 4  # the start picture, 4 steps, the final image
+    timeline.setValue(0)
+    assert page.output.reverse_view.caption.text() == "Start picture, as the model sees it"
+
+
+def test_img2img_runs_only_the_steps_below_its_strength_and_the_live_view_follows(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    page.start_box.strength.spin.setValue(0.5)
+    page.steps.setValue(8)
+    page.count.setValue(1)
+    run = generate(qtbot, page)
+    assert len(run.result.timesteps) == 4 and run.frame_count == 1 + 4 + 1
+    assert "(ddim, 4 of 8 steps from t=" in page.progress.text()
+    view = page.output.reverse_view
+    assert view.timeline.maximum() == 5
+    view.start_live(page.view_model.live_start())  # live, the start picture comes first, so each step one later
+    assert view.caption.text() == "Start picture, as the model sees it"
+    sheet = np.zeros((8, 8, 1), np.uint8)
+    view.show_live(sheet, sheet, step=2, steps=4, caption="Live: step 2/4")
+    assert (view.timeline.value(), view.timeline.maximum()) == (2, 5)
+
+    page.start_box.strength.spin.setValue(0.0)  # no step at all: the picture comes back as it was fitted
+    run = generate(qtbot, page)
+    assert run.frame_count == 2 and "no step at strength 0" in page.progress.text()
+    assert np.array_equal(run.result.images[0], page.view_model.picture.display())
+
+
+def test_settings_from_a_saved_image_bring_back_class_picture_strength_and_painted_mask(qtbot, context, tmp_path,
+                                                                                        bundled_dir, shapes):
+    page = make_page(qtbot, context)
+    page.picker.select(shapes)
+    page.class_controls.choice.setCurrentIndex(2)
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    paint(qtbot, page.start_box.canvas, (0.5, 0.5), (7.5, 7.5))
+    page.start_box.strength.spin.setValue(0.8)
+    page.sampler.setCurrentIndex(page.sampler.findData("ddpm"))
+    page.steps.setValue(5)
+    page.count.setValue(1)
+    generate(qtbot, page)
+    context.dialogs.save_path = tmp_path / "out" / "made.png"
+    page.output.save_button.click()
+    qtbot.waitUntil(lambda: "made-mask.png" in page.banner.text(), timeout=10_000)
+    saved = json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])
+    assert saved["mask"]["path"].endswith("made-mask.png") and saved["class_label"] == 1 and saved["strength"] == 0.8
+
+    fresh = make_page(qtbot, context)
+    drop(fresh, context.dialogs.save_path)
+    qtbot.waitUntil(lambda: "Loaded the settings of made.png" in fresh.banner.text(), timeout=10_000)
+    assert fresh.banner.kind == "info", fresh.banner.text()
+    assert fresh.picker.current_entry().name == shapes and fresh.class_controls.class_label() == 1
+    assert fresh.start_box.strength.value() == 0.8 and fresh.start_box.resample.value() == 5
+    assert np.array_equal(fresh.view_model.picture.mask.pixels, page.view_model.picture.mask.pixels)
+    again = generate(qtbot, fresh)
+    assert np.array_equal(again.result.images[0].squeeze(), np.asarray(Image.open(context.dialogs.save_path)))
+    out = tmp_path / "by-command"  # the sample command reads the page's record, painted mask included
+    assert main(["sample", "--settings-from", str(context.dialogs.save_path), "--model", str(bundled_dir / shapes),
+                 "--out", str(out), "--device", "cpu", "--threads", "1"]) == 0
+    assert np.array_equal(np.asarray(Image.open(out / "sample-000000.png")),
+                          np.asarray(Image.open(context.dialogs.save_path)))
+
+
+def test_a_saved_image_whose_start_picture_is_gone_changes_nothing(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    page.seed.setValue(5)
+    record = GenerationRecord(model="digits", seed=9, sampler="ddim", steps=4, strength=0.5,
+                              init=SourceFile(str(tmp_path / "gone.png"), "0123456789abcdef"))
+    save_png(tmp_path / "made.png", Image.new("L", (8, 8)), record.png_text())
+    assert page.load_settings_from(tmp_path / "made.png")
+    qtbot.waitUntil(lambda: page.banner.kind == "error", timeout=10_000)
+    assert "gone.png, which is not there any more" in page.banner.text()
+    assert page.seed.value() == 5 and page.view_model.picture.picture is None and page.generate_button.isEnabled()
+
+
+def test_another_model_refits_the_picture_and_a_drop_while_generating_is_refused(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    assert page.picker.select("tiny-rgb")
+    qtbot.waitUntil(lambda: not page.view_model.reading, timeout=10_000)
+    assert page.banner.kind == "info" and "fitted again" in page.banner.text()
+    assert page.view_model.picture.display().shape == (8, 8, 3)
+    page.steps.setValue(400)
+    page.generate_button.click()
+    drop(page, tmp_path / "photo.png")
+    assert page.banner.kind == "error" and page.banner.text() == PICTURE_BUSY
+    with qtbot.waitSignal(page.generation_done, timeout=10_000):
+        page.cancel_generation()
