@@ -3,8 +3,9 @@ class-conditional model: the table of guidance scale against accuracy and FD.
 
     python benchmarks/guidance_sweep.py fashion -n 500 --guidance 0,1,2,3,5 --out results/fashion-guidance.json
 
-For each guidance scale w, every class is sampled `-n` times (the same seeds for every scale and
-class) and measured as `engine eval` measures (docs/models.md): the frozen classifier's accuracy
+For each guidance scale w, every class is sampled `-n` times (class c from seeds seed + c * n on,
+the same for every scale: at w = 0, which ignores the class, the same seeds in every class would
+repeat the same n images ten times and collapse the overall FD) and measured as `engine eval` measures (docs/models.md): the frozen classifier's accuracy
 for the class asked for, and the Frechet distance in its features, per class (against the
 held-out real images of that class) and overall (all classes' samples against all held-out
 images). w = 0 is the unconditional model, w = 1 plain conditional sampling.
@@ -49,7 +50,8 @@ def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float, 
     """One scale: every class sampled with `request` (count and seeds), measured per class and overall."""
     per_class, everything = [], []
     for index, name in enumerate(model.spec.class_names):
-        asked = GenerationRequest(**{**asdict(request), "class_label": index, "guidance": scale})
+        asked = GenerationRequest(**{**asdict(request), "class_label": index, "guidance": scale,
+                                     "seed": request.seed + index * request.count})
         images = generate(model, asked).images
         accuracy, report = reference.evaluate_class(images, index)
         per_class.append({"class": name, "classifier_class": reference.info.classes[index], "accuracy": accuracy,
