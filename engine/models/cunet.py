@@ -366,19 +366,19 @@ class CUNet(nn.Module):
         x, (height, width) = pad_to_multiple(x, factor * 2**self.levels)
         h = self.stem(F.pixel_unshuffle(x, factor) if factor > 1 else x)  # (B, C*f*f, H/f, W/f)
         skips = []
-        for i in range(self.levels):
+        for i in range(self.levels):  # level i: (B, widths[i], H/f/2^i, W/f/2^i)
             h = self.down_blocks[i](h, condition)
             if str(i) in self.down_attn:
                 h = self.down_attn[str(i)](h)
             skips.append(h)
             h = self.act(self.down_proj[i](h))
             h = F.interpolate(h, scale_factor=0.5, mode="bilinear", align_corners=False)
-        h = self.middle(h, condition)
+        h = self.middle(h, condition)  # the coarsest level, (B, widths[-1], H/f/2^L, W/f/2^L)
         if self.middle_attn is not None:
             h = self.middle_attn(h)
         for i in reversed(range(self.levels)):
             h = F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False)
-            h = self.act(self.up_proj[i](torch.cat([h, skips[i]], dim=1)))
+            h = self.act(self.up_proj[i](torch.cat([h, skips[i]], dim=1)))  # back to widths[i] channels
             h = self.up_blocks[i](h, condition)
             if str(i) in self.up_attn:
                 h = self.up_attn[str(i)](h)
