@@ -37,6 +37,7 @@ from engine.training.ema import EMA
 from engine.training.init_from import initial_weights
 from engine.training.noised_batch import NoisedBatch, noised_batch
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS, write_preview_grid
+from engine.training.resume import resumed_config
 from engine.training.run_folder import RunFolder
 from engine.training.run_length import describe_run_length
 from engine.training.state import TrainingState, load_checkpoint, save_checkpoint
@@ -80,34 +81,17 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) ->
 
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder, int]:
-    """The settings of a new run, or of the run being resumed (its stored settings, taking only the
-    new step target, intervals, checkpoints kept, device, and the data's new place if the stored
-    one is gone), its folder, and the step target it had before. Writes nothing: bad input must
-    leave no run folder."""
+    """The settings of a new run, or of the run being resumed (its stored settings with the changes
+    `resumed_config` allows), its folder, and the step target it had before. Writes nothing: bad
+    input must leave no run folder."""
     run = RunFolder(Path(config.out).expanduser())
-    previous_steps = config.steps
     if resume:
-        previous = TrainingConfig.load(run.root)
-        previous_steps = previous.steps
-        config = previous.with_changes(
-            steps=config.steps, device=config.device, save_every=config.save_every,
-            sample_every=config.sample_every, validate_every=config.validate_every,
-            keep_checkpoints=config.keep_checkpoints, data=_resumed_data(previous.data, config.data),
-        )
-    elif is_main and (run.root / CONFIG_FILE).exists():
+        stored = TrainingConfig.load(run.root)
+        return resumed_config(stored, config), run, stored.steps
+    if is_main and (run.root / CONFIG_FILE).exists():
         raise ConfigError(f"{run.root} already holds a training run: continue it (engine train --resume, or "
                           "“Continue a run…” in the app) or choose another folder")
-    return config, run, previous_steps
-
-
-def _resumed_data(stored: str, given: str) -> str:
-    """The data a resumed run reads: the stored path, or the given one where the stored one is gone
-    (a moved folder, a run opened on another computer); never silently another dataset."""
-    stored_path, given_path = (Path(path).expanduser().resolve() for path in (stored, given))
-    if given_path == stored_path or not stored_path.exists():
-        return given
-    raise ConfigError(f"this run trains on {stored}, not {given}: give that --data to continue it, or start a new run "
-                      "for other images")
+    return config, run, config.steps
 
 
 def _schedule_change(previous_steps: int, config: TrainingConfig, step: int) -> str:
