@@ -15,7 +15,14 @@ from typing import Any
 from app.train.preview_schedule import PreviewSchedule
 from app.train.training_work import SampleGrid, read_sample_grid
 from engine.paths import user_data_dir
-from engine.training import RunFolder, TrainingConfig, TrainingControl, TrainingProgress, TrainingSummary, resume_refusal
+from engine.training import (
+    RunFolder,
+    TrainingConfig,
+    TrainingControl,
+    TrainingProgress,
+    TrainingSummary,
+    resume_refusal,
+)
 
 IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
 STATE_TEXTS = {PAUSING: "Pausing: saving a checkpoint…", PAUSED: "Paused (checkpoint saved)",

@@ -80,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                    help="start from this model's weights (fine-tune it); without --preset/--network, "
                         "its architecture is used")
     p.add_argument("--resume", action="store_true",
-                   help=f"continue the run in --out from its latest checkpoint, with its stored settings: {_resume_note()}")
+                   help="continue the run in --out from its latest checkpoint, with its stored settings: "
+                        + _resume_note())
     p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
     p.add_argument("--device", default=TrainingConfig.default("device"))
     p.add_argument("--threads", type=int, default=None)
@@ -161,11 +162,13 @@ def run(args: argparse.Namespace) -> int:
     store = ModelStore()
     if args.register:
         store.check_new_name(args.register)  # before hours of training, not after them
+    given = _given_settings(args, store)
     if args.resume:
         print(f"--resume continues with the run's stored settings; {_resume_note()}", file=sys.stderr)
-    given = _given_settings(args, store)
-    # Left out, an option keeps the resumed run's value; train() refuses a change it does not allow.
-    config = TrainingConfig.load(args.out.expanduser()).with_changes(**given) if args.resume else TrainingConfig(**given)
+        # An option left out keeps the run's value; train() refuses a change a resume does not allow.
+        config = TrainingConfig.load(args.out.expanduser()).with_changes(**given)
+    else:
+        config = TrainingConfig(**given)
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None
     previous = signal.getsignal(signal.SIGINT)
