@@ -2,9 +2,10 @@
 
 from engine.training.config import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
 from engine.training.control import ProgressCallback, TrainingControl, TrainingProgress
-from engine.training.loop import TrainingSummary, model_spec_for, train
+from engine.training.loop import TrainingSummary, train
 from engine.training.resume import RESUMABLE_FIELDS, resume_refusal, resumed_config
 from engine.training.run_folder import RunFolder
+from engine.training.training_run import model_spec_for
 
 __all__ = [
     "DEFAULT_KEEP_CHECKPOINTS",
