@@ -104,10 +104,11 @@ class TrainingForm(QWidget):
         """The TrainingConfig fields the form sets; while it shows a run to continue, only those a
         resume may change (the run keeps the others)."""
         values = {name: box.currentData() if isinstance(box, QComboBox) else box.value()
-                  for name, box in self._inputs.items()}
-        width, arch = values["network_overrides"], PRESETS[values["preset"]][0]
-        values["network_overrides"] = {WIDTH_FIELDS[arch]: width} if width else {}
-        return {name: value for name, value in values.items() if not self._continuing or name in RESUMABLE_FIELDS}
+                  for name, box in self._inputs.items() if not self._continuing or name in RESUMABLE_FIELDS}
+        if "network_overrides" in values:  # the width, of the preset's architecture
+            width, arch = values["network_overrides"], PRESETS[values["preset"]][0]
+            values["network_overrides"] = {WIDTH_FIELDS[arch]: width} if width else {}
+        return values
 
     def show_run(self, config: TrainingConfig, reached_step: int) -> None:
         """Fill in a run folder's stored settings and lock those it fixes."""
