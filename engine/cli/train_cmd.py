@@ -76,13 +76,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
                    help="stop (and save) at this step, keeping the learning-rate schedule of --steps: "
                         "reproduces a run that was cut short")
-    p.add_argument("--init-from", metavar="MODEL", dest="init_from", default=None,
+    p.add_argument("--init-from", metavar="MODEL", default=None,
                    help="start from this model's weights (fine-tune it); without --preset/--network, "
                         "its architecture is used")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its latest checkpoint, with its stored settings: "
                         + _resume_note())
     p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
+    # Always given, the default too: a resumed run runs on the device this command names, not its stored one.
     p.add_argument("--device", default=TrainingConfig.default("device"))
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(run=run)
