@@ -216,7 +216,7 @@ class TrainPage(PageFrame):
             return
         try:
             run = self.view_model.plan(self.data_path.text(), self.run_path.text())
-            config = self.form.config(run.data, run.out, self._context.settings.device, run.card)
+            config = self.view_model.config(run, self.form.settings(), self._context.settings.device)
         except (TrainingRefused, EngineError) as error:
             self.banner.show_error(str(error))
             return

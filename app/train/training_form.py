@@ -1,8 +1,8 @@
-"""The Train page's model and schedule settings, turned into an engine `TrainingConfig`.
+"""The Train page's model and schedule settings, as the `TrainingConfig` fields they set.
 
-When an existing run is continued, the settings that define the model (architecture, size,
-channels...) come from the run folder and are locked; only the step target and intervals stay
-editable, which is exactly what `train(resume=True)` accepts.
+A new run starts at the engine's defaults (`TrainingConfig.default`) but for its length
+(`FIRST_RUN_STEPS`). While the form shows a run to continue, only the settings a resume may change
+(the engine's `RESUMABLE_FIELDS`) stay editable, and only they are given: the run keeps the rest.
 """
 
 from __future__ import annotations
@@ -12,7 +12,12 @@ from typing import Any
 from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
 
 from engine.models import PRESETS, WIDTH_FIELDS
-from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
+from engine.training import RESUMABLE_FIELDS, TrainingConfig
+
+# The step target a new run in the app starts with, shorter than the engine's default (which suits
+# scripted runs): a first run of the small preset should end in about the hour on a laptop CPU
+# that its hint promises.
+FIRST_RUN_STEPS = 5000
 
 PRESET_HINTS = {
     "cunet": "cUNet at the paper's widths (large; GPU recommended)",
@@ -35,33 +40,37 @@ def _spin(low: int, high: int, value: int, tip: str, step: int = 1) -> QSpinBox:
 class TrainingForm(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._keep_checkpoints = DEFAULT_KEEP_CHECKPOINTS  # a continued run's own number: not on the form
+        default = TrainingConfig.default
         self.preset = QComboBox()
         for name in PRESETS:
             self.preset.addItem(name, name)
-        self.preset.setCurrentIndex(self.preset.findData("cunet-small"))
+        self.preset.setCurrentIndex(self.preset.findData(default("preset")))
         self.preset.currentIndexChanged.connect(lambda: self.preset.setToolTip(PRESET_HINTS.get(self.preset.currentData(), "")))
-        self.preset.setToolTip(PRESET_HINTS["cunet-small"])
+        self.preset.setToolTip(PRESET_HINTS.get(default("preset"), ""))
         self.network_width = _spin(0, 256, 0, "Base channel width of the network; 'preset' keeps the preset's width. "
                                       "Smaller is faster to train, larger can learn more.")
         self.network_width.setSpecialValueText("preset")
-        self.image_size = _spin(8, 512, 32, "Training images are resized and cropped to this square size", 4)
+        self.image_size = _spin(8, 512, default("image_size"), "Training images are resized and cropped to this "
+                                "square size", 4)
         self.channels = QComboBox()
         self.channels.addItem("Colour (RGB)", 3)
         self.channels.addItem("Greyscale", 1)
-        self.batch = _spin(1, 1024, 32, "Images per optimizer step")
-        self.steps = _spin(1, 10_000_000, 5000, "Train until this optimizer step", 100)
+        self.channels.setCurrentIndex(self.channels.findData(default("channels")))
+        self.batch = _spin(1, 1024, default("batch_size"), "Images per optimizer step")
+        self.steps = _spin(1, 10_000_000, FIRST_RUN_STEPS, "Train until this optimizer step", 100)
         self.lr = QDoubleSpinBox()
         self.lr.setDecimals(5)
         self.lr.setRange(1e-5, 1e-1)
         self.lr.setSingleStep(1e-4)
-        self.lr.setValue(5e-4)
+        self.lr.setValue(default("lr"))
         self.lr.setToolTip("Peak learning rate (AdamW, cosine decay)")
-        self.warmup = _spin(0, 100_000, 200, "Steps over which the learning rate ramps up", 50)
-        self.save_every = _spin(1, 1_000_000, 500, "Save a resumable checkpoint every N steps", 50)
-        self.sample_every = _spin(1, 1_000_000, 500, "Draw the fixed-seed sample grid every N steps; the page "
-                                  "also asks for one whenever none has come for a minute and a half", 50)
-        self.validate_every = _spin(1, 1_000_000, 250, "Measure the validation loss every N steps", 50)
+        self.warmup = _spin(0, 100_000, default("warmup_steps"), "Steps over which the learning rate ramps up", 50)
+        self.save_every = _spin(1, 1_000_000, default("save_every"), "Save a resumable checkpoint every N steps", 50)
+        self.sample_every = _spin(1, 1_000_000, default("sample_every"), "Draw the fixed-seed sample grid every N "
+                                  "steps; the page also asks for one whenever none has come for a minute and a half",
+                                  50)
+        self.validate_every = _spin(1, 1_000_000, default("validate_every"), "Measure the validation loss every N "
+                                    "steps", 50)
 
         model_box = QGroupBox("Model")
         model_form = QFormLayout(model_box)
@@ -82,20 +91,24 @@ class TrainingForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(model_box)
         layout.addWidget(schedule_box)
-        self._fixed_by_run = [self.preset, self.network_width, self.image_size, self.channels, self.batch, self.lr, self.warmup]
+        # The TrainingConfig field each input sets (the width: the preset's width field in network_overrides).
+        self._inputs: dict[str, QSpinBox | QDoubleSpinBox | QComboBox] = {
+            "preset": self.preset, "network_overrides": self.network_width, "image_size": self.image_size,
+            "channels": self.channels, "batch_size": self.batch, "steps": self.steps, "lr": self.lr,
+            "warmup_steps": self.warmup, "save_every": self.save_every, "sample_every": self.sample_every,
+            "validate_every": self.validate_every,
+        }
+        self._continuing = False
 
-    def config(self, data: str, out: str, device: str, card: dict[str, Any]) -> TrainingConfig:
-        """Raises ConfigError for impossible values (the engine validates)."""
-        preset = self.preset.currentData()
-        arch = PRESETS[preset][0]
-        overrides = {WIDTH_FIELDS[arch]: self.network_width.value()} if self.network_width.value() else {}
-        return TrainingConfig(
-            data=data, out=out, preset=preset, network_overrides=overrides, image_size=self.image_size.value(),
-            channels=self.channels.currentData(), steps=self.steps.value(), batch_size=self.batch.value(),
-            lr=self.lr.value(), warmup_steps=self.warmup.value(), save_every=self.save_every.value(),
-            sample_every=self.sample_every.value(), validate_every=self.validate_every.value(), device=device,
-            card=card, keep_checkpoints=self._keep_checkpoints,
-        )
+    def settings(self) -> dict[str, Any]:
+        """The TrainingConfig fields the form sets; while it shows a run to continue, only those a
+        resume may change (the run keeps the others)."""
+        values = {name: box.currentData() if isinstance(box, QComboBox) else box.value()
+                  for name, box in self._inputs.items() if not self._continuing or name in RESUMABLE_FIELDS}
+        if "network_overrides" in values:  # the width, of the preset's architecture
+            width, arch = values["network_overrides"], PRESETS[values["preset"]][0]
+            values["network_overrides"] = {WIDTH_FIELDS[arch]: width} if width else {}
+        return values
 
     def show_run(self, config: TrainingConfig, reached_step: int) -> None:
         """Fill in a run folder's stored settings and lock those it fixes."""
@@ -111,11 +124,11 @@ class TrainingForm(QWidget):
         self.save_every.setValue(config.save_every)
         self.sample_every.setValue(config.sample_every)
         self.validate_every.setValue(config.validate_every)
-        self._keep_checkpoints = config.keep_checkpoints
         self.set_locked(True)
 
     def set_locked(self, locked: bool) -> None:
-        """Locked while the form shows a run to continue: a run keeps its data, network and
-        optimiser settings; only the step target and intervals can change."""
-        for widget in self._fixed_by_run:
-            widget.setEnabled(not locked)
+        """Locked while the form shows a run to continue: only the settings a resume may change stay
+        editable."""
+        self._continuing = locked
+        for name, box in self._inputs.items():
+            box.setEnabled(not locked or name in RESUMABLE_FIELDS)

@@ -15,7 +15,14 @@ from typing import Any
 from app.train.preview_schedule import PreviewSchedule
 from app.train.training_work import SampleGrid, read_sample_grid
 from engine.paths import user_data_dir
-from engine.training import RunFolder, TrainingConfig, TrainingControl, TrainingProgress, TrainingSummary
+from engine.training import (
+    RunFolder,
+    TrainingConfig,
+    TrainingControl,
+    TrainingProgress,
+    TrainingSummary,
+    resume_refusal,
+)
 
 IDLE, RUNNING, PAUSING, PAUSED, STOPPING = "idle", "running", "pausing", "paused", "stopping"
 STATE_TEXTS = {PAUSING: "Pausing: saving a checkpoint…", PAUSED: "Paused (checkpoint saved)",
@@ -41,7 +48,8 @@ class Controls:
 
 @dataclass(frozen=True)
 class PlannedRun:
-    """What a Start trains on and where it writes, before the form makes it a TrainingConfig."""
+    """What a Start trains on and where it writes, before the form's settings make it a TrainingConfig
+    (`TrainViewModel.config`)."""
 
     data: str
     out: str
@@ -143,6 +151,20 @@ class TrainViewModel:
         card = {"display_name": Path(data).stem, "description": f"Trained in cUNet Studio on {Path(data).name}",
                 "dataset": Path(data).name}
         return PlannedRun(data, out, card, resume=self.resume_dir is not None)
+
+    def config(self, run: PlannedRun, settings: dict[str, Any], device: str) -> TrainingConfig:
+        """The settings a Start trains with: a new run's from the form's `settings` (TrainingConfig
+        fields) and the engine's defaults; a continued run's stored ones with the form's changes.
+        Raises TrainingRefused with the engine's reason, as `engine train --resume` gives it, for a
+        change a resume does not allow, and ConfigError for impossible values."""
+        if not run.resume:
+            return TrainingConfig(data=run.data, out=run.out, device=device, card=run.card, **settings)
+        stored = TrainingConfig.load(self.resume_dir)
+        wanted = stored.with_changes(data=run.data, out=run.out, device=device, **settings)
+        refusal = resume_refusal(stored, wanted)
+        if refusal is not None:
+            raise TrainingRefused(refusal)
+        return wanted
 
     def started(self, now: float) -> TrainingControl:
         """The training job has started; returns the control it obeys."""

@@ -4,20 +4,28 @@ Ctrl-C saves a checkpoint and exits cleanly; `--resume` continues from it."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import math
 import signal
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from tqdm import tqdm
 
 from engine.checkpoints import ModelStore
 from engine.cli.common import json_object_arg
-from engine.models import PRESETS
 from engine.errors import ConfigError
-from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig, TrainingControl, TrainingProgress, train
+from engine.models import PRESETS, SMALL_PRESETS
+from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingControl, TrainingProgress, train
 from engine.training.config import NOISE_KINDS
+
+# Options whose name is not their TrainingConfig field's.
+_OPTION_NAMES = {"batch_size": "--batch", "image_size": "--size", "network_overrides": "--network",
+                 "warmup_steps": "--warmup", "grad_accumulation": "--grad-accum", "ema_decay": "--ema",
+                 "hflip": "--no-flip", "resize_short_side": "--native-crops", "cache_megabytes": "--cache-mb",
+                 "validation_fraction": "--val-fraction", "keep_checkpoints": "--keep"}
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -25,49 +33,44 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--data", required=True, help="image folder (recursive) or .npz array file")
     p.add_argument("--out", required=True, type=Path, help="run folder (config, checkpoints, samples, log)")
     p.add_argument("--steps", type=int, required=True, help="train until this optimizer step")
-    p.add_argument("--batch", type=int, default=32, help="images per optimizer step (all processes)")
-    p.add_argument("--size", type=int, default=32, help="image size in pixels (square)")
-    p.add_argument("--channels", type=int, choices=(1, 3), default=3)
-    p.add_argument("--arch", choices=("cunet", "unet"), default="cunet", help="network family")
-    p.add_argument("--preset", choices=list(PRESETS), default=None,
-                   help="network preset (default: cunet-small for --arch cunet, unet-small for unet)")
-    p.add_argument("--network", default="{}", help='JSON overrides of the preset config, e.g. \'{"base_channels": 12}\'')
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--lr-schedule", choices=("cosine", "constant"), default="cosine")
-    p.add_argument("--warmup", type=int, default=200, help="learning-rate warm-up steps")
-    p.add_argument("--grad-accum", type=int, default=1, help="micro-batches per optimizer step")
-    p.add_argument("--ema", type=float, default=0.999, help="EMA decay")
-    p.add_argument("--schedule", choices=("linear", "cosine", "sigmoid"), default="cosine")
-    p.add_argument("--max-step", type=int, default=None, help="train only t <= this (denoising models)")
-    p.add_argument("--prediction", choices=("eps", "v"), default="eps")
-    p.add_argument("--no-flip", action="store_true", help="disable random horizontal flips")
-    p.add_argument("--native-crops", action="store_true", help="random crops at native resolution (no resize)")
-    p.add_argument("--max-downscale", type=float, default=1.0, metavar="FACTOR",
-                   help="with --native-crops: also crop from the photos shrunk by up to this factor")
-    p.add_argument("--noise", choices=NOISE_KINDS, default="gaussian",
-                   help="gaussian: the diffusion process; photo: camera, Gaussian and JPEG noise as photos carry "
-                        "it (the photo denoiser)")
-    p.add_argument("--cache-mb", type=int, default=1024, help="megabytes of decoded images kept in memory")
-    p.add_argument("--val-fraction", type=float, default=0.05)
-    p.add_argument("--save-every", type=int, default=500)
-    p.add_argument("--sample-every", type=int, default=500)
-    p.add_argument("--validate-every", type=int, default=250)
-    p.add_argument("--keep", type=int, default=None,
-                   help="checkpoints to keep (default 3; a resumed run keeps its own number unless given)")
-    p.add_argument("--bf16", action="store_true", help="bfloat16 autocast")
-    p.add_argument("--compile", action="store_true", help="torch.compile the network")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--card", default="{}", help="JSON model-card fields (dataset, licence, description)")
-    p.add_argument("--classes", action="store_true",
-                   help="class-conditional, on the data's labels (an .npz's labels/train_labels/categories array, "
-                        "or a folder's class subfolders): sampled with --class and --guidance")
-    p.add_argument("--class-dropout", type=float, default=0.1, metavar="P",
-                   help="with --classes: share of labels replaced by 'no class', so one network is also "
-                        "unconditional, as guidance needs (default 0.1)")
-    p.add_argument("--class-names", default=None, metavar="NAMES",
-                   help="with --classes: readable class names, comma-separated, in the order of the data's "
-                        "classes (sorted labels), e.g. \"T-shirt/top,Trouser,...\" for Fashion-MNIST's labels 0-9 "
-                        "(default: the labels themselves)")
+    _setting(p, "batch_size", "images per optimizer step (all processes)", type=int)
+    _setting(p, "image_size", "image size in pixels (square)", type=int)
+    _setting(p, "channels", "1 (greyscale) or 3 (colour)", type=int, choices=(1, 3))
+    p.add_argument("--arch", choices=list(SMALL_PRESETS), default=None,
+                   help="network family, at its small preset (" + ", ".join(SMALL_PRESETS.values()) + ")")
+    _setting(p, "preset", "network preset", choices=list(PRESETS))
+    _setting(p, "network_overrides", 'JSON overrides of the preset config, e.g. \'{"base_channels": 12}\'')
+    _setting(p, "lr", "peak learning rate", type=float)
+    _setting(p, "lr_schedule", "learning-rate schedule", choices=("cosine", "constant"))
+    _setting(p, "warmup_steps", "learning-rate warm-up steps", type=int)
+    _setting(p, "grad_accumulation", "micro-batches per optimizer step", type=int)
+    _setting(p, "ema_decay", "EMA decay", type=float)
+    _setting(p, "schedule", "noise schedule", choices=("linear", "cosine", "sigmoid"))
+    _setting(p, "max_step", "train only t <= this (denoising models)", type=int)
+    _setting(p, "prediction", "what the network predicts", choices=("eps", "v"))
+    _switch(p, "hflip", False, "disable random horizontal flips")
+    _switch(p, "resize_short_side", False, "random crops at native resolution (no resize)")
+    _setting(p, "max_downscale", "with --native-crops: also crop from the photos shrunk by up to this factor",
+             type=float, metavar="FACTOR")
+    _setting(p, "noise", "gaussian: the diffusion process; photo: camera, Gaussian and JPEG noise as photos carry it "
+             "(the photo denoiser)", choices=NOISE_KINDS)
+    _setting(p, "cache_megabytes", "megabytes of decoded images kept in memory", type=int)
+    _setting(p, "validation_fraction", "share of the images held out for the validation loss", type=float)
+    _setting(p, "save_every", "save a checkpoint every N steps", type=int)
+    _setting(p, "sample_every", "draw a sample grid every N steps", type=int)
+    _setting(p, "validate_every", "measure the validation loss every N steps", type=int)
+    _setting(p, "keep_checkpoints", "checkpoints to keep", type=int)
+    _switch(p, "bf16", True, "bfloat16 autocast")
+    _switch(p, "compile", True, "torch.compile the network")
+    _setting(p, "seed", "seed of the weights, the data order and the noise", type=int)
+    _setting(p, "card", "JSON model-card fields (dataset, licence, description)")
+    _switch(p, "classes", True, "class-conditional, on the data's labels (an .npz's labels/train_labels/categories "
+            "array, or a folder's class subfolders): sampled with --class and --guidance")
+    _setting(p, "class_dropout", "with --classes: share of labels replaced by 'no class', so one network is also "
+             "unconditional, as guidance needs", type=float, metavar="P")
+    _setting(p, "class_names", "with --classes: readable class names, comma-separated, in the order of the data's "
+             "classes (sorted labels), e.g. \"T-shirt/top,Trouser,...\" for Fashion-MNIST's labels 0-9 (default: the "
+             "labels themselves)", metavar="NAMES")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
@@ -76,11 +79,63 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--init-from", metavar="MODEL", default=None,
                    help="start from this model's weights (fine-tune it); without --preset/--network, "
                         "its architecture is used")
-    p.add_argument("--resume", action="store_true", help="continue the run in --out from its latest checkpoint")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run in --out from its latest checkpoint, with its stored settings: "
+                        + _resume_note())
     p.add_argument("--register", metavar="NAME", default=None, help="add the final model to your model store")
-    p.add_argument("--device", default="auto")
+    # Always given, the default too: a resumed run runs on the device this command names, not its stored one.
+    p.add_argument("--device", default=TrainingConfig.default("device"))
     p.add_argument("--threads", type=int, default=None)
     p.set_defaults(run=run)
+
+
+def _option(field: str) -> str:
+    """The option that sets TrainingConfig.`field`: --field-name, or its shorter name."""
+    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))
+
+
+def _setting(parser: argparse.ArgumentParser, field: str, help: str, **options) -> None:
+    """An option for TrainingConfig.`field`, kept under the field's name; None where it is not
+    given, so that a new run takes the engine's default (which the help shows) and a resumed run
+    its own value."""
+    default, option = TrainingConfig.default(field), _option(field)
+    shown = f" (default {default})" if default not in (None, [], {}) else ""
+    if "choices" not in options:
+        options.setdefault("metavar", option[2:].upper().replace("-", "_"))
+    parser.add_argument(option, dest=field, default=None, help=help + shown, **options)
+
+
+def _switch(parser: argparse.ArgumentParser, field: str, value: bool, help: str) -> None:
+    """A flag that sets the boolean TrainingConfig.`field` to `value` (None where it is not given)."""
+    parser.add_argument(_option(field), dest=field, action="store_const", const=value, default=None, help=help)
+
+
+def _resume_note() -> str:
+    """What a resumed run may change, from the engine's list."""
+    options = ", ".join(_option(field) for field in RESUMABLE_FIELDS)
+    return f"only {options} and --threads may change, and --data only where the stored data has moved"
+
+
+def _given_settings(args: argparse.Namespace, store: ModelStore) -> dict[str, Any]:
+    """The TrainingConfig fields the command line sets: a field whose option is left out is not
+    among them."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainingConfig)
+             if getattr(args, f.name, None) is not None}
+    # Paths are stored absolute so that --resume finds them from any working folder.
+    given.update(data=str(Path(args.data).expanduser().resolve()), out=str(args.out))
+    for field in ("network_overrides", "card"):
+        if field in given:
+            given[field] = json_object_arg(given[field], _option(field))
+    if "class_names" in given:
+        given["class_names"] = [name.strip() for name in given["class_names"].split(",")]
+    if args.init_from is not None:
+        if Path(args.init_from).expanduser().exists():
+            given["init_from"] = store.reference(args.init_from)
+        if "preset" not in given and "network_overrides" not in given:
+            given["preset"], given["network_overrides"] = _architecture_of(args.init_from)
+    if "preset" not in given and args.arch is not None:
+        given["preset"] = SMALL_PRESETS[args.arch]
+    return given
 
 
 def _architecture_of(model: str) -> tuple[str, dict]:
@@ -89,23 +144,6 @@ def _architecture_of(model: str) -> tuple[str, dict]:
 
     spec = read_spec(ModelStore().resolve(model))
     return ("cunet" if spec.arch == "cunet" else "unet"), dict(spec.network)
-
-
-def _class_names(text: str | None) -> list[str]:
-    """--class-names "a, b,c" -> ["a", "b", "c"]."""
-    return [] if text is None else [name.strip() for name in text.split(",")]
-
-
-def _checkpoints_to_keep(args: argparse.Namespace) -> int:
-    """--keep, else the resumed run's own number (a default would prune the checkpoints it keeps)."""
-    if args.keep is not None:
-        return args.keep
-    if args.resume:
-        try:
-            return TrainingConfig.load(args.out.expanduser()).keep_checkpoints
-        except ConfigError:
-            pass  # no run there: train() says so
-    return DEFAULT_KEEP_CHECKPOINTS
 
 
 def _stop_after(seconds: float, control: TrainingControl) -> threading.Timer:
@@ -125,30 +163,13 @@ def run(args: argparse.Namespace) -> int:
     store = ModelStore()
     if args.register:
         store.check_new_name(args.register)  # before hours of training, not after them
+    given = _given_settings(args, store)
     if args.resume:
-        print("--resume continues with the run's stored settings; of the options given, only --steps, --keep, "
-              "--device, --threads and the --save-every/--sample-every/--validate-every intervals apply, and --data "
-              "only where the stored data has moved", file=sys.stderr)
-    preset, overrides = args.preset, json_object_arg(args.network, "--network")
-    if args.init_from and preset is None and not overrides:
-        preset, overrides = _architecture_of(args.init_from)
-    preset = preset or ("cunet-small" if args.arch == "cunet" else "unet-small")
-    # Paths are stored absolute so that --resume finds them from any working folder.
-    init_from = args.init_from
-    if init_from is not None and Path(init_from).expanduser().exists():
-        init_from = store.reference(init_from)
-    config = TrainingConfig(
-        data=str(Path(args.data).expanduser().resolve()), out=str(args.out), preset=preset, network_overrides=overrides,
-        image_size=args.size, channels=args.channels, steps=args.steps, batch_size=args.batch,
-        grad_accumulation=args.grad_accum, lr=args.lr, lr_schedule=args.lr_schedule, warmup_steps=args.warmup,
-        ema_decay=args.ema, schedule=args.schedule, max_step=args.max_step, prediction=args.prediction,
-        hflip=not args.no_flip, resize_short_side=not args.native_crops, validation_fraction=args.val_fraction,
-        noise=args.noise, max_downscale=args.max_downscale, cache_megabytes=args.cache_mb,
-        save_every=args.save_every, sample_every=args.sample_every, validate_every=args.validate_every,
-        keep_checkpoints=_checkpoints_to_keep(args), bf16=args.bf16, compile=args.compile, seed=args.seed, device=args.device,
-        card=json_object_arg(args.card, "--card"), init_from=init_from, classes=args.classes,
-        class_dropout=args.class_dropout, class_names=_class_names(args.class_names),
-    )
+        print(f"--resume continues with the run's stored settings; {_resume_note()}", file=sys.stderr)
+        # An option left out keeps the run's value; train() refuses a change a resume does not allow.
+        config = TrainingConfig.load(args.out.expanduser()).with_changes(**given)
+    else:
+        config = TrainingConfig(**given)
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None
     previous = signal.getsignal(signal.SIGINT)

@@ -29,6 +29,8 @@ PRESETS: dict[str, tuple[str, Any]] = {
     "unet": ("unet", lambda channels: UNetConfig(in_channels=channels)),
     "unet-small": ("unet", lambda channels: UNetConfig(in_channels=channels, dim=32, dim_mults=(1, 2, 4))),
 }
+# Each architecture's narrow preset, the one that trains on a CPU: what `engine train --arch` picks.
+SMALL_PRESETS = {"cunet": "cunet-small", "unet": "unet-small"}
 # The config field that sets each architecture's base channel width: the one size knob of a
 # preset (`network_overrides={WIDTH_FIELDS[arch]: 16}` makes it narrower or wider).
 WIDTH_FIELDS = {"cunet": "base_channels", "unet": "dim"}
@@ -76,6 +78,7 @@ __all__ = [
     "FIXED_GRID_METHODS",
     "MAX_SOLVER_STEPS",
     "PRESETS",
+    "SMALL_PRESETS",
     "WIDTH_FIELDS",
     "CUNet",
     "CUNetConfig",

@@ -33,6 +33,11 @@ def run_class_names(config: TrainingConfig, dataset: TrainingImages) -> tuple[st
     return tuple(config.class_names) or dataset.class_names
 
 
+def image_labels(dataset: TrainingImages, indices: list[int] | range) -> torch.Tensor:
+    """The class labels (B,) of the images at `indices`."""
+    return torch.tensor([dataset.label(i) for i in indices], dtype=torch.long)
+
+
 def dropped_labels(labels: torch.Tensor, null_label: int, probability: float,
                    generator: torch.Generator) -> torch.Tensor:
     """`labels` (B,) with each replaced by `null_label` with `probability`, drawn from `generator`."""

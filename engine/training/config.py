@@ -1,5 +1,7 @@
 """TrainingConfig: every knob of a training run, saved as the run folder's config.json so a run
-is self-describing and `--resume` continues with exactly the settings it started with."""
+is self-describing and `--resume` continues with the settings it started with (the few it may
+change: training/resume.py). Its field defaults are a new run's defaults, in the CLI and the app
+as well (`TrainingConfig.default`)."""
 
 from __future__ import annotations
 
@@ -84,6 +86,12 @@ class TrainingConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default of field `name`: what a new run gets where it is not given."""
+        found = {f.name: f for f in dataclasses.fields(cls)}[name]
+        return found.default_factory() if found.default is dataclasses.MISSING else found.default
 
     def with_changes(self, **changes: Any) -> "TrainingConfig":
         return dataclasses.replace(self, **changes)

@@ -15,7 +15,7 @@ from engine.generate import GenerationRequest, generate
 from engine.training import TrainingConfig, TrainingControl, train
 from engine.training.class_labels import dropped_labels
 from engine.training.init_from import check_weights_fit
-from engine.training.loop import model_spec_for
+from engine.training import model_spec_for
 from training.test_training import TINY_NETWORK, tiny_config, weights
 
 

@@ -203,7 +203,7 @@ def test_training_checkpoint_of_another_architecture_is_refused(tmp_path):
     train(tiny_config(tmp_path, steps=1))
     other = tiny_config(tmp_path, "other", network_overrides=TINY_NETWORK | {"base_channels": 8})
     from engine.training.ema import EMA
-    from engine.training.loop import model_spec_for
+    from engine.training import model_spec_for
 
     network = model_spec_for(other).build_network()
     optimizer = torch.optim.AdamW(network.parameters())

@@ -13,8 +13,9 @@ from PySide6.QtWidgets import QLineEdit
 from app.generate.generate_page import GeneratePage
 from app.train.preview_schedule import PreviewSchedule
 from app.train.train_page import TrainPage
+from app.train.training_form import FIRST_RUN_STEPS, TrainingForm
 from app.train.training_work import SampleGrid, StepBatch
-from engine.training import TrainingProgress
+from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingProgress
 
 
 def make_page(qtbot, context) -> TrainPage:
@@ -206,10 +207,28 @@ def test_continuing_a_run_keeps_its_own_number_of_checkpoints(qtbot, context, tm
     from engine.training import DEFAULT_KEEP_CHECKPOINTS, TrainingConfig
 
     page = make_page(qtbot, context)
-    fresh = page.form.config("data.npz", str(tmp_path / "a"), "cpu", {})
+    fresh = page.view_model.config(page.view_model.plan("data.npz", str(tmp_path / "a")), page.form.settings(), "cpu")
     assert fresh.keep_checkpoints == DEFAULT_KEEP_CHECKPOINTS
-    page.form.show_run(TrainingConfig(data="data.npz", out=str(tmp_path / "b"), keep_checkpoints=7), reached_step=3)
-    assert page.form.config("data.npz", str(tmp_path / "b"), "cpu", {}).keep_checkpoints == 7
+    (tmp_path / "b").mkdir()
+    stored = TrainingConfig(data="data.npz", out=str(tmp_path / "b"), keep_checkpoints=7)
+    (tmp_path / "b" / "config.json").write_text(stored.to_json())
+    assert page.open_run(tmp_path / "b")
+    continued = page.view_model.plan("data.npz", str(tmp_path / "b"))
+    assert page.view_model.config(continued, page.form.settings(), "cpu").keep_checkpoints == 7
+
+
+def test_the_form_starts_at_the_engines_defaults_and_continues_a_run_changing_only_what_a_resume_may(qtbot):
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    settings = form.settings()
+    assert settings.pop("steps") == FIRST_RUN_STEPS and settings.pop("network_overrides") == {}  # the preset's width
+    assert settings == {name: TrainingConfig.default(name) for name in settings}
+    form.show_run(TrainingConfig(data="data.npz", out="run", preset="unet-small", lr=1e-3, steps=50), reached_step=3)
+    assert form.settings() == {"steps": 50, "save_every": 500, "sample_every": 500, "validate_every": 250}
+    assert set(form.settings()) <= set(RESUMABLE_FIELDS)
+    assert not form.preset.isEnabled() and not form.lr.isEnabled() and form.steps.isEnabled()
+    form.set_locked(False)
+    assert form.settings()["preset"] == "unet-small" and form.lr.isEnabled()
 
 
 def test_a_long_data_path_shows_its_folder_name_and_the_data_summary_stays_readable(qtbot, context, tmp_path):

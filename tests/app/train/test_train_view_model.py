@@ -25,7 +25,9 @@ from app.train.view_model import (
     duration,
     runs_folder,
 )
-from engine.training import TrainingConfig, TrainingProgress, TrainingSummary
+from engine.cli.main import main
+from engine.training import TrainingConfig, TrainingProgress, TrainingSummary, resume_refusal
+from helpers import two_level_npz
 
 
 class Control:
@@ -186,6 +188,30 @@ def test_an_earlier_run_opens_with_its_history_and_latest_grid(tmp_path):
     assert opened.grid is None and opened.note.startswith("The latest sample grid, step-00000003.png, cannot be shown")
     view_model.new_run()
     assert view_model.resume_dir is None and view_model.controls().start_text == "Start"
+
+
+def test_a_continued_run_takes_the_forms_changes_and_refuses_others_as_engine_train_does(tmp_path, capsys):
+    data, run_dir = two_level_npz(tmp_path / "data.npz"), tmp_path / "run"
+    run_dir.mkdir()
+    stored = TrainingConfig(data=str(data), out=str(run_dir), steps=6, keep_checkpoints=7, card={"dataset": "mine"})
+    (run_dir / "config.json").write_text(stored.to_json())
+    view_model = TrainViewModel()
+    view_model.open_run(run_dir)
+    run = view_model.plan(str(data), str(run_dir))
+    continued = view_model.config(run, {"steps": 9, "save_every": 3}, "cpu")
+    assert continued == stored.with_changes(steps=9, save_every=3, device="cpu")  # its own card and checkpoints kept
+
+    expected = resume_refusal(stored, stored.with_changes(lr=1e-3))
+    assert main(["train", "--data", str(data), "--out", str(run_dir), "--steps", "6", "--lr", "0.001", "--resume",
+                 "--device", "cpu"]) == 2
+    assert capsys.readouterr().err.endswith(f"error: {expected}\n")
+    with pytest.raises(TrainingRefused) as refused:
+        view_model.config(run, {"lr": 1e-3}, "cpu")
+    assert str(refused.value) == expected and expected.startswith("a resumed run keeps its lr (0.0005, not 0.001)")
+
+    other = two_level_npz(tmp_path / "other.npz")
+    with pytest.raises(TrainingRefused, match=f"^this run trains on {re.escape(str(data))}, not"):
+        view_model.config(view_model.plan(str(other), str(run_dir)), {}, "cpu")
 
 
 def test_durations_read_as_a_clock():
