@@ -55,5 +55,9 @@ def ranks_agree(network: torch.nn.Module, group: ProcessGroupInfo, device: torch
 
 
 def shutdown(group: ProcessGroupInfo) -> None:
+    """Leave the process group once every rank is done with it: a rank that tore gloo down while
+    rank 0 still wrote its files and checked in sometimes died at exit ("terminate called without
+    an active exception"), failing a run that had finished."""
     if group.active and dist.is_initialized():
+        dist.barrier()
         dist.destroy_process_group()

@@ -3,6 +3,7 @@ run later, and find the finished model in the other pages' model pickers."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,8 @@ from app.train.preview_schedule import PreviewSchedule
 from app.train.train_page import TrainPage
 from app.train.training_form import FIRST_RUN_STEPS, TrainingForm
 from app.train.training_work import SampleGrid, StepBatch
-from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingProgress
+from engine.data import open_training_images
+from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingProgress, training_run
 
 
 def make_page(qtbot, context) -> TrainPage:
@@ -151,14 +153,23 @@ def test_a_dropped_folder_or_npz_becomes_the_training_data_only_when_a_new_run_c
         page.stop_training()
 
 
-def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, context, tmp_path):
+def test_a_run_stopped_at_once_then_failing_to_continue_stays_that_run(qtbot, context, tmp_path, monkeypatch):
     page = make_page(qtbot, context)
     data = two_level_npz(tmp_path / "levels.npz", count=16)
     tiny_form(page, data, tmp_path / "run", steps=100_000)
     context.dialogs.text = None
-    with qtbot.waitSignal(page.training_done, timeout=60_000):
-        page.start_button.click()
-        page.stop_training()  # while the images are opened: nothing is written
+    stop_pressed = threading.Event()
+
+    def slow_to_open(*args, **kwargs):  # a large folder: the stop comes while it is opened
+        stop_pressed.wait(timeout=30)
+        return open_training_images(*args, **kwargs)
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training_run, "open_training_images", slow_to_open)
+        with qtbot.waitSignal(page.training_done, timeout=60_000):
+            page.start_button.click()
+            page.stop_training()  # while the images are opened: nothing is written
+            stop_pressed.set()
     assert page.monitor.progress.format() == "Stopped before the first step: nothing was written"
     assert not (tmp_path / "run").exists() and page.start_button.text() == "Start"
 
