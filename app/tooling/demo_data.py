@@ -12,7 +12,7 @@ import torch
 from PIL import Image
 
 from engine.checkpoints import ModelSpec, save_model_folder
-from engine.models import preset_config
+from engine.models import SMALL_PRESETS, preset_config
 
 
 def clean_scene(height: int, width: int) -> np.ndarray:
@@ -61,7 +61,7 @@ def shapes_folder(folder: Path, count: int = 64, size: int = 16, seed: int = 0) 
 def untrained_model(folder: Path, channels: int = 3, image_size: int = 16) -> Path:
     """A tiny random cUNet: lets the self-test exercise generation and denoising end to end on a
     machine where no model is installed yet (the images are noise, which is all it checks)."""
-    arch, config = preset_config("cunet-small", channels)
+    arch, config = preset_config(SMALL_PRESETS["cunet"], channels)
     config = dataclasses.replace(config, base_channels=4)
     spec = ModelSpec(arch=arch, network=dataclasses.asdict(config), image_size=image_size, channels=channels,
                      card={"display_name": "Untrained demo", "description": "random weights, for the self-test",

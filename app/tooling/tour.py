@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from app.common.dialogs import Dialogs
 from app.shell.main_window import MainWindow
+from engine.models import SMALL_PRESETS
 
 
 class TourError(RuntimeError):
@@ -45,7 +46,7 @@ class Tour:
         page.data_path.setText(str(data))
         page.run_path.setText(str(run_dir))
         form = page.form
-        form.preset.setCurrentIndex(form.preset.findData("cunet-small"))
+        form.preset.setCurrentIndex(form.preset.findData(SMALL_PRESETS["cunet"]))
         form.network_width.setValue(width)
         form.image_size.setValue(image_size)
         form.batch.setValue(8)
