@@ -38,10 +38,10 @@ from pathlib import Path
 
 import numpy as np
 import platformdirs
-from PIL import Image, ImageCms
+from PIL import Image
 
 from engine.atomic import atomic_path, atomic_write_bytes, atomic_write_text
-from engine.data.pixel_modes import to_channels
+from engine.data.pixel_modes import converted_to_srgb, is_srgb_profile, to_channels
 from engine.denoise.jpeg_compression import jpeg_quality
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
 from engine.paths import APP_NAME
@@ -60,7 +60,6 @@ MAX_NOISE_SIGMA = 3.0  # 0-255 units; the estimator reads clean but finely textu
 VALIDATION_FRACTION = 0.1
 
 EET_MAGIC = 0x1EE70F42  # Eet, Enlightenment's archive format (.edj), file format 2
-SRGB = ImageCms.createProfile("sRGB")
 
 
 class CorpusError(Exception):
@@ -144,26 +143,9 @@ def to_srgb(image: Image.Image) -> Image.Image:
     """8-bit sRGB RGB pixels of a decoded photo. An embedded profile other than sRGB (Adobe RGB,
     Display P3) is converted through, so colours stay as shot; an unreadable one is taken as sRGB,
     as browsers do. Other modes (grey, alpha, CMYK, 16 bit) follow engine.data.pixel_modes."""
-    profile = image.info.get("icc_profile")
-    if image.mode in ("RGB", "RGBA") and not is_srgb_profile(profile):
-        try:
-            source = ImageCms.ImageCmsProfile(io.BytesIO(profile))
-            image = ImageCms.profileToProfile(image.convert("RGB"), source, SRGB, outputMode="RGB",
-                                              renderingIntent=ImageCms.getDefaultIntent(source))
-        except (ImageCms.PyCMSError, OSError):
-            pass
+    if image.mode in ("RGB", "RGBA") and not is_srgb_profile(image.info.get("icc_profile")):
+        image = converted_to_srgb(image.convert("RGB")) or image
     return to_channels(image, 3)
-
-
-def is_srgb_profile(profile: bytes | None) -> bool:
-    """No profile means sRGB; otherwise the profile's own name says (sRGB IEC61966-2.1, sRGB
-    built-in, GIMP built-in sRGB, ...)."""
-    if not profile:
-        return True
-    try:
-        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(profile))).lower()
-    except (ImageCms.PyCMSError, OSError):
-        return False
 
 
 def process(name: str, data: bytes, provenance: Provenance, cache: Path) -> Record:

@@ -63,15 +63,32 @@ def to_rgb(image: Image.Image) -> Image.Image:
     its maker chose it. A profile that cannot be read or does not fit the mode falls back to the
     formula, as browsers do: a photo in slightly wrong colours beats a refused one. Raises
     ValueError where Pillow cannot convert the mode at all."""
+    return converted_to_srgb(image) or image.convert("RGB")
+
+
+def converted_to_srgb(image: Image.Image) -> Image.Image | None:
+    """The image in sRGB RGB through its embedded ICC profile, with the profile's own rendering
+    intent; None where it has no profile or one that cannot be read or does not fit the mode."""
     icc_profile = image.info.get("icc_profile")
-    if icc_profile:
-        try:
-            profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
-            return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB",
-                                             renderingIntent=ImageCms.getDefaultIntent(profile))
-        except (ImageCms.PyCMSError, OSError):
-            pass
-    return image.convert("RGB")
+    if not icc_profile:
+        return None
+    try:
+        profile = ImageCms.ImageCmsProfile(io.BytesIO(icc_profile))
+        return ImageCms.profileToProfile(image, profile, ImageCms.createProfile("sRGB"), outputMode="RGB",
+                                         renderingIntent=ImageCms.getDefaultIntent(profile))
+    except (ImageCms.PyCMSError, OSError):
+        return None
+
+
+def is_srgb_profile(profile: bytes | None) -> bool:
+    """No profile means sRGB; otherwise the profile's own name says (sRGB IEC61966-2.1, sRGB
+    built-in, GIMP built-in sRGB, ...)."""
+    if not profile:
+        return True
+    try:
+        return "srgb" in ImageCms.getProfileDescription(ImageCms.ImageCmsProfile(io.BytesIO(profile))).lower()
+    except (ImageCms.PyCMSError, OSError):
+        return False
 
 
 def image_from_array(pixels: np.ndarray) -> Image.Image:
