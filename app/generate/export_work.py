@@ -1,9 +1,11 @@
 """Work functions that write generated images and trajectories (off the GUI thread: encoding a
 long GIF or dozens of PNGs would otherwise stall the window).
 
-A run made with a painted mask saves that mask too, once, beside the images, as
-"<first image>-mask.png" (never over an existing file), and their records name it: a record must
-name every file its image was made from, or "Settings from a saved image" could not make it again.
+A run made with a painted mask saves that mask too, beside the images, as "<first image>-mask.png"
+(never over an existing file), and their records name it: a record must name every file its image
+was made from, or "Settings from a saved image" could not make it again. Later saves of the same run
+name the mask already written while that file is unchanged, so "Save" then "Save all" writes one
+mask, not one per save.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ from pathlib import Path
 
 from app.generate.generation_run import GenerationRun, free_path
 from app.workers.work import Work
-from engine.generation_record import SourceFile
+from engine.generation_record import SourceFile, file_fingerprint
 from engine.imaging import save_animation, save_png, to_pil
 
 
 @dataclass(frozen=True)
 class SavedFiles:
     paths: list[Path]  # the images, or the animation
-    mask: Path | None = None  # the painted mask written beside the images
+    mask: Path | None = None  # the painted mask written beside the images by this save
+    mask_file: SourceFile | None = None  # the painted mask file the images' records name
 
     def message(self) -> str:
         where = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files in {self.paths[0].parent}"
@@ -56,12 +59,21 @@ def export_trajectory_work(run: GenerationRun, index: int, path: Path) -> Work:
 
 
 def _save(run: GenerationRun, images: list[tuple[int, Path]]) -> SavedFiles:
-    mask_path = mask_file = None
-    if run.painted_mask is not None:
+    mask_path = None
+    mask_file = run.saved_mask if _unchanged(run.saved_mask) else None
+    if run.painted_mask is not None and mask_file is None:
         first = images[0][1]
         mask_path = free_path(first.parent, f"{first.stem}-mask.png")
         save_png(mask_path, to_pil(run.painted_mask[:, :, None]))
         mask_file = SourceFile.of(mask_path)
     for index, path in images:
         save_png(path, to_pil(run.result.images[index]), run.png_text(index, mask_file))
-    return SavedFiles([path for _, path in images], mask_path)
+    return SavedFiles([path for _, path in images], mask_path, mask_file)
+
+
+def _unchanged(file: SourceFile | None) -> bool:
+    """Whether `file` is still there with the bytes it was recorded with."""
+    try:
+        return file is not None and file_fingerprint(Path(file.path)) == file.sha256
+    except OSError:
+        return False

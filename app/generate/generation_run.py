@@ -25,6 +25,9 @@ class GenerationRun:
     # A mask painted on the page, (H, W) uint8, 255 = regenerate: it has no file, so `record.mask`
     # is None until saving writes one beside the images (export_work) and names it.
     painted_mask: np.ndarray | None = None
+    # The file the painted mask was last saved to (set on the GUI thread when a save finishes), so
+    # the next save of this run names it instead of writing another copy.
+    saved_mask: SourceFile | None = None
 
     @property
     def count(self) -> int:

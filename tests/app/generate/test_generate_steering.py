@@ -160,6 +160,13 @@ def test_settings_from_a_saved_image_bring_back_class_picture_strength_and_paint
     qtbot.waitUntil(lambda: "made-mask.png" in page.banner.text(), timeout=10_000)
     saved = json.loads(Image.open(context.dialogs.save_path).text["cunet-studio"])
     assert saved["mask"]["path"].endswith("made-mask.png") and saved["class_label"] == 1 and saved["strength"] == 0.8
+    context.dialogs.folder = tmp_path / "out"  # Save all next: its image names the mask already saved
+    page.output.save_all_button.click()
+    qtbot.waitUntil(lambda: page.banner.text().startswith("Saved") and "made-mask.png" not in page.banner.text(),
+                    timeout=10_000)
+    assert sorted(p.name for p in (tmp_path / "out").glob("*-mask.png")) == ["made-mask.png"]
+    again_saved = next(p for p in (tmp_path / "out").glob("*.png") if p.name not in ("made.png", "made-mask.png"))
+    assert json.loads(Image.open(again_saved).text["cunet-studio"])["mask"] == saved["mask"]
 
     fresh = make_page(qtbot, context)
     drop(fresh, context.dialogs.save_path)

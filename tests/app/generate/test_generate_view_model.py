@@ -225,6 +225,18 @@ def test_saving_writes_the_painted_mask_beside_the_image_and_loading_restores_ev
     assert kind == "info" and "from cat.png at strength 0.9, mask shape-mask.png, resample 4" in text
 
 
+def test_a_run_s_later_saves_name_its_saved_mask_until_that_file_changes(tmp_path):
+    _, run = fitted_run(tmp_path)
+    first = save_image_work(run, 0, tmp_path / "a.png")(None, None)
+    run.saved_mask = first.mask_file  # as the page does when a save finishes
+    second = save_image_work(run, 1, tmp_path / "b.png")(None, None)
+    assert second.mask is None and second.mask_file == first.mask_file
+    assert read_generation_record(tmp_path / "b.png").mask == first.mask_file
+    Image.new("L", (8, 8), 255).save(first.mask)  # someone painted over the saved mask: write it again
+    third = save_image_work(run, 2, tmp_path / "c.png")(None, None)
+    assert third.mask == tmp_path / "c-mask.png" and np.array_equal(np.asarray(Image.open(third.mask)), run.painted_mask)
+
+
 def test_a_recorded_picture_that_is_gone_changes_nothing_and_one_that_changed_warns(tmp_path):
     _, run = fitted_run(tmp_path)
     save_image_work(run, 0, tmp_path / "shape.png")(None, None)
