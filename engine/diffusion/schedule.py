@@ -38,6 +38,13 @@ class ScheduleConfig:
         return asdict(self)
 
 
+def ve_noise_level(abar: float) -> float:
+    """The noise level of x_t in the variance-exploding view y = x / sqrt(abar) (k-diffusion's
+    sigma, in [-1, 1] units): where the DPM-Solver++ updates are written and how a photo's noise
+    maps to a step. 0 for a clean image (abar = 1)."""
+    return math.sqrt((1 - abar) / abar)
+
+
 def _betas(kind: str, steps: int) -> torch.Tensor:
     if kind == "linear":
         scale = 1000 / steps  # below 20 steps the last betas would pass 1: clamped like the others
@@ -96,6 +103,5 @@ class NoiseSchedule:
         return t
 
     def noise_level(self, t: int) -> float:
-        """Inverse of `step_for_noise_level`: sigma = sqrt((1 - abar) / abar) in [-1, 1] units."""
-        abar = float(self.abar(t))
-        return math.sqrt((1 - abar) / abar)
+        """Inverse of `step_for_noise_level`: `ve_noise_level` of step t."""
+        return ve_noise_level(float(self.abar(t)))

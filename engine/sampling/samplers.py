@@ -23,7 +23,7 @@ from typing import Callable, Protocol, Sequence
 
 import torch
 
-from engine.diffusion.schedule import NoiseSchedule
+from engine.diffusion.schedule import NoiseSchedule, ve_noise_level
 from engine.errors import Cancelled, ConfigError
 
 
@@ -169,12 +169,6 @@ def sample_ddim(
     return x
 
 
-def _ve_sigma(abar: float) -> float:
-    """The noise level of x_t in the variance-exploding view y = x / sqrt(abar), where the
-    DPM-Solver++ updates are written (k-diffusion's sigma)."""
-    return math.sqrt((1 - abar) / abar)
-
-
 def sample_dpmpp_2m(
     denoiser: DenoisingFunction,
     x: torch.Tensor,
@@ -193,7 +187,7 @@ def sample_dpmpp_2m(
     previous_lambda = None
     for i, abar_t, abar_prev in _pairs(denoiser, timesteps):
         _, x0 = _predict(denoiser, x, timesteps, i, callback, cancel)
-        sigma, sigma_next = _ve_sigma(abar_t), _ve_sigma(abar_prev)
+        sigma, sigma_next = ve_noise_level(abar_t), ve_noise_level(abar_prev)
         y = x / math.sqrt(abar_t)
         lam = -math.log(sigma)
         if sigma_next == 0:
@@ -231,7 +225,7 @@ def sample_dpmpp_2m_sde(
     previous_h = 0.0
     for i, abar_t, abar_prev in _pairs(denoiser, timesteps):
         _, x0 = _predict(denoiser, x, timesteps, i, callback, cancel)
-        sigma, sigma_next = _ve_sigma(abar_t), _ve_sigma(abar_prev)
+        sigma, sigma_next = ve_noise_level(abar_t), ve_noise_level(abar_prev)
         if sigma_next == 0:
             x = x0
             continue
