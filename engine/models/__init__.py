@@ -28,6 +28,10 @@ PRESETS: dict[str, tuple[str, Any]] = {
     "cunet-denoise": ("cunet", denoise_config),
     "unet": ("unet", lambda channels: UNetConfig(in_channels=channels)),
     "unet-small": ("unet", lambda channels: UNetConfig(in_channels=channels, dim=32, dim_mults=(1, 2, 4))),
+    # The DDPM U-Net shrunk to cunet-small's parameter count (623 k against 638 k), for the
+    # cUNet/U-Net comparison at equal parameters (docs/benchmarks.md).
+    "unet-tiny": ("unet", lambda channels: UNetConfig(in_channels=channels, dim=16, dim_mults=(1, 2, 4),
+                                                      attn_heads=2, attn_dim_head=16)),
 }
 # Each architecture's narrow preset, the one that trains on a CPU: what `engine train --arch` picks.
 SMALL_PRESETS = {"cunet": "cunet-small", "unet": "unet-small"}

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from engine.errors import ConfigError
+from engine.models import build_network, count_parameters, preset_config
 from engine.models.unet import UNet, UNetConfig
 
 # lucidrains denoising-diffusion-pytorch 1.8.3 Unet(dim=64, dim_mults=(1, 2, 4, 8)) at 3 channels.
@@ -76,3 +77,13 @@ def test_config_round_trips_through_json():
 def test_groups_must_divide_every_level_width():
     with pytest.raises(ConfigError, match="groups"):
         UNetConfig(dim=12, groups=8)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+def test_unet_tiny_has_cunet_small_s_parameter_count_within_five_percent(channels):
+    """The equal-parameter side of the cUNet/U-Net comparison is only fair while the sizes match."""
+    tiny = count_parameters(build_network(*preset_config("unet-tiny", channels)))
+    small = count_parameters(build_network(*preset_config("cunet-small", channels)))
+    assert abs(tiny / small - 1) < 0.05, (tiny, small)
+    assert build_network(*preset_config("unet-tiny", channels))(torch.randn(2, channels, 28, 28),
+                                                                 torch.tensor([3, 900])).shape == (2, channels, 28, 28)
