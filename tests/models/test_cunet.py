@@ -121,6 +121,15 @@ def test_adjoint_gradients_match_backprop():
         assert torch.allclose(plain, adjoint, rtol=1e-2, atol=2e-3)
 
 
+@pytest.mark.parametrize("solver,adaptive,evals,label", [
+    (SolverSettings("euler", 3), False, 3, "euler × 3"),
+    (SolverSettings("rk4", 2), False, 8, "rk4 × 2"),
+    (SolverSettings("dopri5", steps=4, rtol=1e-3, atol=1e-5), True, None, "dopri5 (rtol 0.001, atol 1e-05)"),
+])
+def test_a_solver_says_once_which_knob_applies(solver, adaptive, evals, label):
+    assert (solver.is_adaptive, solver.evals_per_block(), solver.label()) == (adaptive, evals, label)
+
+
 def test_bad_configs_are_refused():
     with pytest.raises(ConfigError):
         SolverSettings(method="leapfrog")
