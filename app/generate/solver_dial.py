@@ -17,7 +17,7 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
 
-from app.common.model_card import solver_tradeoff, trained_solver
+from app.common.model_card import solver_tradeoff
 from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
 from app.widgets.control_column import scroll_into_view
 from engine.checkpoints import ModelEntry
@@ -93,7 +93,7 @@ class SolverDial(QWidget):
         self.set_model(None)
 
     def set_model(self, entry: ModelEntry | None) -> None:
-        self._trained = trained_solver(entry) if entry else None
+        self._trained = entry.spec.trained_solver if entry else None
         table = solver_tradeoff(entry) if entry else None
         words = tradeoff_in_words(entry) if entry else None
         how = str(entry.spec.card.get("solver_tradeoff_note", "")) if entry else ""
