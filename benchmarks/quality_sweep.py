@@ -26,7 +26,7 @@ from engine.device import resolve_device
 from engine.errors import ConfigError
 from engine.evaluation import open_reference
 from engine.generate import GenerationRequest, generate
-from engine.models import CUNet, SolverSettings
+from engine.models import SolverSettings
 
 # (sampler, steps) rows besides the model card's recommended sampler, which always runs first.
 SAMPLER_ROWS = [("ddpm", 25), ("ddim", 10), ("ddim", 25), ("ddim", 50), ("ddim", 100),
@@ -86,7 +86,7 @@ def main() -> None:
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
     reference = open_reference(model, args.model, args.classifier, args.data)
     base_sampler, base_steps = model.spec.recommended_sampler()  # what the app and engine sample use
-    trained = model.network.config.solver if isinstance(model.network, CUNet) else None
+    trained = model.spec.trained_solver
 
     rows_to_run = args.rows or sweep_rows(args.sweep, (base_sampler, base_steps), trained)
 
@@ -101,7 +101,7 @@ def main() -> None:
         generated = generate(model, request)
         seconds = (time.perf_counter() - started) / args.count
         report = reference.evaluate(generated.images)
-        used = solver or trained
+        used = model.spec.solver_used(solver)
         results["rows"].append({
             "sampler": sampler, "steps": steps,
             "solver": f"{used.method} x{used.steps}" if used else None,

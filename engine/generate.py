@@ -10,19 +10,19 @@ and batch size it was first generated with.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import torch
 
 from engine.checkpoints import LoadedModel, ModelSpec
+from engine.diffusion import ConstantSolver
 from engine.errors import ConfigError
 from engine.guidance import class_guidance
 from engine.imaging import to_uint8
 from engine.json_values import is_real
-from engine.models import CUNet, SolverSettings
+from engine.models import SolverSettings
 from engine.sampling import CancelToken, SamplerStep, get_sampler, sampler_timesteps
 from engine.steering import (
     MAX_RESAMPLE,
@@ -144,22 +144,6 @@ class GenerationResult:
         return f"{self.sampler}, {steps}{resample}"
 
 
-@contextlib.contextmanager
-def _solver_override(model: LoadedModel, solver: SolverSettings | None) -> Iterator[None]:
-    """Run with another ODE solver and put the trained one back afterwards, so a request never
-    changes the loaded model for the next one."""
-    network = model.network
-    if solver is None or not isinstance(network, CUNet):
-        yield
-        return
-    trained = network.config.solver
-    network.set_solver(solver)
-    try:
-        yield
-    finally:
-        network.set_solver(trained)
-
-
 def resolved_sampler(spec: ModelSpec, request: GenerationRequest) -> tuple[str, int]:
     """The sampler and step count `request` runs with, the model's recommendation filling what it
     leaves open. Refuses an eta the sampler would ignore: it would still be saved with the image."""
@@ -191,7 +175,8 @@ def generate(
     check_fits(request.init_image, size, channels)
     start = start_step(request.strength, model.schedule.max_step)
     timesteps = sampler_timesteps(sampler_name, model.schedule, start, steps_at_strength(steps, request.strength))
-    denoiser = steered_denoiser(model.denoiser(guidance=guidance), request.init_image, request.mask)
+    solver = None if request.solver is None else ConstantSolver(request.solver)
+    denoiser = steered_denoiser(model.denoiser(guidance=guidance, solver=solver), request.init_image, request.mask)
     batches = range(0, request.count, request.batch_size)
     total = len(batches) * len(timesteps)
     images: list[np.ndarray] = []
@@ -213,7 +198,7 @@ def generate(
 
         kwargs = ({"eta": request.eta} if request.eta else {}) | ({"resample": resample} if resample > 1 else {})
         x = starting_x(model.schedule, request.init_image, noise, start)
-        with torch.inference_mode(), _solver_override(model, request.solver):
+        with torch.inference_mode():
             result = sampler(denoiser, x, timesteps, generator=generators, callback=on_step, cancel=cancel, **kwargs)
         images.append(to_uint8(result))
 

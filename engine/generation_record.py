@@ -119,7 +119,7 @@ class GenerationRecord:
         """["digits", "ddpm 50 steps", "16 images from seed 0"], with the ODE solver when the record
         names one: the pieces every one-line description of a run is joined from."""
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
-        solver = [f"{self.solver.method} × {self.solver.steps} per ODE block"] if self.solver else []
+        solver = [f"{self.solver.label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
         guided = [] if self.class_label is None else [f"class {self.class_label} (guidance {self.guidance:g})"]
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]

@@ -12,7 +12,6 @@ from typing import Any
 
 from engine.checkpoints import ModelEntry
 from engine.guidance import class_listing
-from engine.models import SolverSettings
 
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
 CHANNEL_NAMES = {1: "greyscale", 3: "colour"}
@@ -69,15 +68,6 @@ def highest_noise_level(entry: ModelEntry) -> float:
     this level and some of it remains."""
     schedule = entry.spec.build_schedule()
     return float(int(schedule.noise_level(schedule.max_step) * 255 / 2))
-
-
-def trained_solver(entry: ModelEntry) -> SolverSettings | None:
-    """The ODE solver a cUNet was trained with (the dial's 'as trained' position); None for U-Nets."""
-    if entry.spec.arch != "cunet":
-        return None
-    values = entry.spec.network.get("solver") or {}
-    known = {k: values[k] for k in ("method", "steps", "rtol", "atol") if k in values}
-    return SolverSettings(**known)
 
 
 def solver_tradeoff(entry: ModelEntry) -> tuple[list[str], list[list[str]]] | None:

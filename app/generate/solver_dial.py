@@ -17,11 +17,11 @@ import html
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
 
-from app.common.model_card import solver_tradeoff, trained_solver
+from app.common.model_card import solver_tradeoff
 from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
 from app.widgets.control_column import scroll_into_view
 from engine.checkpoints import ModelEntry
-from engine.models import ADAPTIVE_METHODS, FIXED_GRID_METHODS, MAX_SOLVER_STEPS, SolverSettings
+from engine.models import MAX_SOLVER_STEPS, SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 METHOD_HINTS = {
     "euler": "Euler: 1 evaluation per step (fastest)",
@@ -42,7 +42,7 @@ class SolverDial(QWidget):
         self._trained: SolverSettings | None = None
         self._has_numbers = self._numbers_foldable = False
         self.method = QComboBox()
-        for method in FIXED_GRID_METHODS + ADAPTIVE_METHODS:
+        for method in SOLVER_METHODS:
             self.method.addItem(method, method)
             self.method.setItemData(self.method.count() - 1, METHOD_HINTS.get(method, method), Qt.ItemDataRole.ToolTipRole)
         self.method.setToolTip("ODE solver used inside every continuous block of the network")
@@ -93,7 +93,7 @@ class SolverDial(QWidget):
         self.set_model(None)
 
     def set_model(self, entry: ModelEntry | None) -> None:
-        self._trained = trained_solver(entry) if entry else None
+        self._trained = entry.spec.trained_solver if entry else None
         table = solver_tradeoff(entry) if entry else None
         words = tradeoff_in_words(entry) if entry else None
         how = str(entry.spec.card.get("solver_tradeoff_note", "")) if entry else ""
@@ -132,7 +132,7 @@ class SolverDial(QWidget):
         shown = self.solver()
         if shown is None or solver is None:
             return True
-        if wanted.method in ADAPTIVE_METHODS:
+        if wanted.is_adaptive:
             return shown.method == wanted.method and (shown.rtol, shown.atol) == (wanted.rtol, wanted.atol)
         return shown.method == wanted.method and shown.steps == wanted.steps
 
@@ -146,7 +146,7 @@ class SolverDial(QWidget):
         self._update_state()
 
     def _update_state(self) -> None:
-        adaptive = self.method.currentData() in ADAPTIVE_METHODS
+        adaptive = is_adaptive_method(self.method.currentData())
         self._form.setRowVisible(self.steps, not adaptive)
         self._form.setRowVisible(self.tolerance, adaptive)
         chosen = self.solver()
@@ -155,11 +155,8 @@ class SolverDial(QWidget):
             return
         evals = chosen.evals_per_block()
         cost = "adaptive number of" if evals is None else str(evals)
-        trained = self._trained
-        trained_text = f"{trained.method} × {trained.steps}" if trained and trained.method not in ADAPTIVE_METHODS \
-            else (trained.method if trained else "")
-        marker = " (as trained)" if chosen == trained else ""
-        self.cost.setText(f"{cost} network evaluations per ODE block{marker}. Trained with {trained_text}.")
+        marker = " (as trained)" if chosen == self._trained else ""
+        self.cost.setText(f"{cost} network evaluations per ODE block{marker}. Trained with {self._trained.label()}.")
 
 
 def _tolerance_text(value: float) -> str:

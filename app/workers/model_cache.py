@@ -10,7 +10,9 @@ from engine.device import resolve_device
 
 
 class ModelCache:
-    """One model per page (pages do not share: generation changes a cUNet's solver setting).
+    """One model per page: the pages mostly run different models (a generator, the photo
+    denoiser), so one cache between them would reload at every switch. A loaded model holds no
+    request's settings (a cUNet's ODE solver comes with each call), so any caller may use it.
     Reloads when the model folder, the device or the weights file's modification time changes."""
 
     def __init__(self) -> None:

@@ -22,7 +22,7 @@ from engine.checkpoints.weights import (
     refuse_pickle,
     write_tensors,
 )
-from engine.diffusion import ClassGuidance, Denoiser, NoiseSchedule
+from engine.diffusion import ClassGuidance, Denoiser, NoiseSchedule, SolverSchedule
 from engine.errors import ConfigError, ModelLoadError
 
 MODEL_JSON = "model.json"
@@ -45,11 +45,15 @@ class LoadedModel:
     weights_id: str = ""  # see `weights_id()`; empty for a network that was never saved
 
     def denoiser(self, clip_x0: bool = True, noise_shape: torch.Tensor | None = None,
-                 guidance: ClassGuidance | None = None) -> Denoiser:
+                 guidance: ClassGuidance | None = None, solver: SolverSchedule | None = None) -> Denoiser:
         """`noise_shape`: see `Denoiser`; only a network that takes a noise map uses it.
-        `guidance`: the class to sample, for a class-conditional model (see `engine.guidance`)."""
+        `guidance`: the class to sample, for a class-conditional model (see `engine.guidance`).
+        `solver`: the ODE solver at each step (None: as trained); only a network with ODE blocks
+        (`ModelSpec.trained_solver`) is given one, so a U-Net ignores it."""
+        takes_solver = self.spec.trained_solver is not None
         return Denoiser(self.network, self.schedule, self.spec.prediction, clip_x0=clip_x0,
-                        takes_noise_map=self.spec.takes_noise_map, noise_shape=noise_shape, guidance=guidance)
+                        takes_noise_map=self.spec.takes_noise_map, noise_shape=noise_shape, guidance=guidance,
+                        solver=solver if takes_solver else None)
 
     @property
     def name(self) -> str:

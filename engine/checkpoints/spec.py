@@ -13,7 +13,7 @@ from engine.diffusion import NoiseSchedule, ScheduleConfig
 from engine.diffusion.prediction import check_prediction_type
 from engine.errors import ConfigError, ModelLoadError
 from engine.json_values import is_real, is_whole
-from engine.models import build_network, config_from_dict
+from engine.models import CUNetConfig, SolverSettings, build_network, config_from_dict
 from engine.sampling import SAMPLERS
 from torch import nn
 
@@ -54,6 +54,22 @@ class ModelSpec:
     def takes_noise_map(self) -> bool:
         """True for a network with a per-pixel noise-level input (the photo denoiser)."""
         return bool(self.network.get("noise_map", False))
+
+    @property
+    def trained_solver(self) -> SolverSettings | None:
+        """The ODE solver the network was trained with (recorded in `network`): what sampling
+        runs unless a request asks for another, and the solver dial's "as trained". None for a
+        network without ODE blocks (the U-Net), which takes no solver: this is the one answer to
+        "does this model have a solver?" for the engine, the CLI, the app and the benchmarks."""
+        config = config_from_dict(self.arch, self.network)
+        return config.solver if isinstance(config, CUNetConfig) else None
+
+    def solver_used(self, requested: SolverSettings | None) -> SolverSettings | None:
+        """The solver a request for `requested` (None: as trained) runs, for reports: the trained
+        one unless another is asked for, and None for a network without ODE blocks, which
+        ignores any."""
+        trained = self.trained_solver
+        return None if trained is None else requested or trained
 
     @property
     def is_conditional(self) -> bool:

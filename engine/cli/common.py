@@ -8,8 +8,7 @@ import json
 from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.device import DEVICE_CHOICES, resolve_device, set_threads
 from engine.errors import ConfigError, ModelLoadError
-from engine.models import SolverSettings
-from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS
+from engine.models import SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 
 EXIT_USER_ERROR = 2
@@ -24,7 +23,7 @@ def add_device_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--solver", choices=FIXED_GRID_METHODS + ADAPTIVE_METHODS, default=None,
+        "--solver", choices=SOLVER_METHODS, default=None,
         help="cUNet ODE solver per block (speed/quality dial; default: as trained)",
     )
     parser.add_argument("--solver-steps", type=int, default=None,
@@ -39,7 +38,7 @@ def solver_from_args(args: argparse.Namespace) -> SolverSettings | None:
         if args.solver_steps is not None or args.solver_tol is not None:
             raise ConfigError("--solver-steps and --solver-tol need --solver (the method, e.g. --solver midpoint)")
         return None
-    adaptive = args.solver in ADAPTIVE_METHODS
+    adaptive = is_adaptive_method(args.solver)
     if adaptive and args.solver_steps is not None:
         raise ConfigError(f"{args.solver} chooses its own steps: give --solver-tol instead of --solver-steps")
     if not adaptive and args.solver_tol is not None:

@@ -53,8 +53,9 @@ def run(args: argparse.Namespace) -> int:
 
         result = generate(model, request, progress=on_progress)
     report = reference.evaluate(result.images)
+    solver = model.spec.solver_used(request.solver)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
-              "solver": (request.solver.__dict__ if request.solver else model.spec.network.get("solver")),
+              "solver": asdict(solver) if solver else None,
               "warnings": warnings}
     if args.json:
         print(json.dumps(output))

@@ -30,7 +30,6 @@ from engine.generation_record import (
 )
 from engine.guidance import class_index
 from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, upscale_nearest
-from engine.models import CUNet
 from engine.sampling import SAMPLERS
 from engine.steering import (
     DEFAULT_RESAMPLE,
@@ -167,7 +166,7 @@ def run(args: argparse.Namespace) -> int:
     resolved_resample(sampler_name, request.resample, request.mask is not None)
     init_file = SourceFile.of(args.init) if picture else None
     mask_file = SourceFile.of(args.mask) if mask else None
-    counts_evaluations = isinstance(model.network, CUNet)
+    counts_evaluations = model.spec.trained_solver is not None  # only ODE blocks count evaluations
     start_evaluations = model.network.function_evaluations() if counts_evaluations else 0
     with tqdm(total=None, unit="step", desc=f"sampling {model.name}", leave=False) as bar:
         def on_progress(p) -> None:

@@ -2,8 +2,9 @@
 
 from engine.diffusion.prediction import PREDICTION_TYPES, ClassGuidance, Denoiser, training_target
 from engine.diffusion.schedule import SCHEDULE_KINDS, NoiseSchedule, ScheduleConfig
+from engine.diffusion.solver_schedule import ConstantSolver, SolverSchedule
 
 __all__ = [
-    "PREDICTION_TYPES", "SCHEDULE_KINDS", "ClassGuidance", "Denoiser", "NoiseSchedule", "ScheduleConfig",
-    "training_target",
+    "PREDICTION_TYPES", "SCHEDULE_KINDS", "ClassGuidance", "ConstantSolver", "Denoiser", "NoiseSchedule",
+    "ScheduleConfig", "SolverSchedule", "training_target",
 ]

@@ -9,7 +9,8 @@ step t the noise of x_t has std sqrt(1 - abar_t), times `noise_shape` where the 
 same everywhere (a photo whose shadows are noisier than its sky; see `engine.denoise`).
 
 A class-conditional network is guided here too (classifier-free guidance, Ho & Salimans 2022), so
-samplers never know about classes either: see `ClassGuidance`.
+samplers never know about classes either: see `ClassGuidance`. And a cUNet gets its ODE solver
+here, with each call, from the Denoiser's `SolverSchedule`: samplers never know about solvers.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Callable
 import torch
 
 from engine.diffusion.schedule import NoiseSchedule
+from engine.diffusion.solver_schedule import SolverSchedule
 from engine.errors import ConfigError
 
 PREDICTION_TYPES = ("eps", "v")
@@ -88,11 +90,15 @@ class Denoiser:
         takes_noise_map: bool = False,
         noise_shape: torch.Tensor | None = None,
         guidance: ClassGuidance | None = None,
+        solver: SolverSchedule | None = None,
     ) -> None:
         """`takes_noise_map`: the network's third argument is the noise map. `noise_shape`
         (broadcastable to x_t, root mean square 1): how the noise level varies over the pixels
         and channels; None = uniform. `guidance`: the class to sample (the network takes
-        `class_labels` by keyword); None = the network's own unconditional output."""
+        `class_labels` by keyword); None = the network's own unconditional output. `solver`: the
+        ODE solver of each call, by its step, passed as the network's `solver` keyword; None =
+        the network's own (and the only choice for a network that takes no solver:
+        `LoadedModel.denoiser` decides which do)."""
         self.network = network
         self.schedule = schedule
         self.prediction = check_prediction_type(prediction)
@@ -100,6 +106,7 @@ class Denoiser:
         self.takes_noise_map = takes_noise_map
         self.noise_shape = noise_shape
         self.guidance = guidance
+        self.solver = solver
 
     def __call__(self, x_t: torch.Tensor, t: int) -> tuple[torch.Tensor, torch.Tensor]:
         abar = self.schedule.abar(t).item()
@@ -118,7 +125,8 @@ class Denoiser:
 
     def _network_output(self, x_t: torch.Tensor, t: int, noise_level: float) -> torch.Tensor:
         """The network's output for x_t (B, C, H, W) at step t, guided when a class is asked for:
-        the rows for each label the guidance needs are stacked into one call."""
+        the rows for each label the guidance needs are stacked into one call, which runs the
+        schedule's solver for step t."""
         labels = self.guidance.labels() if self.guidance else []
         copies = max(1, len(labels))
         inputs = x_t.repeat(copies, 1, 1, 1)
@@ -127,8 +135,9 @@ class Denoiser:
         if self.takes_noise_map:
             shape = torch.ones_like(x_t[:, :, :1, :1]) if self.noise_shape is None else self.noise_shape
             arguments.append((shape * noise_level).expand_as(x_t).repeat(copies, 1, 1, 1))
+        solver = {} if self.solver is None else {"solver": self.solver(t)}
         if not labels:
-            return self.network(*arguments).to(torch.float32)
+            return self.network(*arguments, **solver).to(torch.float32)
         class_labels = torch.tensor(labels, device=x_t.device).repeat_interleave(len(x_t))
-        output = self.network(*arguments, class_labels=class_labels).to(torch.float32)
+        output = self.network(*arguments, class_labels=class_labels, **solver).to(torch.float32)
         return self.guidance.combine(list(output.chunk(copies)))

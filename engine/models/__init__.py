@@ -15,7 +15,7 @@ from torch import nn
 from engine.errors import ConfigError
 from engine.models.cunet import CUNet, CUNetConfig, default_config, denoise_config, paper_config, small_config
 from engine.models.layers import class_embedding_weights
-from engine.models.ode_block import ADAPTIVE_METHODS, FIXED_GRID_METHODS, MAX_SOLVER_STEPS, SolverSettings
+from engine.models.ode_block import MAX_SOLVER_STEPS, SOLVER_METHODS, SolverSettings, is_adaptive_method
 from engine.models.unet import UNet, UNetConfig
 
 ARCHITECTURES = ("cunet", "unet")
@@ -77,12 +77,11 @@ def count_parameters(network: nn.Module, trainable_only: bool = False) -> int:
 
 
 __all__ = [
-    "ADAPTIVE_METHODS",
     "ARCHITECTURES",
-    "FIXED_GRID_METHODS",
     "MAX_SOLVER_STEPS",
     "PRESETS",
     "SMALL_PRESETS",
+    "SOLVER_METHODS",
     "WIDTH_FIELDS",
     "CUNet",
     "CUNetConfig",
@@ -93,5 +92,6 @@ __all__ = [
     "class_embedding_weights",
     "config_from_dict",
     "count_parameters",
+    "is_adaptive_method",
     "preset_config",
 ]

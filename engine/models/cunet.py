@@ -23,12 +23,16 @@ Shapes: input (B, C, H, W) with any H, W (reflect-padded to a multiple of unshuf
 internally), output (B, C, H, W); t is the diffusion step, shape (B,); the optional noise map is
 (B, C, H, W) or broadcastable to it: the noise std per pixel and channel in the input's units;
 the optional class labels are (B,) in 0..num_classes (num_classes itself: no class).
+
+The ODE solver is an argument of each call (`solver=`), like torchdiffeq's `method`/`options`;
+without one the network runs `config.solver`, the solver it was trained with. Nothing a call
+passes stays behind, so one network can serve callers that ask for different solvers.
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 import torch
 import torch.nn.functional as F
@@ -53,7 +57,7 @@ NORMS = ("group", "instance", "pixel")
 class CUNetConfig:
     """Architecture of a continuous U-Net. Level i has base_channels * channel_mults[i] channels;
     the last entry is the bottleneck. `attention_levels` indexes channel_mults (mirrored in the
-    decoder)."""
+    decoder). `solver` is the ODE solver the network is trained with: what a call without one runs."""
 
     in_channels: int = 3
     base_channels: int = 16
@@ -255,11 +259,11 @@ class ContinuousLevel(nn.Module):
         else:
             self.block = ODEBlock(VectorField(config, channels))
 
-    def forward(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
         if not self.second_order:
-            return self.block(h, condition)
+            return self.block(h, condition, solver)
         state = torch.cat([h, self.initial_velocity(h)], dim=1)
-        return self.block(state, condition)[:, : h.shape[1]]
+        return self.block(state, condition, solver)[:, : h.shape[1]]
 
 
 def _official_step_table(steps: int = 1000, dim: int = 256) -> torch.Tensor:
@@ -335,15 +339,6 @@ class CUNet(nn.Module):
                 _activation(act),
                 nn.Conv2d(widths[0], config.in_channels * config.unshuffle**2, 3, padding=1),
             )
-        self.set_solver(config.solver)
-
-    def set_solver(self, settings: SolverSettings) -> None:
-        """Change how every ODE block is integrated (speed/quality dial; no retraining needed
-        for nearby settings, though quality is best at the trained setting)."""
-        for module in self.modules():
-            if isinstance(module, ODEBlock):
-                module.solver = settings
-        self.config = replace(self.config, solver=settings)
 
     def function_evaluations(self) -> int:
         """Vector-field evaluations over all blocks since the network was built."""
@@ -351,9 +346,13 @@ class CUNet(nn.Module):
 
     def forward(
         self, x: torch.Tensor, t: torch.Tensor, noise_map: torch.Tensor | None = None, *,
-        class_labels: torch.Tensor | None = None,
+        class_labels: torch.Tensor | None = None, solver: SolverSettings | None = None,
     ) -> torch.Tensor:
-        """class_labels: None on a conditional network = the null label (an unconditional prediction)."""
+        """class_labels: None on a conditional network = the null label (an unconditional prediction).
+        solver: how every ODE block of this call is integrated (the speed/quality dial: no
+        retraining is needed for nearby settings, though quality is best at the trained one);
+        None = `config.solver`, the trained solver."""
+        solver = self.config.solver if solver is None else solver
         time_embedding = self.time_mlp(t) if self.config.time_conditioning else None
         condition = class_conditioned(time_embedding, self.class_embedding, class_labels)
         if self.config.noise_map:
@@ -367,19 +366,19 @@ class CUNet(nn.Module):
         h = self.stem(F.pixel_unshuffle(x, factor) if factor > 1 else x)  # (B, C*f*f, H/f, W/f)
         skips = []
         for i in range(self.levels):  # level i: (B, widths[i], H/f/2^i, W/f/2^i)
-            h = self.down_blocks[i](h, condition)
+            h = self.down_blocks[i](h, condition, solver)
             if str(i) in self.down_attn:
                 h = self.down_attn[str(i)](h)
             skips.append(h)
             h = self.act(self.down_proj[i](h))
             h = F.interpolate(h, scale_factor=0.5, mode="bilinear", align_corners=False)
-        h = self.middle(h, condition)  # the coarsest level, (B, widths[-1], H/f/2^L, W/f/2^L)
+        h = self.middle(h, condition, solver)  # the coarsest level, (B, widths[-1], H/f/2^L, W/f/2^L)
         if self.middle_attn is not None:
             h = self.middle_attn(h)
         for i in reversed(range(self.levels)):
             h = F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False)
             h = self.act(self.up_proj[i](torch.cat([h, skips[i]], dim=1)))  # back to widths[i] channels
-            h = self.up_blocks[i](h, condition)
+            h = self.up_blocks[i](h, condition, solver)
             if str(i) in self.up_attn:
                 h = self.up_attn[str(i)](h)
         out = self.head(h)

@@ -1,8 +1,9 @@
 """Neural-ODE blocks: the continuous replacement for a U-Net level's stack of residual blocks.
 
 A block integrates dh/ds = f(h, c) over depth-time s in [0, 1] with torchdiffeq, where c is the
-diffusion-time conditioning. The solver is *data* (`SolverSettings`), not part of the class, so one
-trained model can be run with fewer or more solver steps as a speed/quality dial.
+diffusion-time conditioning. The solver is *data* (`SolverSettings`) passed with every call, as
+torchdiffeq's `odeint` takes `method` and `options`: no block holds one, so one trained model can be
+run with fewer or more solver steps as a speed/quality dial, by several callers at once.
 """
 
 from __future__ import annotations
@@ -18,9 +19,17 @@ from engine.json_values import is_real, is_whole
 
 FIXED_GRID_METHODS = ("euler", "midpoint", "rk4")
 ADAPTIVE_METHODS = ("dopri5",)
+SOLVER_METHODS = FIXED_GRID_METHODS + ADAPTIVE_METHODS
 # Function evaluations per fixed-grid step; used for honest progress and cost estimates.
 EVALS_PER_STEP = {"euler": 1, "midpoint": 2, "rk4": 4}
 MAX_SOLVER_STEPS = 1000  # far beyond any useful setting; a bound keeps a bad model file from hanging a sampler
+
+
+def is_adaptive_method(method: str) -> bool:
+    """Which knob applies, decided here only: an adaptive method (dopri5) picks its own steps to
+    meet `rtol`/`atol`, so a step count means nothing to it; a fixed-grid one (euler, midpoint,
+    rk4) takes `steps` and no tolerance. Every front end asks this, not the method lists."""
+    return method in ADAPTIVE_METHODS
 
 
 @dataclass(frozen=True)
@@ -40,8 +49,8 @@ class SolverSettings:
 
     def __post_init__(self) -> None:
         # Settings also come from model files, so their types are checked too, not just their ranges.
-        if not isinstance(self.method, str) or self.method not in FIXED_GRID_METHODS + ADAPTIVE_METHODS:
-            known = ", ".join(FIXED_GRID_METHODS + ADAPTIVE_METHODS)
+        if not isinstance(self.method, str) or self.method not in SOLVER_METHODS:
+            known = ", ".join(SOLVER_METHODS)
             raise ConfigError(f"unknown ODE solver {self.method!r}; choose one of {known}")
         if not is_whole(self.steps) or not 1 <= self.steps <= MAX_SOLVER_STEPS:
             raise ConfigError(
@@ -52,10 +61,21 @@ class SolverSettings:
         if not isinstance(self.adjoint, bool):
             raise ConfigError(f"ODE solver 'adjoint' must be true or false, got {self.adjoint!r}")
 
+    @property
+    def is_adaptive(self) -> bool:
+        """True when `rtol`/`atol` apply (and `steps` does not); see `is_adaptive_method`."""
+        return is_adaptive_method(self.method)
+
     def evals_per_block(self) -> int | None:
         """Function evaluations per block, or None for adaptive solvers (data dependent)."""
-        per_step = EVALS_PER_STEP.get(self.method)
-        return None if per_step is None else per_step * self.steps
+        return None if self.is_adaptive else EVALS_PER_STEP[self.method] * self.steps
+
+    def label(self) -> str:
+        """The setting in words, naming only the knob that applies: "rk4 × 2" (steps per block)
+        or "dopri5 (rtol 0.001, atol 0.001)"."""
+        if self.is_adaptive:
+            return f"{self.method} (rtol {self.rtol:g}, atol {self.atol:g})"
+        return f"{self.method} × {self.steps}"
 
 
 class _ConditionedField(nn.Module):
@@ -74,39 +94,40 @@ class _ConditionedField(nn.Module):
 
 
 class ODEBlock(nn.Module):
-    """Integrates `field` from s=0 to s=1 and returns the state at s=1."""
+    """Integrates `field` from s=0 to s=1 with the solver it is called with and returns the state
+    at s=1. It holds no solver: the caller (the network, given one by its caller or its trained
+    one) passes it with every call, so no call can change the next."""
 
     def __init__(self, field: nn.Module) -> None:
         super().__init__()
         self.field = field
-        self.solver = SolverSettings()
         self.evaluations = 0  # vector-field evaluations since creation (for honest progress/cost)
 
-    def forward(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        if self.solver.method in ADAPTIVE_METHODS and not torch.is_grad_enabled() and h.shape[0] > 1:
-            return self._solve_each(h, condition)
-        return self._solve(h, condition)
+    def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
+        if solver.is_adaptive and not torch.is_grad_enabled() and h.shape[0] > 1:
+            return self._solve_each(h, condition, solver)
+        return self._solve(h, condition, solver)
 
-    def _solve_each(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
+    def _solve_each(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
         """An adaptive solver picks its steps from the error of the whole batch, so an image would
         depend on the others in its batch; at inference each image is solved alone, so that a seed
         makes the same image in any batch (batching is lost: the price of exactness). `evaluations`
         then grows by the mean over the images, as for one batched solve."""
         before = self.evaluations
-        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1]) for i in range(len(h))]
+        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1], solver)
+                 for i in range(len(h))]
         self.evaluations = before + round((self.evaluations - before) / len(h))
         return torch.cat(parts)
 
-    def _solve(self, h: torch.Tensor, condition: torch.Tensor | None) -> torch.Tensor:
-        settings = self.solver
+    def _solve(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
         bound = _ConditionedField(self, condition)
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)
-        kwargs: dict = {"method": settings.method}
-        if settings.method in ADAPTIVE_METHODS:
-            kwargs.update(rtol=settings.rtol, atol=settings.atol)
-        elif settings.steps > 1:
-            kwargs["options"] = {"step_size": 1.0 / settings.steps}
-        if settings.adjoint and torch.is_grad_enabled():
+        kwargs: dict = {"method": solver.method}
+        if solver.is_adaptive:
+            kwargs.update(rtol=solver.rtol, atol=solver.atol)
+        elif solver.steps > 1:
+            kwargs["options"] = {"step_size": 1.0 / solver.steps}
+        if solver.adjoint and torch.is_grad_enabled():
             params = tuple(bound.parameters())
             if condition is not None and condition.requires_grad:
                 params += (condition,)

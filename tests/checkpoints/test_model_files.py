@@ -9,6 +9,7 @@ import torch
 from engine.checkpoints import ModelStore, create_model_folder, load_model, read_spec, save_model_folder
 from engine.checkpoints.model_files import MODEL_JSON, MODEL_WEIGHTS
 from engine.errors import ConfigError, ModelLoadError
+from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
 from helpers import save_tiny_model, tiny_spec
 
@@ -35,6 +36,13 @@ def test_read_spec_gives_the_architecture_without_reading_the_weights(tmp_path):
         load_model(folder)
     with pytest.raises(ModelLoadError, match="no model here"):
         read_spec(tmp_path / "nothing")
+
+
+def test_the_spec_records_the_trained_solver_and_what_a_request_runs():
+    spec = tiny_spec(solver={"method": "rk4", "steps": 2})
+    assert spec.trained_solver == SolverSettings("rk4", 2)
+    assert spec.solver_used(None) == SolverSettings("rk4", 2)
+    assert spec.solver_used(SolverSettings("euler")) == SolverSettings("euler")
 
 
 def test_half_precision_storage_loads_as_float32(tmp_path):

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from engine.diffusion import ClassGuidance, Denoiser, NoiseSchedule, ScheduleConfig, training_target
+from engine.diffusion import ClassGuidance, ConstantSolver, Denoiser, NoiseSchedule, ScheduleConfig, training_target
+from engine.models import SolverSettings
 
 
 @pytest.mark.parametrize("prediction", ["eps", "v"])
@@ -37,6 +38,30 @@ def test_a_noise_map_network_is_told_the_level_of_x_t_shaped_by_the_photo():
     shape = torch.rand(2, 3, 4, 4) + 0.5
     Denoiser(network, schedule, "eps", takes_noise_map=True, noise_shape=shape)(x_t, 100)
     assert torch.allclose(seen[-1], shape * level)
+
+
+def test_each_network_call_gets_the_solver_the_schedule_gives_its_step():
+    """The seam for per-step solvers: cheap while x_t is mostly noise, finer near the end."""
+    coarse, fine = SolverSettings("euler", 1), SolverSettings("rk4", 2)
+    seen = []
+
+    def network(x, steps, *, solver):
+        seen.append(solver)
+        return torch.zeros_like(x)
+
+    schedule = NoiseSchedule(ScheduleConfig(kind="cosine"))
+    by_step = Denoiser(network, schedule, "eps", solver=lambda t: coarse if t > 500 else fine)
+    for t in (900, 600, 100):
+        by_step(torch.zeros(1, 1, 4, 4), t)
+    Denoiser(network, schedule, "eps", solver=ConstantSolver(fine))(torch.zeros(1, 1, 4, 4), 900)
+    assert seen == [coarse, coarse, fine, fine]
+
+
+def test_without_a_schedule_the_network_is_given_no_solver():
+    """So a network without ODE blocks (the U-Net) is called as before, and a cUNet runs its own."""
+    schedule = NoiseSchedule(ScheduleConfig(kind="cosine"))
+    eps, _ = Denoiser(lambda x, steps: torch.zeros_like(x), schedule, "eps")(torch.zeros(1, 1, 4, 4), 100)
+    assert not eps.any()
 
 
 class LabelledNetwork:

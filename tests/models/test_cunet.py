@@ -56,7 +56,7 @@ def test_paper_step_table_holds_sin_and_cos_of_the_official_angles():
     assert not table.requires_grad
 
 
-def _count_field_calls(network, x):
+def _count_field_calls(network, x, **call):
     calls = 0
 
     def hook(*_):
@@ -65,31 +65,76 @@ def _count_field_calls(network, x):
 
     handles = [m.register_forward_hook(hook) for m in network.modules() if isinstance(m, VectorField)]
     with torch.no_grad():
-        network(x, torch.tensor([3]))
+        network(x, torch.tensor([3]), **call)
     for handle in handles:
         handle.remove()
     return calls
 
 
+BLOCKS = 2 * 2 + 1  # of `small()`: 2 down, 2 up, 1 middle
+
+
 @pytest.mark.parametrize("method,steps,evals", [("euler", 1, 1), ("midpoint", 1, 2), ("rk4", 1, 4), ("rk4", 2, 8)])
-def test_solver_is_a_runtime_setting(method, steps, evals):
+def test_the_solver_is_passed_with_the_call(method, steps, evals):
     network = CUNet(small())
-    blocks = 2 * 2 + 1  # 2 down, 2 up, 1 middle
-    network.set_solver(SolverSettings(method=method, steps=steps))
-    assert _count_field_calls(network, torch.randn(1, 3, 16, 16)) == blocks * evals
-    assert network.config.solver.method == method
+    solver = SolverSettings(method=method, steps=steps)
+    assert _count_field_calls(network, torch.randn(1, 3, 16, 16), solver=solver) == BLOCKS * evals
+    assert network.config.solver == small().solver  # the trained solver is data, not changed by a call
+
+
+@pytest.mark.parametrize("method,steps,evals", [("euler", 1, 1), ("rk4", 2, 8)])
+def test_function_evaluations_count_the_solver_of_the_call(method, steps, evals):
+    network = CUNet(small())
+    before = network.function_evaluations()
+    with torch.no_grad():
+        network(torch.randn(1, 3, 16, 16), torch.tensor([3]), solver=SolverSettings(method, steps))
+    assert network.function_evaluations() - before == BLOCKS * evals
+
+
+def test_a_call_without_a_solver_runs_the_trained_one_whatever_came_before():
+    """No hidden state: a solver passed with one call is gone by the next."""
+    network = perturb(CUNet(small())).eval()
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor([3, 700])
+    with torch.no_grad():
+        trained = network(x, t)
+        network(x, t, solver=SolverSettings("rk4", 3))
+        before = network.function_evaluations()
+        after = network(x, t)
+    assert torch.equal(after, trained)
+    assert network.function_evaluations() - before == BLOCKS * small().solver.evals_per_block()
+
+
+def test_the_trained_solver_asked_for_by_name_is_the_default_bit_for_bit():
+    network = perturb(CUNet(small())).eval()
+    x, t = torch.randn(2, 3, 16, 16), torch.tensor([3, 700])
+    with torch.no_grad():
+        assert torch.equal(network(x, t), network(x, t, solver=network.config.solver))
+
+
+def test_interleaved_calls_with_different_solvers_match_separate_runs():
+    """One network serves two callers at once (two pages, two threads): each call's solver is its own."""
+    euler, rk4 = SolverSettings("euler", 1), SolverSettings("rk4", 2)
+    x = torch.randn(2, 3, 16, 16, generator=torch.Generator().manual_seed(1))
+    steps = [torch.tensor([t, t]) for t in (900, 500, 100)]
+    network = perturb(CUNet(small())).eval()
+    with torch.no_grad():
+        alone = {solver: [network(x, t, solver=solver) for t in steps] for solver in (euler, rk4)}
+        interleaved = {euler: [], rk4: []}
+        for t in steps:
+            for solver in (euler, rk4):
+                interleaved[solver].append(network(x, t, solver=solver))
+    for solver in (euler, rk4):
+        assert all(torch.equal(a, b) for a, b in zip(alone[solver], interleaved[solver]))
+    assert not torch.equal(alone[euler][0], alone[rk4][0])
 
 
 def test_finer_solvers_converge_to_the_adaptive_solution():
     network = perturb(CUNet(small())).eval()
     x = torch.randn(1, 3, 16, 16)
     with torch.no_grad():
-        network.set_solver(SolverSettings("rk4", 4))
-        fine = network(x, torch.tensor([3]))
-        network.set_solver(SolverSettings("euler", 1))
-        coarse = network(x, torch.tensor([3]))
-        network.set_solver(SolverSettings("dopri5", rtol=1e-5, atol=1e-5))
-        adaptive = network(x, torch.tensor([3]))
+        fine = network(x, torch.tensor([3]), solver=SolverSettings("rk4", 4))
+        coarse = network(x, torch.tensor([3]), solver=SolverSettings("euler", 1))
+        adaptive = network(x, torch.tensor([3]), solver=SolverSettings("dopri5", rtol=1e-5, atol=1e-5))
     fine_error = (fine - adaptive).abs().max()
     coarse_error = (coarse - adaptive).abs().max()
     assert coarse_error > 0
@@ -113,12 +158,20 @@ def test_adjoint_gradients_match_backprop():
 
     def grads(adjoint: bool):
         network.zero_grad()
-        network.set_solver(SolverSettings("rk4", 8, adjoint=adjoint))
-        network(x, t).sum().backward()
+        network(x, t, solver=SolverSettings("rk4", 8, adjoint=adjoint)).sum().backward()
         return [p.grad.clone() for p in network.parameters() if p.grad is not None]
 
     for plain, adjoint in zip(grads(False), grads(True)):
         assert torch.allclose(plain, adjoint, rtol=1e-2, atol=2e-3)
+
+
+@pytest.mark.parametrize("solver,adaptive,evals,label", [
+    (SolverSettings("euler", 3), False, 3, "euler × 3"),
+    (SolverSettings("rk4", 2), False, 8, "rk4 × 2"),
+    (SolverSettings("dopri5", steps=4, rtol=1e-3, atol=1e-5), True, None, "dopri5 (rtol 0.001, atol 1e-05)"),
+])
+def test_a_solver_says_once_which_knob_applies(solver, adaptive, evals, label):
+    assert (solver.is_adaptive, solver.evals_per_block(), solver.label()) == (adaptive, evals, label)
 
 
 def test_bad_configs_are_refused():

@@ -111,22 +111,6 @@ def test_sampling_timesteps_is_a_decreasing_grid():
     assert math.isclose(len(sampling_timesteps(999, 1000)), 1000)
 
 
-def test_a_solver_override_does_not_change_the_loaded_model(tmp_path):
-    from engine.checkpoints import load_model
-    from engine.generate import GenerationRequest, generate
-    from engine.models import SolverSettings
-    from helpers import save_tiny_model
-
-    model = load_model(save_tiny_model(tmp_path / "m"))
-    trained = model.network.config.solver
-    euler = generate(model, GenerationRequest(count=2, steps=3, solver=SolverSettings("euler")))
-    assert model.network.config.solver == trained
-    default = generate(model, GenerationRequest(count=2, steps=3))
-    again = generate(model, GenerationRequest(count=2, steps=3, solver=SolverSettings("euler")))
-    assert (euler.images == again.images).all()
-    assert not (euler.images == default.images).all()
-
-
 @pytest.mark.parametrize("sampler, eta", [("ddpm", 0.0), ("ddim", 0.5), ("dpmpp-2m", 0.0), ("dpmpp-2m-sde", 0.0)])
 def test_an_image_comes_out_the_same_alone_or_in_any_batch(tmp_path, sampler, eta):
     """The seed saved with an image is all it takes to make it again: the stochastic samplers'

@@ -7,7 +7,7 @@ from pathlib import Path
 from app_helpers import card_entry as entry
 from helpers import tiny_spec
 
-from app.common.model_card import denoising_facts, display_name, model_facts, solver_tradeoff, trained_solver
+from app.common.model_card import denoising_facts, display_name, model_facts, solver_tradeoff
 from engine.checkpoints import ModelEntry
 
 
@@ -47,11 +47,6 @@ def test_the_setting_column_comes_first_whatever_the_json_order():
     headers, table = solver_tradeoff(entry({"solver_tradeoff": rows}))
     assert headers == ["solver", "FD", "evals/block", "FD n=5000"]
     assert table[1] == ["rk4 x1", "36.8", "", "34.2"]
-
-
-def test_trained_solver_is_the_dial_default():
-    solver = trained_solver(entry({}))
-    assert (solver.method, solver.steps) == ("midpoint", 1)
 
 
 def test_the_denoise_page_card_says_photos_of_any_size_work():

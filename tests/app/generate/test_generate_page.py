@@ -41,7 +41,8 @@ def test_opens_on_the_default_model_with_its_recommendation(qtbot, context):
     assert page.picker.current_entry().name == "digits"
     assert page.sampler.currentData() == "ddim" and page.steps.value() == 4
     assert page.solver_dial.method.isEnabled()
-    assert "evaluations per ODE block" in page.solver_dial.cost.text()
+    assert page.solver_dial.solver() == page.picker.current_entry().spec.trained_solver  # the dial starts as trained
+    assert "evaluations per ODE block (as trained). Trained with midpoint × 1." in page.solver_dial.cost.text()
 
 
 def test_ddim_eta_is_offered_only_with_ddim(qtbot, context, bundled_dir):

@@ -1,0 +1,81 @@
+"""The cUNet's ODE solver as call-time data through `generate`: a request's solver reaches the
+network with each call and nowhere else, so one loaded model serves any number of requests."""
+
+import dataclasses
+import threading
+
+import pytest
+import torch
+
+from engine.checkpoints import ModelSpec, load_model, save_model_folder
+from engine.generate import GenerationRequest, generate
+from engine.models import SolverSettings, preset_config
+from helpers import save_tiny_model
+
+EULER = SolverSettings("euler")
+
+
+@pytest.fixture
+def model(tmp_path):
+    return load_model(save_tiny_model(tmp_path / "m"))
+
+
+def test_a_solver_override_does_not_change_the_loaded_model(model):
+    trained = model.network.config.solver
+    euler = generate(model, GenerationRequest(count=2, steps=3, solver=EULER))
+    assert model.network.config.solver == trained
+    default = generate(model, GenerationRequest(count=2, steps=3))
+    again = generate(model, GenerationRequest(count=2, steps=3, solver=EULER))
+    assert (euler.images == again.images).all()
+    assert not (euler.images == default.images).all()
+
+
+def test_asking_for_the_trained_solver_is_asking_for_none(model):
+    trained = model.spec.trained_solver
+    assert trained == model.network.config.solver
+    default = generate(model, GenerationRequest(count=2, steps=3))
+    named = generate(model, GenerationRequest(count=2, steps=3, solver=trained))
+    assert (default.images == named.images).all()
+
+
+def test_two_threads_sampling_one_model_with_different_solvers_get_what_each_gets_alone(model):
+    """Two pages (or a page and a benchmark) may share a loaded model: the threads step in turn,
+    each with its own solver, and neither sees the other's."""
+    requests = [GenerationRequest(count=2, steps=4, sampler="ddim", solver=EULER),
+                GenerationRequest(count=2, steps=4, sampler="ddim")]
+    alone = [generate(model, request).images for request in requests]
+    in_step = threading.Barrier(len(requests), timeout=60)
+    together = [None] * len(requests)
+
+    def run(index: int) -> None:
+        together[index] = generate(model, requests[index], progress=lambda _: in_step.wait()).images
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(len(requests))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert all(images is not None and (images == expected).all() for images, expected in zip(together, alone))
+    assert not (alone[0] == alone[1]).all()
+
+
+def test_the_solver_costs_its_evaluations_per_block_per_network_call(model):
+    blocks = 2 * 1 + 1  # the tiny model: 1 down, 1 up, 1 middle
+    calls = 3  # ddim, 3 steps, one network call each
+    for solver, per_block in ((EULER, 1), (SolverSettings("rk4", 2), 8)):
+        before = model.network.function_evaluations()
+        generate(model, GenerationRequest(count=1, steps=calls, sampler="ddim", solver=solver))
+        assert model.network.function_evaluations() - before == calls * blocks * per_block
+
+
+def test_a_network_without_ode_blocks_is_given_no_solver(tmp_path):
+    arch, config = preset_config("unet-small", 1)
+    spec = ModelSpec(arch=arch, network=dataclasses.asdict(dataclasses.replace(config, dim=8, dim_mults=(1, 2))),
+                     image_size=8, channels=1)
+    torch.manual_seed(0)
+    save_model_folder(tmp_path / "u", spec, spec.build_network().state_dict())
+    unet = load_model(tmp_path / "u")
+    assert unet.spec.trained_solver is None and unet.spec.solver_used(EULER) is None
+    plain = generate(unet, GenerationRequest(count=1, steps=2))
+    asked = generate(unet, GenerationRequest(count=1, steps=2, solver=EULER))  # ignored, as it always was
+    assert (plain.images == asked.images).all()
