@@ -12,9 +12,9 @@ import numpy as np
 
 from engine.checkpoints import LoadedModel
 from engine.errors import ConfigError, DatasetError
-from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, load_classifier
+from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, load_classifier, predict
 from engine.evaluation.labelled_data import LabelledImages, load_labelled
-from engine.evaluation.report import QualityReport, evaluate_samples
+from engine.evaluation.report import QualityReport, evaluate_samples, uint8_to_tensor
 from engine.paths import benchmarks_dir, shared_data_dir
 
 DATA_ENV = "CUNET_STUDIO_DATA"
@@ -33,6 +33,10 @@ class EvaluationReference:
         the held-out ones."""
         return evaluate_samples(self.classifier, self.info, generated, self.data.held_out_images,
                                 self.data.held_out_labels)
+
+    def classified(self, generated: np.ndarray) -> np.ndarray:
+        """The class index the classifier gives each of `generated` ((N, H, W, C) uint8)."""
+        return predict(self.classifier, uint8_to_tensor(generated))[1]
 
     def evaluate_class(self, generated: np.ndarray, class_index: int) -> tuple[float, QualityReport | None]:
         """(share of `generated` the classifier puts in its class `class_index`, the report against

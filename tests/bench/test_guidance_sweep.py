@@ -41,6 +41,20 @@ def test_the_sweep_measures_every_scale_per_class_and_overall(tmp_path, classifi
     assert table[0].split() == ["guidance", "accuracy", "FD", "class", "FD"] and len(table) == 4
 
 
+def test_the_baseline_row_groups_an_unconditional_model_s_images_by_their_classified_class(tmp_path, classifier):
+    model = save_tiny_model(tmp_path / "model", class_names=("dark", "light"))
+    plain = save_tiny_model(tmp_path / "plain")
+    data = two_level_npz(tmp_path / "data.npz", count=80)
+    out = tmp_path / "sweep.json"
+    sweep.main([str(model), "--guidance", "1", "-n", "12", "--steps", "2", "--classifier", str(classifier),
+                "--data", str(data), "--device", "cpu", "--threads", "1", "--baseline", str(plain), "--out", str(out)])
+    baseline = json.loads(out.read_text())["baseline"]
+    shares = [c["share"] for c in baseline["classes"]]
+    assert baseline["model"] == str(plain) and sum(shares) == pytest.approx(1.0) and baseline["fd"] >= 0
+    for row, share in zip(baseline["classes"], shares):  # 24 images: a group of 10 or more has an FD
+        assert (row["fd"] is not None) == (share * 24 >= sweep.MIN_GROUP)
+
+
 def test_an_unconditional_model_or_another_classifier_is_refused(tmp_path, classifier):
     data = two_level_npz(tmp_path / "data.npz")
     options = ["--classifier", str(classifier), "--data", str(data), "--device", "cpu",
