@@ -83,11 +83,11 @@ class Tour:
         page.count.setValue(count)
         self._run(page.generate_button, page.generation_done, page.banner, timeout_s=300)
 
-    def denoise(self, photo: Path) -> None:
+    def denoise(self, photo: Path, timeout_s: float = 300) -> None:
         page = self.window.denoise_page
         self.show(page)
         page.add_photos([photo])
-        self._run(page.denoise_button, page.queue_idle, page.banner, timeout_s=300)
+        self._run(page.denoise_button, page.queue_idle, page.banner, timeout_s=timeout_s)
         item = page.queue.items[-1]
         if item.status != "done":
             raise TourError(f"denoising {photo.name} failed: {item.status_text()}")
