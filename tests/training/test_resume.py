@@ -18,14 +18,14 @@ from training.test_training import tiny_config
 
 # Another value for each setting a resume may change, and for each it keeps, than a conditional
 # `tiny_config` has. A new TrainingConfig field belongs in one of them: the first test says so.
-RESUMABLE_CHANGES = {"steps": 9, "keep_checkpoints": 5, "device": "auto", "save_every": 7, "sample_every": 7,
-                     "validate_every": 7}
+RESUMABLE_CHANGES = {"steps": 9, "keep_checkpoints": 5, "device": "auto", "bf16": True, "save_every": 7,
+                     "sample_every": 7, "validate_every": 7}
 KEPT_CHANGES = {
     "preset": "unet-small", "network_overrides": {"base_channels": 8}, "image_size": 16, "channels": 3,
     "batch_size": 16, "grad_accumulation": 2, "lr": 2e-3, "lr_schedule": "constant", "warmup_steps": 5,
     "weight_decay": 0.01, "grad_clip": 0.5, "ema_decay": 0.99, "schedule": "linear", "max_step": 300,
     "prediction": "v", "noise": "photo", "hflip": True, "resize_short_side": False, "max_downscale": 2.0,
-    "cache_megabytes": 10, "validation_fraction": 0.1, "validation_images": 8, "sample_count": 8, "bf16": True,
+    "cache_megabytes": 10, "validation_fraction": 0.1, "validation_images": 8, "sample_count": 8,
     "compile": True, "seed": 1, "card": {"display_name": "mine"}, "init_from": "digits", "classes": False,
     "class_dropout": 0.2, "class_names": ["dark", "light"],
 }
@@ -66,7 +66,7 @@ def test_a_resume_refuses_to_change_any_other_setting_in_one_line_naming_it(tmp_
 def test_the_refusal_names_each_setting_with_its_stored_and_given_values(tmp_path):
     stored = tiny_config(tmp_path)
     assert resume_refusal(stored, stored.with_changes(lr=2e-3, seed=1, steps=9)) == (
-        "a resumed run keeps its lr (0.001, not 0.002), seed (0, not 1): only steps, keep_checkpoints, device, "
+        "a resumed run keeps its lr (0.001, not 0.002), seed (0, not 1): only steps, keep_checkpoints, device, bf16, "
         "save_every, sample_every, validate_every and the data's place may change; start a new run for other settings")
 
 
