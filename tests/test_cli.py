@@ -148,6 +148,33 @@ def test_bench_json_follows_the_contract():
         assert row["params"] > 0 and row["macs"] > 0 and row["latency_ms"] > 0
 
 
+def test_bench_bf16_times_each_network_in_both_precisions_in_one_rotation(capsys):
+    assert main(["bench", "--size", "16", "--batch", "2", "--rounds", "2", "--warmup", "0", "--models", "cunet-small",
+                 "--train", "--bf16", "--json", "--threads", "1"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert [r["model"] for r in rows] == ["cunet-small", "cunet-small bf16"]
+    assert rows[0]["params"] == rows[1]["params"] and all(r["runs"] == 2 and r["latency_ms"] > 0 for r in rows)
+
+
+def test_bench_bf16_autocast_really_computes_in_bfloat16():
+    from engine.bench.network_cost import _forward
+
+    class Recording(torch.nn.Module):  # called as the bench calls networks, (x, t)
+        def __init__(self):
+            super().__init__()
+            self.layer, self.dtypes = torch.nn.Linear(4, 4), []
+
+        def forward(self, x, t):
+            out = self.layer(x)
+            self.dtypes.append(out.dtype)
+            return out
+
+    network = Recording()
+    for bf16 in (False, True):
+        _forward(network, torch.randn(2, 4), torch.zeros(2), None, bf16)
+    assert network.dtypes == [torch.float32, torch.bfloat16]
+
+
 def test_models_and_info(capsys):
     assert main(["models", "--json"]) == 0
     assert isinstance(json.loads(capsys.readouterr().out), list)

@@ -57,23 +57,27 @@ def count_macs(network: nn.Module, x: torch.Tensor, t: torch.Tensor) -> int:
     return counter.get_total_flops() // 2
 
 
-def _forward(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None) -> None:
-    """One inference forward, or (with an optimizer) one training step: forward, MSE, backward, AdamW."""
-    if optimizer is None:
-        with torch.inference_mode():
-            network(x, t)
-        return
-    loss = torch.nn.functional.mse_loss(network(x, t), x)
+def _forward(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None,
+             bf16: bool) -> None:
+    """One inference forward, or (with an optimizer) one training step: forward, MSE, backward, AdamW;
+    `bf16`: under bfloat16 autocast, as `engine train --bf16` runs it."""
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
+        if optimizer is None:
+            with torch.inference_mode():
+                network(x, t)
+            return
+        loss = torch.nn.functional.mse_loss(network(x, t).float(), x)
     loss.backward()
     torch.nn.utils.clip_grad_norm_(network.parameters(), 1.0)
     optimizer.step()
     optimizer.zero_grad(set_to_none=True)
 
 
-def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None) -> float:
+def _time_call(network: nn.Module, x: torch.Tensor, t: torch.Tensor, optimizer: torch.optim.Optimizer | None,
+               bf16: bool) -> float:
     _wait_for(x.device)
     start = time.perf_counter()
-    _forward(network, x, t, optimizer)
+    _forward(network, x, t, optimizer, bf16)
     _wait_for(x.device)
     return (time.perf_counter() - start) * 1000
 
@@ -88,11 +92,19 @@ def _wait_for(device: torch.device) -> None:
 
 def measure_networks(
     presets: list[str], size: int, batch: int, channels: int = 3, device: str = "cpu",
-    rounds: int = 10, warmup: int = 2, seed: int = 0, training: bool = False,
+    rounds: int = 10, warmup: int = 2, seed: int = 0, training: bool = False, bf16: bool = False,
 ) -> list[NetworkCost]:
-    """Per-call latency in ms of each preset (training=True: a whole optimizer step)."""
+    """Per-call latency in ms of each preset (training=True: a whole optimizer step). bf16=True
+    also times each preset under bfloat16 autocast, as "PRESET bf16" (a copy with the same
+    weights), in the same rotation, so the two precisions meet the same machine load."""
     torch.manual_seed(seed)
     networks = {name: build_preset(name, channels).to(device) for name in presets}
+    autocast = dict.fromkeys(networks, False)
+    if bf16:
+        for name in presets:
+            copy = build_preset(name, channels).to(device)
+            copy.load_state_dict(networks[name].state_dict())
+            networks[f"{name} bf16"], autocast[f"{name} bf16"] = copy, True
     for net in networks.values():
         net.train(training)
     optimizers = {
@@ -103,12 +115,12 @@ def measure_networks(
     macs = {name: count_macs(net, x[:1], t[:1]) for name, net in networks.items()}
     for name, net in networks.items():
         for _ in range(warmup):
-            _time_call(net, x, t, optimizers[name])
+            _time_call(net, x, t, optimizers[name], autocast[name])
     times: dict[str, list[float]] = {name: [] for name in networks}
     names = list(networks)
     for r in range(rounds):
         for name in names[r % len(names):] + names[: r % len(names)]:
-            times[name].append(_time_call(networks[name], x, t, optimizers[name]))
+            times[name].append(_time_call(networks[name], x, t, optimizers[name], autocast[name]))
     results = []
     for name, net in networks.items():
         q = statistics.quantiles(times[name], n=4) if len(times[name]) > 1 else [times[name][0]] * 3

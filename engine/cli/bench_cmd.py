@@ -43,6 +43,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--rounds", type=int, default=10, help="timed calls per model")
     p.add_argument("--warmup", type=int, default=2)
     p.add_argument("--train", action="store_true", help="time training steps (fwd+bwd+AdamW) instead of forwards")
+    p.add_argument("--bf16", action="store_true",
+                   help="also time each network under bfloat16 autocast (listed as PRESET bf16), in the same rotation")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=None)
@@ -63,7 +65,7 @@ def run(args: argparse.Namespace) -> int:
     if args.batch < 1:
         raise ConfigError("--batch must be at least 1")
     results = measure_networks(presets, args.size, args.batch, args.channels, str(device), args.rounds, args.warmup,
-                               training=args.train)
+                               training=args.train, bf16=args.bf16)
     reference = next((r for r in results if r.name == "unet"), None)
     if args.json:
         print(json.dumps({
@@ -80,12 +82,12 @@ def run(args: argparse.Namespace) -> int:
     mode = "training step" if args.train else "forward"
     print(f"{mode}, {args.channels}x{args.size}x{args.size}, batch {args.batch}, {device.type}, {threads} threads, "
           f"{args.rounds} interleaved rounds, medians")
-    header = f"{'model':<13}{'params':>13}{'MACs':>16}{'ms':>10}{'img/s':>8}"
+    header = f"{'model':<19}{'params':>13}{'MACs':>16}{'ms':>10}{'img/s':>8}"
     if reference:
         header += f"{'params/U':>10}{'MACs/U':>8}{'time/U':>8}"
     print(header)
     for r in results:
-        line = f"{r.name:<13}{r.params:>13,}{r.macs:>16,}{r.latency_ms:>10.1f}{1000 * args.batch / r.latency_ms:>8.1f}"
+        line = f"{r.name:<19}{r.params:>13,}{r.macs:>16,}{r.latency_ms:>10.1f}{1000 * args.batch / r.latency_ms:>8.1f}"
         if reference:
             line += (f"{r.params / reference.params:>10.3f}{r.macs / reference.macs:>8.3f}"
                      f"{r.latency_ms / reference.latency_ms:>8.3f}")
