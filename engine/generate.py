@@ -197,7 +197,7 @@ class SolverCost:
         count = "an adaptive number of" if self.evaluations is None else f"{self.evaluations:,}"
         said = f"{count} evaluations per ODE block per image"
         if self.asked == self.trained:
-            return f"{said}, as trained"
+            return f"{said}, as trained ({self.trained.label()})"
         trained = "adaptive" if self.trained_evaluations is None else f"{self.trained_evaluations:,}"
         reference = f"the trained {self.trained.label()} ({trained})"
         if self.evaluations is None or self.trained_evaluations is None or self.evaluations == 0:

@@ -119,7 +119,7 @@ def test_the_cost_compares_with_the_trained_solver_in_words(model):
     cost = solver_cost(model.spec, request)
     assert cost.words() == ("15 evaluations per ODE block per image, 1.33× fewer than the trained midpoint × 1 (20)")
     as_trained = solver_cost(model.spec, dataclasses.replace(request, solver=None))
-    assert as_trained.words() == "20 evaluations per ODE block per image, as trained"
+    assert as_trained.words() == "20 evaluations per ODE block per image, as trained (midpoint × 1)"
     adaptive = solver_cost(model.spec, dataclasses.replace(request, solver=SolverSettings("dopri5")))
     assert adaptive.evaluations is None and "an adaptive number of evaluations" in adaptive.words()
 
