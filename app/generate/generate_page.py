@@ -213,7 +213,8 @@ class GeneratePage(PageFrame):
 
     def _show_solver_cost(self) -> None:
         entry = self.picker.current_entry()
-        self.solver_dial.show_cost(self.view_model.solver_cost(entry and entry.spec, self.generation_settings()))
+        spec = entry.spec if entry else None
+        self.solver_dial.show_cost(self.view_model.solver_cost(spec, self.generation_settings()))
 
     def _on_sampler_changed(self) -> None:
         self._sampling_form.setRowVisible(self.eta, uses_eta(self.sampler.currentData()))

@@ -1,9 +1,9 @@
 """What the Generate page decides and says, without Qt: the request its controls make and what its
-ODE solver will cost, what can be pressed while it runs, the progress and outcome lines, the class choice, the start picture and
-mask (`StartPicture`, read from files by `picture_work`), what a dropped file is for, and whether
-the settings saved in a PNG can be loaded (reading the file, checking the seed, the model and its
-classes, then the pictures it was made from). `GeneratePage` shows the answers and forwards what
-the user did; tests drive this class without a window.
+ODE solver will cost, what can be pressed while it runs, the progress and outcome lines, the class
+choice, the start picture and mask (`StartPicture`, read from files by `picture_work`), what a
+dropped file is for, and whether the settings saved in a PNG can be loaded (reading the file,
+checking the seed, the model and its classes, then the pictures it was made from). `GeneratePage`
+shows the answers and forwards what the user did; tests drive this class without a window.
 """
 
 from __future__ import annotations
@@ -191,7 +191,10 @@ class GenerateViewModel:
             cost = None if spec is None else solver_cost(spec, self.request(settings))
         except EngineError:
             return ""
-        return "" if cost is None else f"{cost.words()[0].upper()}{cost.words()[1:]}."
+        if cost is None:
+            return ""
+        words = cost.words()
+        return f"{words[0].upper()}{words[1:]}."
 
     def start(self, model: str, settings: GenerationSettings, now: float) -> GenerationRequest:
         """The request for `model` with these settings and the start picture (see `request`);
