@@ -17,12 +17,11 @@ import numpy as np
 import torch
 
 from engine.checkpoints import LoadedModel, ModelSpec
-from engine.diffusion import ConstantSolver
+from engine.diffusion import ConstantSolver, NoiseSchedule, SolverChoice, SteppedSolver, as_schedule, evals_per_block
 from engine.errors import ConfigError
 from engine.guidance import class_guidance
 from engine.imaging import to_uint8
 from engine.json_values import is_real
-from engine.models import SolverSettings
 from engine.sampling import CancelToken, SamplerStep, get_sampler, sampler_timesteps
 from engine.steering import (
     MAX_RESAMPLE,
@@ -42,7 +41,8 @@ MAX_SEED = 2**63 - 1  # image i uses seed + i as a torch generator seed
 @dataclass(frozen=True)
 class GenerationRequest:
     """count images, `sampler`/`steps` default to the model's recommendation; `solver` overrides
-    the cUNet's ODE solver (speed/quality dial; ignored for the discrete U-Net). `class_label`
+    the cUNet's ODE solver (speed/quality dial): one solver throughout, or a step-aware schedule
+    (`SteppedSolver`); see `solver_schedule` for models without ODE blocks. `class_label`
     (index from 0) asks a class-conditional model for that class, with `guidance` (default: the
     model's recommendation; see `ClassGuidance`); None samples unconditionally.
 
@@ -59,7 +59,7 @@ class GenerationRequest:
     steps: int | None = None
     eta: float = 0.0
     batch_size: int = 16
-    solver: SolverSettings | None = None
+    solver: SolverChoice | None = None
     keep_trajectory: bool = False
     class_label: int | None = None
     guidance: float | None = None
@@ -155,6 +155,73 @@ def resolved_sampler(spec: ModelSpec, request: GenerationRequest) -> tuple[str, 
     return sampler_name, steps if request.steps is None else request.steps
 
 
+def solver_schedule(spec: ModelSpec, solver: SolverChoice | None) -> ConstantSolver | SteppedSolver | None:
+    """The ODE solver of each step a request for `solver` (None: as trained) runs; None for a
+    network without ODE blocks. There one solver is ignored, as it always was (records of U-Net
+    images made with one still replay), but a step-aware schedule is refused: it was asked for
+    to save evaluations that network does not make. A schedule must switch inside the model's
+    reverse process, or one of its phases would never run."""
+    if isinstance(solver, SteppedSolver):
+        if spec.trained_solver is None:
+            raise ConfigError("a step-aware solver schedule needs a cUNet: this model is a discrete U-Net, "
+                              "which has no ODE blocks and so no solver to change")
+        last = spec.build_schedule().max_step
+        if solver.switch > last:
+            raise ConfigError(f"the solver schedule switches at t = {solver.switch}, outside this model's reverse "
+                              f"process (t = {last} down to 0): choose a switch step from 1 to {last}")
+    used = spec.solver_used(solver)
+    return None if used is None else as_schedule(used)
+
+
+def reverse_timesteps(schedule: NoiseSchedule, request: GenerationRequest, sampler: str, steps: int) -> list[int]:
+    """The steps `sampler` visits for `request`, `steps` at full strength: from pure noise, or
+    from the step its init picture is noised to, down to 0."""
+    start = start_step(request.strength, schedule.max_step)
+    return sampler_timesteps(sampler, schedule, start, steps_at_strength(steps, request.strength))
+
+
+@dataclass(frozen=True)
+class SolverCost:
+    """What a request's ODE solver costs, known before it runs: the vector-field evaluations of
+    each ODE block for one image (every network call runs every block once, with its step's
+    solver; each RePaint pass is a call; a guided image's two rows share one), with the solver
+    asked for and with the trained one. A count is None where an adaptive solver decides."""
+
+    asked: ConstantSolver | SteppedSolver
+    trained: ConstantSolver
+    evaluations: int | None
+    trained_evaluations: int | None
+
+    def words(self) -> str:
+        """"60 evaluations per ODE block per image, 1.67× fewer than the trained midpoint × 1 (100)"."""
+        count = "an adaptive number of" if self.evaluations is None else f"{self.evaluations:,}"
+        said = f"{count} evaluations per ODE block per image"
+        if self.asked == self.trained:
+            return f"{said}, as trained ({self.trained.label()})"
+        trained = "adaptive" if self.trained_evaluations is None else f"{self.trained_evaluations:,}"
+        reference = f"the trained {self.trained.label()} ({trained})"
+        if self.evaluations is None or self.trained_evaluations is None or self.evaluations == 0:
+            return f"{said}; {reference}"
+        ratio = self.trained_evaluations / self.evaluations
+        if ratio == 1:
+            return f"{said}, as many as {reference}"
+        compared = f"{ratio:.2f}× fewer" if ratio > 1 else f"{1 / ratio:.2f}× more"
+        return f"{said}, {compared} than {reference}"
+
+
+def solver_cost(spec: ModelSpec, request: GenerationRequest) -> SolverCost | None:
+    """The cost of `request`'s ODE solver against the trained one; None for a network without
+    ODE blocks. Refuses what `generate` would refuse about the sampler and solver."""
+    asked = solver_schedule(spec, request.solver)
+    if asked is None:
+        return None
+    trained = as_schedule(spec.trained_solver)
+    sampler_name, steps = resolved_sampler(spec, request)
+    passes = resolved_resample(sampler_name, request.resample, request.mask is not None)
+    calls = reverse_timesteps(spec.build_schedule(), request, sampler_name, steps) * passes
+    return SolverCost(asked, trained, evals_per_block(asked, calls), evals_per_block(trained, calls))
+
+
 def generate(
     model: LoadedModel,
     request: GenerationRequest,
@@ -174,8 +241,8 @@ def generate(
     size, channels = model.spec.image_size, model.spec.channels
     check_fits(request.init_image, size, channels)
     start = start_step(request.strength, model.schedule.max_step)
-    timesteps = sampler_timesteps(sampler_name, model.schedule, start, steps_at_strength(steps, request.strength))
-    solver = None if request.solver is None else ConstantSolver(request.solver)
+    timesteps = reverse_timesteps(model.schedule, request, sampler_name, steps)
+    solver = solver_schedule(model.spec, request.solver)
     denoiser = steered_denoiser(model.denoiser(guidance=guidance, solver=solver), request.init_image, request.mask)
     batches = range(0, request.count, request.batch_size)
     total = len(batches) * len(timesteps)

@@ -28,6 +28,7 @@ from typing import Any
 from PIL import Image
 
 from engine.data.image_files import check_regular_file, image_reading_errors
+from engine.diffusion import SolverChoice, SteppedSolver, as_schedule
 from engine.errors import ConfigError, ImageLoadError
 from engine.generate import MAX_IMAGES, MAX_SEED, MAX_STEPS, GenerationRequest, GenerationResult
 from engine.json_values import is_real, is_whole
@@ -69,7 +70,9 @@ def file_fingerprint(path: Path) -> str:
 
 @dataclass(frozen=True)
 class GenerationRecord:
-    """`solver` None: the model's own ODE solver (and always for U-Nets, which have none).
+    """`solver` None: the model's own ODE solver (and always for U-Nets, which have none); else
+    one solver throughout (the JSON object of its settings, as records have always held) or a
+    step-aware schedule (an object of its `noisy` and `fine` settings and its `switch` step).
     `weights`: the model's weights_id when it was made; None in records written before it.
     `class_label`, `guidance`: the class (index from 0) and guidance scale it was made with; None
     for an unconditional image.
@@ -81,7 +84,7 @@ class GenerationRecord:
     sampler: str
     steps: int
     eta: float = 0.0
-    solver: SolverSettings | None = None
+    solver: SolverChoice | None = None
     count: int = 1
     weights: str | None = None
     class_label: int | None = None
@@ -119,7 +122,7 @@ class GenerationRecord:
         """["digits", "ddpm 50 steps", "16 images from seed 0"], with the ODE solver when the record
         names one: the pieces every one-line description of a run is joined from."""
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
-        solver = [f"{self.solver.label()} per ODE block"] if self.solver else []
+        solver = [f"{as_schedule(self.solver).label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
         guided = [] if self.class_label is None else [f"class {self.class_label} (guidance {self.guidance:g})"]
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
@@ -237,15 +240,32 @@ def _class_and_guidance(fields: dict) -> tuple[int | None, float | None]:
     return _whole(fields, "class_label", 0, MAX_CLASS), float(guidance)
 
 
-def _solver(value: Any) -> SolverSettings | None:
+def _solver(value: Any) -> SolverChoice | None:
+    """One solver's settings, or a step-aware schedule: the object that has a `switch`."""
     if value is None:
         return None
     if not isinstance(value, dict):
         raise ValueError("the solver is not an object")
-    unknown = set(value) - {f.name for f in dataclasses.fields(SolverSettings)}
-    if unknown:
-        raise ValueError(f"unknown solver setting(s) {', '.join(sorted(unknown))}")
+    if "switch" not in value:
+        return _solver_settings(value)
+    _known_keys(value, {f.name for f in dataclasses.fields(SteppedSolver)}, "solver schedule")
+    missing = {"noisy", "fine"} - set(value)
+    if missing:
+        raise ValueError(f"the solver schedule has no {' and no '.join(sorted(missing))} solver")
+    return SteppedSolver(_solver_settings(value["noisy"]), _solver_settings(value["fine"]), value["switch"])
+
+
+def _solver_settings(value: Any) -> SolverSettings:
+    if not isinstance(value, dict):
+        raise ValueError("the solver is not an object")
+    _known_keys(value, {f.name for f in dataclasses.fields(SolverSettings)}, "solver")
     return SolverSettings(**value)
+
+
+def _known_keys(value: dict, known: set[str], what: str) -> None:
+    unknown = set(value) - known
+    if unknown:
+        raise ValueError(f"unknown {what} setting(s) {', '.join(sorted(unknown))}")
 
 
 def _whole(fields: dict, key: str, low: int, high: int, default: int | None = None) -> int:

@@ -12,6 +12,7 @@ from engine.checkpoints import list_checkpoints, save_model_folder
 from engine.cli.main import main
 from engine.diffusion import ScheduleConfig
 from engine.imaging import SAVED_MIN_WIDTH, enlarge
+from engine.models import preset_config
 from helpers import save_tiny_model, tiny_spec, two_level_npz
 
 
@@ -54,6 +55,38 @@ def test_settings_from_a_saved_image_make_it_again(tmp_path):
                  "--out", str(other), "--device", "cpu"]) == 0
     settings = json.loads(Image.open(other / "sample-000002.png").text["cunet-studio"])
     assert settings["seed"] == 2 and settings["sampler"] == "ddpm" and settings["solver"]["method"] == "euler"
+
+
+def test_a_step_aware_solver_says_its_cost_and_settings_from_make_it_again(tmp_path, capsys):
+    model = save_tiny_model(tmp_path / "tiny")
+    first = tmp_path / "first"
+    assert main(["sample", "--model", str(model), "-n", "2", "--sampler", "ddpm", "--steps", "10",
+                 "--solver-schedule", "euler:1@500,midpoint:1", "--out", str(first), "--device", "cpu"]) == 0
+    assert ("ODE solver euler × 1 while t ≥ 500, then midpoint × 1: 15 evaluations per ODE block per image, "
+            "1.33× fewer than the trained midpoint × 1 (20)") in capsys.readouterr().out
+    settings = json.loads(Image.open(first / "sample-000001.png").text["cunet-studio"])
+    assert settings["solver"]["switch"] == 500 and settings["solver"]["noisy"]["method"] == "euler"
+    again = tmp_path / "again"
+    assert main(["sample", "--settings-from", str(first / "sample-000001.png"), "--out", str(again),
+                 "--device", "cpu"]) == 0
+    assert (again / "sample-000001.png").read_bytes() == (first / "sample-000001.png").read_bytes()
+    other = tmp_path / "other"
+    assert main(["sample", "--settings-from", str(first / "sample-000001.png"), "--solver", "rk4",
+                 "--out", str(other), "--device", "cpu"]) == 0  # an explicit solver wins over the record's
+    assert json.loads(Image.open(other / "sample-000001.png").text["cunet-studio"])["solver"]["method"] == "rk4"
+
+
+def test_a_step_aware_solver_for_a_unet_is_a_clear_error(tmp_path, capsys):
+    arch, config = preset_config("unet-small", 1)
+    spec = dataclasses.replace(tiny_spec(), arch=arch,
+                               network=dataclasses.asdict(dataclasses.replace(config, dim=8, dim_mults=(1, 2))))
+    torch.manual_seed(0)
+    save_model_folder(tmp_path / "unet", spec, spec.build_network().state_dict())
+    assert main(["sample", "--model", str(tmp_path / "unet"), "-n", "1", "--solver-schedule", "euler:1@500,rk4:1",
+                 "--out", str(tmp_path / "out"), "--device", "cpu"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: a step-aware solver schedule needs a cUNet") and "\n" not in err
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_saved_record_names_the_model_by_what_finds_it_again(tmp_path):
@@ -124,6 +157,14 @@ def test_trajectory_is_saved_as_animation_and_contact_sheet(tmp_path):
         (["sample", "--model", "{model}", "--solver", "dopri5", "--solver-steps", "2"], "chooses its own steps"),
         (["sample", "--model", "{model}", "--solver", "rk4", "--solver-tol", "0.01"], "fixed number of steps"),
         (["sample", "--model", "{model}", "--sampler", "ddpm", "--eta", "0.5"], "ddim sampler only"),
+        (["sample", "--model", "{model}", "--solver-schedule", "euler:1@500,rk4:1", "--solver", "rk4"],
+         "give it without --solver"),
+        (["sample", "--model", "{model}", "--solver-schedule", "euler:1@500,rk4:1", "--solver-steps", "2"],
+         "give it without --solver"),
+        (["sample", "--model", "{model}", "--solver-schedule", "euler:1"], "is not NOISY@T,FINE"),
+        (["sample", "--model", "{model}", "--solver-schedule", "euler:1@500,rk5:1"], "unknown ODE solver 'rk5'"),
+        (["sample", "--model", "{model}", "--solver-schedule", "euler:1@1000,rk4:1"],
+         "switches at t = 1000, outside this model's reverse process (t = 999 down to 0)"),
     ],
 )
 def test_errors_are_one_line_and_exit_2(tmp_path, capsys, args, message):

@@ -89,6 +89,9 @@ class GeneratePage(PageFrame):
                          keys=[(RUN_KEYS, self.generate_button), (CANCEL_KEYS, self.cancel_button),
                                (SAVE_KEYS, self.output.save_button), (SAVE_ALL_KEYS, self.output.save_all_button)])
         self.picker.model_changed.connect(self._on_model_changed)
+        for changed in (self.sampler.currentIndexChanged, self.steps.valueChanged, self.solver_dial.changed,
+                        self.start_box.changed):
+            changed.connect(self._show_solver_cost)
         self.picker.empty_notice.linkActivated.connect(self.train_requested)
         self._on_model_changed()
         self._set_busy(False)
@@ -207,6 +210,11 @@ class GeneratePage(PageFrame):
             if refit is not None:  # the start picture was fitted to another size or channel count
                 self._read_pictures(pictures_work(*refit, Geometry.of(entry.spec), self.view_model.begin_read(REFIT)))
         self.generate_button.setEnabled(enabled(self.is_busy(), entry is not None, self.view_model.reading).generate)
+
+    def _show_solver_cost(self) -> None:
+        entry = self.picker.current_entry()
+        spec = entry.spec if entry else None
+        self.solver_dial.show_cost(self.view_model.solver_cost(spec, self.generation_settings()))
 
     def _on_sampler_changed(self) -> None:
         self._sampling_form.setRowVisible(self.eta, uses_eta(self.sampler.currentData()))

@@ -8,19 +8,35 @@ block and, when the model card has measured the trade-off, says in words what ea
 gives against the trained one (faster or slower, better or worse images), with the measured
 numbers behind a toggle. Discrete U-Nets have no ODE blocks, so the dial is disabled with that
 explanation.
+
+"Cheaper while noisy" makes the solver step-aware (`SteppedSolver`): a cheap solver while the
+image is mostly noise, the one above from a switch step to the end. What a setting costs per
+image depends on the sampler and steps too, so the page works it out (`GenerateViewModel.
+solver_cost`) whenever the dial says it `changed`, and shows it here (`show_cost`).
 """
 
 from __future__ import annotations
 
 import html
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QComboBox, QFormLayout, QHBoxLayout, QLabel, QPushButton, QSpinBox, QToolButton, QWidget
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSpinBox,
+    QToolButton,
+    QWidget,
+)
 
 from app.common.model_card import solver_tradeoff
 from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
-from app.widgets.control_column import scroll_into_view
+from app.widgets.control_column import scroll_into_view, side_by_side
 from engine.checkpoints import ModelEntry
+from engine.diffusion import SolverChoice, SteppedSolver
 from engine.models import MAX_SOLVER_STEPS, SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 METHOD_HINTS = {
@@ -32,11 +48,17 @@ METHOD_HINTS = {
 TOLERANCES = ("1e-2", "1e-3", "1e-4", "1e-5")
 NUMBERS_LEGEND = ("FD: how far the generated images are from real ones (lower is better; n: images measured); "
                   "s/image: seconds per image; evals/block: network evaluations per ODE block.")
+STEPPED_TIP = ("Solve cheaply while the image is still mostly noise, where the network only guesses its rough "
+               "shape, and with the solver above from the switch step to the end, where the details are decided")
+SWITCH_TIP = ("The diffusion step t where the solver above takes over: t counts down from pure noise to the "
+              "finished image (0). The cheap solver runs while t is at or above it; lower = cheaper")
 UNET_NOTE = ("This model is a discrete U-Net: it has no ODE blocks, so there is no solver to trade "
              "speed for quality. Pick a cUNet model to use the dial.")
 
 
 class SolverDial(QWidget):
+    changed = Signal()  # the chosen solver (or schedule) changed: its cost per image changed too
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._trained: SolverSettings | None = None
@@ -53,6 +75,21 @@ class SolverDial(QWidget):
         self.tolerance.addItems(TOLERANCES)
         self.tolerance.setCurrentText("1e-3")
         self.tolerance.setToolTip("Error tolerance of the adaptive solver (rtol = atol)")
+        self.stepped = QCheckBox("Cheaper while noisy")
+        self.stepped.setToolTip(STEPPED_TIP)
+        self.noisy_method = QComboBox()
+        for method in SOLVER_METHODS:
+            if not is_adaptive_method(method):  # the cheap phase: a known, fixed number of evaluations
+                self.noisy_method.addItem(method, method)
+        self.noisy_method.setToolTip("The cheap solver, used while the image is mostly noise")
+        self.noisy_steps = QSpinBox()
+        self.noisy_steps.setRange(1, MAX_SOLVER_STEPS)
+        self.noisy_steps.setPrefix("× ")
+        self.noisy_steps.setToolTip("The cheap solver's steps per ODE block")
+        self.switch = QSpinBox()
+        self.switch.setPrefix("t = ")
+        self.switch.setSingleStep(50)
+        self.switch.setToolTip(SWITCH_TIP)
         self.reset = QPushButton("As trained")
         self.reset.setToolTip("Return to the solver setting the model was trained with")
         self.cost = QLabel()
@@ -79,6 +116,9 @@ class SolverDial(QWidget):
         form.addRow("Solver", row)
         form.addRow("Steps / block", self.steps)
         form.addRow("Tolerance", self.tolerance)
+        form.addRow(self.stepped)
+        form.addRow("While noisy", side_by_side(self.noisy_method, self.noisy_steps))
+        form.addRow("Switch at", side_by_side(self.switch, stretch_last=True))
         form.addRow(self.cost)
         form.addRow(self.note)
         form.addRow(self.tradeoff)
@@ -89,11 +129,15 @@ class SolverDial(QWidget):
         self.method.currentIndexChanged.connect(self._update_state)
         self.steps.valueChanged.connect(self._update_state)
         self.tolerance.currentIndexChanged.connect(self._update_state)
+        for control in (self.stepped.toggled, self.noisy_method.currentIndexChanged, self.noisy_steps.valueChanged,
+                        self.switch.valueChanged):
+            control.connect(self._update_state)
         self.reset.clicked.connect(lambda: self.set_solver(None))
         self.set_model(None)
 
     def set_model(self, entry: ModelEntry | None) -> None:
         self._trained = entry.spec.trained_solver if entry else None
+        self.switch.setRange(1, entry.spec.build_schedule().max_step if entry else 1)
         table = solver_tradeoff(entry) if entry else None
         words = tradeoff_in_words(entry) if entry else None
         how = str(entry.spec.card.get("solver_tradeoff_note", "")) if entry else ""
@@ -106,7 +150,7 @@ class SolverDial(QWidget):
         self.numbers_button.setChecked(False)
         self._show_numbers(False)
         self.note.setVisible(entry is not None and self._trained is None)
-        for widget in (self.method, self.steps, self.tolerance, self.reset):
+        for widget in (self.method, self.steps, self.tolerance, self.reset, self.stepped):
             widget.setEnabled(self._trained is not None)
         self.set_solver(None)
 
@@ -116,47 +160,67 @@ class SolverDial(QWidget):
         if unfolded:
             scroll_into_view(self.numbers)
 
-    def solver(self) -> SolverSettings | None:
-        """The chosen setting, or None when the model has no ODE blocks."""
+    def solver(self) -> SolverChoice | None:
+        """The chosen setting, step-aware when "Cheaper while noisy" is ticked; None when the
+        model has no ODE blocks."""
         if self._trained is None:
             return None
         tolerance = float(self.tolerance.currentText())
-        return SolverSettings(method=self.method.currentData(), steps=self.steps.value(), rtol=tolerance, atol=tolerance)
+        chosen = SolverSettings(method=self.method.currentData(), steps=self.steps.value(), rtol=tolerance,
+                                atol=tolerance)
+        if not self.stepped.isChecked():
+            return chosen
+        noisy = SolverSettings(method=self.noisy_method.currentData(), steps=self.noisy_steps.value())
+        return SteppedSolver(noisy, chosen, self.switch.value())
 
-    def set_solver(self, solver: SolverSettings | None) -> bool:
-        """Show a saved setting (None: as trained); a model without ODE blocks keeps its note.
-        False when the dial cannot show it exactly (it has one tolerance for rtol and atol), so
-        Generate would not sample with the saved setting."""
-        wanted = solver or self._trained or SolverSettings()
-        self._show(wanted)
+    def set_solver(self, solver: SolverChoice | None) -> bool:
+        """Show a saved setting (None: as trained, one solver throughout); a model without ODE
+        blocks keeps its note. False when the dial cannot show it exactly (it has one tolerance
+        for rtol and atol, and a fixed-grid cheap solver), so Generate would not sample with the
+        saved setting."""
+        stepped = solver if isinstance(solver, SteppedSolver) else None
+        wanted = (stepped.fine if stepped else solver) or self._trained or SolverSettings()
+        self._show(wanted, stepped)
         shown = self.solver()
         if shown is None or solver is None:
             return True
-        if wanted.is_adaptive:
-            return shown.method == wanted.method and (shown.rtol, shown.atol) == (wanted.rtol, wanted.atol)
-        return shown.method == wanted.method and shown.steps == wanted.steps
+        if stepped is None:
+            return _shows(shown, wanted)
+        return (_shows(shown.fine, wanted) and _shows(shown.noisy, stepped.noisy) and not stepped.noisy.is_adaptive
+                and shown.switch == stepped.switch)
 
-    def _show(self, solver: SolverSettings) -> None:
+    def show_cost(self, text: str) -> None:
+        """What the chosen setting costs per image (the page's words: they need its sampler)."""
+        self.cost.setText(text)
+
+    def _show(self, solver: SolverSettings, stepped: SteppedSolver | None) -> None:
         self.method.setCurrentIndex(self.method.findData(solver.method))
         self.steps.setValue(solver.steps)
         tolerance = _tolerance_text(solver.rtol)
         if self.tolerance.findText(tolerance) < 0:
             self.tolerance.addItem(tolerance)
         self.tolerance.setCurrentText(tolerance)
+        noisy = stepped.noisy if stepped else SolverSettings("euler")
+        self.noisy_method.setCurrentIndex(max(self.noisy_method.findData(noisy.method), 0))
+        self.noisy_steps.setValue(noisy.steps)
+        self.switch.setValue(stepped.switch if stepped else (self.switch.maximum() + 1) // 2)
+        self.stepped.setChecked(stepped is not None)
         self._update_state()
 
     def _update_state(self) -> None:
         adaptive = is_adaptive_method(self.method.currentData())
         self._form.setRowVisible(self.steps, not adaptive)
         self._form.setRowVisible(self.tolerance, adaptive)
-        chosen = self.solver()
-        if chosen is None:
-            self.cost.clear()
-            return
-        evals = chosen.evals_per_block()
-        cost = "adaptive number of" if evals is None else str(evals)
-        marker = " (as trained)" if chosen == self._trained else ""
-        self.cost.setText(f"{cost} network evaluations per ODE block{marker}. Trained with {self._trained.label()}.")
+        for row in (self.noisy_method.parentWidget(), self.switch.parentWidget()):
+            self._form.setRowVisible(row, self.stepped.isChecked())
+        self.changed.emit()
+
+
+def _shows(shown: SolverSettings, wanted: SolverSettings) -> bool:
+    """The dial shows `wanted`: the same method and the knob that applies to it."""
+    if wanted.is_adaptive:
+        return shown.method == wanted.method and (shown.rtol, shown.atol) == (wanted.rtol, wanted.atol)
+    return shown.method == wanted.method and shown.steps == wanted.steps
 
 
 def _tolerance_text(value: float) -> str:

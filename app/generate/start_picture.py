@@ -6,6 +6,7 @@ worker) is the page's, through the buttons it exposes.
 
 from __future__ import annotations
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
@@ -31,6 +32,8 @@ HINT = ("Or drop a picture on this page. Generation then starts from it instead 
 
 
 class StartPictureBox(QGroupBox):
+    changed = Signal()  # the picture, mask, strength or harmonising changed: what a run costs may have too
+
     def __init__(self, state: StartPicture, parent: QWidget | None = None) -> None:
         super().__init__("Start from a picture", parent)
         self._state = state
@@ -81,6 +84,8 @@ class StartPictureBox(QGroupBox):
 
         self.canvas.stroked.connect(self._on_stroke)
         self.strength.value_changed.connect(state.choose_strength)
+        self.strength.value_changed.connect(self.changed)
+        self.resample.valueChanged.connect(self.changed)
         self.brush.valueChanged.connect(self._on_brush)
         self.erase.toggled.connect(state.set_erasing)
         self.invert.clicked.connect(lambda: self._edit_mask(state.invert_mask))
@@ -108,6 +113,7 @@ class StartPictureBox(QGroupBox):
         self.description.setText(self._state.description())
         self.strength.set_value(self._state.strength)  # the default moves from img2img's to inpainting's
         self._show_resample()
+        self.changed.emit()
 
     def _show_resample(self) -> None:
         note = resample_note(self._sampler, self._state.masked)

@@ -1,9 +1,9 @@
-"""What the Generate page decides and says, without Qt: the request its controls make, what can be
-pressed while it runs, the progress and outcome lines, the class choice, the start picture and
-mask (`StartPicture`, read from files by `picture_work`), what a dropped file is for, and whether
-the settings saved in a PNG can be loaded (reading the file, checking the seed, the model and its
-classes, then the pictures it was made from). `GeneratePage` shows the answers and forwards what
-the user did; tests drive this class without a window.
+"""What the Generate page decides and says, without Qt: the request its controls make and what its
+ODE solver will cost, what can be pressed while it runs, the progress and outcome lines, the class
+choice, the start picture and mask (`StartPicture`, read from files by `picture_work`), what a
+dropped file is for, and whether the settings saved in a PNG can be loaded (reading the file,
+checking the seed, the model and its classes, then the pictures it was made from). `GeneratePage`
+shows the answers and forwards what the user did; tests drive this class without a window.
 """
 
 from __future__ import annotations
@@ -21,9 +21,9 @@ from app.generate.picture_work import Geometry, PicturesRead
 from app.generate.start_picture_state import StartPicture
 from engine.checkpoints import ModelSpec
 from engine.errors import EngineError
-from engine.generate import GenerationRequest, GenerationResult
+from engine.diffusion import SolverChoice
+from engine.generate import GenerationRequest, GenerationResult, solver_cost
 from engine.generation_record import GenerationRecord, NoGenerationRecord, SourceFile, read_generation_record
-from engine.models import SolverSettings
 from engine.paths import user_models_dir
 from engine.steering import RESAMPLING_SAMPLER
 
@@ -69,7 +69,7 @@ class GenerationSettings:
     sampler: str
     steps: int
     eta: float
-    solver: SolverSettings | None  # None for a model without ODE blocks
+    solver: SolverChoice | None  # one solver or a step-aware schedule; None for a model without ODE blocks
     class_label: int | None = None  # None: any class (unconditional)
     guidance: float | None = None  # used with a class only
     resample: int | None = None  # harmonise passes; used with ddpm and a mask only
@@ -172,16 +172,34 @@ class GenerateViewModel:
 
     # --- generation ---------------------------------------------------------------------------
 
-    def start(self, model: str, settings: GenerationSettings, now: float) -> GenerationRequest:
-        """The request for `model` with these settings and the start picture (eta, guidance and
-        harmonising only where they apply); the page is busy until `finish`."""
+    def request(self, settings: GenerationSettings) -> GenerationRequest:
+        """The request these settings and the start picture make (eta, guidance and harmonising
+        only where they apply)."""
         eta = settings.eta if uses_eta(settings.sampler) else 0.0
         guidance = settings.guidance if settings.class_label is not None else None
         resample = settings.resample if resample_note(settings.sampler, self.picture.masked) is None else None
-        request = GenerationRequest(count=settings.count, seed=settings.seed, sampler=settings.sampler,
-                                    steps=settings.steps, eta=eta, solver=settings.solver, keep_trajectory=True,
-                                    class_label=settings.class_label, guidance=guidance, resample=resample,
-                                    **self.picture.request_fields())
+        return GenerationRequest(count=settings.count, seed=settings.seed, sampler=settings.sampler,
+                                 steps=settings.steps, eta=eta, solver=settings.solver, keep_trajectory=True,
+                                 class_label=settings.class_label, guidance=guidance, resample=resample,
+                                 **self.picture.request_fields())
+
+    def solver_cost(self, spec: ModelSpec | None, settings: GenerationSettings) -> str:
+        """The solver dial's cost line: what one image of these settings (its sampler, steps,
+        strength and harmonising) costs in ODE evaluations against the trained solver; "" for a
+        model without ODE blocks, and for settings Generate would refuse (it then says why)."""
+        try:
+            cost = None if spec is None else solver_cost(spec, self.request(settings))
+        except EngineError:
+            return ""
+        if cost is None:
+            return ""
+        words = cost.words()
+        return f"{words[0].upper()}{words[1:]}."
+
+    def start(self, model: str, settings: GenerationSettings, now: float) -> GenerationRequest:
+        """The request for `model` with these settings and the start picture (see `request`);
+        the page is busy until `finish`."""
+        request = self.request(settings)
         self._running = RunningGeneration(model, request, *self.picture.record_files(), self.picture.painted_mask())
         self._started_at, self._first_frame = now, None
         self.busy = True
@@ -335,7 +353,7 @@ class GenerateViewModel:
         dial could not show the saved solver exactly, so the picture will differ; a warning too
         where a picture it was made from has changed since."""
         if not exact_solver:
-            self._loaded_message += (" This page cannot set its ODE solver exactly (rtol and atol differ), so the "
+            self._loaded_message += (" This page cannot set its ODE solver exactly, so the "
                                      "picture will differ; engine sample --settings-from makes it exactly.")
         if self._load_warnings:
             return "warning", f"{self._loaded_message} But {'; and '.join(self._load_warnings)}."

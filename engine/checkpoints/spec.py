@@ -9,7 +9,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from engine.diffusion import NoiseSchedule, ScheduleConfig
+from engine.diffusion import NoiseSchedule, ScheduleConfig, SolverChoice
 from engine.diffusion.prediction import check_prediction_type
 from engine.errors import ConfigError, ModelLoadError
 from engine.json_values import is_real, is_whole
@@ -64,10 +64,10 @@ class ModelSpec:
         config = config_from_dict(self.arch, self.network)
         return config.solver if isinstance(config, CUNetConfig) else None
 
-    def solver_used(self, requested: SolverSettings | None) -> SolverSettings | None:
+    def solver_used(self, requested: SolverChoice | None) -> SolverChoice | None:
         """The solver a request for `requested` (None: as trained) runs, for reports: the trained
-        one unless another is asked for, and None for a network without ODE blocks, which
-        ignores any."""
+        one unless another (or a step-aware schedule) is asked for, and None for a network
+        without ODE blocks, which ignores any."""
         trained = self.trained_solver
         return None if trained is None else requested or trained
 

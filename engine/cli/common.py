@@ -7,6 +7,8 @@ import json
 
 from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.device import DEVICE_CHOICES, resolve_device, set_threads
+from engine.diffusion import SolverChoice, SteppedSolver
+from engine.diffusion.solver_schedule import SCHEDULE_EXAMPLE
 from engine.errors import ConfigError, ModelLoadError
 from engine.models import SOLVER_METHODS, SolverSettings, is_adaptive_method
 
@@ -29,11 +31,20 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver-steps", type=int, default=None,
                         help="fixed-grid solver (euler, midpoint, rk4) steps per ODE block (default 1)")
     parser.add_argument("--solver-tol", type=float, default=None, help="rtol=atol for dopri5 (default 1e-3)")
+    parser.add_argument("--solver-schedule", default=None, metavar="NOISY@T,FINE",
+                        help=f"step-aware cUNet solver: NOISY while t >= T (mostly noise), FINE below, e.g. "
+                             f"{SCHEDULE_EXAMPLE}; each METHOD:STEPS, or dopri5:TOLERANCE (instead of --solver)")
 
 
-def solver_from_args(args: argparse.Namespace) -> SolverSettings | None:
-    """The --solver settings, or None (as trained). A step count or tolerance that would be
-    ignored (no --solver, or the other kind of solver) is refused rather than dropped silently."""
+def solver_from_args(args: argparse.Namespace) -> SolverChoice | None:
+    """The --solver settings or --solver-schedule, or None (as trained). A step count or
+    tolerance that would be ignored (no --solver, or the other kind of solver) is refused rather
+    than dropped silently, and so is a schedule beside --solver: only one can run."""
+    if args.solver_schedule is not None:
+        if args.solver is not None or args.solver_steps is not None or args.solver_tol is not None:
+            raise ConfigError("--solver-schedule names every solver it runs: give it without --solver, "
+                              "--solver-steps and --solver-tol")
+        return SteppedSolver.from_text(args.solver_schedule)
     if args.solver is None:
         if args.solver_steps is not None or args.solver_tol is not None:
             raise ConfigError("--solver-steps and --solver-tol need --solver (the method, e.g. --solver midpoint)")

@@ -20,7 +20,7 @@ from engine.checkpoints import LoadedModel, ModelStore
 from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
 from engine.errors import ConfigError
 from engine.fitted_picture import FittedPicture, aspect_note, fit_mask, fit_picture
-from engine.generate import GenerationRequest, generate, resolved_sampler
+from engine.generate import GenerationRequest, generate, resolved_sampler, solver_cost
 from engine.generation_record import (
     GenerationRecord,
     SourceFile,
@@ -164,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
     )
     sampler_name, _ = resolved_sampler(model.spec, request)  # a refused setting says so before the progress bar
     resolved_resample(sampler_name, request.resample, request.mask is not None)
+    cost = solver_cost(model.spec, request)  # also refuses a schedule this model cannot run
+    if cost is not None and request.solver is not None:
+        print(f"ODE solver {cost.asked.label()}: {cost.words()}")
     init_file = SourceFile.of(args.init) if picture else None
     mask_file = SourceFile.of(args.mask) if mask else None
     counts_evaluations = model.spec.trained_solver is not None  # only ODE blocks count evaluations

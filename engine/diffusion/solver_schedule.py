@@ -1,20 +1,34 @@
 """Which ODE solver a cUNet runs at each step of the reverse process.
 
 The solver is call-time data: the `Denoiser` asks its schedule for the solver of every network
-call, by the step t it denoises, and passes it with the call (no network holds one). Every front
-end asks for one solver throughout (`ConstantSolver`); the schedule is a function of t so that a
-sampler can also solve cheaply while x_t is mostly noise and finely near the end (issue #26).
+call, by the step t it denoises, and passes it with the call (no network holds one). A request
+asks for one solver throughout (`ConstantSolver`) or a step-aware one (`SteppedSolver`): a cheap
+solver while x_t is mostly noise, when the network's output is a blurry guess whichever way it
+is integrated, and a finer one near the end, where the details are decided (issue #26; DDSM
+searched a separate network per phase, here one network serves every step).
+
+A step-aware schedule has a text form, for the command line, the quality sweep and messages:
+
+    NOISY@T,FINE     e.g. euler:1@500,midpoint:1
+
+NOISY for the steps t >= T (T - 1 of the noise schedule is pure noise), FINE below T down to
+0. Each solver is METHOD:STEPS for a fixed-grid method (euler:1, rk4:2: steps per ODE block) or
+dopri5:TOL for the adaptive one (rtol = atol = TOL; dopri5:RTOL/ATOL where they differ).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Sequence
 
-from engine.models.ode_block import SolverSettings
+from engine.errors import ConfigError
+from engine.json_values import is_whole
+from engine.models.ode_block import SolverSettings, is_adaptive_method
 
 # Step t of the reverse process (T - 1 is pure noise, 0 the clean image) -> the solver for it.
 SolverSchedule = Callable[[int], SolverSettings]
+
+SCHEDULE_EXAMPLE = "euler:1@500,midpoint:1"
 
 
 @dataclass(frozen=True)
@@ -25,3 +39,93 @@ class ConstantSolver:
 
     def __call__(self, t: int) -> SolverSettings:
         return self.settings
+
+    def label(self) -> str:
+        return self.settings.label()
+
+
+@dataclass(frozen=True)
+class SteppedSolver:
+    """`noisy` at the steps t >= `switch`, `fine` below: cheap while x_t is mostly noise, finer
+    near the end. Whether `switch` lies inside a model's reverse process is the model's to say
+    (`engine.generate.solver_schedule`); here it need only leave a step for each phase."""
+
+    noisy: SolverSettings
+    fine: SolverSettings
+    switch: int
+
+    def __post_init__(self) -> None:
+        if not (isinstance(self.noisy, SolverSettings) and isinstance(self.fine, SolverSettings)):
+            raise ConfigError("a solver schedule's phases must be solver settings")
+        if not is_whole(self.switch) or self.switch < 1:
+            raise ConfigError(f"a solver schedule switches at a step t >= 1 (t = 0 is the last), got {self.switch!r}")
+
+    def __call__(self, t: int) -> SolverSettings:
+        return self.noisy if t >= self.switch else self.fine
+
+    def label(self) -> str:
+        """"euler × 1 while t ≥ 500, then midpoint × 1"."""
+        return f"{self.noisy.label()} while t ≥ {self.switch}, then {self.fine.label()}"
+
+    def text(self) -> str:
+        """The text form (module docstring): "euler:1@500,midpoint:1"; `from_text` reads it back
+        (the adjoint flag, a training knob, is not part of it)."""
+        return f"{_solver_text(self.noisy)}@{self.switch},{_solver_text(self.fine)}"
+
+    @classmethod
+    def from_text(cls, text: str) -> SteppedSolver:
+        """The schedule `text` names, or a one-line ConfigError saying what is wrong with it."""
+        noisy, at, rest = text.strip().partition("@")
+        switch, comma, fine = rest.partition(",")
+        if not (at and comma):
+            raise ConfigError(f"solver schedule {text!r} is not NOISY@T,FINE (e.g. {SCHEDULE_EXAMPLE}: "
+                              "euler x1 while t >= 500, then midpoint x1)")
+        try:
+            switch_step = int(switch)
+        except ValueError:
+            raise ConfigError(f"solver schedule {text!r}: the switch step {switch!r} is not a whole number") from None
+        phases = _parse_solver(noisy, text), _parse_solver(fine, text)
+        try:
+            return cls(*phases, switch_step)
+        except ConfigError as error:
+            raise ConfigError(f"solver schedule {text!r}: {error}") from None
+
+
+SolverChoice = SolverSettings | SteppedSolver  # what a request asks for: one solver throughout, or step-aware
+
+
+def as_schedule(choice: SolverChoice) -> ConstantSolver | SteppedSolver:
+    """The schedule a request's solver choice runs: one solver is the same at every step."""
+    return ConstantSolver(choice) if isinstance(choice, SolverSettings) else choice
+
+
+def evals_per_block(schedule: SolverSchedule, timesteps: Sequence[int]) -> int | None:
+    """Vector-field evaluations of each ODE block over network calls at `timesteps` (one call
+    per entry), known before running; None when an adaptive solver runs at any of them (its
+    cost depends on the data)."""
+    counts = [schedule(t).evals_per_block() for t in timesteps]
+    return None if None in counts else sum(counts)
+
+
+def _solver_text(settings: SolverSettings) -> str:
+    if not settings.is_adaptive:
+        return f"{settings.method}:{settings.steps}"
+    tolerance = f"{settings.rtol!r}" if settings.rtol == settings.atol else f"{settings.rtol!r}/{settings.atol!r}"
+    return f"{settings.method}:{tolerance}"
+
+
+def _parse_solver(phase: str, text: str) -> SolverSettings:
+    """One phase of a schedule's text: METHOD:STEPS or dopri5:TOL (or RTOL/ATOL)."""
+    method, colon, knob = phase.strip().partition(":")
+    if not colon:
+        raise ConfigError(f"solver schedule {text!r}: {phase.strip()!r} is not METHOD:STEPS (e.g. euler:1) "
+                          "or dopri5:TOLERANCE")
+    try:
+        if is_adaptive_method(method):
+            rtol, _, atol = knob.partition("/")
+            return SolverSettings(method=method, rtol=float(rtol), atol=float(atol or rtol))
+        return SolverSettings(method=method, steps=int(knob))
+    except ValueError:
+        raise ConfigError(f"solver schedule {text!r}: {knob!r} is not a number in {phase.strip()!r}") from None
+    except ConfigError as error:
+        raise ConfigError(f"solver schedule {text!r}: {error}") from None

@@ -344,6 +344,11 @@ class CUNet(nn.Module):
         """Vector-field evaluations over all blocks since the network was built."""
         return sum(m.evaluations for m in self.modules() if isinstance(m, ODEBlock))
 
+    def ode_block_count(self) -> int:
+        """How many ODE blocks every call runs, each with the call's solver: evaluations per block
+        are `function_evaluations` over this (what `SolverSettings.evals_per_block` predicts)."""
+        return sum(isinstance(m, ODEBlock) for m in self.modules())
+
     def forward(
         self, x: torch.Tensor, t: torch.Tensor, noise_map: torch.Tensor | None = None, *,
         class_labels: torch.Tensor | None = None, solver: SolverSettings | None = None,

@@ -35,3 +35,28 @@ def test_rows_option_parses_sampler_and_solver_rows():
 def test_rows_option_rejects_malformed_rows(text):
     with pytest.raises(argparse.ArgumentTypeError):
         sweep.parse_rows(text)
+
+
+def test_schedule_sweep_runs_each_cheap_solver_until_each_switch_then_the_trained_one():
+    rows = sweep.sweep_rows("schedules", ("ddpm", 50), MIDPOINT)
+    assert rows[0] == ("ddpm", 50, None)  # the trained solver throughout: the reference
+    schedules = [solver for _, _, solver in rows[1:]]
+    assert [s.switch for s in schedules] == list(sweep.SCHEDULE_SWITCHES)
+    assert all(s.noisy == SolverSettings("euler") and s.fine == MIDPOINT for s in schedules)  # midpoint: as trained
+    assert len(sweep.sweep_rows("schedules", ("ddpm", 50), SolverSettings("rk4"))) == 1 + 2 * len(sweep.SCHEDULE_SWITCHES)
+    assert sweep.sweep_rows("schedules", ("ddpm", 50), None) == [("ddpm", 50, None)]  # a U-Net has no solver
+
+
+def test_schedule_rows_parse_and_are_labelled_beside_the_one_solver_labels():
+    sampler, steps, schedule = sweep.parse_schedule_row("ddpm:50:euler:1@300,midpoint:1")
+    assert (sampler, steps, schedule.text()) == ("ddpm", 50, "euler:1@300,midpoint:1")
+    assert sweep.solver_label(schedule) == "euler x1 while t>=300, then midpoint x1"
+    assert sweep.solver_label(MIDPOINT) == "midpoint x1"  # as stored sweeps and plot_dial name it
+    assert sweep.solver_label(None) is None
+
+
+@pytest.mark.parametrize("text", ["ddpm:50", "ddpm:fifty:euler:1@300,midpoint:1", "ddpm:50:euler:1",
+                                  "ddpm:50:euler:1@300,midpoint:0"])
+def test_schedule_rows_reject_malformed_rows(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="schedule row"):
+        sweep.parse_schedule_row(text)

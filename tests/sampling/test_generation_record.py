@@ -11,6 +11,7 @@ import torch
 from PIL import Image
 
 from engine.checkpoints import load_model, weights_id
+from engine.diffusion import SteppedSolver
 from engine.errors import ConfigError, ImageLoadError
 from engine.generate import GenerationRequest, GenerationResult
 from engine.generation_record import (
@@ -31,6 +32,8 @@ from robustness.corpus import build_corpus
 
 RECORD = GenerationRecord(model="digits", seed=43, sampler="ddim", steps=25, eta=0.5,
                           solver=SolverSettings("rk4", 2), count=1, weights="0123456789abcdef")
+STEPPED = dataclasses.replace(RECORD, solver=SteppedSolver(SolverSettings("euler"), SolverSettings("rk4", 2), 600))
+EULER_JSON = {"method": "euler", "steps": 1, "rtol": 0.001, "atol": 0.001, "adjoint": False}
 
 
 def png_with(path, text: dict[str, str] | None):
@@ -44,8 +47,17 @@ def test_a_record_survives_the_png(tmp_path):
     assert read_generation_record(png_with(tmp_path / "b.png", plain.png_text())) == plain
 
 
+def test_a_step_aware_solver_survives_the_png_and_older_one_solver_records_still_read(tmp_path):
+    assert read_generation_record(png_with(tmp_path / "a.png", STEPPED.png_text())) == STEPPED
+    old = {"model": "digits", "seed": 43, "sampler": "ddim", "steps": 25, "eta": 0.5, "count": 1,
+           "weights": "0123456789abcdef", "solver": {"method": "rk4", "steps": 2, "rtol": 0.001, "atol": 0.001}}
+    assert parse_record(json.dumps(old)) == RECORD
+
+
 def test_summary_names_what_reproduces_the_image():
     assert RECORD.summary() == "digits, ddim (eta 0.5) 25 steps, rk4 × 2 per ODE block, seed 43"
+    assert STEPPED.summary() == ("digits, ddim (eta 0.5) 25 steps, euler × 1 while t ≥ 600, then rk4 × 2 per ODE block, "
+                                 "seed 43")
     guided = dataclasses.replace(RECORD, class_label=3, guidance=2.5, solver=None)
     assert guided.summary() == "digits, class 3 (guidance 2.5), ddim (eta 0.5) 25 steps, seed 43"
 
@@ -68,6 +80,13 @@ def test_an_image_of_a_class_keeps_its_class_and_guidance_and_older_records_read
     ({"solver": {"method": "rk4", "steps": 1, "magic": 1}}, "unknown solver setting(s) magic"),
     ({"solver": {"method": "rk9"}}, "unknown ODE solver"),
     ({"solver": "rk4"}, "the solver is not an object"),
+    ({"solver": {"noisy": EULER_JSON, "fine": EULER_JSON, "switch": 500, "magic": 1}},
+     "unknown solver schedule setting(s) magic"),
+    ({"solver": {"noisy": EULER_JSON, "switch": 500}}, "the solver schedule has no fine solver"),
+    ({"solver": {"noisy": EULER_JSON, "fine": "rk4", "switch": 500}}, "the solver is not an object"),
+    ({"solver": {"noisy": EULER_JSON, "fine": {"method": "rk9"}, "switch": 500}}, "unknown ODE solver"),
+    ({"solver": {"noisy": EULER_JSON, "fine": EULER_JSON, "switch": 0}}, "switches at a step t >= 1"),
+    ({"solver": {"noisy": EULER_JSON, "fine": EULER_JSON, "switch": True}}, "switches at a step t >= 1"),
     ({"weights": "../../etc"}, "weights must be a fingerprint"),
     ({"class_label": 3}, "guidance must be a number >= 0 for an image of a class"),
     ({"class_label": 3, "guidance": -1}, "guidance must be a number >= 0"),

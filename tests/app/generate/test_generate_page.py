@@ -19,7 +19,7 @@ from app.generate.generation_work import LiveFrame
 from app.workers.job import wait_for_jobs
 from app_helpers import drop, make_tiny_model, make_tiny_unet
 from engine.checkpoints import save_model_folder, weights_id
-from engine.diffusion import ScheduleConfig
+from engine.diffusion import ScheduleConfig, SteppedSolver
 from engine.generation_record import GenerationRecord
 from engine.imaging import save_png
 from engine.models import SolverSettings
@@ -42,7 +42,7 @@ def test_opens_on_the_default_model_with_its_recommendation(qtbot, context):
     assert page.sampler.currentData() == "ddim" and page.steps.value() == 4
     assert page.solver_dial.method.isEnabled()
     assert page.solver_dial.solver() == page.picker.current_entry().spec.trained_solver  # the dial starts as trained
-    assert "evaluations per ODE block (as trained). Trained with midpoint × 1." in page.solver_dial.cost.text()
+    assert page.solver_dial.cost.text() == "8 evaluations per ODE block per image, as trained (midpoint × 1)."
 
 
 def test_ddim_eta_is_offered_only_with_ddim(qtbot, context, bundled_dir):
@@ -335,6 +335,47 @@ def test_solver_settings_beyond_the_usual_ones_load_exactly_or_say_they_cannot(q
     save_png(tmp_path / "uneven.png", Image.new("L", (8, 8)), uneven.png_text())
     assert page.load_settings_from(tmp_path / "uneven.png")
     assert page.banner.kind == "warning" and "cannot set its ODE solver exactly" in page.banner.text()
+
+
+def test_cheaper_while_noisy_makes_a_step_aware_request_and_says_what_it_saves(qtbot, context):
+    page = make_page(qtbot, context)
+    dial = page.solver_dial
+    page.sampler.setCurrentIndex(page.sampler.findData("ddpm"))
+    page.steps.setValue(10)
+    assert not dial.switch.isVisible()
+    assert dial.cost.text() == "20 evaluations per ODE block per image, as trained (midpoint × 1)."
+    dial.stepped.click()
+    assert dial.noisy_method.isVisible() and (dial.switch.value(), dial.switch.maximum()) == (500, 999)
+    expected = SteppedSolver(SolverSettings("euler"), SolverSettings("midpoint"), 500)
+    assert page.view_model.request(page.generation_settings()).solver == expected
+    assert dial.cost.text() == "15 evaluations per ODE block per image, 1.33× fewer than the trained midpoint × 1 (20)."
+    page.steps.setValue(20)  # the cost follows the sampler's steps
+    assert dial.cost.text().startswith("30 evaluations per ODE block per image, 1.33× fewer")
+    dial.switch.setValue(100)
+    assert dial.cost.text().startswith("22 evaluations") and "1.82× fewer" in dial.cost.text()
+    dial.reset.click()  # as trained: one solver throughout
+    assert not dial.stepped.isChecked() and dial.solver() == SolverSettings("midpoint")
+    assert dial.cost.text() == "40 evaluations per ODE block per image, as trained (midpoint × 1)."
+
+
+def test_a_saved_step_aware_solver_loads_back_into_the_dial_or_says_it_cannot(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    schedule = SteppedSolver(SolverSettings("rk4", 2), SolverSettings("euler", 3), 300)
+    record = GenerationRecord(model="digits", seed=1, sampler="ddpm", steps=5, solver=schedule)
+    save_png(tmp_path / "stepped.png", Image.new("L", (8, 8)), record.png_text())
+    assert page.load_settings_from(tmp_path / "stepped.png")
+    assert page.solver_dial.stepped.isChecked() and page.solver_dial.solver() == schedule
+    assert page.banner.kind == "info", page.banner.text()
+
+    adaptive = dataclasses.replace(record, solver=dataclasses.replace(schedule, noisy=SolverSettings("dopri5")))
+    save_png(tmp_path / "adaptive.png", Image.new("L", (8, 8)), adaptive.png_text())
+    assert page.load_settings_from(tmp_path / "adaptive.png")
+    assert page.banner.kind == "warning" and "cannot set its ODE solver exactly" in page.banner.text()
+
+    one_solver = dataclasses.replace(record, solver=SolverSettings("rk4"))
+    save_png(tmp_path / "one.png", Image.new("L", (8, 8)), one_solver.png_text())
+    assert page.load_settings_from(tmp_path / "one.png")
+    assert not page.solver_dial.stepped.isChecked() and page.solver_dial.solver() == SolverSettings("rk4")
 
 
 def test_time_left_is_timed_from_the_first_step_not_from_loading_the_model(qtbot, context, monkeypatch):

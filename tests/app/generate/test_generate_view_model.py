@@ -28,6 +28,7 @@ from app.generate.view_model import (
     live_caption,
     uses_eta,
 )
+from engine.diffusion import SteppedSolver
 from engine.generate import GenerationResult
 from engine.generation_record import GenerationRecord, read_generation_record
 from engine.imaging import save_png
@@ -281,3 +282,17 @@ def test_settings_of_an_image_made_without_a_picture_put_the_start_picture_away(
     loaded = view_model.load_settings(saved_image(tmp_path / "plain.png", record), lambda name: CONDITIONAL)
     assert loaded.read_load is None and view_model.picture.picture is None
     assert view_model.start("shapes", settings(), now=0.0).init_image is None
+
+
+def test_the_dial_s_cost_line_is_per_image_for_these_settings_against_the_trained_solver():
+    view_model = GenerateViewModel()
+    stepped = SteppedSolver(SolverSettings("euler"), SolverSettings("midpoint"), 500)
+    ddpm_10 = dataclasses.replace(settings("ddpm", eta=0.0), steps=10, solver=stepped)
+    assert view_model.request(ddpm_10).solver == stepped  # the page samples with what the line prices
+    assert view_model.solver_cost(SPEC, ddpm_10) == (
+        "15 evaluations per ODE block per image, 1.33× fewer than the trained midpoint × 1 (20).")
+    trained = dataclasses.replace(ddpm_10, steps=20, solver=SolverSettings("midpoint"))
+    assert view_model.solver_cost(SPEC, trained) == "40 evaluations per ODE block per image, as trained (midpoint × 1)."
+    assert view_model.solver_cost(None, ddpm_10) == ""  # no model yet
+    beyond = dataclasses.replace(ddpm_10, solver=SteppedSolver(SolverSettings("euler"), SolverSettings("midpoint"), 5000))
+    assert view_model.solver_cost(SPEC, beyond) == ""  # Generate says why
