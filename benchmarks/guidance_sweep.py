@@ -106,6 +106,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--baseline", default=None,
                         help="an unconditional model to measure per class too (e.g. the bundled one fine-tuned from)")
+    parser.add_argument("--selection", action="store_true",
+                        help="measure against the classifier's training split (to choose the scale), not the "
+                             "held-out images (to report it)")
     parser.add_argument("--out", type=Path, required=True, help="JSON file of result rows")
     args = parser.parse_args(argv)
 
@@ -114,6 +117,8 @@ def main(argv: list[str] | None = None) -> None:
     if not model.spec.is_conditional:
         raise SystemExit(f"{args.model} is not a class-conditional model: there is no guidance to sweep")
     reference = open_reference(model, args.model, args.classifier, args.data)
+    if args.selection:
+        reference = reference.for_selection()
     if len(reference.info.classes) != len(model.spec.class_names):
         raise SystemExit(f"the classifier knows {len(reference.info.classes)} classes, the model "
                          f"{len(model.spec.class_names)}: give the classifier of the model's data (--classifier)")
@@ -124,7 +129,7 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(f"error: {error}") from None
 
     results = {"model": args.model, "count_per_class": args.count, "seed": args.seed, "device": str(model.device),
-               "rows": []}
+               "compared_with": "training split (selection)" if args.selection else "held-out images", "rows": []}
     print(f"{'guidance':>8}  {'accuracy':>8}  {'FD':>8}  {'class FD':>8}", flush=True)
     for scale in args.guidance:
         row = sweep_row(model, reference, scale, request)

@@ -133,12 +133,17 @@ def main() -> None:
                         help="only these rows (after any --rows): sampler:steps:NOISY@T,FINE, space-separated")
     parser.add_argument("--classifier", type=Path, default=None, help="default: the card's eval_classifier")
     parser.add_argument("--data", type=Path, default=None, help="labelled .npz (default: the classifier's)")
+    parser.add_argument("--selection", action="store_true",
+                        help="measure against the classifier's training split (to choose a setting), not the "
+                             "held-out images (to report it)")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, required=True, help="JSON file of result rows")
     args = parser.parse_args()
 
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
     reference = open_reference(model, args.model, args.classifier, args.data)
+    if args.selection:
+        reference = reference.for_selection()
     base_sampler, base_steps = model.spec.recommended_sampler()  # what the app and engine sample use
     trained = model.spec.trained_solver
 
@@ -146,6 +151,7 @@ def main() -> None:
     rows_to_run = given or sweep_rows(args.sweep, (base_sampler, base_steps), trained)
 
     results = {"model": args.model, "count": args.count, "device": str(model.device),
+               "compared_with": "training split (selection)" if args.selection else "held-out images",
                "trained_solver": asdict(trained) if trained else None, "rows": []}
     first_sampler, _, first_solver = rows_to_run[0]  # one small run first: the first row's time has no start-up costs
     generate(model, GenerationRequest(count=1, seed=0, sampler=first_sampler, steps=2, solver=first_solver))

@@ -20,6 +20,7 @@ from engine.paths import benchmarks_dir, shared_data_dir
 DATA_ENV = "CUNET_STUDIO_DATA"
 MIN_HELD_OUT = 4  # the real-vs-real floor splits them in two, and a covariance needs 2 rows
 REPORTED_COUNT = 5000  # generated samples behind every number in the docs
+SELECTION_IMAGES = 4000  # training-split images that settings are chosen against
 
 
 @dataclass
@@ -33,6 +34,15 @@ class EvaluationReference:
         the held-out ones."""
         return evaluate_samples(self.classifier, self.info, generated, self.data.held_out_images,
                                 self.data.held_out_labels)
+
+    def for_selection(self, count: int = SELECTION_IMAGES) -> EvaluationReference:
+        """The same measure against `count` images of the classifier's *training* split instead of
+        the held-out ones: settings (a guidance scale, a solver schedule's switch step) are chosen
+        there, so that the held-out images measure the chosen setting once, unselected."""
+        data = self.data
+        selection = LabelledImages(data.train_images, data.train_labels, data.train_images[:count],
+                                   data.train_labels[:count], data.classes)
+        return EvaluationReference(self.classifier, self.info, selection)
 
     def classified(self, generated: np.ndarray) -> np.ndarray:
         """The class index the classifier gives each of `generated` ((N, H, W, C) uint8)."""

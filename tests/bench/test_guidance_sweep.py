@@ -71,3 +71,18 @@ def test_scales_are_a_list_of_numbers_from_zero():
     for text in ("", "1,x", "-1"):
         with pytest.raises(argparse.ArgumentTypeError, match="guidance scales|numbers"):
             sweep.guidance_scales(text)
+
+
+def test_selection_measures_against_the_training_split(tmp_path, classifier):
+    model = save_tiny_model(tmp_path / "model", class_names=("dark", "light"))
+    data = two_level_npz(tmp_path / "data.npz", count=80)  # 64 training images, 16 held out
+    out = tmp_path / "sweep.json"
+    common = [str(model), "--guidance", "1", "-n", "4", "--steps", "2", "--classifier", str(classifier),
+              "--data", str(data), "--device", "cpu", "--threads", "1", "--out", str(out)]
+    sweep.main(common)
+    held_out = json.loads(out.read_text())
+    sweep.main([*common, "--selection"])
+    selection = json.loads(out.read_text())
+    assert (held_out["compared_with"], selection["compared_with"]) == ("held-out images", "training split (selection)")
+    assert sum(c["held_out_real"] for c in held_out["rows"][0]["classes"]) == 16
+    assert sum(c["held_out_real"] for c in selection["rows"][0]["classes"]) == 64

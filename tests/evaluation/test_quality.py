@@ -5,8 +5,9 @@ import torch
 
 from engine.cli.main import main
 from engine.evaluation import frechet_distance, load_classifier, save_classifier, train_classifier
-from engine.evaluation.classifier import ClassifierInfo, predict
+from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, predict
 from engine.evaluation.labelled_data import load_labelled
+from engine.evaluation.reference import EvaluationReference
 from helpers import save_tiny_model, two_level_npz
 
 
@@ -97,3 +98,15 @@ def test_eval_refuses_a_classifier_for_other_images_and_too_few_samples(tmp_path
         assert code == 2 and expected in error and "--classifier" in error, error
     code = main(["eval", "--model", str(tmp_path / "colour"), "-n", "1", "--device", "cpu"])
     assert code == 2 and "at least 2" in capsys.readouterr().err
+
+
+def test_the_selection_reference_measures_against_training_images_never_the_held_out_ones(tmp_path):
+    torch.manual_seed(0)
+    info = ClassifierInfo(channels=1, image_size=8, classes=["0", "1"], held_out_accuracy=1.0, dataset="data.npz")
+    data = load_labelled(two_level_npz(tmp_path / "data.npz", count=40), 8, 1)
+    reference = EvaluationReference(FeatureClassifier(1, 2), info, data)
+    selection = reference.for_selection(count=12)
+    assert torch.equal(selection.data.held_out_images, data.train_images[:12])
+    assert torch.equal(selection.data.held_out_labels, data.train_labels[:12])
+    generated = np.full((6, 8, 8, 1), 200, np.uint8)
+    assert selection.evaluate(generated).real == 12 and reference.evaluate(generated).real == 8
