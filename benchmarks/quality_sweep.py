@@ -15,7 +15,9 @@ ddim:10,ddpm:50:euler:1` runs exactly the rows given (sampler:steps, optionally
 
 Each row also reports "evals/image": the vector-field evaluations of each ODE block that one
 image went through, counted on the network (not computed from the solver), which is what a
-step-aware schedule saves. The JSON file is rewritten after every row, so a run cut short (a
+step-aware schedule saves. `--selection` measures against the classifier's training split instead of the held-out images:
+choose a setting there (a schedule's switch step), then report it on the held-out images.
+The JSON file is rewritten after every row, so a run cut short (a
 lent GPU's time running out) keeps what it measured.
 """
 
