@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.training.solver_mix import SolverMix
 
 NOISE_KINDS = ("gaussian", "photo")
 
@@ -61,6 +62,7 @@ class TrainingConfig:
     classes: bool = False  # class-conditional on the data's labels (see training/class_labels.py)
     class_dropout: float = 0.1  # share of labels replaced by "no class" (the unconditional prediction)
     class_names: list[str] = field(default_factory=list)  # readable names for the data's classes, in order
+    solver_mix: str = ""  # ODE solvers drawn per step (training/solver_mix.py); "": the network's own only
 
     def __post_init__(self) -> None:
         checks = [
@@ -86,6 +88,8 @@ class TrainingConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        if self.solver_mix:  # stored as written back, so that a resume compares mixes, not their spelling
+            object.__setattr__(self, "solver_mix", SolverMix.parse(self.solver_mix).text())
 
     @classmethod
     def default(cls, name: str) -> Any:

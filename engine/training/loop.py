@@ -1,9 +1,11 @@
 """`train()`: a training run, opened (training_run.py) and stepped to its step target.
 
 Per optimizer step: load the step's batch (deterministic, see batches.py), draw t and noise from
-the step's generator, regress the network output onto the eps/v target, clip, AdamW, EMA. Around
-it: validation loss of the EMA weights on a fixed noisy batch, a fixed-seed sample grid, atomic
-checkpoints, and a JSONL log. Stop and pause always save a checkpoint first.
+the step's generator (and, with a solver mix, the step's ODE solver: solver_mix.py), regress the
+network output onto the eps/v target, clip, AdamW, EMA. Around it: validation loss of the EMA
+weights on a fixed noisy batch, a fixed-seed sample grid, atomic checkpoints, and a JSONL log. Stop
+and pause always save a checkpoint first. Validation and sample grids use the network's own solver
+(what the model samples with), so that a solver mix leaves the validation curve comparable.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from engine.checkpoints import save_model_folder
 from engine.checkpoints.model_files import checkpoint_path
 from engine.device import resolve_device
 from engine.errors import ConfigError
+from engine.models import SolverSettings
 from engine.training import distributed
 from engine.training.batches import step_generator
 from engine.training.class_labels import dropped_labels, image_labels
@@ -140,11 +143,12 @@ def _optimizer_step(run: TrainingRun) -> tuple[float, float]:
     for param_group in model.optimizer.param_groups:
         param_group["lr"] = lr
     micro = config.batch_size // (run.group.world_size * config.grad_accumulation)
+    solver = run.solver_mix.drawn(config.seed, state.step) if run.solver_mix else None  # one for all micro-batches
     total_loss = 0.0
     for k in range(config.grad_accumulation):
         part = batch.part(slice(k * micro, (k + 1) * micro))
         with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=config.bf16):
-            output = _run_network(model.forward, part, config.compile)
+            output = _run_network(model.forward, part, config.compile, solver)
         loss = part.squared_error(output.float()) / config.grad_accumulation
         loss.backward()
         total_loss += loss.item()
@@ -234,22 +238,25 @@ def _lr_at(config: TrainingConfig, step: int) -> float:
     return config.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _run_network(forward, batch: NoisedBatch, compiled: bool) -> torch.Tensor:
+def _run_network(forward, batch: NoisedBatch, compiled: bool, solver: SolverSettings | None) -> torch.Tensor:
     """The training forward; with --compile, a compiler failure becomes one readable error (the
     torchdiffeq solver loop is hard for torch.compile, see docs/benchmarks.md's anchor)."""
     if not compiled:
-        return _call(forward, batch)
+        return _call(forward, batch, solver)
     try:
-        return _call(forward, batch)
+        return _call(forward, batch, solver)
     except Exception as error:  # noqa: BLE001 - any compiler failure, reported without a traceback
         raise ConfigError(f"torch.compile failed ({type(error).__name__}); train without --compile") from None
 
 
-def _call(network, batch: NoisedBatch) -> torch.Tensor:
-    classes = {} if batch.class_labels is None else {"class_labels": batch.class_labels}
+def _call(network, batch: NoisedBatch, solver: SolverSettings | None = None) -> torch.Tensor:
+    """The network on `batch`, with `solver` (None: the network's own; a U-Net takes none)."""
+    options = {} if batch.class_labels is None else {"class_labels": batch.class_labels}
+    if solver is not None:
+        options["solver"] = solver
     if batch.noise_map is None:
-        return network(batch.x_t, batch.t, **classes)
-    return network(batch.x_t, batch.t, batch.noise_map, **classes)
+        return network(batch.x_t, batch.t, **options)
+    return network(batch.x_t, batch.t, batch.noise_map, **options)
 
 
 @torch.no_grad()

@@ -301,10 +301,12 @@ def test_bf16_autocast_trains(tmp_path):
 
 
 @pytest.mark.slow
-def test_compiled_training_matches_eager_losses(tmp_path):
-    """torch.compile (static shapes) must train the same model: first-step losses agree."""
-    eager = train(tiny_config(tmp_path, "eager", steps=2))
-    compiled = train(tiny_config(tmp_path, "compiled", steps=2, compile=True))
+@pytest.mark.parametrize("solver_mix", ["", "euler:1,midpoint:1"])
+def test_compiled_training_matches_eager_losses(tmp_path, solver_mix):
+    """torch.compile (static shapes) must train the same model: first-step losses agree, also when
+    every step passes the network its solver (--solver-mix)."""
+    eager = train(tiny_config(tmp_path, "eager", steps=2, solver_mix=solver_mix))
+    compiled = train(tiny_config(tmp_path, "compiled", steps=2, compile=True, solver_mix=solver_mix))
     assert compiled.step == eager.step == 2
     losses = {}
     for name in ("eager", "compiled"):
