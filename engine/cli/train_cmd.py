@@ -76,6 +76,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "runs the ODE blocks with a solver drawn from this mix, METHOD:STEPS[=WEIGHT], comma-separated, "
              f"e.g. {RECOMMENDED_MIX} (WEIGHT: relative, default 1; euler, midpoint, rk4; the network's own solver "
              "must be among them: it stays the one the model samples with and validates with)", metavar="MIX")
+    _setting(p, "kinetic_weight", "cUNet: add this weight times the ODE blocks' kinetic energy (the integral of "
+             "||f||^2 over depth-time, per element; Finlay et al. 2020) to the loss, for smoother flows that coarse "
+             "solvers follow better", type=float, metavar="WEIGHT")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",

@@ -160,6 +160,9 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) ->
         card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}} | dict(config.card),
         class_names=class_names,
     )
+    if config.kinetic_weight and spec.trained_solver is None:
+        raise ConfigError("the kinetic-energy regulariser (--kinetic-weight) needs a cUNet: this network has no ODE "
+                          "blocks")
     # A solver-robust run's model says which solvers it was trained for (its own among them).
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
     return dataclasses.replace(spec, trained_solvers=solver_mix.solvers) if solver_mix else spec
