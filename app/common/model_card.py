@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from engine.checkpoints import ModelEntry
+from engine.checkpoints import ModelEntry, ModelSpec
 from engine.guidance import class_listing
 
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
@@ -39,6 +39,7 @@ def model_facts(entry: ModelEntry) -> Facts:
         ("Dataset", str(card.get("dataset", ""))),
         ("Licence", str(card.get("licence", card.get("license", "")))),
         ("Recommended", f"{sampler}, {steps} steps{guidance}"),
+        ("ODE solvers", _trained_solvers(spec)),
         ("Quality", _key_values(card.get("quality"))),
         ("Training", _key_values(card.get("training"), keys=("steps", "images_seen", "preset"))),
         ("Location", SOURCE_NAMES.get(entry.source, entry.source)),
@@ -98,6 +99,13 @@ def tradeoff_rows(entry: ModelEntry) -> list[dict[str, Any]] | None:
     if not isinstance(table, list) or not table or not all(isinstance(row, dict) for row in table):
         return None
     return table
+
+
+def _trained_solvers(spec: ModelSpec) -> str:
+    """For a solver-robust model, the settings of the speed/quality dial it was trained for."""
+    if not spec.trained_solvers:
+        return ""
+    return f"Trained for {spec.trained_solvers_label()} (the speed/quality dial); {spec.trained_solver.label()} by default"
 
 
 def _file_size(entry: ModelEntry) -> str:

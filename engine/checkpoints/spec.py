@@ -30,7 +30,9 @@ class ModelSpec:
     """What a model is. `card` is free-form descriptive metadata (display_name, description,
     dataset, licence, training provenance, recommended sampler/steps/guidance, measured quality).
     `class_names`: the readable name of each class of a class-conditional model, index i naming
-    class label i; empty for an unconditional model. The network's `num_classes` always matches it."""
+    class label i; empty for an unconditional model. The network's `num_classes` always matches it.
+    `trained_solvers`: every ODE solver a solver-robust run (`engine train --solver-mix`) trained the
+    network with, its `trained_solver` among them; empty for a network trained with that one alone."""
 
     arch: str
     network: dict[str, Any]
@@ -40,9 +42,11 @@ class ModelSpec:
     prediction: str = "eps"
     card: dict[str, Any] = field(default_factory=dict)
     class_names: tuple[str, ...] = ()
+    trained_solvers: tuple[SolverSettings, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "class_names", _checked_class_names(self.class_names))
+        object.__setattr__(self, "trained_solvers", _checked_solvers(self.trained_solvers))
 
     def build_network(self) -> nn.Module:
         return build_network(self.arch, config_from_dict(self.arch, self.network))
@@ -70,6 +74,12 @@ class ModelSpec:
         without ODE blocks, which ignores any."""
         trained = self.trained_solver
         return None if trained is None else requested or trained
+
+    def trained_solvers_label(self) -> str:
+        """The solvers a solver-robust network was trained for, fewest evaluations first, in words
+        ("euler × 1, midpoint × 1, rk4 × 1 and rk4 × 2"); "" for any other network."""
+        labels = [s.label() for s in sorted(self.trained_solvers, key=lambda s: (s.evals_per_block(), s.method))]
+        return f"{', '.join(labels[:-1])} and {labels[-1]}" if len(labels) > 1 else "".join(labels)
 
     @property
     def is_conditional(self) -> bool:
@@ -138,10 +148,13 @@ class ModelSpec:
                 prediction=check_prediction_type(_typed(data, "prediction", str)),
                 card=_typed(data, "card", dict),
                 class_names=data.get("class_names", ()),
+                trained_solvers=data.get("trained_solvers", ()),
             )
             config = config_from_dict(spec.arch, spec.network)
         except (ConfigError, TypeError) as error:
             raise ModelLoadError(f"{source}: invalid metadata: {error}") from None
+        if spec.trained_solvers and spec.trained_solver not in spec.trained_solvers:
+            raise ModelLoadError(f"{source}: metadata lists trained solvers without the one its network samples with")
         if config.num_classes != len(spec.class_names):
             raise ModelLoadError(f"{source}: metadata names {len(spec.class_names)} classes but the network is built "
                                  f"for {config.num_classes}")
@@ -162,6 +175,13 @@ def _checked_class_names(value: Any) -> tuple[str, ...]:
     if len({name.casefold() for name in value}) != len(value):
         raise ConfigError(f"class_names names a class twice: {', '.join(value)}")
     return tuple(value)
+
+
+def _checked_solvers(value: Any) -> tuple[SolverSettings, ...]:
+    """Solver settings, given as such or as the tables model.json stores them as."""
+    if not isinstance(value, (list, tuple)) or not all(isinstance(s, (dict, SolverSettings)) for s in value):
+        raise ConfigError("trained_solvers should be a list of solver settings")
+    return tuple(s if isinstance(s, SolverSettings) else SolverSettings(**s) for s in value)
 
 
 def _typed(data: dict, key: str, kind: type) -> Any:

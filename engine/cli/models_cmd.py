@@ -41,7 +41,8 @@ def run_models(args: argparse.Namespace) -> int:
         print(json.dumps([
             {"name": e.name, "source": e.source, "path": str(e.path), "arch": e.spec.arch,
              "use": _use(e), "image_size": e.spec.image_size, "channels": e.spec.channels,
-             "classes": list(e.spec.class_names), "card": e.spec.card}
+             "classes": list(e.spec.class_names),
+             "trained_solvers": [dataclasses.asdict(s) for s in e.spec.trained_solvers], "card": e.spec.card}
             for e in entries
         ], indent=2))
         return 0
@@ -53,6 +54,8 @@ def run_models(args: argparse.Namespace) -> int:
               f"{description}")
         if e.spec.is_conditional:
             print(f"{'':<16} classes (engine sample --class): {class_listing(e.spec.class_names)}")
+        if e.spec.trained_solvers:
+            print(f"{'':<16} trained for the solvers (engine sample --solver): {e.spec.trained_solvers_label()}")
     return 0
 
 

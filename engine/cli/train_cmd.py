@@ -20,6 +20,7 @@ from engine.errors import ConfigError
 from engine.models import PRESETS, SMALL_PRESETS
 from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingControl, TrainingProgress, train
 from engine.training.config import NOISE_KINDS
+from engine.training.solver_mix import RECOMMENDED_MIX
 
 # Options whose name is not their TrainingConfig field's.
 _OPTION_NAMES = {"batch_size": "--batch", "image_size": "--size", "network_overrides": "--network",
@@ -71,6 +72,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _setting(p, "class_names", "with --classes: readable class names, comma-separated, in the order of the data's "
              "classes (sorted labels), e.g. \"T-shirt/top,Trouser,...\" for Fashion-MNIST's labels 0-9 (default: the "
              "labels themselves)", metavar="NAMES")
+    _setting(p, "solver_mix", "cUNet: train for the speed/quality dial (engine sample --solver): each optimizer step "
+             "runs the ODE blocks with a solver drawn from this mix, METHOD:STEPS[=WEIGHT], comma-separated, "
+             f"e.g. {RECOMMENDED_MIX} (WEIGHT: relative, default 1; euler, midpoint, rk4; the network's own solver "
+             "must be among them: it stays the one the model samples with and validates with)", metavar="MIX")
+    _setting(p, "kinetic_weight", "cUNet: add this weight times the ODE blocks' kinetic energy (the integral of "
+             "||f||^2 over depth-time, per element; Finlay et al. 2020) to the loss, for smoother flows that coarse "
+             "solvers follow better", type=float, metavar="WEIGHT")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
@@ -99,7 +107,7 @@ def _setting(parser: argparse.ArgumentParser, field: str, help: str, **options) 
     given, so that a new run takes the engine's default (which the help shows) and a resumed run
     its own value."""
     default, option = TrainingConfig.default(field), _option(field)
-    shown = f" (default {default})" if default not in (None, [], {}) else ""
+    shown = f" (default {default})" if default not in (None, "", [], {}) else ""
     if "choices" not in options:
         options.setdefault("metavar", option[2:].upper().replace("-", "_"))
     parser.add_argument(option, dest=field, default=None, help=help + shown, **options)

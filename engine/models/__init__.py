@@ -15,7 +15,13 @@ from torch import nn
 from engine.errors import ConfigError
 from engine.models.cunet import CUNet, CUNetConfig, default_config, denoise_config, paper_config, small_config
 from engine.models.layers import class_embedding_weights
-from engine.models.ode_block import MAX_SOLVER_STEPS, SOLVER_METHODS, SolverSettings, is_adaptive_method
+from engine.models.ode_block import (
+    MAX_SOLVER_STEPS,
+    SOLVER_METHODS,
+    KineticEnergy,
+    SolverSettings,
+    is_adaptive_method,
+)
 from engine.models.unet import UNet, UNetConfig
 
 ARCHITECTURES = ("cunet", "unet")
@@ -85,6 +91,7 @@ __all__ = [
     "WIDTH_FIELDS",
     "CUNet",
     "CUNetConfig",
+    "KineticEnergy",
     "SolverSettings",
     "UNet",
     "UNetConfig",

@@ -3,7 +3,8 @@
 A block integrates dh/ds = f(h, c) over depth-time s in [0, 1] with torchdiffeq, where c is the
 diffusion-time conditioning. The solver is *data* (`SolverSettings`) passed with every call, as
 torchdiffeq's `odeint` takes `method` and `options`: no block holds one, so one trained model can be
-run with fewer or more solver steps as a speed/quality dial, by several callers at once.
+run with fewer or more solver steps as a speed/quality dial, by several callers at once. A training
+call may also pass a `KineticEnergy`, which collects each block's kinetic energy (Finlay et al. 2020).
 """
 
 from __future__ import annotations
@@ -78,19 +79,42 @@ class SolverSettings:
         return f"{self.method} × {self.steps}"
 
 
+class KineticEnergy:
+    """The kinetic energy of one training forward's ODE blocks (Finlay et al. 2020): per block and
+    image, the integral over depth-time s of ||f(h, s)||² divided by h's element count (so that a
+    weight on it does not depend on the width or image size). Each block integrates it with its own
+    solver alongside h, from the evaluations it makes anyway. Made for one call and passed with
+    it: nothing stays on a network between calls."""
+
+    def __init__(self) -> None:
+        self._per_image: list[torch.Tensor] = []  # (B,) per block solved
+
+    def add(self, per_image: torch.Tensor) -> None:
+        self._per_image.append(per_image)
+
+    def mean(self) -> torch.Tensor:
+        """The mean over the blocks and the images (a scalar that gradients flow through)."""
+        return torch.cat(self._per_image).mean()
+
+
 class _ConditionedField(nn.Module):
     """Binds a vector field to one call's conditioning so torchdiffeq sees a plain f(s, h), and
-    counts evaluations on the owning block (adaptive solvers make this data dependent)."""
+    counts evaluations on the owning block (adaptive solvers make this data dependent). With
+    `with_energy` the state is (h, energy so far) and the energy's derivative is ||f||² per element."""
 
-    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None) -> None:
+    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None, with_energy: bool) -> None:
         super().__init__()
         self.field = block.field
         self.condition = condition
+        self.with_energy = with_energy
         self._block = [block]  # a list, so the block is not registered as a submodule
 
-    def forward(self, s: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+    def forward(self, s: torch.Tensor, state):
         self._block[0].evaluations += 1
-        return self.field(h, self.condition)
+        if not self.with_energy:
+            return self.field(state, self.condition)
+        derivative = self.field(state[0], self.condition)
+        return derivative, derivative.square().flatten(1).mean(1)
 
 
 class ODEBlock(nn.Module):
@@ -103,24 +127,28 @@ class ODEBlock(nn.Module):
         self.field = field
         self.evaluations = 0  # vector-field evaluations since creation (for honest progress/cost)
 
-    def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
+    def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
+                kinetic_energy: KineticEnergy | None = None) -> torch.Tensor:
         if solver.is_adaptive and not torch.is_grad_enabled() and h.shape[0] > 1:
-            return self._solve_each(h, condition, solver)
-        return self._solve(h, condition, solver)
+            return self._solve_each(h, condition, solver, kinetic_energy)
+        return self._solve(h, condition, solver, kinetic_energy)
 
-    def _solve_each(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
+    def _solve_each(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
+                    kinetic_energy: KineticEnergy | None) -> torch.Tensor:
         """An adaptive solver picks its steps from the error of the whole batch, so an image would
         depend on the others in its batch; at inference each image is solved alone, so that a seed
         makes the same image in any batch (batching is lost: the price of exactness). `evaluations`
         then grows by the mean over the images, as for one batched solve."""
         before = self.evaluations
-        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1], solver)
+        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1], solver, kinetic_energy)
                  for i in range(len(h))]
         self.evaluations = before + round((self.evaluations - before) / len(h))
         return torch.cat(parts)
 
-    def _solve(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings) -> torch.Tensor:
-        bound = _ConditionedField(self, condition)
+    def _solve(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
+               kinetic_energy: KineticEnergy | None) -> torch.Tensor:
+        bound = _ConditionedField(self, condition, with_energy=kinetic_energy is not None)
+        start = h if kinetic_energy is None else (h, h.new_zeros(h.shape[0]))
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)
         kwargs: dict = {"method": solver.method}
         if solver.is_adaptive:
@@ -131,5 +159,10 @@ class ODEBlock(nn.Module):
             params = tuple(bound.parameters())
             if condition is not None and condition.requires_grad:
                 params += (condition,)
-            return odeint_adjoint(bound, h, span, adjoint_params=params, **kwargs)[-1]
-        return odeint(bound, h, span, **kwargs)[-1]
+            solution = odeint_adjoint(bound, start, span, adjoint_params=params, **kwargs)
+        else:
+            solution = odeint(bound, start, span, **kwargs)
+        if kinetic_energy is None:
+            return solution[-1]
+        kinetic_energy.add(solution[1][-1])
+        return solution[0][-1]

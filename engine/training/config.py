@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.training.solver_mix import SolverMix
 
 NOISE_KINDS = ("gaussian", "photo")
 
@@ -61,6 +63,8 @@ class TrainingConfig:
     classes: bool = False  # class-conditional on the data's labels (see training/class_labels.py)
     class_dropout: float = 0.1  # share of labels replaced by "no class" (the unconditional prediction)
     class_names: list[str] = field(default_factory=list)  # readable names for the data's classes, in order
+    solver_mix: str = ""  # ODE solvers drawn per step (training/solver_mix.py); "": the network's own only
+    kinetic_weight: float = 0.0  # > 0: adds this x the ODE blocks' kinetic energy to the loss (models/ode_block.py)
 
     def __post_init__(self) -> None:
         checks = [
@@ -82,10 +86,13 @@ class TrainingConfig:
             (self.cache_megabytes >= 0, "the image cache size must be >= 0"),
             (0 <= self.class_dropout < 1, "class dropout must be in [0, 1)"),
             (self.classes or not self.class_names, "class names need a class-conditional run (--classes)"),
+            (0 <= self.kinetic_weight < math.inf, "the kinetic-energy weight must be a number >= 0"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
+        if self.solver_mix:  # stored as written back, so that a resume compares mixes, not their spelling
+            object.__setattr__(self, "solver_mix", SolverMix.parse(self.solver_mix).text())
 
     @classmethod
     def default(cls, name: str) -> Any:

@@ -1,9 +1,12 @@
 """`train()`: a training run, opened (training_run.py) and stepped to its step target.
 
 Per optimizer step: load the step's batch (deterministic, see batches.py), draw t and noise from
-the step's generator, regress the network output onto the eps/v target, clip, AdamW, EMA. Around
-it: validation loss of the EMA weights on a fixed noisy batch, a fixed-seed sample grid, atomic
-checkpoints, and a JSONL log. Stop and pause always save a checkpoint first.
+the step's generator (and, with a solver mix, the step's ODE solver: solver_mix.py), regress the
+network output onto the eps/v target (plus, with --kinetic-weight, the weighted kinetic energy of
+the ODE blocks, logged on its own), clip, AdamW, EMA. Around it: validation loss of the EMA
+weights on a fixed noisy batch, a fixed-seed sample grid, atomic checkpoints, and a JSONL log. Stop
+and pause always save a checkpoint first. Validation and sample grids use the network's own solver
+(what the model samples with), so that a solver mix leaves the validation curve comparable.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
@@ -22,6 +26,7 @@ from engine.checkpoints import save_model_folder
 from engine.checkpoints.model_files import checkpoint_path
 from engine.device import resolve_device
 from engine.errors import ConfigError
+from engine.models import KineticEnergy
 from engine.training import distributed
 from engine.training.batches import step_generator
 from engine.training.class_labels import dropped_labels, image_labels
@@ -104,11 +109,12 @@ def _train_steps(run: TrainingRun, control: TrainingControl, emit: ProgressCallb
             stopped = True
             break
         started = time.perf_counter()
-        last_loss, lr = _optimizer_step(run)
+        losses, lr = _optimizer_step(run)
+        last_loss = losses.loss
         elapsed = time.perf_counter() - started
         state.elapsed_seconds += elapsed
         step_times.append(elapsed)
-        _report_step(run, last_loss, lr, step_times, control, emit)
+        _report_step(run, losses, lr, step_times, control, emit)
         if state.step % config.save_every == 0:
             last_saved = _save(run, "interval", emit)
     if last_saved != state.step:
@@ -131,24 +137,34 @@ def _step_batch(run: TrainingRun) -> NoisedBatch:
     return batch.to(run.device)
 
 
-def _optimizer_step(run: TrainingRun) -> tuple[float, float]:
+@dataclass(frozen=True)
+class StepLosses:
+    """What an optimizer step measured: the denoising loss (what the validation loss measures) and,
+    with --kinetic-weight, the ODE blocks' mean kinetic energy (its weight not applied)."""
+
+    loss: float
+    kinetic_energy: float | None
+
+
+def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
     """One optimizer step (over `grad_accumulation` micro-batches) and the EMA update; advances the
-    run's state. Returns (loss, learning rate)."""
+    run's state. Returns (its losses, learning rate)."""
     config, state, model = run.config, run.state, run.model
     batch = _step_batch(run)
     lr = _lr_at(config, state.step)
     for param_group in model.optimizer.param_groups:
         param_group["lr"] = lr
     micro = config.batch_size // (run.group.world_size * config.grad_accumulation)
-    total_loss = 0.0
+    # One solver for all micro-batches: they split one batch.
+    solver = {"solver": run.solver_mix.drawn(config.seed, state.step)} if run.solver_mix else {}
+    total_loss = total_energy = 0.0
     for k in range(config.grad_accumulation):
-        part = batch.part(slice(k * micro, (k + 1) * micro))
-        with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=config.bf16):
-            output = _run_network(model.forward, part, config.compile)
-        loss = part.squared_error(output.float()) / config.grad_accumulation
-        loss.backward()
+        loss, energy = _micro_batch_losses(run, batch.part(slice(k * micro, (k + 1) * micro)), solver)
+        loss, energy = loss / config.grad_accumulation, energy / config.grad_accumulation
+        (loss + config.kinetic_weight * energy if config.kinetic_weight else loss).backward()
         total_loss += loss.item()
-    if not math.isfinite(total_loss):
+        total_energy += energy.item()
+    if not math.isfinite(total_loss + total_energy):
         raise ConfigError(f"training diverged at step {state.step} (loss is {total_loss}); try a lower learning rate")
     torch.nn.utils.clip_grad_norm_(model.network.parameters(), config.grad_clip)
     model.optimizer.step()
@@ -156,16 +172,30 @@ def _optimizer_step(run: TrainingRun) -> tuple[float, float]:
     state.step += 1
     model.ema.update(model.network, state.step)
     state.images_seen += config.batch_size
-    return total_loss, lr
+    return StepLosses(total_loss, total_energy if config.kinetic_weight else None), lr
 
 
-def _report_step(run: TrainingRun, loss: float, lr: float, step_times: deque[float], control: TrainingControl,
-                 emit: ProgressCallback) -> None:
+def _micro_batch_losses(run: TrainingRun, part: NoisedBatch,
+                        options: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
+    """The denoising loss of one micro-batch and, with --kinetic-weight, its ODE blocks' mean
+    kinetic energy (else 0): the network called with `options` (a cUNet's solver)."""
+    energy = KineticEnergy() if run.config.kinetic_weight else None
+    if energy is not None:
+        options = options | {"kinetic_energy": energy}
+    with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
+        output = _run_network(run.model.forward, part, run.config.compile, options)
+    return part.squared_error(output.float()), torch.zeros(()) if energy is None else energy.mean().float()
+
+
+def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: deque[float],
+                 control: TrainingControl, emit: ProgressCallback) -> None:
     """After a step: its log line and progress event, the validation loss and a sample grid when due."""
-    config, state, model = run.config, run.state, run.model
+    config, state, model, loss = run.config, run.state, run.model, losses.loss
     speed = len(step_times) * config.batch_size / sum(step_times)
     eta = (config.steps - state.step) * sum(step_times) / len(step_times)
     record = {"step": state.step, "loss": loss, "lr": lr, "images_per_second": speed}
+    if losses.kinetic_energy is not None:
+        record["kinetic_energy"] = losses.kinetic_energy
     val_loss = None
     if run.data.validation_batch is not None and (state.step % config.validate_every == 0 or state.step == config.steps):
         val_loss = _validation_loss(model.averaged(), run.data.validation_batch, run.device)
@@ -207,7 +237,7 @@ def _finish(run: TrainingRun, stopped: bool, last_loss: float | None, emit: Prog
             "training": {
                 "steps": state.step, "images_seen": state.images_seen, "data": str(config.data),
                 "preset": config.preset, "seconds": round(state.elapsed_seconds, 1),
-            }
+            } | ({"kinetic_weight": config.kinetic_weight} if config.kinetic_weight else {})
         }
         save_model_folder(model_dir, dataclasses.replace(run.spec, card=card), run.model.ema.state_dict())
     emit(TrainingProgress("stopped" if stopped else "finished", state.step, config.steps, loss=last_loss, path=model_dir))
@@ -234,22 +264,24 @@ def _lr_at(config: TrainingConfig, step: int) -> float:
     return config.lr * warm * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * progress)))
 
 
-def _run_network(forward, batch: NoisedBatch, compiled: bool) -> torch.Tensor:
+def _run_network(forward, batch: NoisedBatch, compiled: bool, options: dict[str, Any]) -> torch.Tensor:
     """The training forward; with --compile, a compiler failure becomes one readable error (the
     torchdiffeq solver loop is hard for torch.compile, see docs/benchmarks.md's anchor)."""
     if not compiled:
-        return _call(forward, batch)
+        return _call(forward, batch, **options)
     try:
-        return _call(forward, batch)
+        return _call(forward, batch, **options)
     except Exception as error:  # noqa: BLE001 - any compiler failure, reported without a traceback
         raise ConfigError(f"torch.compile failed ({type(error).__name__}); train without --compile") from None
 
 
-def _call(network, batch: NoisedBatch) -> torch.Tensor:
-    classes = {} if batch.class_labels is None else {"class_labels": batch.class_labels}
+def _call(network, batch: NoisedBatch, **options: Any) -> torch.Tensor:
+    """The network on `batch`, with the keyword arguments `options` (a cUNet's solver, ...)."""
+    if batch.class_labels is not None:
+        options["class_labels"] = batch.class_labels
     if batch.noise_map is None:
-        return network(batch.x_t, batch.t, **classes)
-    return network(batch.x_t, batch.t, batch.noise_map, **classes)
+        return network(batch.x_t, batch.t, **options)
+    return network(batch.x_t, batch.t, batch.noise_map, **options)
 
 
 @torch.no_grad()

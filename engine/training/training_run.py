@@ -37,6 +37,7 @@ from engine.training.noised_batch import NoisedBatch, noised_batch
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS
 from engine.training.resume import resumed_config
 from engine.training.run_folder import RunFolder
+from engine.training.solver_mix import SolverMix, run_solver_mix
 from engine.training.state import TrainingState, load_checkpoint
 
 
@@ -80,6 +81,7 @@ class TrainingRun:
     data: TrainingData
     model: ModelInTraining
     state: TrainingState
+    solver_mix: SolverMix | None  # the solvers its steps draw from; None: the network's own at every step
 
 
 def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: torch.device,
@@ -118,7 +120,8 @@ def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: to
     held_out = len(validation_set) if validation_set is not None and len(images) > 1 else 0
     validation_batch = _validation_batch(validation_set, config, spec) if validation_set else None
     data = TrainingData(images, train_set, held_out, validation_batch, DataOrder(len(train_set), config.seed))
-    return TrainingRun(config, folder, group, device, spec, schedule, data, model, state)
+    solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
+    return TrainingRun(config, folder, group, device, spec, schedule, data, model, state, solver_mix)
 
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder, int]:
@@ -145,7 +148,7 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) ->
         raise ConfigError(f"the network takes {network_config.in_channels}-channel images but this run trains on "
                           f"{config.channels}-channel ones: set --channels {network_config.in_channels} (or "
                           "another network)")
-    return ModelSpec(
+    spec = ModelSpec(
         arch=arch,
         network=dataclasses.asdict(network_config),
         image_size=config.image_size,
@@ -157,6 +160,12 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) ->
         card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}} | dict(config.card),
         class_names=class_names,
     )
+    if config.kinetic_weight and spec.trained_solver is None:
+        raise ConfigError("the kinetic-energy regulariser (--kinetic-weight) needs a cUNet: this network has no ODE "
+                          "blocks")
+    # A solver-robust run's model says which solvers it was trained for (its own among them).
+    solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
+    return dataclasses.replace(spec, trained_solvers=solver_mix.solvers) if solver_mix else spec
 
 
 def _check_resumed_classes(checkpoint: Path, spec: ModelSpec) -> None:

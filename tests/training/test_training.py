@@ -301,10 +301,12 @@ def test_bf16_autocast_trains(tmp_path):
 
 
 @pytest.mark.slow
-def test_compiled_training_matches_eager_losses(tmp_path):
-    """torch.compile (static shapes) must train the same model: first-step losses agree."""
-    eager = train(tiny_config(tmp_path, "eager", steps=2))
-    compiled = train(tiny_config(tmp_path, "compiled", steps=2, compile=True))
+@pytest.mark.parametrize("options", [{}, {"solver_mix": "euler:1,midpoint:1", "kinetic_weight": 0.1}])
+def test_compiled_training_matches_eager_losses(tmp_path, options):
+    """torch.compile (static shapes) must train the same model: first-step losses agree, also when
+    every step passes the network its solver and a kinetic-energy record."""
+    eager = train(tiny_config(tmp_path, "eager", steps=2, **options))
+    compiled = train(tiny_config(tmp_path, "compiled", steps=2, compile=True, **options))
     assert compiled.step == eager.step == 2
     losses = {}
     for name in ("eager", "compiled"):

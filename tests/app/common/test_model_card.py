@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from app_helpers import card_entry as entry
@@ -9,6 +10,7 @@ from helpers import tiny_spec
 
 from app.common.model_card import denoising_facts, display_name, model_facts, solver_tradeoff
 from engine.checkpoints import ModelEntry
+from engine.models import SolverSettings
 
 
 def test_facts_skip_what_the_card_does_not_say():
@@ -64,3 +66,13 @@ def test_a_conditional_models_card_lists_its_classes_and_guidance():
     assert facts["Classes"] == "0 T-shirt/top, 1 Trouser"
     assert facts["Recommended"] == "ddim, 4 steps, guidance 2"
     assert "Classes" not in dict(model_facts(entry({})))
+
+
+def test_a_solver_robust_models_card_says_which_solvers_it_was_trained_for():
+    spec = tiny_spec(channels=1, image_size=28)
+    trained = (SolverSettings(method="rk4", steps=2), spec.trained_solver, SolverSettings(method="euler", steps=1))
+    robust = dataclasses.replace(spec, trained_solvers=trained)
+    facts = dict(model_facts(ModelEntry("digits-robust", Path("/nowhere/robust"), "user", robust)))
+    assert facts["ODE solvers"] == ("Trained for euler × 1, midpoint × 1 and rk4 × 2 (the speed/quality dial); "
+                                    "midpoint × 1 by default")
+    assert "ODE solvers" not in dict(model_facts(entry({})))

@@ -1,0 +1,105 @@
+"""Solver-robust training (`engine train --solver-mix`): every optimizer step runs the network with
+an ODE solver drawn from a weighted mix, so that one network learns a flow that the speed/quality
+dial can integrate coarsely or finely, not the one discrete map a single solver computes (a model
+trained with one midpoint step per block breaks under Euler and gets worse under rk4:
+docs/models.md, "The speed/quality dial on this model").
+
+Written METHOD:STEPS[=WEIGHT], comma-separated: `euler:1,midpoint:1,rk4:1=2` draws rk4 × 1 half the
+time. Only fixed-grid solvers mix: an adaptive one (dopri5) picks its steps from the data, so a
+batch would cost an unknown amount and the run's speed would wander.
+
+The draw is made once per optimizer step (the micro-batches of gradient accumulation share it: they
+split one batch, whose gradient is that of one solver), from (seed, step) alone: a resumed run
+draws what the uninterrupted one did with nothing saved, and every process of a distributed run
+draws the same, as it must to train one batch with one solver.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import random
+from dataclasses import dataclass
+
+from engine.errors import ConfigError
+from engine.models.ode_block import FIXED_GRID_METHODS, SolverSettings, is_adaptive_method
+
+SYNTAX = "METHOD:STEPS or METHOD:STEPS=WEIGHT, comma-separated (e.g. euler:1,midpoint:1,rk4:1,rk4:2)"
+# A mix that trains the cUNet presets' midpoint × 1 for the whole dial, from half its evaluations
+# (euler × 1) to four times them (rk4 × 2); docs/models.md, "Solver-robust training".
+RECOMMENDED_MIX = "euler:1,midpoint:1,rk4:1,rk4:2"
+
+
+@dataclass(frozen=True)
+class SolverMix:
+    """Fixed-grid solvers and the weight each is drawn with (any positive numbers: a solver's share
+    is its weight over their sum)."""
+
+    solvers: tuple[SolverSettings, ...]
+    weights: tuple[float, ...]
+
+    @staticmethod
+    def parse(text: str) -> "SolverMix":
+        """The mix `text` writes (see SYNTAX); a ConfigError names the entry it cannot use."""
+        solvers, weights = [], []
+        for entry in text.split(","):
+            solver, weight = _parsed_entry(entry.strip())
+            if any(_same_grid(solver, other) for other in solvers):
+                raise ConfigError(f"the solver mix names {_entry_text(solver)} twice")
+            solvers.append(solver)
+            weights.append(weight)
+        return SolverMix(tuple(solvers), tuple(weights))
+
+    def text(self) -> str:
+        """The mix as `parse` reads it, weights of 1 left out: how config.json stores it."""
+        return ",".join(_entry_text(solver) + ("" if weight == 1 else f"={weight:g}")
+                        for solver, weight in zip(self.solvers, self.weights))
+
+    def drawn(self, seed: int, step: int) -> SolverSettings:
+        """The solver of optimizer step `step` of the run seeded `seed`. A string seed is hashed
+        (SHA-512) by `random`, the same on every platform and Python version: a stream of its own,
+        apart from the per-process step generators (training/batches.py)."""
+        return random.Random(f"solver-mix {seed} {step}").choices(self.solvers, self.weights)[0]
+
+
+def run_solver_mix(text: str, nominal: SolverSettings | None) -> SolverMix | None:
+    """The mix a run trains with, for a network whose own solver (what it samples with unless asked
+    for another) is `nominal`: each solver keeps the nominal's other settings (the adjoint). None
+    without a mix. Refuses a network without ODE blocks, and a mix without the nominal solver,
+    which the model would then sample with untrained."""
+    if not text:
+        return None
+    if nominal is None:
+        raise ConfigError("a solver mix (--solver-mix) needs a cUNet: this network has no ODE blocks to solve")
+    mix = SolverMix.parse(text)
+    if not any(_same_grid(nominal, solver) for solver in mix.solvers):
+        raise ConfigError(f"the solver mix {text} leaves out the network's own solver {_entry_text(nominal)}, "
+                          "which it samples with: add it to the mix")
+    fitted = tuple(dataclasses.replace(nominal, method=solver.method, steps=solver.steps) for solver in mix.solvers)
+    return SolverMix(fitted, mix.weights)
+
+
+def _parsed_entry(entry: str) -> tuple[SolverSettings, float]:
+    grid, _, weight_text = entry.partition("=")
+    method, _, steps_text = grid.partition(":")
+    try:
+        steps, weight = int(steps_text), float(weight_text or 1)
+    except ValueError:
+        raise ConfigError(f"solver mix entry {entry!r} is not {SYNTAX}") from None
+    if is_adaptive_method(method):
+        raise ConfigError(f"the solver mix cannot train with {method}: it picks its own steps from the data, so a "
+                          f"batch's cost is unknown; mix {', '.join(FIXED_GRID_METHODS)}")
+    if method not in FIXED_GRID_METHODS:
+        raise ConfigError(f"solver mix entry {entry!r}: unknown solver {method!r}; mix "
+                          f"{', '.join(FIXED_GRID_METHODS)}")
+    if not (math.isfinite(weight) and weight > 0):
+        raise ConfigError(f"solver mix entry {entry!r}: a weight must be a positive number")
+    return SolverSettings(method=method, steps=steps), weight
+
+
+def _same_grid(a: SolverSettings, b: SolverSettings) -> bool:
+    return (a.method, a.steps) == (b.method, b.steps)
+
+
+def _entry_text(solver: SolverSettings) -> str:
+    return f"{solver.method}:{solver.steps}"
