@@ -72,8 +72,9 @@ def noisy_version(clean: torch.Tensor, condition: str, photo: str) -> tuple[np.n
     return noisy.permute(1, 2, 0).numpy().astype(np.float32), quality is not None
 
 
-def measure(source: Path, crops: dict[str, torch.Tensor]) -> dict[str, float]:
-    """Mean PSNR per condition of the model at `source` (a checkpoint or model folder)."""
+def measure(source: Path, crops: dict[str, torch.Tensor], precision: str = "fp32") -> dict[str, float]:
+    """Mean PSNR per condition of the model at `source` (a checkpoint or model folder), its
+    network computed in `precision` (DenoiseSettings.precision)."""
     model = load_model(source)
     scores = {}
     for condition in CONDITIONS:
@@ -81,7 +82,7 @@ def measure(source: Path, crops: dict[str, torch.Tensor]) -> dict[str, float]:
         for name, clean in crops.items():
             pixels, lossy = noisy_version(clean, condition, name)
             photo = Photo(pixels, None, 8, None, "JPEG" if lossy else "PNG", {}, lossy)
-            result = denoise_photo(model, photo, DenoiseSettings(), previews=False)
+            result = denoise_photo(model, photo, DenoiseSettings(precision=precision), previews=False)
             values.append(psnr(clean.permute(1, 2, 0).numpy(), result.photo.pixels))
         scores[condition] = round(float(np.mean(values)), 3)
     return scores
@@ -96,17 +97,21 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--split", type=Path, default=Path(__file__).with_name("corpus_split.json"))
     parser.add_argument("--json-lines", type=Path, default=None, help="append the result to this file")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--precision", choices=("fp32", "bf16"), default="fp32",
+                        help="the network's arithmetic (fp32, as every row so far; bf16 to check a model in it)")
     args = parser.parse_args(argv)
     set_threads(args.threads)
     crops = validation_crops(args.corpus, args.split)
     if args.model is not None:
-        record = {"model": args.model, "psnr": measure(ModelStore().resolve(args.model), crops)}
+        record = {"model": args.model, "psnr": measure(ModelStore().resolve(args.model), crops, args.precision)}
     elif args.run is not None:
         step, checkpoint = list_checkpoints(args.run)[-1]
         record = {"step": step, "images_seen": step * TrainingConfig.load(args.run).batch_size,
-                  "psnr": measure(checkpoint, crops)}
+                  "psnr": measure(checkpoint, crops, args.precision)}
     else:
         parser.error("give a run folder or --model")
+    if args.precision != "fp32":
+        record["precision"] = args.precision
     if args.json_lines is not None:
         with args.json_lines.open("a", encoding="utf-8") as out:
             out.write(json.dumps(record) + "\n")

@@ -32,6 +32,20 @@ def resolve_device(choice: str = "auto") -> torch.device:
     return torch.device(choice)
 
 
+def has_fast_bf16(device: torch.device) -> bool:
+    """Whether `device` computes bfloat16 natively, so that bf16 autocast makes a network faster
+    (a CPU with avx512_bf16 or AMX units: about 1.5x for a photo denoiser's forward) rather than
+    slower (elsewhere oneDNN emulates it)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    if device.type == "cpu":
+        try:
+            return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+        except (AttributeError, RuntimeError):  # a build without oneDNN
+            return False
+    return False
+
+
 def set_threads(threads: int | None) -> int:
     """Set torch's intra-op thread count (None: `automatic_threads`, the cores other programs
     leave free now); returns the count in use."""

@@ -110,6 +110,14 @@ class ModelSpec:
         return (sampler if isinstance(sampler, str) and sampler in SAMPLERS else DEFAULT_SAMPLER,
                 steps if is_whole(steps) and 1 <= steps <= self.schedule.timesteps else DEFAULT_SAMPLER_STEPS)
 
+    @property
+    def checked_in_bf16(self) -> bool:
+        """Whether the card says the model was measured to denoise as well in bfloat16
+        (`"recommended": {"precision": "bf16"}`): only such a model is run in bf16 by default,
+        since a network's accuracy in bf16 is a property measured per model, not assumed."""
+        rec = self.card.get("recommended")
+        return isinstance(rec, dict) and rec.get("precision") == "bf16"
+
     def recommended_guidance(self) -> float:
         """The card's guidance scale for a class-conditional model, else DEFAULT_GUIDANCE (a
         malformed one falls back, as for the sampler)."""

@@ -26,6 +26,7 @@ from engine.denoise import (
     DENOISED_SUFFIX,
     ENSEMBLE_SIZES,
     JPEG_QUALITY_RANGE,
+    PRECISIONS,
     DenoiseProgress,
     DenoiseSettings,
     check_jpeg_quality,
@@ -64,6 +65,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--overlap", type=int, default=None,
                         help="pixels shared by neighbouring tiles "
                              f"(default: {AUTO_OVERLAP_FRACTION * 100:.0f}%% of the tile)")  # %%: argparse %-formats help
+    parser.add_argument("--precision", choices=PRECISIONS, default="auto",
+                        help="auto (default): bfloat16 where the model was checked in it and the device computes it "
+                             "natively (about 1.5x faster), else float32")
     parser.add_argument("--suffix", default=DENOISED_SUFFIX, help=f"appended to output stems (default {DENOISED_SUFFIX})")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default=None,
                         help="output format (default: the input's; HEIC becomes AVIF, camera RAW a 16-bit TIFF)")
@@ -82,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
     check_jpeg_quality(args.jpeg_quality)
     settings = DenoiseSettings(
         sigma=args.sigma, strength=args.strength, steps=args.steps, tile_size=args.tile,
-        tile_overlap=args.overlap, keep_trajectory=args.trajectory, ensemble=args.ensemble,
+        tile_overlap=args.overlap, keep_trajectory=args.trajectory, ensemble=args.ensemble, precision=args.precision,
     )
     files, failures = _expand_inputs(args.inputs, args.out, args.suffix)
     total = len(files) + failures
@@ -134,7 +138,8 @@ def _denoise_file(model: LoadedModel, path: Path, settings: DenoiseSettings, arg
     print(
         f"{path} -> {target} (noise {result.sigma:.1f}, start step {result.start_step}, "
         f"{result.steps_taken} steps, {result.tiles} tiles of {result.tile_size} px"
-        + (f", {result.ensemble} copies averaged)" if result.ensemble > 1 else ")")
+        + (f", {result.ensemble} copies averaged" if result.ensemble > 1 else "")
+        + (", bfloat16)" if result.bf16 else ")")
     )
 
 

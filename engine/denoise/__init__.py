@@ -3,6 +3,7 @@ back as it came. `denoise_photo` is the entry point; see `denoising` for the met
 
 from engine.denoise.denoising import (
     AUTO_OVERLAP_FRACTION,
+    PRECISIONS,
     DenoiseProgress,
     DenoiseResult,
     DenoiseSettings,
@@ -33,6 +34,7 @@ __all__ = [
     "ENSEMBLE_SIZES",
     "JPEG_QUALITY_RANGE",
     "PHOTO_EXTENSIONS",
+    "PRECISIONS",
     "WRITE_FORMATS",
     "DenoiseProgress",
     "DenoiseResult",

@@ -139,3 +139,15 @@ def test_an_output_folder_that_cannot_be_used_is_named_before_any_work(tmp_path,
     error = capsys.readouterr().err.strip()
     assert error.startswith(f"error: not enough free space in the output folder {tmp_path / 'new' / 'clean'}: ")
     assert "\n" not in error and not (tmp_path / "new").exists()
+
+
+def test_precision_option_is_passed_on_and_said(tmp_path, tiny_model_folder, capsys):
+    inputs = write_inputs(tmp_path / "in")
+    common = [str(inputs[0]), "--model", str(tiny_model_folder), "--sigma", "12", "--tile", "16", "--overlap", "4",
+              "--device", "cpu"]
+    assert main(["denoise", *common, "--out", str(tmp_path / "half"), "--precision", "bf16"]) == 0
+    assert "tiles of 16 px, bfloat16)" in capsys.readouterr().out
+    assert main(["denoise", *common, "--out", str(tmp_path / "full"), "--precision", "fp32"]) == 0
+    assert "tiles of 16 px)" in capsys.readouterr().out
+    with Image.open(tmp_path / "half" / "a-denoised.png") as half, Image.open(tmp_path / "full" / "a-denoised.png") as full:
+        assert not np.array_equal(np.asarray(half), np.asarray(full))

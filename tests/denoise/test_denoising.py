@@ -215,8 +215,39 @@ def test_cancel_raises_and_nothing_is_written(tmp_path, zero_noise_model, random
 @pytest.mark.parametrize(
     "kwargs",
     [{"sigma": -1}, {"strength": 1.5}, {"steps": 0}, {"tile_size": 8}, {"tile_overlap": -1},
-     {"tile_size": 32, "tile_overlap": 17}],
+     {"tile_size": 32, "tile_overlap": 17}, {"precision": "fp16"}],
 )
 def test_bad_settings_are_refused(kwargs):
     with pytest.raises(ConfigError):
         DenoiseSettings(**kwargs)
+
+
+def _with_card(model, card):
+    return dataclasses.replace(model, spec=dataclasses.replace(model.spec, card=card))
+
+
+@pytest.mark.parametrize("checked, fast, precision, expected", [
+    (True, True, "auto", True), (False, True, "auto", False), (True, False, "auto", False),
+    (False, False, "bf16", True), (True, True, "fp32", False),
+])
+def test_auto_precision_is_bf16_only_for_a_model_checked_in_it_on_a_device_that_computes_it(
+        monkeypatch, tiny_model, checked, fast, precision, expected):
+    monkeypatch.setattr(denoising, "has_fast_bf16", lambda device: fast)
+    model = _with_card(tiny_model, {"recommended": {"precision": "bf16"}} if checked else {})
+    assert DenoiseSettings(precision=precision).uses_bf16(model) is expected
+
+
+def test_bf16_runs_the_network_in_bfloat16_and_stays_close_to_fp32(monkeypatch, tiny_model, random_photo):
+    dtypes = []
+    hook = tiny_model.network.head.register_forward_hook(lambda module, inputs, output: dtypes.append(output.dtype))
+    try:
+        photo = random_photo(20, 24)
+        full = denoise_photo(tiny_model, photo, DenoiseSettings(sigma=30, precision="fp32"))
+        half = denoise_photo(tiny_model, photo, DenoiseSettings(sigma=30, precision="bf16"))
+    finally:
+        hook.remove()
+    assert (full.bf16, half.bf16) == (False, True)
+    assert dtypes[0] == torch.float32 and dtypes[-1] == torch.bfloat16
+    assert half.photo.pixels.dtype == np.float32
+    difference = np.abs(half.photo.pixels - full.photo.pixels)
+    assert 0 < difference.max() < 0.05  # computed otherwise, nearly the same photo
