@@ -55,6 +55,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              type=float, metavar="FACTOR")
     _setting(p, "noise", "gaussian: the diffusion process; photo: camera, Gaussian and JPEG noise as photos carry it "
              "(the photo denoiser)", choices=NOISE_KINDS)
+    _setting(p, "photo_gaussian_share", "with --noise photo: the share of noisy photos with white Gaussian noise "
+             "(the rest camera noise)", type=float)
     _setting(p, "cache_megabytes", "megabytes of decoded images kept in memory", type=int)
     _setting(p, "validation_fraction", "share of the images held out for the validation loss", type=float)
     _setting(p, "save_every", "save a checkpoint every N steps", type=int)

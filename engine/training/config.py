@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ConfigError
+from engine.training.photo_noise import GAUSSIAN_SHARE
 from engine.training.solver_mix import SolverMix
 
 NOISE_KINDS = ("gaussian", "photo")
@@ -43,6 +44,7 @@ class TrainingConfig:
     max_step: int | None = None
     prediction: str = "eps"
     noise: str = "gaussian"  # gaussian (the diffusion forward process) | photo (see training/noised_batch.py)
+    photo_gaussian_share: float = GAUSSIAN_SHARE  # with noise "photo": the share of white Gaussian noise (photo_noise.py)
     hflip: bool = True
     resize_short_side: bool = True
     max_downscale: float = 1.0  # > 1: crops also from the photos shrunk up to this factor (engine/data/geometry.py)
@@ -82,6 +84,7 @@ class TrainingConfig:
             (self.keep_checkpoints >= 1, "keep at least 1 checkpoint"),
             (0 <= self.seed <= MAX_SEED, f"seed must be between 0 and {MAX_SEED:,}"),
             (self.noise in NOISE_KINDS, f"training noise must be one of {', '.join(NOISE_KINDS)}"),
+            (0 <= self.photo_gaussian_share <= 1, "the photo noise's Gaussian share must be in [0, 1]"),
             (self.max_downscale >= 1, "max downscale must be >= 1"),
             (self.cache_megabytes >= 0, "the image cache size must be >= 0"),
             (0 <= self.class_dropout < 1, "class dropout must be in [0, 1)"),

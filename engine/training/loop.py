@@ -129,7 +129,8 @@ def _step_batch(run: TrainingRun) -> NoisedBatch:
     generator = step_generator(config.seed, state.step, group.rank)
     indices = run.data.order.batch(state.step, config.batch_size, group.rank, group.world_size)
     images = torch.stack([run.data.train_set.load(i, generator) for i in indices])
-    batch = noised_batch(config.noise, run.schedule, spec.prediction, images, generator, spec.takes_noise_map)
+    batch = noised_batch(config.noise, run.schedule, spec.prediction, images, generator, spec.takes_noise_map,
+                         config.photo_gaussian_share)
     if spec.is_conditional:
         labels = image_labels(run.data.train_set, indices)
         batch = dataclasses.replace(batch, class_labels=dropped_labels(labels, len(spec.class_names),

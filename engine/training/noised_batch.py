@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.diffusion import NoiseSchedule, training_target
-from engine.training.photo_noise import noisy_photo
+from engine.training.photo_noise import GAUSSIAN_SHARE, noisy_photo
 DIFFUSION_SHARE = 0.15  # of a "photo" batch: plain forward-process samples, for strength > 0
 
 
@@ -64,8 +64,10 @@ class NoisedBatch:
 
 
 def noised_batch(kind: str, schedule: NoiseSchedule, prediction: str, images: torch.Tensor,
-                 generator: torch.Generator, takes_noise_map: bool) -> NoisedBatch:
-    """The batch for `images` (B, C, H, W) in [-1, 1]; every draw comes from `generator`."""
+                 generator: torch.Generator, takes_noise_map: bool,
+                 gaussian_share: float = GAUSSIAN_SHARE) -> NoisedBatch:
+    """The batch for `images` (B, C, H, W) in [-1, 1]; every draw comes from `generator`.
+    `gaussian_share`: of a "photo" batch's noisy photos, the share with white Gaussian noise."""
     if kind == "gaussian":
         return _diffusion_batch(schedule, prediction, images, generator, takes_noise_map)
     rows = []
@@ -73,7 +75,7 @@ def noised_batch(kind: str, schedule: NoiseSchedule, prediction: str, images: to
         if float(torch.rand(1, generator=generator)) < DIFFUSION_SHARE:
             rows.append(_diffusion_batch(schedule, prediction, image[None], generator, takes_noise_map))
         else:
-            rows.append(_photo_row(schedule, prediction, image, generator, takes_noise_map))
+            rows.append(_photo_row(schedule, prediction, image, generator, takes_noise_map, gaussian_share))
     return NoisedBatch(
         torch.cat([r.x_t for r in rows]), torch.cat([r.t for r in rows]), torch.cat([r.target for r in rows]),
         torch.cat([r.noise_map for r in rows]) if takes_noise_map else None,
@@ -92,12 +94,12 @@ def _diffusion_batch(schedule: NoiseSchedule, prediction: str, images: torch.Ten
 
 
 def _photo_row(schedule: NoiseSchedule, prediction: str, image: torch.Tensor, generator: torch.Generator,
-               takes_noise_map: bool) -> NoisedBatch:
+               takes_noise_map: bool, gaussian_share: float) -> NoisedBatch:
     """One clean image (C, H, W) in [-1, 1], turned by a random number of quarter turns (with the
     dataset's flips: all eight orientations), as a noisy photo at the step its level maps to."""
     image = torch.rot90(image, int(torch.randint(4, (1,), generator=generator)), dims=(1, 2))
     clean = (image + 1) / 2
-    noisy, level_map = noisy_photo(clean, generator)
+    noisy, level_map = noisy_photo(clean, generator, gaussian_share)
     level = float(level_map.square().mean().sqrt())  # 0-1 units: the photo's overall noise level
     t = min(max(schedule.step_for_noise_level(2 * level), 0), schedule.max_step)
     abar = float(schedule.abar(t))

@@ -3,7 +3,8 @@ true noise level per pixel out.
 
 The mix (every draw from the step's generator, so a resumed run sees the same photos):
 
-* GAUSSIAN_SHARE: white Gaussian noise of std 100 u^2 (0-255 units, u uniform: more weight on
+* a `gaussian_share` (GAUSSIAN_SHARE unless the run sets `photo_gaussian_share`): white Gaussian
+  noise of std 100 u^2 (0-255 units, u uniform: more weight on
   the light noise most photos have, up to sigma 100, the most the app denoises);
 * the rest: camera noise (`engine.noise.camera`) from a random sensor: shot-noise variance
   log-uniform over SHOT_RANGE (from a good phone in daylight to a high-ISO shot in the dark),
@@ -39,10 +40,11 @@ JPEG_SHARE = {"gaussian": 0.3, "camera": 0.5}
 JPEG_QUALITY_RANGE = (60, 98)
 
 
-def noisy_photo(clean: torch.Tensor, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+def noisy_photo(clean: torch.Tensor, generator: torch.Generator,
+                gaussian_share: float = GAUSSIAN_SHARE) -> tuple[torch.Tensor, torch.Tensor]:
     """(3, H, W) clean in [0, 1] -> (noisy stored photo in [0, 1], the estimated noise std map of
     it in [0, 1] units)."""
-    if _uniform(generator) < GAUSSIAN_SHARE:
+    if _uniform(generator) < gaussian_share:
         sigma = MAX_SIGMA * _uniform(generator) ** 2 / 255
         noisy, kind = clean + sigma * torch.randn(clean.shape, generator=generator), "gaussian"
     else:

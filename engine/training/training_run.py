@@ -222,5 +222,6 @@ def _validation_batch(dataset: TrainingImages, config: TrainingConfig, spec: Mod
     count = min(len(dataset), config.validation_images)
     generator = torch.Generator().manual_seed(config.seed + 99_991)
     images = torch.stack([dataset.load(i, None) for i in range(count)])
-    batch = noised_batch(config.noise, spec.build_schedule(), spec.prediction, images, generator, spec.takes_noise_map)
+    batch = noised_batch(config.noise, spec.build_schedule(), spec.prediction, images, generator, spec.takes_noise_map,
+                         config.photo_gaussian_share)
     return dataclasses.replace(batch, class_labels=image_labels(dataset, range(count))) if spec.is_conditional else batch

@@ -2,11 +2,13 @@
 a noise map for networks that take one, loss weights that keep JPEG's blocks from dominating."""
 
 import numpy as np
+import pytest
 import torch
 
 from engine.denoise.noise_levels import estimate_noise_levels
 from engine.diffusion import NoiseSchedule, ScheduleConfig
 from engine.training.noised_batch import noised_batch
+from engine.training import photo_noise
 from engine.training.photo_noise import noisy_photo
 
 SCHEDULE = NoiseSchedule(ScheduleConfig(kind="cosine", max_step=420))
@@ -62,3 +64,15 @@ def test_noisy_photos_are_stored_as_8_bits_with_the_level_map_the_engine_would_e
         estimates = [estimate_noise_levels(pixels, from_jpeg=jpeg).per_pixel(pixels) / 255 for jpeg in (False, True)]
         assert any(np.allclose(level.permute(1, 2, 0).numpy(), e, atol=1e-6) for e in estimates)
         assert bool((level >= 0).all()) and float(level.max()) > 0
+
+
+@pytest.mark.parametrize("share, camera_photos", [(0.0, 8), (1.0, 0)])
+def test_the_gaussian_share_sets_how_many_photos_get_white_instead_of_camera_noise(monkeypatch, share, camera_photos):
+    calls = []
+    real = photo_noise.add_camera_noise
+    monkeypatch.setattr(photo_noise, "add_camera_noise", lambda *args: calls.append(1) or real(*args))
+    clean = (clean_batch(1, 16)[0] + 1) / 2
+    generator = torch.Generator().manual_seed(3)
+    for _ in range(8):
+        noisy_photo(clean, generator, gaussian_share=share)
+    assert len(calls) == camera_photos

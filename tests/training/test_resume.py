@@ -24,7 +24,7 @@ KEPT_CHANGES = {
     "preset": "unet-small", "network_overrides": {"base_channels": 8}, "image_size": 16, "channels": 3,
     "batch_size": 16, "grad_accumulation": 2, "lr": 2e-3, "lr_schedule": "constant", "warmup_steps": 5,
     "weight_decay": 0.01, "grad_clip": 0.5, "ema_decay": 0.99, "schedule": "linear", "max_step": 300,
-    "prediction": "v", "noise": "photo", "hflip": True, "resize_short_side": False, "max_downscale": 2.0,
+    "prediction": "v", "noise": "photo", "photo_gaussian_share": 0.6, "hflip": True, "resize_short_side": False, "max_downscale": 2.0,
     "cache_megabytes": 10, "validation_fraction": 0.1, "validation_images": 8, "sample_count": 8,
     "compile": True, "seed": 1, "card": {"display_name": "mine"}, "init_from": "digits", "classes": False,
     "class_dropout": 0.2, "class_names": ["dark", "light"], "solver_mix": "euler:1,midpoint:1",
