@@ -330,7 +330,7 @@ class AllocationFails(torch.nn.Module):
         self.inner = network
         self.error = error
 
-    def forward(self, x, t):
+    def forward(self, x, t, *args, **kwargs):  # called as the network it stands in for: noise map, solver...
         raise self.error
 
     def function_evaluations(self) -> int:
