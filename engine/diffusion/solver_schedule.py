@@ -23,7 +23,7 @@ from typing import Callable, Sequence
 
 from engine.errors import ConfigError
 from engine.json_values import is_whole
-from engine.models.ode_block import SolverSettings, is_adaptive_method
+from engine.models.ode_block import SolverSettings
 
 # Step t of the reverse process (T - 1 is pure noise, 0 the clean image) -> the solver for it.
 SolverSchedule = Callable[[int], SolverSettings]
@@ -70,7 +70,7 @@ class SteppedSolver:
     def text(self) -> str:
         """The text form (module docstring): "euler:1@500,midpoint:1"; `from_text` reads it back
         (the adjoint flag, a training knob, is not part of it)."""
-        return f"{_solver_text(self.noisy)}@{self.switch},{_solver_text(self.fine)}"
+        return f"{self.noisy.text()}@{self.switch},{self.fine.text()}"
 
     @classmethod
     def from_text(cls, text: str) -> SteppedSolver:
@@ -84,9 +84,8 @@ class SteppedSolver:
             switch_step = int(switch)
         except ValueError:
             raise ConfigError(f"solver schedule {text!r}: the switch step {switch!r} is not a whole number") from None
-        phases = _parse_solver(noisy, text), _parse_solver(fine, text)
         try:
-            return cls(*phases, switch_step)
+            return cls(SolverSettings.from_text(noisy), SolverSettings.from_text(fine), switch_step)
         except ConfigError as error:
             raise ConfigError(f"solver schedule {text!r}: {error}") from None
 
@@ -105,27 +104,3 @@ def evals_per_block(schedule: SolverSchedule, timesteps: Sequence[int]) -> int |
     cost depends on the data)."""
     counts = [schedule(t).evals_per_block() for t in timesteps]
     return None if None in counts else sum(counts)
-
-
-def _solver_text(settings: SolverSettings) -> str:
-    if not settings.is_adaptive:
-        return f"{settings.method}:{settings.steps}"
-    tolerance = f"{settings.rtol!r}" if settings.rtol == settings.atol else f"{settings.rtol!r}/{settings.atol!r}"
-    return f"{settings.method}:{tolerance}"
-
-
-def _parse_solver(phase: str, text: str) -> SolverSettings:
-    """One phase of a schedule's text: METHOD:STEPS or dopri5:TOL (or RTOL/ATOL)."""
-    method, colon, knob = phase.strip().partition(":")
-    if not colon:
-        raise ConfigError(f"solver schedule {text!r}: {phase.strip()!r} is not METHOD:STEPS (e.g. euler:1) "
-                          "or dopri5:TOLERANCE")
-    try:
-        if is_adaptive_method(method):
-            rtol, _, atol = knob.partition("/")
-            return SolverSettings(method=method, rtol=float(rtol), atol=float(atol or rtol))
-        return SolverSettings(method=method, steps=int(knob))
-    except ValueError:
-        raise ConfigError(f"solver schedule {text!r}: {knob!r} is not a number in {phase.strip()!r}") from None
-    except ConfigError as error:
-        raise ConfigError(f"solver schedule {text!r}: {error}") from None

@@ -71,6 +71,29 @@ class SolverSettings:
         """Function evaluations per block, or None for adaptive solvers (data dependent)."""
         return None if self.is_adaptive else EVALS_PER_STEP[self.method] * self.steps
 
+    def text(self) -> str:
+        """The setting as the command line writes it: METHOD:STEPS for a fixed-grid method
+        ("euler:1"), dopri5:TOL for the adaptive one (dopri5:RTOL/ATOL where they differ);
+        `from_text` reads it back (the adjoint flag, a training knob, is not part of it)."""
+        if not self.is_adaptive:
+            return f"{self.method}:{self.steps}"
+        tolerance = f"{self.rtol!r}" if self.rtol == self.atol else f"{self.rtol!r}/{self.atol!r}"
+        return f"{self.method}:{tolerance}"
+
+    @classmethod
+    def from_text(cls, text: str) -> SolverSettings:
+        """The setting `text` writes (see `text`), or a one-line ConfigError saying what is wrong."""
+        method, colon, knob = text.strip().partition(":")
+        if not colon:
+            raise ConfigError(f"{text.strip()!r} is not METHOD:STEPS (e.g. euler:1) or dopri5:TOLERANCE")
+        try:
+            if is_adaptive_method(method):
+                rtol, _, atol = knob.partition("/")
+                return cls(method=method, rtol=float(rtol), atol=float(atol or rtol))
+            return cls(method=method, steps=int(knob))
+        except ValueError:
+            raise ConfigError(f"{knob!r} is not a number in {text.strip()!r}") from None
+
     def label(self) -> str:
         """The setting in words, naming only the knob that applies: "rk4 × 2" (steps per block)
         or "dopri5 (rtol 0.001, atol 0.001)"."""

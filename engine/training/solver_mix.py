@@ -45,14 +45,14 @@ class SolverMix:
         for entry in text.split(","):
             solver, weight = _parsed_entry(entry.strip())
             if any(_same_grid(solver, other) for other in solvers):
-                raise ConfigError(f"the solver mix names {_entry_text(solver)} twice")
+                raise ConfigError(f"the solver mix names {solver.text()} twice")
             solvers.append(solver)
             weights.append(weight)
         return SolverMix(tuple(solvers), tuple(weights))
 
     def text(self) -> str:
         """The mix as `parse` reads it, weights of 1 left out: how config.json stores it."""
-        return ",".join(_entry_text(solver) + ("" if weight == 1 else f"={weight:g}")
+        return ",".join(solver.text() + ("" if weight == 1 else f"={weight:g}")
                         for solver, weight in zip(self.solvers, self.weights))
 
     def drawn(self, seed: int, step: int) -> SolverSettings:
@@ -73,7 +73,7 @@ def run_solver_mix(text: str, nominal: SolverSettings | None) -> SolverMix | Non
         raise ConfigError("a solver mix (--solver-mix) needs a cUNet: this network has no ODE blocks to solve")
     mix = SolverMix.parse(text)
     if not any(_same_grid(nominal, solver) for solver in mix.solvers):
-        raise ConfigError(f"the solver mix {text} leaves out the network's own solver {_entry_text(nominal)}, "
+        raise ConfigError(f"the solver mix {text} leaves out the network's own solver {nominal.text()}, "
                           "which it samples with: add it to the mix")
     fitted = tuple(dataclasses.replace(nominal, method=solver.method, steps=solver.steps) for solver in mix.solvers)
     return SolverMix(fitted, mix.weights)
@@ -99,7 +99,3 @@ def _parsed_entry(entry: str) -> tuple[SolverSettings, float]:
 
 def _same_grid(a: SolverSettings, b: SolverSettings) -> bool:
     return (a.method, a.steps) == (b.method, b.steps)
-
-
-def _entry_text(solver: SolverSettings) -> str:
-    return f"{solver.method}:{solver.steps}"
