@@ -134,8 +134,11 @@ def main(argv: list[str] | None = None) -> None:
         return
     if args.out.exists() and any(args.out.iterdir()):
         raise SystemExit(f"{args.out} is not empty: give a new folder")
+    try:
+        clean = clean_frame(args.photo, args.megapixels)
+    except OSError as error:  # missing, unreadable or not a picture: nothing written yet
+        raise SystemExit(f"cannot read {args.photo}: {error}") from None
     args.out.mkdir(parents=True, exist_ok=True)
-    clean = clean_frame(args.photo, args.megapixels)
     Image.fromarray(clean).save(args.out / "clean.png")
     noisy_jpeg(clean, args.camera, args.jpeg, args.seed, noisy_path)
     child = subprocess.run([sys.executable, __file__, *(argv if argv is not None else sys.argv[1:]), "--child"],

@@ -35,3 +35,11 @@ def test_a_folder_with_files_is_refused_before_any_work(tmp_path):
     with pytest.raises(SystemExit, match="is not empty"):
         in_app.main(["--photo", str(tmp_path / "none.png"), "--out", str(tmp_path / "out")])
     assert (tmp_path / "out" / "keep.txt").read_text() == "mine"
+
+
+def test_a_photo_that_cannot_be_read_is_one_line_and_makes_no_folder(tmp_path):
+    (tmp_path / "broken.jpg").write_bytes(b"not a picture")
+    for photo in (tmp_path / "none.png", tmp_path / "broken.jpg"):
+        with pytest.raises(SystemExit, match=f"cannot read {photo}"):
+            in_app.main(["--photo", str(photo), "--out", str(tmp_path / "out")])
+    assert not (tmp_path / "out").exists()
