@@ -13,7 +13,15 @@ from typing import Any
 from torch import nn
 
 from engine.errors import ConfigError
-from engine.models.cunet import CUNet, CUNetConfig, default_config, denoise_config, paper_config, small_config
+from engine.models.cunet import (
+    CUNet,
+    CUNetConfig,
+    default_config,
+    denoise_config,
+    grown_block_weights,
+    paper_config,
+    small_config,
+)
 from engine.models.layers import class_embedding_weights
 from engine.models.ode_block import (
     MAX_SOLVER_STEPS,
@@ -97,6 +105,7 @@ __all__ = [
     "UNetConfig",
     "build_network",
     "class_embedding_weights",
+    "grown_block_weights",
     "config_from_dict",
     "count_parameters",
     "is_adaptive_method",

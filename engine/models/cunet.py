@@ -39,6 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.errors import ConfigError
+from engine.json_values import is_whole
 from engine.models.layers import (
     Attention,
     ClassEmbedding,
@@ -73,6 +74,7 @@ class CUNetConfig:
     frozen_step_table: bool = False  # official code's unused 1000x256 embedding (parameter fidelity)
     unshuffle: int = 1  # pixel-unshuffle factor of the stem (the head shuffles back); 1 = full resolution
     noise_map: bool = False  # takes a per-pixel noise-level map as extra input channels
+    fine_blocks: int = 1  # ODE blocks on each side of the finest level (where a photo's detail is)
     num_classes: int = 0  # > 0: class-conditional (classifier-free guidance); 0 = unconditional
     solver: SolverSettings = field(default_factory=SolverSettings)
 
@@ -95,6 +97,10 @@ class CUNetConfig:
             raise ConfigError("attention_levels must index channel_mults")
         if self.unshuffle not in (1, 2, 4):
             raise ConfigError(f"unshuffle must be 1, 2 or 4, got {self.unshuffle!r}")
+        if not is_whole(self.fine_blocks) or self.fine_blocks < 1:
+            raise ConfigError(f"fine_blocks must be a whole number >= 1, got {self.fine_blocks!r}")
+        if self.fine_blocks > 1 and self.second_order:
+            raise ConfigError("fine_blocks > 1 is for first-order networks (second_order false)")
         if self.noise_map and self.paper_vector_field:
             raise ConfigError("the paper's vector field takes no noise map")
         check_class_count(self.num_classes, self.time_conditioning)
@@ -246,11 +252,15 @@ class SecondOrderField(nn.Module):
 
 
 class ContinuousLevel(nn.Module):
-    """One ODE block plus, for second-order models, the learned initial velocity v0 = g(z0)."""
+    """One ODE block plus, for second-order models, the learned initial velocity v0 = g(z0), and
+    `blocks` - 1 more first-order blocks after it (`fine_blocks`). Each added block's vector field
+    starts at zero, so it starts as the identity: a model grown by blocks computes, at the start of
+    its fine-tune, exactly what it was grown from (`grown_block_weights`)."""
 
-    def __init__(self, config: CUNetConfig, channels: int) -> None:
+    def __init__(self, config: CUNetConfig, channels: int, blocks: int = 1) -> None:
         super().__init__()
         self.second_order = config.second_order
+        self.more_blocks = nn.ModuleList(ODEBlock(VectorField(config, channels)) for _ in range(blocks - 1))
         if self.second_order:
             self.initial_velocity = nn.Conv2d(channels, channels, 3, padding=1)
             nn.init.zeros_(self.initial_velocity.weight)
@@ -261,10 +271,21 @@ class ContinuousLevel(nn.Module):
 
     def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
                 kinetic_energy: KineticEnergy | None) -> torch.Tensor:
-        if not self.second_order:
-            return self.block(h, condition, solver, kinetic_energy)
-        state = torch.cat([h, self.initial_velocity(h)], dim=1)
-        return self.block(state, condition, solver, kinetic_energy)[:, : h.shape[1]]
+        if self.second_order:
+            state = torch.cat([h, self.initial_velocity(h)], dim=1)
+            h = self.block(state, condition, solver, kinetic_energy)[:, : h.shape[1]]
+        else:
+            h = self.block(h, condition, solver, kinetic_energy)
+        for block in self.more_blocks:
+            h = block(h, condition, solver, kinetic_energy)
+        return h
+
+
+def grown_block_weights(network: nn.Module) -> set[str]:
+    """State-dict keys of the network's added fine blocks (`ContinuousLevel.more_blocks`): weights a
+    model with fewer fine blocks lacks, and may start without, since those blocks start as the identity."""
+    return {f"{name}.more_blocks.{key}" for name, module in network.named_modules() if isinstance(module, ContinuousLevel)
+            for key in module.more_blocks.state_dict()}
 
 
 def _official_step_table(steps: int = 1000, dim: int = 256) -> torch.Tensor:
@@ -319,7 +340,8 @@ class CUNet(nn.Module):
         def attention(width: int) -> nn.Module:
             return Attention(width, heads=4, dim_head=32, residual=config.residual_attention)
 
-        self.down_blocks = nn.ModuleList(ContinuousLevel(config, w) for w in widths[:-1])
+        blocks = [config.fine_blocks] + [1] * (self.levels - 1)
+        self.down_blocks = nn.ModuleList(ContinuousLevel(config, w, n) for w, n in zip(widths[:-1], blocks))
         self.down_attn = nn.ModuleDict(
             {str(i): attention(widths[i]) for i in config.attention_levels if i < self.levels}
         )
@@ -328,7 +350,7 @@ class CUNet(nn.Module):
         self.middle_attn = attention(widths[-1]) if self.levels in config.attention_levels else None
         # Decoder level i: upsample from widths[i+1], concat skip (widths[i]), 1x1 to widths[i].
         self.up_proj = nn.ModuleList(nn.Conv2d(widths[i + 1] + widths[i], widths[i], 1) for i in range(self.levels))
-        self.up_blocks = nn.ModuleList(ContinuousLevel(config, w) for w in widths[:-1])
+        self.up_blocks = nn.ModuleList(ContinuousLevel(config, w, n) for w, n in zip(widths[:-1], blocks))
         self.up_attn = nn.ModuleDict(
             {str(i): attention(widths[i]) for i in config.attention_levels if i < self.levels}
         )

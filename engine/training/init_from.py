@@ -1,10 +1,14 @@
 """Starting a run from a trained model's weights (`--init-from`): fine-tuning.
 
-The model must have the run's architecture (the ODE solver may differ: it has no weights), with one
-exception: an unconditional model may start a class-conditional run. Its weights then lack only the
-class embedding, which the new network zero-initialises, so the run starts out computing exactly
-the unconditional model (`ClassEmbedding`): a conditional version of a bundled model is a
-fine-tune, not a new training run.
+The model must have the run's architecture (the ODE solver may differ: it has no weights), with two
+exceptions, each a part the new network zero-initialises so that the run starts out computing
+exactly the model it starts from:
+
+* an unconditional model may start a class-conditional run: its weights lack only the class
+  embedding (`ClassEmbedding`), so a conditional version of a bundled model is a fine-tune;
+* a cUNet may start a run with more fine blocks (`--network '{"fine_blocks": 3}'`): the added ODE
+  blocks start as the identity (`grown_block_weights`), so a trained photo denoiser can be given
+  detail capacity without starting over.
 """
 
 from __future__ import annotations
@@ -15,11 +19,11 @@ import torch
 
 from engine.checkpoints import ModelSpec, ModelStore, load_model
 from engine.errors import ConfigError, ModelLoadError
-from engine.models import class_embedding_weights, config_from_dict
+from engine.models import class_embedding_weights, config_from_dict, grown_block_weights
 
-# Config fields an --init-from model may differ in: the solver has no weights, and the classes are
-# checked on their own (an unconditional model may start a conditional run).
-_FREE_FIELDS = ("solver", "num_classes")
+# Config fields an --init-from model may differ in: the solver has no weights; the classes and the
+# fine blocks are checked on their own (the run may add either).
+_FREE_FIELDS = ("solver", "num_classes", "fine_blocks")
 
 
 def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
@@ -32,6 +36,10 @@ def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
         differing = sorted(k for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)) or ["arch"]
         raise ConfigError(f"--init-from {model}: its network differs from this run's ({', '.join(differing)}); "
                           "leave --preset and --network out to take its architecture")
+    theirs_blocks, ours_blocks = (s.network.get("fine_blocks", 1) for s in (source.spec, spec))
+    if ours_blocks < theirs_blocks:
+        raise ConfigError(f"--init-from {model}: it has {theirs_blocks} fine blocks, this run {ours_blocks}; "
+                          "a run may add fine blocks, not remove them")
     theirs_classes, ours_classes = len(source.spec.class_names), len(spec.class_names)
     if theirs_classes not in (0, ours_classes):
         this_run = f"this run on {ours_classes}" if ours_classes else "this run is unconditional (no --classes)"
@@ -50,12 +58,13 @@ def _architecture(spec: ModelSpec) -> dict:
 
 
 def check_weights_fit(model: str, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> None:
-    """Refuse weights that leave any of the network's weights unset but its class embedding, or
-    that hold weights it does not have (the network is only shaped, on the meta device)."""
+    """Refuse weights that leave any of the network's weights unset but those that start at zero
+    (its class embedding, added fine blocks), or that hold weights it does not have (the network is
+    only shaped, on the meta device)."""
     with torch.device("meta"):
         network = spec.build_network()
     expected = set(network.state_dict())
-    missing = sorted(expected - set(weights) - class_embedding_weights(network))
+    missing = sorted(expected - set(weights) - class_embedding_weights(network) - grown_block_weights(network))
     unexpected = sorted(set(weights) - expected)
     if missing or unexpected:
         raise ModelLoadError(f"--init-from {model}: its weights do not fit this run's network ({len(missing)} "

@@ -187,7 +187,7 @@ def _open_model(spec: ModelSpec, config: TrainingConfig, device: torch.device, g
     (or from `start_weights`, --init-from); resumed, loaded from the `latest` checkpoint."""
     torch.manual_seed(config.seed)  # weight initialisation
     network = spec.build_network()
-    if start_weights is not None:  # initial_weights checked them: only a (zero) class embedding may be missing
+    if start_weights is not None:  # initial_weights checked them: only zero-initialised parts may be missing
         network.load_state_dict(start_weights, strict=False)
     network = network.to(device)
     ema_network = spec.build_network().to(device).eval()
