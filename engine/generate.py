@@ -44,7 +44,8 @@ class GenerationRequest:
     the cUNet's ODE solver (speed/quality dial): one solver throughout, or a step-aware schedule
     (`SteppedSolver`); see `solver_schedule` for models without ODE blocks. `class_label`
     (index from 0) asks a class-conditional model for that class, with `guidance` (default: the
-    model's recommendation; see `ClassGuidance`); None samples unconditionally.
+    model's recommendation; see `ClassGuidance`); None samples unconditionally, unless
+    `random_class` asks for a class per image, drawn from its seed (`guidance.drawn_class`).
 
     img2img and inpainting (`steering`): `init_image` (C, H, W) in [-1, 1], already fitted to the
     model (`fitted_picture.fit_picture`); `strength` 0 (the picture back) to 1 (a new picture;
@@ -62,6 +63,7 @@ class GenerationRequest:
     solver: SolverChoice | None = None
     keep_trajectory: bool = False
     class_label: int | None = None
+    random_class: bool = False
     guidance: float | None = None
     init_image: torch.Tensor | None = None
     strength: float = 1.0
@@ -83,7 +85,9 @@ class GenerationRequest:
             raise ConfigError(f"class indices start at 0, got {self.class_label}")
         if self.guidance is not None and not (is_real(self.guidance) and self.guidance >= 0):
             raise ConfigError(f"guidance must be a number >= 0 (1: none, 0: unconditional), got {self.guidance}")
-        if self.guidance is not None and self.class_label is None:
+        if self.random_class and self.class_label is not None:
+            raise ConfigError("choose one class or a random class per image, not both")
+        if self.guidance is not None and self.class_label is None and not self.random_class:
             raise ConfigError("guidance steers toward a class: choose a class too (--class)")
         self._check_steering()
 
@@ -126,6 +130,7 @@ class GenerationResult:
     timesteps: list[int]
     model_weights: str  # the model's weights_id: which weights made these images
     guidance: float | None = None  # the scale used (the model's own if none was asked for); None: no class
+    class_labels: tuple[int, ...] | None = None  # the class of each image; None: unconditional
     resample: int = 1  # RePaint passes per step
     init_image: np.ndarray | None = None  # (H, W, C) uint8: the init picture as the model saw it
     # Per step, (N, H, W, C) uint8 of x_t and of the predicted clean image (keep_trajectory only).
@@ -235,7 +240,9 @@ def generate(
             f"of {model.spec.schedule.timesteps}, so it cannot generate images from pure noise; use it to denoise photos"
         )
     sampler_name, steps = resolved_sampler(model.spec, request)
-    guidance = class_guidance(model.spec, model.name, request.class_label, request.guidance)
+    seeds = range(request.seed, request.seed + request.count)
+    guidance = class_guidance(model.spec, model.name, request.class_label, request.guidance, seeds,
+                              request.random_class)
     resample = resolved_resample(sampler_name, request.resample, request.mask is not None)
     sampler = get_sampler(sampler_name)
     size, channels = model.spec.image_size, model.spec.channels
@@ -243,7 +250,6 @@ def generate(
     start = start_step(request.strength, model.schedule.max_step)
     timesteps = reverse_timesteps(model.schedule, request, sampler_name, steps)
     solver = solver_schedule(model.spec, request.solver)
-    denoiser = steered_denoiser(model.denoiser(guidance=guidance, solver=solver), request.init_image, request.mask)
     batches = range(0, request.count, request.batch_size)
     total = len(batches) * len(timesteps)
     images: list[np.ndarray] = []
@@ -263,6 +269,8 @@ def generate(
                 done = batch_number * len(timesteps) + step.index + 1
                 progress(GenerationProgress(done, total, first, step))
 
+        denoiser = steered_denoiser(model.denoiser(guidance=guidance and guidance.of_images(first, count), solver=solver),
+                                    request.init_image, request.mask)
         kwargs = ({"eta": request.eta} if request.eta else {}) | ({"resample": resample} if resample > 1 else {})
         x = starting_x(model.schedule, request.init_image, noise, start)
         with torch.inference_mode():
@@ -276,6 +284,7 @@ def generate(
         timesteps=timesteps,
         model_weights=model.weights_id,
         guidance=guidance.scale if guidance else None,
+        class_labels=guidance.class_labels if guidance else None,
         resample=resample,
         init_image=None if request.init_image is None else to_uint8(request.init_image[None])[0],
         trajectory_x_t=[np.concatenate(f) for f in x_t_frames] if request.keep_trajectory else [],

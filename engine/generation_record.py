@@ -5,7 +5,9 @@ page's Save), so either can make the image again from the file alone: drop it on
 page, or run `engine sample --settings-from IMAGE`. The seed is all an image needs, because
 every image is drawn from its own random stream (see engine.generate); a grid's record also
 carries how many images it holds, and an image of a class-conditional model its class and
-guidance scale (records without them, older or unconditional, read as unconditional).
+guidance scale (records without them, older or unconditional, read as unconditional). An image of
+a random-class generation records the class it got, so it is made again on its own as that class;
+the generation's record (a grid's) says `random_class`.
 
 An image made from an init picture (img2img) and a mask (inpainting) cannot carry those files,
 so its record names them (`SourceFile`: the path and a fingerprint of the bytes): a replay finds
@@ -75,7 +77,8 @@ class GenerationRecord:
     step-aware schedule (an object of its `noisy` and `fine` settings and its `switch` step).
     `weights`: the model's weights_id when it was made; None in records written before it.
     `class_label`, `guidance`: the class (index from 0) and guidance scale it was made with; None
-    for an unconditional image.
+    for an unconditional image. `random_class`: a generation of a class per image (`of_image`
+    gives each image's record its class).
     `init`, `mask`: the init picture and mask it was made from (None: plain generation), with the
     `strength` and RePaint `resample` they were used with; `steps` is the full-strength count."""
 
@@ -93,6 +96,7 @@ class GenerationRecord:
     resample: int = 1
     init: SourceFile | None = None
     mask: SourceFile | None = None
+    random_class: bool = False
 
     @classmethod
     def of(cls, model: str, request: GenerationRequest, result: GenerationResult, init: SourceFile | None = None,
@@ -111,7 +115,16 @@ class GenerationRecord:
         return cls(model=model, seed=request.seed, sampler=result.sampler, steps=result.steps, eta=request.eta,
                    solver=request.solver, count=len(result.images), weights=result.model_weights,
                    class_label=request.class_label, guidance=result.guidance, strength=request.strength,
-                   resample=result.resample, init=init, mask=mask)
+                   resample=result.resample, init=init, mask=mask, random_class=request.random_class)
+
+    def of_image(self, index: int, class_labels: tuple[int, ...] | None) -> GenerationRecord:
+        """The record that makes image `index` of this generation again on its own: its seed, and
+        its class among the generation's `class_labels` (`GenerationResult.class_labels`; None for
+        an unconditional generation)."""
+        one = dataclasses.replace(self, seed=self.seed + index, count=1)
+        if class_labels is None:
+            return one
+        return dataclasses.replace(one, class_label=class_labels[index], random_class=False)
 
     def png_text(self) -> dict[str, str]:
         fields = dataclasses.asdict(self)
@@ -124,7 +137,8 @@ class GenerationRecord:
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
         solver = [f"{as_schedule(self.solver).label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
-        guided = [] if self.class_label is None else [f"class {self.class_label} (guidance {self.guidance:g})"]
+        guided = [f"{'a random class' if self.random_class else f'class {self.class_label}'} (guidance {self.guidance:g})"] \
+            if self.guidance is not None else []
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
 
     def _steering_parts(self) -> list[str]:
@@ -206,13 +220,13 @@ def parse_record(text: str) -> GenerationRecord:
     init, mask = _source_file(fields, "init"), _source_file(fields, "mask")
     if init is None and (mask is not None or strength != 1):
         raise ValueError("a mask or a strength below 1 without an init picture")
-    class_label, guidance = _class_and_guidance(fields)
+    class_label, guidance, random_class = _class_and_guidance(fields)
     return GenerationRecord(
         model=model, seed=_whole(fields, "seed", 0, MAX_SEED), sampler=sampler,
         steps=_whole(fields, "steps", 1, MAX_STEPS), eta=float(eta), solver=_solver(fields.get("solver")),
         count=_whole(fields, "count", 1, MAX_IMAGES, default=1), weights=weights, strength=float(strength),
         resample=_whole(fields, "resample", 1, MAX_RESAMPLE, default=1), init=init, mask=mask,
-        class_label=class_label, guidance=guidance,
+        class_label=class_label, guidance=guidance, random_class=random_class,
     )
 
 
@@ -230,14 +244,23 @@ def _source_file(fields: dict, key: str) -> SourceFile | None:
     return SourceFile(path, fingerprint)
 
 
-def _class_and_guidance(fields: dict) -> tuple[int | None, float | None]:
-    """Both or neither: an image of a class was made with some guidance scale, which reproduces it."""
-    if fields.get("class_label") is None and fields.get("guidance") is None:
-        return None, None
+def _class_and_guidance(fields: dict) -> tuple[int | None, float | None, bool]:
+    """(class, guidance, random class): an image of a class (or a generation of a random class
+    per image) was made with some guidance scale, which reproduces it; neither for an
+    unconditional one."""
+    random_class = fields.get("random_class", False)
+    if not isinstance(random_class, bool):
+        raise ValueError(f"random_class must be true or false, got {random_class!r}")
+    if fields.get("class_label") is None and fields.get("guidance") is None and not random_class:
+        return None, None, False
     guidance = fields.get("guidance")
     if not is_real(guidance) or guidance < 0:
         raise ValueError(f"guidance must be a number >= 0 for an image of a class, got {guidance!r}")
-    return _whole(fields, "class_label", 0, MAX_CLASS), float(guidance)
+    if random_class:
+        if fields.get("class_label") is not None:
+            raise ValueError("a record of a random class per image names no one class")
+        return None, float(guidance), True
+    return _whole(fields, "class_label", 0, MAX_CLASS), float(guidance), False
 
 
 def _solver(value: Any) -> SolverChoice | None:

@@ -1,12 +1,19 @@
 """Which class a generation asks for and how strongly it is guided toward it: the one place that
-checks a class against a model and fills in the model's recommended guidance scale, for the CLI,
-the GUI and the benchmarks alike (classifier-free guidance itself is `ClassGuidance`)."""
+checks a class against a model, draws the classes of a random-class generation (a class per image,
+each guided: a model's own classes make better pictures than its unconditional output) and fills
+in the model's recommended guidance scale, for the CLI, the GUI and the benchmarks alike
+(classifier-free guidance itself is `ClassGuidance`)."""
 
 from __future__ import annotations
+
+import numpy as np
 
 from engine.checkpoints import ModelSpec
 from engine.diffusion import ClassGuidance
 from engine.errors import ConfigError
+
+RANDOM_CHOICE = "random"  # the class choice of a random class per image (`engine sample --class random`)
+CLASS_STREAM = 0xC1A55  # the second word of a random class's seed (`drawn_class`)
 
 
 def class_listing(class_names: tuple[str, ...]) -> str:
@@ -28,17 +35,37 @@ def class_index(spec: ModelSpec, model_name: str, choice: str) -> int:
     raise ConfigError(f"{model_name} has no class {choice!r}; its classes are {class_listing(spec.class_names)}")
 
 
-def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None,
-                   guidance: float | None) -> ClassGuidance | None:
-    """The guidance a generation runs with: None without a class (an unconditional sample, as from
-    any model), else the class, checked against the model, at `guidance` or the model's
-    recommended scale."""
-    if class_label is None:
+def is_random_choice(spec: ModelSpec, choice: str) -> bool:
+    """Whether a class choice asks for a random class per image: "random" in any case, unless the
+    model has a class of that name (names win, as in `class_index`)."""
+    wanted = choice.strip().casefold()
+    return wanted == RANDOM_CHOICE and wanted not in (name.casefold() for name in spec.class_names)
+
+
+def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, guidance: float | None,
+                   seeds: range, random_class: bool = False) -> ClassGuidance | None:
+    """The guidance of a generation of the images seeded `seeds`: None without a class (an
+    unconditional sample, as from any model), else `class_label`, checked against the model, for
+    every image, or with `random_class` a class per image (`drawn_class`), at `guidance` or the
+    model's recommended scale."""
+    if random_class and class_label is not None:
+        raise ConfigError("choose one class or a random class per image, not both")
+    if class_label is None and not random_class:
         return None
     _require_classes(spec, model_name)
+    if random_class:
+        labels = tuple(drawn_class(len(spec.class_names), seed) for seed in seeds)
+    else:
+        labels = (_checked(spec, model_name, class_label),) * len(seeds)
     scale = spec.recommended_guidance() if guidance is None else guidance
-    return ClassGuidance(class_label=_checked(spec, model_name, class_label), null_label=len(spec.class_names),
-                         scale=scale)
+    return ClassGuidance(class_labels=labels, null_label=len(spec.class_names), scale=scale)
+
+
+def drawn_class(class_count: int, seed: int) -> int:
+    """The class of the image seeded `seed` in a random-class generation. It is drawn from a stream
+    of its own (the seed and CLASS_STREAM), apart from the image's noise (seeded with the seed
+    alone), so the image made again with that class and seed is the same image."""
+    return int(np.random.default_rng([seed, CLASS_STREAM]).integers(class_count))
 
 
 def _require_classes(spec: ModelSpec, model_name: str) -> None:

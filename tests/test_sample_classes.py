@@ -11,6 +11,7 @@ from engine.checkpoints import load_model
 from engine.cli.main import main
 from engine.errors import ConfigError
 from engine.generate import GenerationRequest, generate
+from engine.guidance import is_random_choice
 from helpers import save_tiny_model
 
 CLASSES = ("Circle", "Square", "Star")
@@ -103,3 +104,29 @@ def test_models_lists_the_classes_of_a_conditional_model(conditional, tmp_path, 
     assert main(["models", "--json"]) == 0
     listing = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
     assert listing["shapes"]["classes"] == list(CLASSES) and listing["plain"]["classes"] == []
+
+
+def test_a_random_class_per_image_is_each_image_of_its_class_and_seed(conditional, tmp_path):
+    """--class random: every image guided toward a class drawn from its seed, recorded as that
+    class, so the image made again from its file alone is the same image."""
+    assert sample(conditional, tmp_path / "random", "--class", "RANDOM", "-n", "6", "--guidance", "2.5",
+                  "--grid") == 0
+    labels = [settings(tmp_path / "random" / f"sample-{i:06d}.png")["class_label"] for i in range(6)]
+    assert set(labels) <= {0, 1, 2} and len(set(labels)) > 1
+    grid = settings(tmp_path / "random" / "grid.png")
+    assert (grid["random_class"], grid["class_label"], grid["count"]) == (True, None, 6)
+    for i in (0, 5):
+        image = tmp_path / "random" / f"sample-{i:06d}.png"
+        assert main(["sample", "--settings-from", str(image), "--out", str(tmp_path / f"again{i}"), "--device", "cpu",
+                     "--threads", "1"]) == 0
+        assert (tmp_path / f"again{i}" / image.name).read_bytes() == image.read_bytes()
+    assert sample(conditional, tmp_path / "fixed", "--class", str(labels[3]), "--seed", "3", "-n", "1",
+                  "--guidance", "2.5") == 0
+    assert (tmp_path / "fixed" / "sample-000003.png").read_bytes() == (
+        tmp_path / "random" / "sample-000003.png").read_bytes()
+
+
+def test_a_class_named_random_is_that_class(tmp_path):
+    model = load_model(save_tiny_model(tmp_path / "odd", class_names=("Random", "Plain")))
+    assert not is_random_choice(model.spec, "random")
+    assert is_random_choice(load_model(save_tiny_model(tmp_path / "shapes", class_names=CLASSES)).spec, " Random ")

@@ -1,5 +1,6 @@
 """The class picker and guidance slider of a class-conditional model: hidden for a model without
-classes (there is nothing to choose), the guidance usable only once a class is chosen."""
+classes (there is nothing to choose), the guidance usable only once a class (or a random class per
+image) is chosen."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from app.generate.view_model import (
 )
 from app.widgets.value_slider import ValueSlider
 from engine.checkpoints import ModelSpec
+from engine.guidance import RANDOM_CHOICE
 
 
 class ClassControls(QGroupBox):
@@ -43,16 +45,25 @@ class ClassControls(QGroupBox):
         self._on_choice_changed()
 
     def class_label(self) -> int | None:
-        return self.choice.currentData()
+        """The chosen class; None for any class and for a random one per image."""
+        choice = self.choice.currentData()
+        return choice if isinstance(choice, int) else None
+
+    def random_class(self) -> bool:
+        return self.choice.currentData() == RANDOM_CHOICE
 
     def guidance_scale(self) -> float | None:
-        return None if self.class_label() is None else self.guidance.value()
+        return self.guidance.value() if self._guided() else None
 
-    def set_choice(self, class_label: int | None, guidance: float | None) -> None:
+    def set_choice(self, class_label: int | None, guidance: float | None, random_class: bool = False) -> None:
         """Show a saved image's class and guidance (any class: the guidance stays as it is)."""
-        self.choice.setCurrentIndex(0 if class_label is None else max(0, self.choice.findData(class_label)))
+        choice = RANDOM_CHOICE if random_class else class_label
+        self.choice.setCurrentIndex(0 if choice is None else max(0, self.choice.findData(choice)))
         if guidance is not None:
             self.guidance.set_value(guidance)
 
+    def _guided(self) -> bool:
+        return self.choice.currentData() is not None
+
     def _on_choice_changed(self) -> None:
-        self.guidance.setEnabled(self.class_label() is not None)
+        self.guidance.setEnabled(self._guided())

@@ -182,7 +182,7 @@ class GeneratePage(PageFrame):
         return GenerationSettings(self.seed.value(), self.count.value(), self.sampler.currentData(),
                                   self.steps.value(), self.eta.value(), self.solver_dial.solver(),
                                   self.class_controls.class_label(), self.class_controls.guidance_scale(),
-                                  self.start_box.resample.value())
+                                  self.start_box.resample.value(), self.class_controls.random_class())
 
     def _set_busy(self, busy: bool) -> None:
         self._show_enabled()
@@ -322,7 +322,7 @@ class GeneratePage(PageFrame):
         self.sampler.setCurrentIndex(self.sampler.findData(settings.sampler))
         self.steps.setValue(settings.steps)
         self.eta.setValue(settings.eta)
-        self.class_controls.set_choice(settings.class_label, settings.guidance)
+        self.class_controls.set_choice(settings.class_label, settings.guidance, settings.random_class)
         if settings.resample is not None:
             self.start_box.resample.setValue(settings.resample)
         kind, text = self.view_model.loaded_message(exact_solver=self.solver_dial.set_solver(settings.solver))
@@ -346,7 +346,8 @@ class GeneratePage(PageFrame):
             return
         self.banner.clear()
         try:
-            request = self.view_model.start(entry.name, self.generation_settings(), time.monotonic())
+            request = self.view_model.start(entry.name, self.generation_settings(), time.monotonic(),
+                                            entry.spec.class_names)
         except EngineError as error:
             self.banner.show_error(str(error))
             return

@@ -110,7 +110,7 @@ class GenerationOutput(QSplitter):
 
     def _show_run(self, run: GenerationRun) -> None:
         self._run = run
-        self.results.set_images(run.result.images, [f"seed {run.seed_of(i)}" for i in range(run.count)],
+        self.results.set_images(run.result.images, [run.caption(i) for i in range(run.count)],
                                 [", ".join(run.summary_parts(i)) for i in range(run.count)])
         self._update_controls()
 

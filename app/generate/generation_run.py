@@ -28,6 +28,15 @@ class GenerationRun:
     # The file the painted mask was last saved to (set on the GUI thread when a save finishes), so
     # the next save of this run names it instead of writing another copy.
     saved_mask: SourceFile | None = None
+    class_names: tuple[str, ...] = ()  # the model's, to name each image's class
+
+    def caption(self, index: int) -> str:
+        """What the results grid says under image `index`: its seed, and with a random class per
+        image the class it got ("seed 3 · Sneaker")."""
+        labels = self.result.class_labels
+        if not self.record.random_class or labels is None or labels[index] >= len(self.class_names):
+            return f"seed {self.seed_of(index)}"
+        return f"seed {self.seed_of(index)} · {self.class_names[labels[index]]}"
 
     @property
     def count(self) -> int:
@@ -61,7 +70,8 @@ class GenerationRun:
 
     def image_record(self, index: int, mask: SourceFile | None = None) -> GenerationRecord:
         """What makes image `index` again on its own; `mask`: the file a painted mask was saved to."""
-        return dataclasses.replace(self.record, seed=self.seed_of(index), count=1, mask=mask or self.record.mask)
+        one = self.record.of_image(index, self.result.class_labels)
+        return dataclasses.replace(one, mask=mask or one.mask)
 
     def png_text(self, index: int, mask: SourceFile | None = None) -> dict[str, str]:
         """Settings as PNG text, so the image says how to make it again."""

@@ -10,6 +10,7 @@ from PySide6.QtWidgets import QAbstractItemView, QListView, QListWidget, QListWi
 from app.common.images import thumbnail
 
 THUMBNAIL_SIDE = 72
+MAX_CELL_WIDTH = 160  # a longer caption is elided
 
 
 class ResultsGrid(QListWidget):
@@ -36,7 +37,9 @@ class ResultsGrid(QListWidget):
         if pixmaps:
             size = pixmaps[0].size()
             self.setIconSize(size)
-            self.setGridSize(QSize(max(size.width(), 64) + 16, size.height() + 26))
+            widest = max(self.fontMetrics().horizontalAdvance(label) for label in labels)
+            width = min(max(size.width(), 64, widest), MAX_CELL_WIDTH)  # wide enough for "seed 12 · Ankle boot"
+            self.setGridSize(QSize(width + 16, size.height() + 26))
         for index, (pixmap, label) in enumerate(zip(pixmaps, labels)):
             icon = QIcon(pixmap)
             icon.addPixmap(pixmap, QIcon.Mode.Selected)  # no selection tint over the picture itself
@@ -49,6 +52,9 @@ class ResultsGrid(QListWidget):
             self.setCurrentRow(0)
         else:
             self.selected.emit(-1)
+
+    def captions(self) -> list[str]:
+        return [self.item(row).text() for row in range(self.count())]
 
     def selected_index(self) -> int:
         return self.currentRow()

@@ -24,6 +24,7 @@ from engine.errors import EngineError
 from engine.diffusion import SolverChoice
 from engine.generate import GenerationRequest, GenerationResult, solver_cost
 from engine.generation_record import GenerationRecord, NoGenerationRecord, SourceFile, read_generation_record
+from engine.guidance import RANDOM_CHOICE
 from engine.paths import user_models_dir
 from engine.steering import RESAMPLING_SAMPLER
 
@@ -37,6 +38,7 @@ MAX_SEED = 2**31 - 1
 MAX_COUNT = 64
 MAX_GUIDANCE, GUIDANCE_STEP = 10.0, 0.5
 ANY_CLASS = "Any (unconditional)"
+RANDOM_CLASS = "A random class for each image"
 NO_MODEL_TEXT = (
     "<b>No model installed yet.</b> Train one on the <a href='train'>Train page</a> from a folder of "
     f"images or a .npz file, or copy a model folder into {user_models_dir()}."
@@ -47,7 +49,8 @@ FAILED, CANCELLED = "Failed", "Cancelled"
 CANCELLED_MESSAGE = "Generation cancelled; the unfinished images were discarded."
 BUSY_MESSAGE = "Settings can be loaded once this generation has finished (or been cancelled)."
 PICTURE_BUSY = "A start picture can be chosen once this generation has finished (or been cancelled)."
-CLASS_TIP = "Which class to make: “Any” samples without a class, as a model without classes does"
+CLASS_TIP = ("Which class to make: “Any” samples without a class, as a model without classes does; a random class "
+             "for each image guides every image toward a class of its own (usually the better pictures)")
 GUIDANCE_TIP = ("How hard each image is pushed toward the chosen class: 1 = no extra push, higher = more typical "
                 "of the class but less varied, 0 = the class is ignored")
 STRENGTH_TIP = ("How far to move from the picture: 0 gives it back unchanged, 1 makes a new picture (with a mask, "
@@ -70,9 +73,10 @@ class GenerationSettings:
     steps: int
     eta: float
     solver: SolverChoice | None  # one solver or a step-aware schedule; None for a model without ODE blocks
-    class_label: int | None = None  # None: any class (unconditional)
-    guidance: float | None = None  # used with a class only
+    class_label: int | None = None  # None: any class (unconditional), or a random one with random_class
+    guidance: float | None = None  # used with a class (or random classes) only
     resample: int | None = None  # harmonise passes; used with ddpm and a mask only
+    random_class: bool = False  # a class per image, drawn from its seed
 
 
 @dataclass(frozen=True)
@@ -115,6 +119,7 @@ class RunningGeneration:
     init: SourceFile | None  # the start picture's file
     mask: SourceFile | None  # the mask's file; None for a painted one, which has none yet
     painted_mask: np.ndarray | None
+    class_names: tuple[str, ...] = ()  # the model's, to name each image's class
 
 
 class SettingsNotLoaded(Exception):
@@ -134,12 +139,13 @@ def resample_note(sampler: str, masked: bool) -> str | None:
     return None if sampler == RESAMPLING_SAMPLER else RESAMPLE_NEEDS_DDPM
 
 
-def class_choices(spec: ModelSpec | None) -> list[tuple[str, int | None]]:
-    """The class picker's (text, class label) items: any class, then each class by name; none
-    for a model without classes (the page hides the picker)."""
+def class_choices(spec: ModelSpec | None) -> list[tuple[str, int | str | None]]:
+    """The class picker's (text, choice) items: any class (None), a random class per image
+    (RANDOM_CHOICE), then each class by name (its index); none for a model without classes (the
+    page hides the picker)."""
     if spec is None or not spec.is_conditional:
         return []
-    return [(ANY_CLASS, None), *((name, index) for index, name in enumerate(spec.class_names))]
+    return [(ANY_CLASS, None), (RANDOM_CLASS, RANDOM_CHOICE), *((name, index) for index, name in enumerate(spec.class_names))]
 
 
 def enabled(busy: bool, has_model: bool, reading: bool = False) -> Enabled:
@@ -176,11 +182,12 @@ class GenerateViewModel:
         """The request these settings and the start picture make (eta, guidance and harmonising
         only where they apply)."""
         eta = settings.eta if uses_eta(settings.sampler) else 0.0
-        guidance = settings.guidance if settings.class_label is not None else None
+        guidance = settings.guidance if settings.class_label is not None or settings.random_class else None
         resample = settings.resample if resample_note(settings.sampler, self.picture.masked) is None else None
         return GenerationRequest(count=settings.count, seed=settings.seed, sampler=settings.sampler,
                                  steps=settings.steps, eta=eta, solver=settings.solver, keep_trajectory=True,
-                                 class_label=settings.class_label, guidance=guidance, resample=resample,
+                                 class_label=settings.class_label, random_class=settings.random_class,
+                                 guidance=guidance, resample=resample,
                                  **self.picture.request_fields())
 
     def solver_cost(self, spec: ModelSpec | None, settings: GenerationSettings) -> str:
@@ -196,11 +203,13 @@ class GenerateViewModel:
         words = cost.words()
         return f"{words[0].upper()}{words[1:]}."
 
-    def start(self, model: str, settings: GenerationSettings, now: float) -> GenerationRequest:
-        """The request for `model` with these settings and the start picture (see `request`);
-        the page is busy until `finish`."""
+    def start(self, model: str, settings: GenerationSettings, now: float,
+              class_names: tuple[str, ...] = ()) -> GenerationRequest:
+        """The request for `model` (whose classes are `class_names`) with these settings and the
+        start picture (see `request`); the page is busy until `finish`."""
         request = self.request(settings)
-        self._running = RunningGeneration(model, request, *self.picture.record_files(), self.picture.painted_mask())
+        self._running = RunningGeneration(model, request, *self.picture.record_files(), self.picture.painted_mask(),
+                                          class_names)
         self._started_at, self._first_frame = now, None
         self.busy = True
         return request
@@ -225,7 +234,7 @@ class GenerateViewModel:
         """The finished run, recorded with what the engine actually used, and the progress line."""
         running = self._running
         record = GenerationRecord.of(running.model, running.request, result, running.init, running.mask)
-        run = GenerationRun(result, record, running.painted_mask)
+        run = GenerationRun(result, record, running.painted_mask, class_names=running.class_names)
         return run, f"{len(result.images)} images in {now - self._started_at:.1f} s ({result.steps_done()})"
 
     def finish(self) -> None:
@@ -319,7 +328,7 @@ class GenerateViewModel:
         self._load_warnings = ()
         settings = GenerationSettings(record.seed, min(record.count, MAX_COUNT), record.sampler, record.steps,
                                       record.eta, record.solver, record.class_label, record.guidance,
-                                      record.resample if record.mask else None)
+                                      record.resample if record.mask else None, record.random_class)
         loaded = LoadedSettings(path, record, settings, Geometry.of(spec))
         if record.init is None:
             self.clear_picture()

@@ -10,7 +10,6 @@ are removed: another program's files that appear in the folder meanwhile are lef
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from engine.generation_record import (
     other_weights_warning,
     read_generation_record,
 )
-from engine.guidance import class_index
+from engine.guidance import class_index, is_random_choice
 from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, upscale_nearest
 from engine.sampling import SAMPLERS
 from engine.steering import (
@@ -59,7 +58,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--eta", type=float, default=None, help="DDIM stochasticity (0 = deterministic, the default)")
     parser.add_argument("--class", dest="class_choice", default=None, metavar="C",
                         help="class-conditional models: sample this class, by name (any case) or index from 0 (see "
-                             "`engine models`; default: no class, an unconditional sample)")
+                             "`engine models`), or `random`: a class per image, drawn from its seed; default: no "
+                             "class, an unconditional sample")
     parser.add_argument("--guidance", type=float, default=None, metavar="W",
                         help="with --class: classifier-free guidance scale (1 = none, 0 = unconditional, higher = "
                              "more typical of the class; default: the model's recommendation)")
@@ -104,15 +104,18 @@ def _fill_from_record(args: argparse.Namespace) -> GenerationRecord | None:
 
 
 def _class_and_guidance(args: argparse.Namespace, model: LoadedModel,
-                        record: GenerationRecord | None) -> tuple[int | None, float | None]:
-    """--class (a name or an index) and --guidance, else the record's: a record's guidance goes
-    with its class only, so another --class samples at the model's recommendation. --guidance
-    without any class is refused by GenerationRequest."""
+                        record: GenerationRecord | None) -> tuple[int | None, bool, float | None]:
+    """(class, random class, guidance) from --class (a name, an index or "random") and
+    --guidance, else the record's: a record's guidance goes with its class only, so another
+    --class samples at the model's recommendation. --guidance without any class is refused by
+    GenerationRequest."""
     if args.class_choice is not None:
-        return class_index(model.spec, model.name, args.class_choice), args.guidance
-    if record is not None and record.class_label is not None:
-        return record.class_label, record.guidance if args.guidance is None else args.guidance
-    return None, args.guidance
+        if is_random_choice(model.spec, args.class_choice):
+            return None, True, args.guidance
+        return class_index(model.spec, model.name, args.class_choice), False, args.guidance
+    if record is not None and (record.class_label is not None or record.random_class):
+        return record.class_label, record.random_class, record.guidance if args.guidance is None else args.guidance
+    return None, False, args.guidance
 
 
 def _fill_pictures_from_record(args: argparse.Namespace, record: GenerationRecord) -> None:
@@ -152,7 +155,7 @@ def run(args: argparse.Namespace) -> int:
     warning = other_weights_warning(recorded, model.weights_id, args.settings_from.name) if recorded else None
     if warning:
         print(f"warning: {warning}", file=sys.stderr)
-    class_label, guidance = _class_and_guidance(args, model, recorded)
+    class_label, random_class, guidance = _class_and_guidance(args, model, recorded)
     picture, mask = _fitted(args, model)
     if args.strength is None:
         args.strength = default_strength(mask is not None) if picture else 1.0
@@ -160,7 +163,8 @@ def run(args: argparse.Namespace) -> int:
         count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps, eta=args.eta,
         batch_size=args.batch, solver=solver_from_args(args) or (recorded.solver if recorded else None),
         keep_trajectory=args.trajectory, init_image=picture.pixels if picture else None, strength=args.strength,
-        mask=mask.pixels if mask else None, resample=args.resample, class_label=class_label, guidance=guidance,
+        mask=mask.pixels if mask else None, resample=args.resample, class_label=class_label, random_class=random_class,
+        guidance=guidance,
     )
     sampler_name, _ = resolved_sampler(model.spec, request)  # a refused setting says so before the progress bar
     resolved_resample(sampler_name, request.resample, request.mask is not None)
@@ -188,8 +192,7 @@ def run(args: argparse.Namespace) -> int:
     new_paths = [path for path in planned if not path.exists()]
     try:
         for i, (path, image) in enumerate(zip(sample_paths, result.images)):
-            one = dataclasses.replace(record, seed=args.seed + i, count=1)
-            save_png(path, to_pil(image), one.png_text())
+            save_png(path, to_pil(image), record.of_image(i, result.class_labels).png_text())
         if args.grid:
             sheet = upscale_nearest(grid(result.images), min_width=SAVED_MIN_WIDTH)
             save_png(grid_path, to_pil(sheet), record.png_text())

@@ -31,23 +31,33 @@ Network = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class ClassGuidance:
-    """Sample class `class_label` with guidance `scale` w (diffusers' guidance_scale, the "CFG
+    """Sample classes `class_labels` with guidance `scale` w (diffusers' guidance_scale, the "CFG
     scale" of Stable Diffusion): output = uncond + w (cond - uncond), where cond is the network's
     output for the class and uncond its output for `null_label` (no class). w = 1 is plain
-    conditional sampling, w = 0 unconditional, w > 1 pushes further toward the class."""
+    conditional sampling, w = 0 unconditional, w > 1 pushes further toward the class.
+    `class_labels` holds the class of each image (row of x_t)."""
 
-    class_label: int
+    class_labels: tuple[int, ...]
     null_label: int
     scale: float
 
-    def labels(self) -> list[int]:
-        """The labels whose outputs the guided one needs, in order: a scale of 1 needs no
-        unconditional output and a scale of 0 no conditional one (half the network cost)."""
-        return [label for label, needed in ((self.class_label, self.scale != 0), (self.null_label, self.scale != 1))
-                if needed]
+    def label_rows(self, rows: int) -> torch.Tensor:
+        """The labels of the stacked rows of one guided call on `rows` images, in the order
+        `combine` takes the outputs: the classes if the output for them is needed, then the null
+        label if the unconditional one is (a scale of 1 needs no unconditional output and a scale
+        of 0 no conditional one: half the network cost)."""
+        if len(self.class_labels) != rows:
+            raise ValueError(f"guidance holds {len(self.class_labels)} class labels for a batch of {rows} images")
+        conditional = [torch.tensor(self.class_labels)] if self.scale != 0 else []
+        unconditional = [torch.full((rows,), self.null_label)] if self.scale != 1 else []
+        return torch.cat(conditional + unconditional)
+
+    def of_images(self, first: int, count: int) -> "ClassGuidance":
+        """The guidance of `count` images from image `first`: a batch of a generation."""
+        return ClassGuidance(self.class_labels[first : first + count], self.null_label, self.scale)
 
     def combine(self, outputs: list[torch.Tensor]) -> torch.Tensor:
-        """The guided output from the outputs for `labels()`, in that order."""
+        """The guided output from the outputs for `label_rows`' parts, in that order."""
         if len(outputs) == 1:
             return outputs[0]
         conditional, unconditional = outputs
@@ -127,8 +137,8 @@ class Denoiser:
         """The network's output for x_t (B, C, H, W) at step t, guided when a class is asked for:
         the rows for each label the guidance needs are stacked into one call, which runs the
         schedule's solver for step t."""
-        labels = self.guidance.labels() if self.guidance else []
-        copies = max(1, len(labels))
+        labels = self.guidance.label_rows(len(x_t)).to(x_t.device) if self.guidance else None
+        copies = 1 if labels is None else len(labels) // len(x_t)
         inputs = x_t.repeat(copies, 1, 1, 1)
         steps = torch.full((len(inputs),), t, dtype=torch.long, device=x_t.device)
         arguments: list[torch.Tensor] = [inputs, steps]
@@ -136,8 +146,7 @@ class Denoiser:
             shape = torch.ones_like(x_t[:, :, :1, :1]) if self.noise_shape is None else self.noise_shape
             arguments.append((shape * noise_level).expand_as(x_t).repeat(copies, 1, 1, 1))
         solver = {} if self.solver is None else {"solver": self.solver(t)}
-        if not labels:
+        if labels is None:
             return self.network(*arguments, **solver).to(torch.float32)
-        class_labels = torch.tensor(labels, device=x_t.device).repeat_interleave(len(x_t))
-        output = self.network(*arguments, class_labels=class_labels, **solver).to(torch.float32)
+        output = self.network(*arguments, class_labels=labels, **solver).to(torch.float32)
         return self.guidance.combine(list(output.chunk(copies)))

@@ -71,13 +71,26 @@ def test_a_class_of_an_unconditional_model_is_refused_naming_the_model():
     with pytest.raises(ConfigError, match="digits is not a class-conditional model"):
         class_index(tiny_spec(), "digits", "3")
     with pytest.raises(ConfigError, match="digits is not a class-conditional model"):
-        class_guidance(tiny_spec(), "digits", 3, None)
-    assert class_guidance(tiny_spec(), "digits", None, None) is None
+        class_guidance(tiny_spec(), "digits", 3, None, range(2))
+    with pytest.raises(ConfigError, match="digits is not a class-conditional model"):
+        class_guidance(tiny_spec(), "digits", None, None, range(2), random_class=True)
+    assert class_guidance(tiny_spec(), "digits", None, None, range(2)) is None
 
 
-def test_guidance_is_the_class_the_null_label_and_the_scale():
-    guidance = class_guidance(tiny_spec(class_names=FASHION), "fashion", 2, None)
-    assert (guidance.class_label, guidance.null_label, guidance.scale) == (2, 3, DEFAULT_GUIDANCE)
-    assert class_guidance(tiny_spec(class_names=FASHION), "fashion", 0, 0.5).scale == 0.5
+def test_guidance_is_the_class_of_every_image_the_null_label_and_the_scale():
+    guidance = class_guidance(tiny_spec(class_names=FASHION), "fashion", 2, None, range(5, 8))
+    assert (guidance.class_labels, guidance.null_label, guidance.scale) == ((2, 2, 2), 3, DEFAULT_GUIDANCE)
+    assert class_guidance(tiny_spec(class_names=FASHION), "fashion", 0, 0.5, range(1)).scale == 0.5
     with pytest.raises(ConfigError, match="fashion has no class 7"):
-        class_guidance(tiny_spec(class_names=FASHION), "fashion", 7, 1.0)
+        class_guidance(tiny_spec(class_names=FASHION), "fashion", 7, 1.0, range(1))
+
+
+def test_a_random_class_is_drawn_per_image_from_its_seed_whatever_the_generation_around_it():
+    spec = tiny_spec(class_names=tuple("abcdefghij"))
+    labels = class_guidance(spec, "letters", None, None, range(100, 140), random_class=True).class_labels
+    assert len(set(labels)) >= 8  # forty draws over ten classes: all but a couple turn up
+    again = class_guidance(spec, "letters", None, 1.0, range(120, 125), random_class=True).class_labels
+    assert again == labels[20:25]
+    assert labels != class_guidance(spec, "letters", None, None, range(101, 141), random_class=True).class_labels
+    with pytest.raises(ConfigError, match="one class or a random class per image, not both"):
+        class_guidance(spec, "letters", 2, None, range(3), random_class=True)

@@ -78,7 +78,7 @@ class LabelledNetwork:
 
 
 def guided(network, scale, prediction="eps", clip_x0=False, **options):
-    guidance = ClassGuidance(class_label=1, null_label=3, scale=scale)
+    guidance = ClassGuidance(class_labels=(1, 1), null_label=3, scale=scale)
     return Denoiser(network, NoiseSchedule(ScheduleConfig(kind="cosine")), prediction, clip_x0=clip_x0,
                     guidance=guidance, **options)
 

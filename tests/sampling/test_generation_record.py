@@ -92,6 +92,9 @@ def test_an_image_of_a_class_keeps_its_class_and_guidance_and_older_records_read
     ({"class_label": 3, "guidance": -1}, "guidance must be a number >= 0"),
     ({"guidance": 2.0}, "class_label must be a whole number"),
     ({"class_label": -1, "guidance": 2.0}, "class_label must be a whole number"),
+    ({"random_class": 1, "guidance": 2.0}, "random_class must be true or false"),
+    ({"random_class": True}, "guidance must be a number >= 0"),
+    ({"random_class": True, "class_label": 3, "guidance": 2.0}, "a record of a random class per image names no one"),
 ])
 def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, message):
     fields = json.loads(RECORD.png_text()[TEXT_KEY]) | change
@@ -217,3 +220,17 @@ def test_one_constructor_records_what_was_asked_and_what_the_engine_resolved():
     with pytest.raises(ValueError, match="needs the picture or mask in the request"):
         GenerationRecord.of("digits", plain, result, init=init)
     assert GenerationRecord.of("digits", plain, result).init is None
+
+
+def test_a_random_class_generation_records_each_image_as_the_class_it_got(tmp_path):
+    request = GenerationRequest(count=3, seed=7, random_class=True, guidance=1.5)
+    result = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[1],
+                              model_weights="0123456789abcdef", guidance=1.5, class_labels=(4, 0, 9))
+    record = GenerationRecord.of("digits", request, result)
+    assert (record.class_label, record.random_class) == (None, True)
+    assert record.summary() == "digits, a random class (guidance 1.5), ddpm 40 steps, 3 images from seed 7"
+    assert read_generation_record(png_with(tmp_path / "grid.png", record.png_text())) == record
+    third = record.of_image(2, result.class_labels)
+    assert (third.seed, third.count, third.class_label, third.random_class) == (9, 1, 9, False)
+    assert third.summary() == "digits, class 9 (guidance 1.5), ddpm 40 steps, seed 9"
+    assert RECORD.of_image(1, None) == dataclasses.replace(RECORD, seed=RECORD.seed + 1)

@@ -11,7 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
-from app.generate.view_model import ANY_CLASS, PICTURE_BUSY, RESAMPLE_NEEDS_DDPM
+from app.generate.view_model import ANY_CLASS, PICTURE_BUSY, RANDOM_CLASS, RESAMPLE_NEEDS_DDPM
 from app_helpers import drop
 from engine.cli.main import main
 from engine.generation_record import GenerationRecord, SourceFile
@@ -66,16 +66,32 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
     controls = page.class_controls
     assert not controls.isVisible()  # digits has no classes
     assert page.picker.select(shapes) and controls.isVisible()
-    assert [controls.choice.itemText(i) for i in range(controls.choice.count())] == [ANY_CLASS, *CLASSES]
+    assert [controls.choice.itemText(i) for i in range(controls.choice.count())] == [ANY_CLASS, RANDOM_CLASS, *CLASSES]
     assert not controls.guidance.isEnabled() and controls.guidance.value() == 2.0  # the model's recommendation
     assert "1 = no extra push" in controls.guidance.spin.toolTip()
-    controls.choice.setCurrentIndex(3)
+    controls.choice.setCurrentIndex(4)
     controls.guidance.spin.setValue(3.5)
     assert controls.guidance.isEnabled()
     page.count.setValue(2)
     run = generate(qtbot, page)
     assert run.count == 2 and (run.record.class_label, run.record.guidance) == (2, 3.5)
     assert "class 2 (guidance 3.5)" in page.output.history_box.itemText(0)
+    assert page.output.results.captions() == ["seed 0", "seed 1"]
+
+
+def test_a_random_class_per_image_names_each_image_s_class_and_saves_it(qtbot, context, shapes, tmp_path):
+    page = make_page(qtbot, context)
+    assert page.picker.select(shapes)
+    page.class_controls.choice.setCurrentIndex(1)
+    assert page.class_controls.guidance.isEnabled()
+    page.count.setValue(6)
+    run = generate(qtbot, page)
+    assert run.record.random_class and len(set(run.result.class_labels)) > 1
+    assert page.output.results.captions() == [f"seed {i} · {CLASSES[label]}"
+                                               for i, label in enumerate(run.result.class_labels)]
+    assert "a random class (guidance 2)" in page.output.history_box.itemText(0)
+    records = [run.image_record(i) for i in range(6)]
+    assert [(r.class_label, r.random_class) for r in records] == [(label, False) for label in run.result.class_labels]
 
 
 def test_a_dropped_picture_is_shown_as_the_model_sees_it_with_its_strength(qtbot, context, tmp_path):
@@ -147,7 +163,7 @@ def test_settings_from_a_saved_image_bring_back_class_picture_strength_and_paint
                                                                                         bundled_dir, shapes):
     page = make_page(qtbot, context)
     page.picker.select(shapes)
-    page.class_controls.choice.setCurrentIndex(2)
+    page.class_controls.choice.setCurrentIndex(3)
     open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
     paint(qtbot, page.start_box.canvas, (0.5, 0.5), (7.5, 7.5))
     page.start_box.strength.spin.setValue(0.8)

@@ -15,6 +15,7 @@ from app.generate.generation_work import LiveFrame, WeightsCheck
 from app.generate.picture_work import Geometry, pictures_work, recorded_pictures_work
 from app.generate.view_model import (
     ANY_CLASS,
+    RANDOM_CLASS,
     BUSY_MESSAGE,
     MAX_GUIDANCE,
     MAX_SEED,
@@ -165,7 +166,8 @@ CONDITIONAL = tiny_spec(class_names=CLASSES)
 
 
 def test_the_class_picker_offers_any_class_then_each_by_name_and_guidance_goes_with_a_class_only():
-    assert class_choices(CONDITIONAL) == [(ANY_CLASS, None), ("Circle", 0), ("Square", 1), ("Star", 2)]
+    assert class_choices(CONDITIONAL) == [(ANY_CLASS, None), (RANDOM_CLASS, "random"), ("Circle", 0), ("Square", 1),
+                                          ("Star", 2)]
     assert class_choices(SPEC) == [] and class_choices(None) == []
     view_model = GenerateViewModel()
     chosen = dataclasses.replace(settings(), class_label=2, guidance=3.5)
@@ -173,6 +175,15 @@ def test_the_class_picker_offers_any_class_then_each_by_name_and_guidance_goes_w
     assert (request.class_label, request.guidance) == (2, 3.5)
     request = view_model.start("shapes", dataclasses.replace(chosen, class_label=None), now=0.0)
     assert (request.class_label, request.guidance) == (None, None)  # any class: nothing to guide toward
+    request = view_model.start("shapes", dataclasses.replace(chosen, class_label=None, random_class=True), now=0.0)
+    assert (request.class_label, request.random_class, request.guidance) == (None, True, 3.5)
+
+
+def test_a_random_class_grid_loads_as_a_random_class_and_one_of_its_images_as_its_class(tmp_path):
+    grid = GenerationRecord(model="shapes", seed=4, sampler="ddpm", steps=4, count=3, guidance=1.5, random_class=True)
+    for record, expected in ((grid, (None, 1.5, True)), (grid.of_image(2, (0, 2, 1)), (1, 1.5, False))):
+        loaded = GenerateViewModel().load_settings(saved_image(tmp_path / "made.png", record), lambda name: CONDITIONAL)
+        assert (loaded.settings.class_label, loaded.settings.guidance, loaded.settings.random_class) == expected
 
 
 def fitted_run(tmp_path) -> tuple[GenerateViewModel, GenerationRun]:
