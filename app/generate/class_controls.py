@@ -32,12 +32,14 @@ class ClassControls(QGroupBox):
         self.set_model(None)
 
     def set_model(self, spec: ModelSpec | None) -> None:
-        """The model's classes, "Any" chosen, its recommended guidance; hidden without classes."""
+        """The model's classes, a random class per image chosen (its guided samples are better
+        pictures than its unconditional ones), its recommended guidance; hidden without classes."""
         choices = class_choices(spec)
         self.choice.blockSignals(True)
         self.choice.clear()
         for text, label in choices:
             self.choice.addItem(text, label)
+        self.choice.setCurrentIndex(max(0, self.choice.findData(RANDOM_CHOICE)))
         self.choice.blockSignals(False)
         if spec is not None and spec.is_conditional:
             self.guidance.set_value(spec.recommended_guidance())

@@ -10,6 +10,7 @@ from engine.device import DEVICE_CHOICES, resolve_device, set_threads
 from engine.diffusion import SolverChoice, SteppedSolver
 from engine.diffusion.solver_schedule import SCHEDULE_EXAMPLE
 from engine.errors import ConfigError, ModelLoadError
+from engine.guidance import class_index, is_random_choice
 from engine.models import SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 
@@ -34,6 +35,25 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver-schedule", default=None, metavar="NOISY@T,FINE",
                         help=f"step-aware cUNet solver: NOISY while t >= T (mostly noise), FINE below, e.g. "
                              f"{SCHEDULE_EXAMPLE}; each METHOD:STEPS, or dopri5:TOLERANCE (instead of --solver)")
+
+
+def add_class_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--class", dest="class_choice", default=None, metavar="C",
+                        help="class-conditional models: sample this class, by name (any case) or index from 0 (see "
+                             "`engine models`), or `random`: a class per image, drawn from its seed; default: no "
+                             "class, an unconditional sample")
+    parser.add_argument("--guidance", type=float, default=None, metavar="W",
+                        help="with --class: classifier-free guidance scale (1 = none, 0 = unconditional, higher = "
+                             "more typical of the class; default: the model's recommendation)")
+
+
+def class_from_args(args: argparse.Namespace, model: LoadedModel) -> tuple[int | None, bool]:
+    """(class index, random class per image) that --class asks of `model`; (None, False) without it."""
+    if args.class_choice is None:
+        return None, False
+    if is_random_choice(model.spec, args.class_choice):
+        return None, True
+    return class_index(model.spec, model.name, args.class_choice), False
 
 
 def solver_from_args(args: argparse.Namespace) -> SolverChoice | None:

@@ -10,10 +10,17 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
+from engine.cli.common import (
+    add_class_arguments,
+    add_device_arguments,
+    add_solver_arguments,
+    class_from_args,
+    open_model,
+    solver_from_args,
+)
 from engine.errors import ConfigError
-from engine.evaluation import DATA_ENV, open_reference, reference_warnings
-from engine.generate import GenerationRequest, generate
+from engine.evaluation import DATA_ENV, EvaluationReference, QualityReport, open_reference, reference_warnings
+from engine.generate import GenerationRequest, GenerationResult, generate
 from engine.sampling import SAMPLERS
 
 
@@ -31,6 +38,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    add_class_arguments(p)
     add_solver_arguments(p)
     add_device_arguments(p)
     p.set_defaults(run=run)
@@ -44,26 +52,43 @@ def run(args: argparse.Namespace) -> int:
     warnings = reference_warnings(reference, args.data, args.count)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
+    class_label, random_class = class_from_args(args, model)
+    if (class_label is not None or random_class) and len(reference.info.classes) != len(model.spec.class_names):
+        raise ConfigError(f"the classifier knows {len(reference.info.classes)} classes, {args.model} "
+                          f"{len(model.spec.class_names)}: give the classifier of the model's data (--classifier)")
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
-                                batch_size=args.batch, solver=solver_from_args(args))
+                                batch_size=args.batch, solver=solver_from_args(args), class_label=class_label,
+                                random_class=random_class, guidance=args.guidance)
     with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
         def on_progress(p) -> None:
             bar.total = p.total
             bar.update(p.done - bar.n)
 
         result = generate(model, request, progress=on_progress)
-    report = reference.evaluate(result.images)
+    report = reference.evaluate(result.images) if class_label is None else class_report(reference, result, class_label)
+    in_class = None if result.class_labels is None else reference.share_in_class(result.images, result.class_labels)
     solver = model.spec.solver_used(request.solver)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
-              "solver": asdict(solver) if solver else None,
-              "warnings": warnings}
+              "solver": asdict(solver) if solver else None, "class": args.class_choice, "guidance": result.guidance,
+              "in_asked_class": in_class, "warnings": warnings}
     if args.json:
         print(json.dumps(output))
     else:
         print(f"FD {report.fd:.3f} (real-vs-real floor {report.fd_real_split:.3f}); classifier accuracy "
               f"{report.classifier_accuracy:.4f}; {report.generated} generated vs {report.real} held-out images")
+        if in_class is not None:
+            print(f"in the class asked for: {in_class:.4f} (guidance {result.guidance:g})")
         print(f"clearly one class (p >= 0.9): generated {report.generated_confident:.3f}, "
               f"real {report.real_confident:.3f}")
         for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0
+
+
+def class_report(reference: EvaluationReference, result: GenerationResult, class_label: int) -> QualityReport:
+    """One class's images measured against that class's held-out images (all of them against
+    every class would measure the class mix, not the pictures)."""
+    report = reference.evaluate_class(result.images, class_label)[1]
+    if report is None:
+        raise ConfigError(f"class {class_label} holds out too few real images for an FD: evaluate --class random")
+    return report

@@ -16,7 +16,14 @@ from pathlib import Path
 from tqdm import tqdm
 
 from engine.checkpoints import LoadedModel, ModelStore
-from engine.cli.common import add_device_arguments, add_solver_arguments, open_model, solver_from_args
+from engine.cli.common import (
+    add_class_arguments,
+    add_device_arguments,
+    add_solver_arguments,
+    class_from_args,
+    open_model,
+    solver_from_args,
+)
 from engine.errors import ConfigError
 from engine.fitted_picture import FittedPicture, aspect_note, fit_mask, fit_picture
 from engine.generate import GenerationRequest, generate, resolved_sampler, solver_cost
@@ -27,7 +34,6 @@ from engine.generation_record import (
     other_weights_warning,
     read_generation_record,
 )
-from engine.guidance import class_index, is_random_choice
 from engine.imaging import SAVED_MIN_WIDTH, grid, save_png, to_pil, upscale_nearest
 from engine.sampling import SAMPLERS
 from engine.steering import (
@@ -56,13 +62,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--sampler", choices=list(SAMPLERS), default=None, help="default: the model's recommendation")
     parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's recommendation)")
     parser.add_argument("--eta", type=float, default=None, help="DDIM stochasticity (0 = deterministic, the default)")
-    parser.add_argument("--class", dest="class_choice", default=None, metavar="C",
-                        help="class-conditional models: sample this class, by name (any case) or index from 0 (see "
-                             "`engine models`), or `random`: a class per image, drawn from its seed; default: no "
-                             "class, an unconditional sample")
-    parser.add_argument("--guidance", type=float, default=None, metavar="W",
-                        help="with --class: classifier-free guidance scale (1 = none, 0 = unconditional, higher = "
-                             "more typical of the class; default: the model's recommendation)")
+    add_class_arguments(parser)
     parser.add_argument("--batch", type=int, default=16, help="images per network call")
     parser.add_argument("--out", type=Path, default=Path("samples"), help="output folder")
     parser.add_argument("--grid", action="store_true",
@@ -110,9 +110,7 @@ def _class_and_guidance(args: argparse.Namespace, model: LoadedModel,
     --class samples at the model's recommendation. --guidance without any class is refused by
     GenerationRequest."""
     if args.class_choice is not None:
-        if is_random_choice(model.spec, args.class_choice):
-            return None, True, args.guidance
-        return class_index(model.spec, model.name, args.class_choice), False, args.guidance
+        return (*class_from_args(args, model), args.guidance)
     if record is not None and (record.class_label is not None or record.random_class):
         return record.class_label, record.random_class, record.guidance if args.guidance is None else args.guidance
     return None, False, args.guidance

@@ -48,6 +48,11 @@ class EvaluationReference:
         """The class index the classifier gives each of `generated` ((N, H, W, C) uint8)."""
         return predict(self.classifier, uint8_to_tensor(generated))[1]
 
+    def share_in_class(self, generated: np.ndarray, class_labels: tuple[int, ...]) -> float:
+        """The share of `generated` the classifier puts in the class each was asked for (the
+        model's class i is the classifier's class i: both are the data's sorted labels)."""
+        return float(np.mean(self.classified(generated) == np.asarray(class_labels)))
+
     def evaluate_class(self, generated: np.ndarray, class_index: int) -> tuple[float, QualityReport | None]:
         """(share of `generated` the classifier puts in its class `class_index`, the report against
         the held-out images of that class), the report None when the class holds out fewer than

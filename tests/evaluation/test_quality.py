@@ -110,3 +110,23 @@ def test_the_selection_reference_measures_against_training_images_never_the_held
     assert torch.equal(selection.data.held_out_labels, data.train_labels[:12])
     generated = np.full((6, 8, 8, 1), 200, np.uint8)
     assert selection.evaluate(generated).real == 12 and reference.evaluate(generated).real == 8
+
+
+def test_eval_of_a_class_or_random_classes_reports_the_share_in_the_class_asked_for(tmp_path, capsys, monkeypatch):
+    (tmp_path / "data").mkdir()
+    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))
+    model = save_tiny_model(tmp_path / "tiny", class_names=("dark", "light"))
+    reports = {}
+    for choice in ("random", "light"):
+        assert main(["eval", "--model", str(model), "-n", "12", "--steps", "2", "--classifier", str(classifier),
+                     "--class", choice, "--guidance", "3", "--json", "--device", "cpu"]) == 0
+        reports[choice] = json.loads(capsys.readouterr().out)
+    for report in reports.values():
+        assert report["guidance"] == 3.0 and 0 <= report["in_asked_class"] <= 1 and report["fd"] > 0
+    assert reports["random"]["real"] == 20 and reports["light"]["real"] < 20  # one class: its held-out images
+    assert reports["light"]["in_asked_class"] == reports["light"]["generated_histogram"][1]
+    three = save_tiny_model(tmp_path / "three", class_names=("a", "b", "c"))
+    assert main(["eval", "--model", str(three), "-n", "4", "--steps", "2", "--classifier", str(classifier),
+                 "--class", "random", "--device", "cpu"]) == 2
+    assert "the classifier knows 2 classes" in capsys.readouterr().err

@@ -67,7 +67,9 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
     assert not controls.isVisible()  # digits has no classes
     assert page.picker.select(shapes) and controls.isVisible()
     assert [controls.choice.itemText(i) for i in range(controls.choice.count())] == [ANY_CLASS, RANDOM_CLASS, *CLASSES]
-    assert not controls.guidance.isEnabled() and controls.guidance.value() == 2.0  # the model's recommendation
+    assert controls.random_class() and controls.guidance.value() == 2.0  # the model's recommendation
+    controls.choice.setCurrentIndex(0)
+    assert not controls.guidance.isEnabled()  # any class: nothing to guide toward
     assert "1 = no extra push" in controls.guidance.spin.toolTip()
     controls.choice.setCurrentIndex(4)
     controls.guidance.spin.setValue(3.5)
@@ -82,8 +84,7 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
 def test_a_random_class_per_image_names_each_image_s_class_and_saves_it(qtbot, context, shapes, tmp_path):
     page = make_page(qtbot, context)
     assert page.picker.select(shapes)
-    page.class_controls.choice.setCurrentIndex(1)
-    assert page.class_controls.guidance.isEnabled()
+    assert page.class_controls.random_class() and page.class_controls.guidance.isEnabled()  # the default
     page.count.setValue(6)
     run = generate(qtbot, page)
     assert run.record.random_class and len(set(run.result.class_labels)) > 1
