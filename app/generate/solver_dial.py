@@ -35,7 +35,7 @@ from PySide6.QtWidgets import (
 from app.common.model_card import solver_tradeoff
 from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
 from app.widgets.control_column import scroll_into_view, side_by_side
-from engine.checkpoints import ModelEntry
+from engine.checkpoints import ModelEntry, ModelSpec
 from engine.diffusion import SolverChoice, SteppedSolver
 from engine.models import MAX_SOLVER_STEPS, SOLVER_METHODS, SolverSettings, is_adaptive_method
 
@@ -91,7 +91,6 @@ class SolverDial(QWidget):
         self.switch.setSingleStep(50)
         self.switch.setToolTip(SWITCH_TIP)
         self.reset = QPushButton("As trained")
-        self.reset.setToolTip("Return to the solver setting the model was trained with")
         self.cost = QLabel()
         self.cost.setWordWrap(True)
         self.note = QLabel(UNET_NOTE)
@@ -150,6 +149,7 @@ class SolverDial(QWidget):
         self.numbers_button.setChecked(False)
         self._show_numbers(False)
         self.note.setVisible(entry is not None and self._trained is None)
+        self.reset.setToolTip(reset_tip(entry.spec) if entry else reset_tip(None))
         for widget in (self.method, self.steps, self.tolerance, self.reset, self.stepped):
             widget.setEnabled(self._trained is not None)
         self.set_solver(None)
@@ -244,3 +244,14 @@ def _table_html(headers: list[str], rows: list[list[str]], how: str) -> str:
     measured = f"<br>Measured: {html.escape(how)}" if how else ""
     return (f"<table cellspacing='0'>{'<tr>' + head + '</tr>'}{body}</table>"
             f"<span style='color:#6b6b6b'>{html.escape(NUMBERS_LEGEND)}{measured}</span>")
+
+
+def reset_tip(spec: ModelSpec | None) -> str:
+    """The "As trained" button's tooltip: the trained setting, and for a solver-robust model the
+    other settings it was trained to run with (where the dial costs it least)."""
+    if spec is None or spec.trained_solver is None:
+        return "Return to the solver setting the model was trained with"
+    tip = f"Return to the solver setting the model was trained with ({spec.trained_solver.label()})"
+    if len(spec.trained_solvers) > 1:
+        tip += f"; it was trained to run with each of {spec.trained_solvers_label()}"
+    return tip
