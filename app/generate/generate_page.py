@@ -7,23 +7,11 @@ decides and says is `GenerateViewModel`'s; this class shows it and forwards clic
 
 from __future__ import annotations
 
-import random
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import (
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QPushButton,
-    QSpinBox,
-    QToolButton,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGroupBox, QVBoxLayout, QWidget
 
 from app.common.context import AppContext
 from app.common.file_filters import PHOTO_FILTER
@@ -32,6 +20,7 @@ from app.generate.class_controls import ClassControls
 from app.generate.generation_output import GenerationOutput
 from app.generate.generation_work import LiveFrame, WeightsCheck, generation_work, weights_check_work
 from app.generate.picture_work import Geometry, PicturesRead, pictures_work, recorded_pictures_work
+from app.generate.sampling_controls import SamplingControls
 from app.generate.solver_dial import SolverDial
 from app.generate.start_picture import StartPictureBox
 from app.generate.view_model import (
@@ -41,21 +30,17 @@ from app.generate.view_model import (
     FAILED,
     LOADING_MODEL,
     MASK,
-    MAX_COUNT,
-    MAX_SEED,
     NEEDS_MODEL,
     NO_MODEL_TEXT,
     PICTURE,
     PICTURE_BUSY,
     REFIT,
-    SAMPLER_HINTS,
     GenerateViewModel,
     GenerationSettings,
     LoadedSettings,
     SettingsNotLoaded,
     enabled,
     live_caption,
-    uses_eta,
 )
 from app.widgets.control_column import scroll_into_view
 from app.widgets.model_picker import ModelPicker
@@ -67,7 +52,6 @@ from app.workers.work import Work
 from engine.checkpoints import ModelSpec
 from engine.errors import EngineError
 from engine.generate import GenerationResult
-from engine.sampling import SAMPLERS
 
 
 class GeneratePage(PageFrame):
@@ -105,46 +89,11 @@ class GeneratePage(PageFrame):
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.picker)
 
-        self.seed = QSpinBox()
-        self.seed.setRange(0, MAX_SEED)
-        self.seed.setToolTip("Image i starts from the noise of seed + i: the same seed gives the same images")
-        self.randomise = QToolButton()
-        self.randomise.setText("Random")
-        self.randomise.setToolTip("Pick a random seed")
-        self.randomise.clicked.connect(lambda: self.seed.setValue(random.randint(0, MAX_SEED)))
-        seed_row = QHBoxLayout()
-        seed_row.addWidget(self.seed, 1)
-        seed_row.addWidget(self.randomise)
-        self.count = QSpinBox()
-        self.count.setRange(1, MAX_COUNT)
-        self.count.setValue(16)
-        self.count.setToolTip("Number of images to generate")
-        self.sampler = QComboBox()
-        for name in SAMPLERS:
-            self.sampler.addItem(name, name)
-            self.sampler.setItemData(self.sampler.count() - 1, SAMPLER_HINTS[name], Qt.ItemDataRole.ToolTipRole)
-        self.sampler.setToolTip("Reverse-process sampler")
-        self.steps = QSpinBox()
-        self.steps.setRange(1, 1000)
-        self.steps.setToolTip("Sampler steps (network calls per image batch)")
-        self.eta = QDoubleSpinBox()
-        self.eta.setRange(0.0, 1.0)
-        self.eta.setSingleStep(0.1)
-        self.eta.setToolTip("DDIM randomness: 0 = deterministic, 1 = like DDPM")
-        sampling_box = QGroupBox("Sampling")
-        form = QFormLayout(sampling_box)
-        form.addRow("Seed", seed_row)
-        form.addRow("Images", self.count)
-        form.addRow("Sampler", self.sampler)
-        form.addRow("Steps", self.steps)
-        form.addRow("DDIM eta", self.eta)
-        self.from_image_button = QPushButton("Settings from a saved image…")
-        self.from_image_button.setToolTip("Make an image again: load the model, seed, sampler, steps, solver, class "
-                                          "and start picture saved in a PNG from this app (or drop the PNG on this "
-                                          "page)")
+        sampling_box = SamplingControls()
+        self.seed, self.count, self.sampler, self.steps, self.eta = (
+            sampling_box.seed, sampling_box.count, sampling_box.sampler, sampling_box.steps, sampling_box.eta)
+        self.from_image_button = sampling_box.from_image_button
         self.from_image_button.clicked.connect(self.open_settings_image)
-        form.addRow(self.from_image_button)
-        self._sampling_form = form
 
         self.class_controls = ClassControls()
         self.start_box = StartPictureBox(self.view_model.picture)
@@ -217,7 +166,6 @@ class GeneratePage(PageFrame):
         self.solver_dial.show_cost(self.view_model.solver_cost(spec, self.generation_settings()))
 
     def _on_sampler_changed(self) -> None:
-        self._sampling_form.setRowVisible(self.eta, uses_eta(self.sampler.currentData()))
         self.start_box.set_sampler(self.sampler.currentData())
 
     # --- the start picture --------------------------------------------------------------------
