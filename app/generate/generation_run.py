@@ -57,7 +57,7 @@ class GenerationRun:
         start = 0 if self.result.init_image is None else 1
         steps = len(self.result.timesteps)
         if position == len(pairs) - 1:
-            caption = f"Final image (seed {self.seed_of(index)})"
+            caption = f"Final image ({self.caption(index)})"
         elif position < start:
             caption = START_CAPTION
         else:

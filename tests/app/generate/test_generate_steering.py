@@ -91,6 +91,7 @@ def test_a_random_class_per_image_names_each_image_s_class_and_saves_it(qtbot, c
     assert page.output.results.captions() == [f"seed {i} · {CLASSES[label]}"
                                                for i, label in enumerate(run.result.class_labels)]
     assert "a random class (guidance 2)" in page.output.history_box.itemText(0)
+    assert run.frame(5, run.frame_count - 1)[2] == f"Final image (seed 5 · {CLASSES[run.result.class_labels[5]]})"
     records = [run.image_record(i) for i in range(6)]
     assert [(r.class_label, r.random_class) for r in records] == [(label, False) for label in run.result.class_labels]
 
