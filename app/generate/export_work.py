@@ -24,6 +24,7 @@ class SavedFiles:
     paths: list[Path]  # the images, or the animation
     mask: Path | None = None  # the painted mask written beside the images by this save
     mask_file: SourceFile | None = None  # the painted mask file the images' records name
+    run: GenerationRun | None = None  # the run whose images were saved (its `saved_mask` is set from this)
 
     def message(self) -> str:
         where = self.paths[0] if len(self.paths) == 1 else f"{len(self.paths)} files in {self.paths[0].parent}"
@@ -68,7 +69,7 @@ def _save(run: GenerationRun, images: list[tuple[int, Path]]) -> SavedFiles:
         mask_file = SourceFile.of(mask_path)
     for index, path in images:
         save_png(path, to_pil(run.result.images[index]), run.png_text(index, mask_file))
-    return SavedFiles([path for _, path in images], mask_path, mask_file)
+    return SavedFiles([path for _, path in images], mask_path, mask_file, run)
 
 
 def _unchanged(file: SourceFile | None) -> bool:

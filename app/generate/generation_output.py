@@ -159,12 +159,11 @@ class GenerationOutput(QSplitter):
 
     def _start_export(self, work: Work) -> None:
         job = Job(work)
-        run = self._run
-        job.succeeded.connect(lambda saved: self._on_exported(run, saved))
+        job.succeeded.connect(self._on_exported)  # a bound slot: dropped if the page goes first
         job.failed.connect(self.failed)
         job.start()
 
-    def _on_exported(self, run: GenerationRun, saved: SavedFiles) -> None:
-        if saved.mask_file is not None:
-            run.saved_mask = saved.mask_file
+    def _on_exported(self, saved: SavedFiles) -> None:
+        if saved.mask_file is not None and saved.run is not None:
+            saved.run.saved_mask = saved.mask_file
         self.saved.emit(saved.message())
