@@ -247,6 +247,19 @@ def test_pixel_norm_uses_no_statistics_across_the_image():
     assert torch.allclose(norm(x).mean(dim=1), torch.zeros(1, 6, 6), atol=1e-5)
 
 
+def test_pixel_norm_normalises_each_pixel_over_its_channels_with_a_gain_and_bias_per_channel():
+    from engine.models.cunet import PixelNorm
+
+    norm = PixelNorm(5)
+    with torch.no_grad():
+        norm.weight.copy_(torch.linspace(0.5, 2.0, 5).view(1, 5, 1, 1))
+        norm.bias.copy_(torch.linspace(-1.0, 1.0, 5).view(1, 5, 1, 1))
+    x = 3 * torch.randn(2, 5, 4, 3, dtype=torch.float64).float() + 1
+    centred = x - x.mean(dim=1, keepdim=True)
+    by_hand = centred / (centred.square().mean(dim=1, keepdim=True) + norm.eps).sqrt() * norm.weight + norm.bias
+    assert torch.allclose(norm(x), by_hand, atol=1e-5) and norm(x).shape == x.shape
+
+
 @pytest.mark.parametrize("changes, message", [({"unshuffle": 3}, "unshuffle"),
                                               ({"paper_vector_field": True}, "noise map"),
                                               ({"norm": "batch"}, "unknown norm")])
