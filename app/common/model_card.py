@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from engine.checkpoints import ModelEntry, ModelSpec
+from engine.denoise import auto_tile_size
 from engine.guidance import class_listing
 
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
@@ -55,7 +56,7 @@ def denoising_facts(entry: ModelEntry) -> Facts:
     rows = [
         ("Description", str(card.get("description", ""))),
         ("Noise", limit),
-        ("Photos", f"Any size, colour or grey ({spec.image_size} px tiles)"),
+        ("Photos", f"Any size, colour or grey ({auto_tile_size(spec)} px tiles)"),
         ("Speed", str(card.get("speed", ""))),
         ("Trained on", str(card.get("dataset", ""))),
     ]

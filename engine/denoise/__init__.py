@@ -7,6 +7,7 @@ from engine.denoise.denoising import (
     DenoiseProgress,
     DenoiseResult,
     DenoiseSettings,
+    auto_tile_size,
     denoise_photo,
 )
 from engine.denoise.noise_estimate import combined_sigma, estimate_noise_sigma
@@ -42,6 +43,7 @@ __all__ = [
     "NoiseLevels",
     "PackedPhoto",
     "Photo",
+    "auto_tile_size",
     "check_jpeg_quality",
     "combined_sigma",
     "denoise_photo",

@@ -75,7 +75,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from engine.checkpoints import LoadedModel
+from engine.checkpoints import LoadedModel, ModelSpec
 from engine.denoise.live_preview import LivePreview
 from engine.denoise.noise_levels import NoiseLevels, estimate_noise_levels
 from engine.denoise.packed_photo import PackedPhoto
@@ -140,14 +140,21 @@ class DenoiseSettings:
         """(tile size, overlap) in pixels for `model`: the settings', else the auto values: for a
         network that sees only nearby pixels large tiles with a thin overlap (little work done
         twice), else tiles of its training size (module docstring)."""
-        local = model.spec.sees_only_nearby_pixels
-        tile = self.tile_size or (LOCAL_TILE_SIZE if local else max(model.spec.image_size, MIN_TILE_SIZE))
+        tile = self.tile_size or auto_tile_size(model.spec)
         if self.tile_overlap is not None:
             overlap = self.tile_overlap
+        elif model.spec.sees_only_nearby_pixels:
+            overlap = min(LOCAL_TILE_OVERLAP, tile // 4)
         else:
-            overlap = min(LOCAL_TILE_OVERLAP, tile // 4) if local else round(tile * AUTO_OVERLAP_FRACTION)
+            overlap = round(tile * AUTO_OVERLAP_FRACTION)
         check_tiling(tile, overlap)
         return tile, overlap
+
+
+def auto_tile_size(spec: ModelSpec) -> int:
+    """The tile size a model denoises in unless told otherwise: large for a network that sees only
+    nearby pixels, else its training image size (at least MIN_TILE_SIZE; module docstring)."""
+    return LOCAL_TILE_SIZE if spec.sees_only_nearby_pixels else max(spec.image_size, MIN_TILE_SIZE)
 
 
 @dataclass(frozen=True)

@@ -60,6 +60,12 @@ def test_the_denoise_page_card_says_photos_of_any_size_work():
     assert not any("engine train" in value for value in facts.values())
 
 
+def test_a_denoiser_that_sees_only_nearby_pixels_says_the_large_tiles_it_uses():
+    spec = tiny_spec(channels=3, image_size=128, attention_levels=(), norm="pixel")
+    facts = dict(denoising_facts(ModelEntry("photo-denoiser", Path("/nowhere/photo-denoiser"), "bundled", spec)))
+    assert facts["Photos"] == "Any size, colour or grey (512 px tiles)"
+
+
 def test_a_conditional_models_card_lists_its_classes_and_guidance():
     spec = tiny_spec(channels=1, image_size=28, class_names=("T-shirt/top", "Trouser"))
     facts = dict(model_facts(ModelEntry("fashion", Path("/nowhere/fashion"), "bundled", spec)))
