@@ -38,8 +38,9 @@ back; an RGB photo with a grey model has each channel denoised as a grey image (
 
 Tiles and memory. Tiles of `tile_size` pixels overlap by `tile_overlap` and are blended by
 `tiling`. A network that sees only nearby pixels (no attention, no normalisation over the image:
-the photo denoiser v2's `denoise` preset) gets LOCAL_TILE_SIZE tiles overlapping by
-LOCAL_TILE_OVERLAP, so little work is done twice. For other networks the auto tile size is the
+the photo denoiser v2's `denoise` preset) gets tiles of up to LOCAL_TILE_SIZE overlapping by
+LOCAL_TILE_OVERLAP, fitted to the photo (`tiling.plan_tiles`' `fit_multiple`), so little work is
+done twice. For other networks the auto tile size is the
 model's training image size (`model.spec.image_size`, at least MIN_TILE_SIZE), auto overlap
 AUTO_OVERLAP_FRACTION of it: the network then sees inputs exactly like its training crops. That matters: the photo-denoiser (64 px crops, self-attention at 1/8
 resolution) gave 0.2-1.5 dB less PSNR on 256 px tiles, where its attention averages over 16x the
@@ -91,6 +92,7 @@ from engine.sampling import CancelToken, SamplerStep, sample_ddim, sampling_time
 MIN_TILE_SIZE = 16
 AUTO_OVERLAP_FRACTION = 0.25  # 16 px of a 64 px tile
 LOCAL_TILE_SIZE, LOCAL_TILE_OVERLAP = 512, 32  # a network that sees only nearby pixels (see tiling_for)
+FITTED_TILE_MULTIPLE = 16  # its auto tiles shrink to fit the photo in steps of the size the denoise preset pads to
 NETWORK_BATCH_PIXELS = 4 * 256 * 256
 CHANNEL_SPREAD_NOTE = 1.5  # note when the noisiest channel is this many times the cleanest
 PRECISIONS = ("auto", "fp32", "bf16")
@@ -244,10 +246,12 @@ def denoise_photo(
 
     timesteps = sampling_timesteps(start, round(1 + settings.strength * (settings.steps - 1)))
     height, width, channels = photo.pixels.shape
-    tiles = plan_tiles(height, width, tile_size, overlap)
+    fit = FITTED_TILE_MULTIPLE if model.spec.sees_only_nearby_pixels and settings.tile_size is None else None
+    tiles = plan_tiles(height, width, tile_size, overlap, fit)
+    tile_size = max(tiles[0].height, tiles[0].width)  # what ran: a fitted tile may be smaller
     recorder = recorder_for(settings.keep_trajectory, photo.pixels.shape, len(timesteps), notes)
     images_per_tile = _images_per_tile(channels, model.spec.channels)
-    per_batch = max(1, NETWORK_BATCH_PIXELS // (min(tile_size, height) * min(tile_size, width) * images_per_tile))
+    per_batch = max(1, NETWORK_BATCH_PIXELS // (tiles[0].height * tiles[0].width * images_per_tile))
     canvas = np.zeros(photo.pixels.shape, np.float32)
     bf16 = settings.uses_bf16(model)
     live = LivePreview(photo.pixels) if progress is not None and previews else None

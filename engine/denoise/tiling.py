@@ -4,7 +4,10 @@ Pure numpy and independent of networks, so the blending can be tested with an id
 
 Layout, per axis: tiles of `min(tile, length)` pixels, as few as cover the axis with at least
 `overlap` pixels shared by neighbours, spread evenly (so every tile has the same size and a batch
-is one tensor). Blending: each tile's weight is the outer product of two 1-D windows that are 1 in
+is one tensor). With `fit_multiple` (for a network that sees only nearby pixels, which may be
+given any tile size) the tiles shrink to the smallest size, a multiple of it, that covers the axis
+with as many tiles: a 1024 px side takes three 368 px tiles instead of three 512 px ones that
+overlap by 256: 1,104 pixels of work instead of 1,536. Blending: each tile's weight is the outer product of two 1-D windows that are 1 in
 the middle and rise as a raised cosine across the `overlap` pixels on each side that has a
 neighbour (no ramp at the photo's own border: nothing else covers it). A tile's edge is where the
 network saw the least context, so its edge pixels count least. Windows are clipped at
@@ -51,16 +54,32 @@ class Tile:
         return np.outer(self.row_weights, self.column_weights)
 
 
-def plan_tiles(height: int, width: int, tile: int, overlap: int) -> list[Tile]:
-    """Tiles covering a height x width image, row by row; all of one size."""
-    rows = axis_windows(height, tile, overlap)
-    columns = axis_windows(width, tile, overlap)
+def plan_tiles(height: int, width: int, tile: int, overlap: int, fit_multiple: int | None = None) -> list[Tile]:
+    """Tiles covering a height x width image, row by row; all of one size (at most `tile` on a
+    side; fitted to the image with `fit_multiple`, see the module docstring)."""
+    if fit_multiple is not None:
+        rows = axis_windows(height, fitted_tile_size(height, tile, overlap, fit_multiple), overlap)
+        columns = axis_windows(width, fitted_tile_size(width, tile, overlap, fit_multiple), overlap)
+    else:
+        rows, columns = axis_windows(height, tile, overlap), axis_windows(width, tile, overlap)
     return [Tile(top, left, row_w, column_w) for top, row_w in rows for left, column_w in columns]
 
 
 def blend_into(canvas: np.ndarray, tile: Tile, values: np.ndarray) -> None:
     """canvas[tile] += weights * values, for (H, W, C) canvases and (h, w, C) tile values."""
     canvas[tile.region] += tile.weights()[:, :, None] * values
+
+
+def fitted_tile_size(length: int, tile: int, overlap: int, multiple: int) -> int:
+    """The smallest tile size along an axis of `length`, a multiple of `multiple`, at most `tile`
+    and at least twice the overlap, that covers it with as few tiles as `tile` itself does; `tile`
+    when one tile covers the axis (the layout then takes the whole axis)."""
+    check_tiling(tile, overlap)
+    if length <= tile:
+        return tile
+    count = math.ceil((length - overlap) / (tile - overlap))
+    needed = max(math.ceil((length - overlap) / count) + overlap, 2 * overlap)
+    return min(tile, math.ceil(needed / multiple) * multiple)
 
 
 def tile_starts(length: int, tile: int, overlap: int) -> list[int]:

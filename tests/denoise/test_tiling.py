@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from engine.denoise.tiling import axis_windows, blend_into, plan_tiles, tile_starts
+from engine.denoise.tiling import axis_windows, blend_into, fitted_tile_size, plan_tiles, tile_starts
 from engine.errors import ConfigError
 
 
@@ -57,3 +57,23 @@ def test_single_tile_when_the_image_fits():
 def test_bad_layouts_are_refused(tile, overlap):
     with pytest.raises(ConfigError):
         plan_tiles(100, 100, tile, overlap)
+
+
+@pytest.mark.parametrize(("height", "width", "tile", "overlap"), layouts())
+def test_fitted_tiles_are_as_many_no_larger_and_still_blend_to_the_input(height, width, tile, overlap):
+    image = np.random.default_rng(height + width).random((height, width, 3), dtype=np.float32)
+    fitted, plain = plan_tiles(height, width, tile, overlap, fit_multiple=8), plan_tiles(height, width, tile, overlap)
+    assert len(fitted) == len(plain)
+    assert len({(t.height, t.width) for t in fitted}) == 1 and fitted[0].height <= plain[0].height
+    rebuilt = np.zeros_like(image)
+    for t in fitted:
+        blend_into(rebuilt, t, image[t.region])
+    np.testing.assert_allclose(rebuilt, image, atol=1e-6)
+
+
+def test_a_fitted_tile_is_the_smallest_multiple_that_covers_with_as_many_tiles():
+    assert fitted_tile_size(1024, 512, 32, 16) == 368  # three tiles, as with 512, at 1,104 px of work instead of 1,536
+    assert fitted_tile_size(4000, 512, 32, 16) == 480 and fitted_tile_size(3000, 512, 32, 16) == 464
+    assert fitted_tile_size(500, 512, 32, 16) == 512  # one tile, which the layout cuts to the whole side
+    assert fitted_tile_size(992, 512, 32, 16) == 512  # two 512 px tiles are already the fewest and smallest
+    assert fitted_tile_size(65, 64, 32, 8) == 64  # never less than twice the overlap
