@@ -32,7 +32,6 @@ from app.denoise.photo_queue_view import PhotoQueueView
 from app.denoise.view_model import (
     ALL_SAVED,
     CANCELLING,
-    DENOISER_MODEL,
     NO_MODEL_TEXT,
     NOT_A_DENOISER,
     NOTHING_QUEUED,
@@ -53,7 +52,7 @@ from app.widgets.page_frame import PageFrame
 from app.widgets.pixel_view import PixelView
 from app.widgets.run_footer import RunFooter
 from app.workers.job import Job
-from engine.denoise import DenoiseProgress
+from engine.denoise import DEFAULT_DENOISER, DenoiseProgress
 
 
 class DenoisePage(PageFrame):
@@ -88,7 +87,7 @@ class DenoisePage(PageFrame):
     def _build_controls(self) -> QWidget:
         self.picker = ModelPicker(self._context.catalog, self._context.settings, "denoise/model",
                                   lambda entry: entry.spec.channels in (1, 3), NO_MODEL_TEXT,
-                                  default_name=DENOISER_MODEL, facts=denoising_facts,
+                                  default_name=DEFAULT_DENOISER, facts=denoising_facts,
                                   summary=("Description", "Noise", "Photos", "Speed"))
         self.model_hint = QLabel(NOT_A_DENOISER)
         self.model_hint.setWordWrap(True)

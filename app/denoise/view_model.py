@@ -27,9 +27,8 @@ from app.denoise.denoise_queue import (
     expand_dropped,
 )
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport
-from engine.denoise import DENOISED_SUFFIX, DenoiseProgress
+from engine.denoise import DEFAULT_DENOISER, DENOISED_SUFFIX, DenoiseProgress
 
-DENOISER_MODEL = "photo-denoiser"
 NO_MODEL_TEXT = ("<b>No model can denoise photos.</b> Denoising needs a greyscale or colour model; "
                  "train one on the <a href='train'>Train page</a> or install the photo-denoiser model.")
 NOT_A_DENOISER = ("The photo-denoiser model is not installed; a generation model only denoises well "
@@ -85,7 +84,7 @@ class SaveOutcome:
 
 def shows_denoiser_hint(model: str | None, installed: Iterable[str]) -> bool:
     """Say that a generation model denoises poorly, while the photo denoiser is not installed."""
-    return model is not None and model != DENOISER_MODEL and DENOISER_MODEL not in installed
+    return model is not None and model != DEFAULT_DENOISER and DEFAULT_DENOISER not in installed
 
 
 def is_saveable(item: QueueItem | None) -> bool:

@@ -9,6 +9,7 @@ from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.device import DEVICE_CHOICES, resolve_device, set_threads
 from engine.diffusion import SolverChoice, SteppedSolver
 from engine.diffusion.solver_schedule import SCHEDULE_EXAMPLE
+from engine.denoise import DEFAULT_DENOISER
 from engine.errors import ConfigError, ModelLoadError
 from engine.guidance import class_index, is_random_choice
 from engine.models import SOLVER_METHODS, SolverSettings, is_adaptive_method
@@ -16,7 +17,6 @@ from engine.models import SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 EXIT_USER_ERROR = 2
 EXIT_CANCELLED = 130
-DEFAULT_DENOISER = "photo-denoiser"
 
 
 def add_device_arguments(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@ back as it came. `denoise_photo` is the entry point; see `denoising` for the met
 
 from engine.denoise.denoising import (
     AUTO_OVERLAP_FRACTION,
+    DEFAULT_DENOISER,
     PRECISIONS,
     DenoiseProgress,
     DenoiseResult,
@@ -31,6 +32,7 @@ from engine.denoise.trajectory import save_denoise_animation
 
 __all__ = [
     "AUTO_OVERLAP_FRACTION",
+    "DEFAULT_DENOISER",
     "DEFAULT_JPEG_QUALITY",
     "ENSEMBLE_SIZES",
     "JPEG_QUALITY_RANGE",

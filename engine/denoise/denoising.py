@@ -89,6 +89,7 @@ from engine.diffusion import NoiseSchedule
 from engine.errors import Cancelled, ConfigError
 from engine.sampling import CancelToken, SamplerStep, sample_ddim, sampling_timesteps
 
+DEFAULT_DENOISER = "photo-denoiser"  # the bundled model `engine denoise` and the Denoise page use unless told
 MIN_TILE_SIZE = 16
 AUTO_OVERLAP_FRACTION = 0.25  # 16 px of a 64 px tile
 LOCAL_TILE_SIZE, LOCAL_TILE_OVERLAP = 512, 32  # a network that sees only nearby pixels (see tiling_for)
