@@ -48,14 +48,15 @@ def run_models(args: argparse.Namespace) -> int:
         return 0
     if not entries:
         print("no models installed")
+    name_width = max([16, *(len(e.name) for e in entries)])
     for e in entries:
         description = e.spec.card.get("description", "")
-        print(f"{e.name:<16} {e.source:<8} {e.spec.arch:<6} {_use(e):<9} {e.spec.channels}x{e.spec.image_size}px  "
-              f"{description}")
+        print(f"{e.name:<{name_width}} {e.source:<8} {e.spec.arch:<6} {_use(e):<9} "
+              f"{e.spec.channels}x{e.spec.image_size}px  {description}")
         if e.spec.is_conditional:
-            print(f"{'':<16} classes (engine sample --class): {class_listing(e.spec.class_names)}")
+            print(f"{'':<{name_width}} classes (engine sample --class): {class_listing(e.spec.class_names)}")
         if e.spec.trained_solvers:
-            print(f"{'':<16} trained for the solvers (engine sample --solver): {e.spec.trained_solvers_label()}")
+            print(f"{'':<{name_width}} trained for the solvers (engine sample --solver): {e.spec.trained_solvers_label()}")
     return 0
 
 
