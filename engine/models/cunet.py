@@ -180,7 +180,7 @@ class PixelNorm(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         # torch's fused layer norm over the channels (last in the NHWC view): the same arithmetic
         # as normalising each pixel by hand, 14 % faster per photo-denoiser training step and 16 %
-        # per 512 px tile on this CPU in bf16 (docs/models.md, "Photo denoiser v2").
+        # per 512 px tile on this CPU in bf16 (docs/models.md, "`photo-denoiser` — the photo denoiser v2").
         pixels = x.permute(0, 2, 3, 1)  # (B, H, W, C)
         normed = F.layer_norm(pixels, pixels.shape[-1:], self.weight.view(-1), self.bias.view(-1), self.eps)
         return normed.permute(0, 3, 1, 2)

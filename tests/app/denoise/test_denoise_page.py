@@ -6,6 +6,7 @@ import shutil
 import threading
 
 import numpy as np
+import pytest
 from PIL import Image, JpegImagePlugin
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
@@ -283,12 +284,13 @@ def test_the_strength_scale_names_its_ends_and_the_difference_gain_is_labelled(q
     assert panel.gain.isEnabled()
 
 
-def test_the_bundled_denoiser_card_speaks_to_users():
-    entry = next(e for e in ModelStore().list() if e.name == "photo-denoiser")
+@pytest.mark.parametrize(("name", "tiles"), [("photo-denoiser", "512 px tiles"), ("photo-denoiser-v1", "64 px tiles")])
+def test_the_bundled_denoiser_cards_speak_to_users(name, tiles):
+    entry = next(e for e in ModelStore().list() if e.name == name)
     facts = dict(denoising_facts(entry))
     assert facts["Noise"] == "Up to σ 100 on a 0-255 scale"
-    assert facts["Photos"].startswith("Any size") and "64 px tiles" in facts["Photos"]
-    assert facts["Speed"] and "Images" not in facts
+    assert facts["Photos"].startswith("Any size") and tiles in facts["Photos"]
+    assert facts["Speed"] and facts["Trained on"] and "Images" not in facts
     shown = " ".join(facts.values())
     for developer_text in ("--", "shared/", "benchmarks/", ".json", "docs/"):
         assert developer_text not in shown
