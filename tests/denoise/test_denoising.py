@@ -93,6 +93,20 @@ def test_auto_tiles_are_the_models_training_size(zero_noise_model, random_photo)
         denoise_photo(model, random_photo(100, 150), DenoiseSettings(sigma=10, tile_overlap=20))
 
 
+def test_a_network_that_sees_only_nearby_pixels_gets_large_tiles_fitted_to_the_photo(zero_noise_model, random_photo):
+    model = zero_noise_model()
+    local = dataclasses.replace(model.spec, network=model.spec.network | {"attention_levels": [], "norm": "pixel"})
+    model = dataclasses.replace(model, spec=local)
+    photo = random_photo(600, 1100)
+    result = denoise_photo(model, photo, DenoiseSettings(sigma=10))
+    # 1,100 px: three tiles (as three of 512 would need) of 400 px; 600 px: two of 320; at most 512 on a side
+    assert (result.tiles, result.tile_size, result.tile_overlap) == (6, 400, 32)
+    assert model.network.largest_side == 400
+    np.testing.assert_allclose(result.photo.pixels, photo.pixels, atol=1e-5)  # the blend still adds up to 1
+    told = denoise_photo(model, photo, DenoiseSettings(sigma=10, tile_size=512))
+    assert (told.tiles, told.tile_size) == (6, 512)  # a tile size the user chose is kept
+
+
 def test_progress_previews_and_trajectory(tiny_model, random_photo):
     reports = []
     settings = DenoiseSettings(sigma=25, strength=1, steps=3, tile_size=64, keep_trajectory=True)
