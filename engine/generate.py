@@ -269,8 +269,9 @@ def generate(
                 done = batch_number * len(timesteps) + step.index + 1
                 progress(GenerationProgress(done, total, first, step))
 
-        denoiser = steered_denoiser(model.denoiser(guidance=guidance and guidance.of_images(first, count), solver=solver),
-                                    request.init_image, request.mask)
+        batch_guidance = None if guidance is None else guidance.of_images(first, count)
+        denoiser = steered_denoiser(model.denoiser(guidance=batch_guidance, solver=solver), request.init_image,
+                                    request.mask)
         kwargs = ({"eta": request.eta} if request.eta else {}) | ({"resample": resample} if resample > 1 else {})
         x = starting_x(model.schedule, request.init_image, noise, start)
         with torch.inference_mode():

@@ -137,8 +137,8 @@ class GenerationRecord:
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
         solver = [f"{as_schedule(self.solver).label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
-        guided = [f"{'a random class' if self.random_class else f'class {self.class_label}'} (guidance {self.guidance:g})"] \
-            if self.guidance is not None else []
+        which = "a random class" if self.random_class else f"class {self.class_label}"
+        guided = [] if self.guidance is None else [f"{which} (guidance {self.guidance:g})"]
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
 
     def _steering_parts(self) -> list[str]:

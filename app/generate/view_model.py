@@ -145,7 +145,8 @@ def class_choices(spec: ModelSpec | None) -> list[tuple[str, int | str | None]]:
     page hides the picker)."""
     if spec is None or not spec.is_conditional:
         return []
-    return [(ANY_CLASS, None), (RANDOM_CLASS, RANDOM_CHOICE), *((name, index) for index, name in enumerate(spec.class_names))]
+    classes = [(name, index) for index, name in enumerate(spec.class_names)]
+    return [(ANY_CLASS, None), (RANDOM_CLASS, RANDOM_CHOICE), *classes]
 
 
 def enabled(busy: bool, has_model: bool, reading: bool = False) -> Enabled:

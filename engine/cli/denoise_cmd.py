@@ -60,8 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--ensemble", type=int, choices=ENSEMBLE_SIZES, default=1,
                         help="denoise this many rotated/mirrored copies and average them (slower, a little cleaner)")
     parser.add_argument("--tile", type=int, default=None,
-                        help="tile size in pixels (default: 512 for a network that sees only nearby pixels, else the "
-                             "model's training image size, 64 for photo-denoiser)")
+                        help="tile size in pixels (default: up to 512, fitted to the photo, for a network that sees only "
+                             "nearby pixels, such as photo-denoiser; else the model's training image size, 64 for "
+                             "photo-denoiser-v1)")
     parser.add_argument("--overlap", type=int, default=None,
                         help="pixels shared by neighbouring tiles "
                              f"(default: {AUTO_OVERLAP_FRACTION * 100:.0f}%% of the tile)")  # %%: argparse %-formats help

@@ -56,7 +56,8 @@ def run_models(args: argparse.Namespace) -> int:
         if e.spec.is_conditional:
             print(f"{'':<{name_width}} classes (engine sample --class): {class_listing(e.spec.class_names)}")
         if e.spec.trained_solvers:
-            print(f"{'':<{name_width}} trained for the solvers (engine sample --solver): {e.spec.trained_solvers_label()}")
+            print(f"{'':<{name_width}} trained for the solvers (engine sample --solver): "
+                  f"{e.spec.trained_solvers_label()}")
     return 0
 
 

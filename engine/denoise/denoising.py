@@ -15,8 +15,8 @@ scaling and hand-picked the start step (paper digest section 3.3); this is the f
   fine texture the noise buried comes out smooth.
 * 1: the deterministic DDIM path (eta = 0, a probability-flow ODE solver) from t* to 0 in `steps`
   steps. It ends on one plausible clean photo instead of the average of all of them: sharper
-  texture and grain, but texture the noise destroyed is invented. Measured with the bundled
-  photo-denoiser at sigma 25 the difference is small, and 3 steps score 0.13 dB above one call
+  texture and grain, but texture the noise destroyed is invented. Measured with
+  photo-denoiser-v1 at sigma 25 the difference is small, and 3 steps score 0.13 dB above one call
   (the network's one-call estimate is not the exact mean; docs/models.md, "Strength").
 * between: round(1 + strength * (steps - 1)) DDIM steps on `sampling_timesteps(t*, n)`. Cost is
   one network call per step per tile (fewer steps when t* is small).
@@ -40,20 +40,20 @@ Tiles and memory. Tiles of `tile_size` pixels overlap by `tile_overlap` and are 
 `tiling`. A network that sees only nearby pixels (no attention, no normalisation over the image:
 the photo denoiser v2's `denoise` preset) gets tiles of up to LOCAL_TILE_SIZE overlapping by
 LOCAL_TILE_OVERLAP, fitted to the photo (`tiling.plan_tiles`' `fit_multiple`), so little work is
-done twice. For other networks the auto tile size is the
-model's training image size (`model.spec.image_size`, at least MIN_TILE_SIZE), auto overlap
-AUTO_OVERLAP_FRACTION of it: the network then sees inputs exactly like its training crops. That matters: the photo-denoiser (64 px crops, self-attention at 1/8
-resolution) gave 0.2-1.5 dB less PSNR on 256 px tiles, where its attention averages over 16x the
-tokens it was trained on (docs/benchmarks.md). Tile batches hold at most NETWORK_BATCH_PIXELS
-network pixels (four 256 px tiles, or 64 tiles of 64 px), so network memory is bounded whatever
-the photo size. The photo costs its input pixels plus one output canvas, float32:
-2 x H x W x C x 4 bytes; a 24 MP RGB photo needs 0.6 GB for those. Measured (CPU, fp32, inference
-mode, peak RSS growth) for one batch of four 256 px tiles: 0.44 GB of activations with the
-full-width `cunet` preset, 2.4 GB with `cunet-small`, whose attention runs at 1/4 resolution
-(a materialised 4096^2 x 4-head score matrix per tile); smaller tiles need less, as attention
-grows with the square of a tile's pixels. So a 24 MP photo needs about 1-3 GB in all, far below
-24 GiB. A trajectory (`keep_trajectory`) adds `trajectory_recorder`'s per-step canvases, within
-its MAX_PIXEL_STEPS bound (else it is skipped, with a note).
+done twice. For other networks the auto tile size is the model's training image size
+(`model.spec.image_size`, at least MIN_TILE_SIZE), auto overlap AUTO_OVERLAP_FRACTION of it: the
+network then sees inputs exactly like its training crops. That matters: the photo-denoiser-v1 (64
+px crops, self-attention at 1/8 resolution) gave 0.2-1.5 dB less PSNR on 256 px tiles, where its
+attention averages over 16x the tokens it was trained on (docs/benchmarks.md). Tile batches hold at
+most NETWORK_BATCH_PIXELS network pixels (four 256 px tiles, or 64 tiles of 64 px), so network
+memory is bounded whatever the photo size. The photo costs its input pixels plus one output canvas,
+float32: 2 x H x W x C x 4 bytes; a 24 MP RGB photo needs 0.6 GB for those. Measured (CPU, fp32,
+inference mode, peak RSS growth) for one batch of four 256 px tiles: 0.44 GB of activations with
+the full-width `cunet` preset, 2.4 GB with `cunet-small`, whose attention runs at 1/4 resolution (a
+materialised 4096^2 x 4-head score matrix per tile); smaller tiles need less, as attention grows
+with the square of a tile's pixels. So a 24 MP photo needs about 1-3 GB in all, far below 24 GiB. A
+trajectory (`keep_trajectory`) adds `trajectory_recorder`'s per-step canvases, within its
+MAX_PIXEL_STEPS bound (else it is skipped, with a note).
 
 Precision. `precision` "auto" computes the network in bfloat16 (autocast; the photo, the sampler
 and the blending stay float32) where both hold: the model's card says it was measured to denoise

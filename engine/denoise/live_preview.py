@@ -1,7 +1,7 @@
 """A small live picture of the whole photo while its tiles are denoised.
 
-A photo is denoised in tiles of the model's training size (64 px for the photo-denoiser), so a
-preview of the tile being worked on shows a speck of a large photo. This keeps a copy of the
+A photo is denoised in tiles (up to 512 px for the photo-denoiser, 64 px for photo-denoiser-v1), so
+a preview of the tile being worked on shows a speck of a large photo. This keeps a copy of the
 photo shrunk to at most PREVIEW_MAX_SIDE pixels and faded: finished tiles are pasted in at full
 strength as they come out, and each report shows the current batch's predicted clean tiles over
 it, so the user watches the photo clean up region by region. Overlapping tiles are pasted, not

@@ -7,12 +7,14 @@ Layout, per axis: tiles of `min(tile, length)` pixels, as few as cover the axis 
 is one tensor). With `fit_multiple` (for a network that sees only nearby pixels, which may be
 given any tile size) the tiles shrink to the smallest size, a multiple of it, that covers the axis
 with as many tiles: a 1024 px side takes three 368 px tiles instead of three 512 px ones that
-overlap by 256: 1,104 pixels of work instead of 1,536. Blending: each tile's weight is the outer product of two 1-D windows that are 1 in
-the middle and rise as a raised cosine across the `overlap` pixels on each side that has a
-neighbour (no ramp at the photo's own border: nothing else covers it). A tile's edge is where the
-network saw the least context, so its edge pixels count least. Windows are clipped at
-MIN_WEIGHT (never zero) and divided by their sum per axis, so the weights of all tiles add up to
-exactly 1 at every pixel and the blend needs no division afterwards.
+overlap by 256: 1,104 pixels of work instead of 1,536.
+
+Blending: each tile's weight is the outer product of two 1-D windows that are 1 in the middle and
+rise as a raised cosine across the `overlap` pixels on each side that has a neighbour (no ramp at
+the photo's own border: nothing else covers it). A tile's edge is where the network saw the least
+context, so its edge pixels count least. Windows are clipped at MIN_WEIGHT (never zero) and divided
+by their sum per axis, so the weights of all tiles add up to exactly 1 at every pixel and the blend
+needs no division afterwards.
 """
 
 from __future__ import annotations

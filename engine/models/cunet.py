@@ -286,8 +286,8 @@ class ContinuousLevel(nn.Module):
 def grown_block_weights(network: nn.Module) -> set[str]:
     """State-dict keys of the network's added fine blocks (`ContinuousLevel.more_blocks`): weights a
     model with fewer fine blocks lacks, and may start without, since those blocks start as the identity."""
-    return {f"{name}.more_blocks.{key}" for name, module in network.named_modules() if isinstance(module, ContinuousLevel)
-            for key in module.more_blocks.state_dict()}
+    return {f"{name}.more_blocks.{key}" for name, module in network.named_modules()
+            if isinstance(module, ContinuousLevel) for key in module.more_blocks.state_dict()}
 
 
 def _official_step_table(steps: int = 1000, dim: int = 256) -> torch.Tensor:
