@@ -23,7 +23,7 @@ import torch
 from engine.atomic import atomic_write_text
 from engine.bench.denoise_methods import run_model
 from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split, psnr
-from engine.checkpoints import load_model
+from engine.checkpoints import ModelStore, load_model
 from engine.denoise import DenoiseSettings
 
 
@@ -34,7 +34,9 @@ def main(argv: list[str]) -> int:
                         help=f"photo folder (default: ${PHOTOS_ENV}, else ../shared/data/photos)")
     parser.add_argument("--split", type=Path, default=default_split_file(),
                         help="JSON file whose \"held_out\" photos are left out")
-    parser.add_argument("--configs", default="256/32,64/16,64/24,64/32", help="tile/overlap pairs in pixels")
+    parser.add_argument("--configs", default="256/32,64/16,64/24,64/32",
+                        help="tile/overlap pairs in pixels, or auto (the engine's own choice: fitted to the photo "
+                             "for a network that sees only nearby pixels)")
     parser.add_argument("--sigmas", default="25,50")
     parser.add_argument("--crop", type=int, default=256)
     parser.add_argument("--max-photos", type=int, default=8, help="evenly spaced training photos")
@@ -47,8 +49,9 @@ def main(argv: list[str]) -> int:
     _, training = photo_split(photos_dir, args.split)
     names = [training[i] for i in np.linspace(0, len(training) - 1, min(args.max_photos, len(training))).round().astype(int)]
     photos = load_bench_photos(photos_dir, names, args.crop)
-    model = load_model(args.model)
-    configs = [tuple(int(part) for part in pair.split("/")) for pair in args.configs.split(",")]
+    model = load_model(ModelStore().resolve(args.model))
+    configs = [(None, None) if pair == "auto" else tuple(int(part) for part in pair.split("/"))
+               for pair in args.configs.split(",")]
     rows = []
     for sigma in (float(s) for s in args.sigmas.split(",")):
         for tile, overlap in configs:
@@ -63,13 +66,13 @@ def main(argv: list[str]) -> int:
             megapixels = sum(photo.megapixels for photo in photos)
             rows.append({"sigma": sigma, "tile": tile, "overlap": overlap, "psnr": float(np.mean(scores)),
                          "cpu_seconds_per_megapixel": seconds / megapixels})
-            print(f"sigma {sigma:g} tile {tile}/{overlap}: {rows[-1]['psnr']:.3f} dB", file=sys.stderr)
+            print(f"sigma {sigma:g} tile {tile or 'auto'}/{overlap or 'auto'}: {rows[-1]['psnr']:.3f} dB", file=sys.stderr)
     report = {"model": args.model, "photos": names, "crop": args.crop, "seed": args.seed, "rows": rows}
     atomic_write_text(args.json, json.dumps(report, indent=1) + "\n")
     print("| σ | tile / overlap (px) | PSNR (dB) | CPU s / MP |\n| ---: | --- | ---: | ---: |")
     for row in rows:
-        print(f"| {row['sigma']:g} | {row['tile']} / {row['overlap']} | {row['psnr']:.2f} | "
-              f"{row['cpu_seconds_per_megapixel']:.1f} |")
+        tiling = "auto" if row["tile"] is None else f"{row['tile']} / {row['overlap']}"
+        print(f"| {row['sigma']:g} | {tiling} | {row['psnr']:.3f} | {row['cpu_seconds_per_megapixel']:.2f} |")
     return 0
 
 
