@@ -25,7 +25,7 @@ def class_index(spec: ModelSpec, model_name: str, choice: str) -> int:
     """The class `choice` names: a class name in any case, else an index from 0. Names are
     looked at first, so a model whose classes are numbers ("1", "2", "5") is asked for them by
     what it calls them."""
-    _require_classes(spec, model_name)
+    require_classes(spec, model_name)
     by_name = {name.casefold(): index for index, name in enumerate(spec.class_names)}
     wanted = choice.strip()
     if wanted.casefold() in by_name:
@@ -52,7 +52,7 @@ def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, gu
         raise ConfigError("choose one class or a random class per image, not both")
     if class_label is None and not random_class:
         return None
-    _require_classes(spec, model_name)
+    require_classes(spec, model_name)
     if random_class:
         labels = tuple(drawn_class(len(spec.class_names), seed) for seed in seeds)
     else:
@@ -68,7 +68,9 @@ def drawn_class(class_count: int, seed: int) -> int:
     return int(np.random.default_rng([seed, CLASS_STREAM]).integers(class_count))
 
 
-def _require_classes(spec: ModelSpec, model_name: str) -> None:
+def require_classes(spec: ModelSpec, model_name: str) -> None:
+    """ConfigError unless the model is class-conditional: a class, or random classes, asked of any
+    other model is refused in one line naming it."""
     if not spec.is_conditional:
         raise ConfigError(f"{model_name} is not a class-conditional model: it has no classes to choose from "
                           "(sample it without a class)")

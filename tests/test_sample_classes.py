@@ -130,3 +130,12 @@ def test_a_class_named_random_is_that_class(tmp_path):
     model = load_model(save_tiny_model(tmp_path / "odd", class_names=("Random", "Plain")))
     assert not is_random_choice(model.spec, "random")
     assert is_random_choice(load_model(save_tiny_model(tmp_path / "shapes", class_names=CLASSES)).spec, " Random ")
+
+
+def test_a_random_class_of_an_unconditional_model_is_refused_before_anything_is_written(tmp_path, capsys):
+    plain = save_tiny_model(tmp_path / "plain")
+    assert sample(plain, tmp_path / "out", "--class", "random") == 2
+    assert "is not a class-conditional model" in capsys.readouterr().err
+    assert main(["eval", "--model", str(plain), "-n", "4", "--steps", "2", "--class", "random", "--device", "cpu"]) == 2
+    assert "is not a class-conditional model" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()

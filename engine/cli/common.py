@@ -11,7 +11,7 @@ from engine.diffusion import SolverChoice, SteppedSolver
 from engine.diffusion.solver_schedule import SCHEDULE_EXAMPLE
 from engine.denoise import DEFAULT_DENOISER
 from engine.errors import ConfigError, ModelLoadError
-from engine.guidance import class_index, is_random_choice
+from engine.guidance import class_index, is_random_choice, require_classes
 from engine.models import SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 
@@ -52,6 +52,7 @@ def class_from_args(args: argparse.Namespace, model: LoadedModel) -> tuple[int |
     if args.class_choice is None:
         return None, False
     if is_random_choice(model.spec, args.class_choice):
+        require_classes(model.spec, model.name)
         return None, True
     return class_index(model.spec, model.name, args.class_choice), False
 

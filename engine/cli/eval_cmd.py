@@ -19,8 +19,8 @@ from engine.cli.common import (
     solver_from_args,
 )
 from engine.errors import ConfigError
-from engine.evaluation import DATA_ENV, EvaluationReference, QualityReport, open_reference, reference_warnings
-from engine.generate import GenerationRequest, GenerationResult, generate
+from engine.evaluation import DATA_ENV, open_reference, reference_warnings
+from engine.generate import GenerationRequest, generate
 from engine.sampling import SAMPLERS
 
 
@@ -48,14 +48,16 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 2:
         raise ConfigError("-n must be at least 2: FD compares covariances (reported numbers use >= 5,000 images)")
     model = open_model(args.model, args)
+    class_label, random_class = class_from_args(args, model)  # refuses a class of an unconditional model
     reference = open_reference(model, args.model, args.classifier, args.data)
     warnings = reference_warnings(reference, args.data, args.count)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    class_label, random_class = class_from_args(args, model)
     if (class_label is not None or random_class) and len(reference.info.classes) != len(model.spec.class_names):
         raise ConfigError(f"the classifier knows {len(reference.info.classes)} classes, {args.model} "
                           f"{len(model.spec.class_names)}: give the classifier of the model's data (--classifier)")
+    if class_label is not None and not reference.has_class_fd(class_label):  # said before sampling, not after
+        raise ConfigError(f"class {class_label} holds out too few real images for an FD: evaluate --class random")
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args), class_label=class_label,
                                 random_class=random_class, guidance=args.guidance)
@@ -65,7 +67,8 @@ def run(args: argparse.Namespace) -> int:
             bar.update(p.done - bar.n)
 
         result = generate(model, request, progress=on_progress)
-    report = reference.evaluate(result.images) if class_label is None else class_report(reference, result, class_label)
+    report = (reference.evaluate(result.images) if class_label is None
+              else reference.evaluate_class(result.images, class_label)[1])
     in_class = None if result.class_labels is None else reference.share_in_class(result.images, result.class_labels)
     solver = model.spec.solver_used(request.solver)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
@@ -84,11 +87,3 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0
 
-
-def class_report(reference: EvaluationReference, result: GenerationResult, class_label: int) -> QualityReport:
-    """One class's images measured against that class's held-out images (all of them against
-    every class would measure the class mix, not the pictures)."""
-    report = reference.evaluate_class(result.images, class_label)[1]
-    if report is None:
-        raise ConfigError(f"class {class_label} holds out too few real images for an FD: evaluate --class random")
-    return report

@@ -53,13 +53,17 @@ class EvaluationReference:
         model's class i is the classifier's class i: both are the data's sorted labels)."""
         return float(np.mean(self.classified(generated) == np.asarray(class_labels)))
 
+    def has_class_fd(self, class_index: int) -> bool:
+        """Whether class `class_index` holds out enough real images (MIN_HELD_OUT) for an FD of its own."""
+        return int((self.data.held_out_labels == class_index).sum()) >= MIN_HELD_OUT
+
     def evaluate_class(self, generated: np.ndarray, class_index: int) -> tuple[float, QualityReport | None]:
         """(share of `generated` the classifier puts in its class `class_index`, the report against
         the held-out images of that class), the report None when the class holds out fewer than
         MIN_HELD_OUT images, too few for an FD (Noto's "Component" category has 5 in all)."""
-        of_class = self.data.held_out_labels == class_index
-        if int(of_class.sum()) < MIN_HELD_OUT:
+        if not self.has_class_fd(class_index):
             return self.evaluate(generated).generated_histogram[class_index], None
+        of_class = self.data.held_out_labels == class_index
         real, labels = self.data.held_out_images[of_class], self.data.held_out_labels[of_class]
         report = evaluate_samples(self.classifier, self.info, generated, real, labels)
         return report.generated_histogram[class_index], report
