@@ -19,6 +19,12 @@ step-aware schedule saves. `--selection` measures against the classifier's train
 choose a setting there (a schedule's switch step), then report it on the held-out images.
 The JSON file is rewritten after every row, so a run cut short (a
 lent GPU's time running out) keeps what it measured.
+
+A class-conditional model is measured as it is used: `--class random --guidance W` steers every
+row's images to the classes their seeds draw (the Generate page's default), and each row adds the
+share the classifier puts in the class asked for; `--class C` measures one class against that
+class's held-out images. A guided image costs two network passes (with and without its class),
+which the seconds include and "evals/image", counted per network call, does not.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from pathlib import Path
 
 from engine.atomic import atomic_write_text
 from engine.checkpoints import LoadedModel, ModelStore, load_model
+from engine.cli.common import add_class_arguments, class_from_args
 from engine.device import resolve_device
 from engine.errors import ConfigError
 from engine.evaluation import open_reference
@@ -123,7 +130,7 @@ def check_cost(cost: SolverCost | None, counted: float | None) -> None:
               file=sys.stderr)
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True, help="model name or folder")
     parser.add_argument("-n", "--count", type=int, default=5000)
@@ -138,11 +145,14 @@ def main() -> None:
     parser.add_argument("--selection", action="store_true",
                         help="measure against the classifier's training split (to choose a setting), not the "
                              "held-out images (to report it)")
+    add_class_arguments(parser)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--out", type=Path, required=True, help="JSON file of result rows")
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
+    class_label, random_class = class_from_args(args, model)  # every row samples the same classes
+    steering = dict(class_label=class_label, random_class=random_class, guidance=args.guidance)
     reference = open_reference(model, args.model, args.classifier, args.data)
     if args.selection:
         reference = reference.for_selection()
@@ -154,12 +164,14 @@ def main() -> None:
 
     results = {"model": args.model, "count": args.count, "device": str(model.device),
                "compared_with": "training split (selection)" if args.selection else "held-out images",
-               "trained_solver": asdict(trained) if trained else None, "rows": []}
+               "trained_solver": asdict(trained) if trained else None,
+               "class": args.class_choice, "guidance": args.guidance, "rows": []}
     first_sampler, _, first_solver = rows_to_run[0]  # one small run first: the first row's time has no start-up costs
-    generate(model, GenerationRequest(count=1, seed=0, sampler=first_sampler, steps=2, solver=first_solver))
+    generate(model, GenerationRequest(count=1, seed=0, sampler=first_sampler, steps=2, solver=first_solver,
+                                      **steering))
     for sampler, steps, solver in rows_to_run:
         request = GenerationRequest(count=args.count, seed=0, sampler=sampler, steps=steps,
-                                    batch_size=args.batch, solver=solver)
+                                    batch_size=args.batch, solver=solver, **steering)
         counts = trained is not None  # only ODE blocks count evaluations
         before = model.network.function_evaluations() if counts else 0
         started = time.perf_counter()
@@ -167,13 +179,17 @@ def main() -> None:
         seconds = (time.perf_counter() - started) / args.count
         evaluations = counted_evaluations(model, before, math.ceil(args.count / args.batch)) if counts else None
         check_cost(solver_cost(model.spec, request), evaluations)
-        report = reference.evaluate(generated.images)
+        report = (reference.evaluate(generated.images) if class_label is None
+                  else reference.evaluate_class(generated.images, class_label)[1])
+        in_class = (None if generated.class_labels is None
+                    else reference.share_in_class(generated.images, generated.class_labels))
         used = model.spec.solver_used(solver)
         results["rows"].append({
             "sampler": sampler, "steps": steps, "solver": solver_label(used),
             **({"schedule": used.text()} if isinstance(used, SteppedSolver) else {}),
             "evals/block": used.evals_per_block() if isinstance(used, SolverSettings) else None,
-            "evals/image": evaluations, "s/image": round(seconds, 5), **asdict(report),
+            "evals/image": evaluations, "s/image": round(seconds, 5), "guidance": generated.guidance,
+            "in_asked_class": in_class, **asdict(report),
         })
         atomic_write_text(args.out, json.dumps(results, indent=1) + "\n")
         per_image = "" if evaluations is None else f", {evaluations:g} evaluations per block"

@@ -1,10 +1,15 @@
-"""benchmarks/quality_sweep.py's row plans: what a sweep runs, and --rows to split one over processes."""
+"""benchmarks/quality_sweep.py's row plans (what a sweep runs, --rows to split one over processes) and
+its measure of a class-conditional model."""
 
 import argparse
+import json
 
 import pytest
+import torch
 from bench.conftest import load_benchmark_script
+from helpers import save_tiny_model, two_level_npz
 
+from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, save_classifier
 from engine.models import SolverSettings
 
 sweep = load_benchmark_script("quality_sweep")
@@ -60,3 +65,26 @@ def test_schedule_rows_parse_and_are_labelled_beside_the_one_solver_labels():
 def test_schedule_rows_reject_malformed_rows(text):
     with pytest.raises(argparse.ArgumentTypeError, match="schedule row"):
         sweep.parse_schedule_row(text)
+
+
+def test_a_conditional_model_is_measured_with_the_classes_and_guidance_asked_for(tmp_path):
+    """--class random --guidance W: every row samples as the Generate page's default does and
+    reports the share in the class asked for; without --class the rows are unconditional."""
+    torch.manual_seed(0)
+    (tmp_path / "classifier").mkdir()
+    save_classifier(tmp_path / "classifier", FeatureClassifier(1, 2),
+                    ClassifierInfo(channels=1, image_size=8, classes=["0", "1"], held_out_accuracy=1.0,
+                                   dataset="data.npz"))
+    model = save_tiny_model(tmp_path / "model", class_names=("dark", "light"))
+    common = ["--model", str(model), "-n", "6", "--batch", "6", "--rows", "ddpm:2", "--classifier",
+              str(tmp_path / "classifier"), "--data", str(two_level_npz(tmp_path / "data.npz", count=80)),
+              "--device", "cpu"]
+    sweep.main([*common, "--class", "random", "--guidance", "2", "--out", str(tmp_path / "guided.json")])
+    guided = json.loads((tmp_path / "guided.json").read_text())
+    assert (guided["class"], guided["guidance"]) == ("random", 2.0)
+    row = guided["rows"][0]
+    assert row["guidance"] == 2.0 and 0 <= row["in_asked_class"] <= 1 and row["generated"] == 6
+    sweep.main([*common, "--out", str(tmp_path / "plain.json")])
+    plain = json.loads((tmp_path / "plain.json").read_text())["rows"][0]
+    assert plain["guidance"] is None and plain["in_asked_class"] is None
+    assert plain["fd"] != row["fd"]  # the guided images are other images
