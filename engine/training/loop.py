@@ -234,10 +234,12 @@ def _finish(run: TrainingRun, stopped: bool, last_loss: float | None, emit: Prog
     model_dir = None
     if run.group.is_main and state.step > 0:
         model_dir = run.folder.model_dir
+        # A fine-tune's network is its starting model's, whatever --preset says: name that model.
+        network = {"init_from": config.init_from} if config.init_from else {"preset": config.preset}
         card = dict(run.spec.card) | {
             "training": {
                 "steps": state.step, "images_seen": state.images_seen, "data": str(config.data),
-                "preset": config.preset, "seconds": round(state.elapsed_seconds, 1),
+                **network, "seconds": round(state.elapsed_seconds, 1),
             } | ({"kinetic_weight": config.kinetic_weight} if config.kinetic_weight else {})
         }
         save_model_folder(model_dir, dataclasses.replace(run.spec, card=card), run.model.ema.state_dict())

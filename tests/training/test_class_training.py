@@ -98,6 +98,8 @@ def test_an_unconditional_model_starts_a_conditional_run_computing_exactly_itsel
                                      init_from=str(source.source)))
     model = load_model(tuned.model_dir)
     assert model.spec.class_names == ("0", "1")
+    training = model.spec.card["training"]
+    assert training["init_from"] == str(source.source) and "preset" not in training  # not the unused --preset
     request = dict(count=2, seed=3, sampler="ddpm", steps=5)
     expected = generate(source, GenerationRequest(**request)).images
     for label in (0, 1):

@@ -81,6 +81,7 @@ def test_run_folder_is_self_describing(tmp_path):
     assert [s for s, _ in list_checkpoints(run)] == [3, 6]
     model = load_model(summary.model_dir)
     assert model.spec.card["training"]["steps"] == 6
+    assert model.spec.card["training"]["preset"] == tiny_config(tmp_path).preset
     assert load_model(run).spec == load_model(list_checkpoints(run)[-1][1]).spec
 
 
