@@ -17,8 +17,9 @@ CLASS_STREAM = 0xC1A55  # the second word of a random class's seed (`drawn_class
 
 
 def class_listing(class_names: tuple[str, ...]) -> str:
-    """"0 T-shirt/top, 1 Trouser, ...": every class with the index that also chooses it."""
-    return ", ".join(f"{index} {name}" for index, name in enumerate(class_names))
+    """"0 T-shirt/top, 1 Trouser, ...": every class with the index that also chooses it; classes
+    named by their own index (digits) once each: "0, 1, 2, ...", not "0 0, 1 1, 2 2"."""
+    return ", ".join(name if name == str(index) else f"{index} {name}" for index, name in enumerate(class_names))
 
 
 def class_index(spec: ModelSpec, model_name: str, choice: str) -> int:

@@ -72,6 +72,10 @@ def test_a_conditional_models_card_lists_its_classes_and_guidance():
     assert facts["Classes"] == "0 T-shirt/top, 1 Trouser"
     assert facts["Recommended"] == "ddim, 4 steps, guidance 2"
     assert "Classes" not in dict(model_facts(entry({})))
+    digits = tiny_spec(channels=1, image_size=28, class_names=tuple("012"))
+    assert dict(model_facts(ModelEntry("digits", Path("/d"), "bundled", digits)))["Classes"] == "0, 1, 2"
+    odd = tiny_spec(channels=1, image_size=28, class_names=("1", "3"))  # names that are not their indices
+    assert dict(model_facts(ModelEntry("odd", Path("/o"), "bundled", odd)))["Classes"] == "0 1, 1 3"
 
 
 def test_a_solver_robust_models_card_says_which_solvers_it_was_trained_for():
