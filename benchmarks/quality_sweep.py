@@ -154,6 +154,7 @@ def main(argv: list[str] | None = None) -> None:
     class_label, random_class = class_from_args(args, model)  # every row samples the same classes
     steering = dict(class_label=class_label, random_class=random_class, guidance=args.guidance)
     reference = open_reference(model, args.model, args.classifier, args.data)
+    reference.check_steering(model, args.model, class_label, random_class)
     if args.selection:
         reference = reference.for_selection()
     base_sampler, base_steps = model.spec.recommended_sampler()  # what the app and engine sample use
@@ -179,10 +180,7 @@ def main(argv: list[str] | None = None) -> None:
         seconds = (time.perf_counter() - started) / args.count
         evaluations = counted_evaluations(model, before, math.ceil(args.count / args.batch)) if counts else None
         check_cost(solver_cost(model.spec, request), evaluations)
-        report = (reference.evaluate(generated.images) if class_label is None
-                  else reference.evaluate_class(generated.images, class_label)[1])
-        in_class = (None if generated.class_labels is None
-                    else reference.share_in_class(generated.images, generated.class_labels))
+        report, in_class = reference.evaluate_generation(generated.images, class_label, generated.class_labels)
         used = model.spec.solver_used(solver)
         results["rows"].append({
             "sampler": sampler, "steps": steps, "solver": solver_label(used),

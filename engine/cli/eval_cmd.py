@@ -53,11 +53,7 @@ def run(args: argparse.Namespace) -> int:
     warnings = reference_warnings(reference, args.data, args.count)
     for warning in warnings:
         print(f"warning: {warning}", file=sys.stderr)
-    if (class_label is not None or random_class) and len(reference.info.classes) != len(model.spec.class_names):
-        raise ConfigError(f"the classifier knows {len(reference.info.classes)} classes, {args.model} "
-                          f"{len(model.spec.class_names)}: give the classifier of the model's data (--classifier)")
-    if class_label is not None and not reference.has_class_fd(class_label):  # said before sampling, not after
-        raise ConfigError(f"class {class_label} holds out too few real images for an FD: evaluate --class random")
+    reference.check_steering(model, args.model, class_label, random_class)  # said before sampling, not after
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args), class_label=class_label,
                                 random_class=random_class, guidance=args.guidance)
@@ -67,9 +63,7 @@ def run(args: argparse.Namespace) -> int:
             bar.update(p.done - bar.n)
 
         result = generate(model, request, progress=on_progress)
-    report = (reference.evaluate(result.images) if class_label is None
-              else reference.evaluate_class(result.images, class_label)[1])
-    in_class = None if result.class_labels is None else reference.share_in_class(result.images, result.class_labels)
+    report, in_class = reference.evaluate_generation(result.images, class_label, result.class_labels)
     solver = model.spec.solver_used(request.solver)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
               "solver": asdict(solver) if solver else None, "class": args.class_choice, "guidance": result.guidance,

@@ -68,6 +68,26 @@ class EvaluationReference:
         report = evaluate_samples(self.classifier, self.info, generated, real, labels)
         return report.generated_histogram[class_index], report
 
+    def check_steering(self, model: LoadedModel, model_name: str, class_label: int | None,
+                       random_class: bool) -> None:
+        """ConfigError, before any sampling, where a generation asked for a class could not be
+        measured: a classifier of other classes than the model's, or one class with too few
+        held-out images for an FD of its own."""
+        if (class_label is not None or random_class) and len(self.info.classes) != len(model.spec.class_names):
+            raise ConfigError(f"the classifier knows {len(self.info.classes)} classes, {model_name} "
+                              f"{len(model.spec.class_names)}: give the classifier of the model's data (--classifier)")
+        if class_label is not None and not self.has_class_fd(class_label):
+            raise ConfigError(f"class {class_label} holds out too few real images for an FD: evaluate --class random")
+
+    def evaluate_generation(self, generated: np.ndarray, class_label: int | None,
+                            class_labels: tuple[int, ...] | None) -> tuple[QualityReport, float | None]:
+        """What a generation of `generated` asked for is measured against: the report against
+        the held-out images of `class_label` if one class was asked for (callers check
+        `has_class_fd` before sampling), else against all of them; and the share in the class
+        each image was asked for (`class_labels`, None for an unconditional generation)."""
+        report = self.evaluate(generated) if class_label is None else self.evaluate_class(generated, class_label)[1]
+        return report, None if class_labels is None else self.share_in_class(generated, class_labels)
+
 
 def open_reference(
     model: LoadedModel, model_name: str, classifier_dir: Path | None = None, data: Path | None = None

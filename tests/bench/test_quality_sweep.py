@@ -9,6 +9,7 @@ import torch
 from bench.conftest import load_benchmark_script
 from helpers import save_tiny_model, two_level_npz
 
+from engine.errors import ConfigError
 from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, save_classifier
 from engine.models import SolverSettings
 
@@ -88,3 +89,7 @@ def test_a_conditional_model_is_measured_with_the_classes_and_guidance_asked_for
     plain = json.loads((tmp_path / "plain.json").read_text())["rows"][0]
     assert plain["guidance"] is None and plain["in_asked_class"] is None
     assert plain["fd"] != row["fd"]  # the guided images are other images
+    three = save_tiny_model(tmp_path / "three", class_names=("a", "b", "c"))
+    with pytest.raises(ConfigError, match="the classifier knows 2 classes, .*three 3"):  # before sampling
+        sweep.main([*common[2:], "--model", str(three), "--class", "random", "--out", str(tmp_path / "no.json")])
+    assert not (tmp_path / "no.json").exists()
