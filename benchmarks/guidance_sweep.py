@@ -119,9 +119,10 @@ def main(argv: list[str] | None = None) -> None:
     reference = open_reference(model, args.model, args.classifier, args.data)
     if args.selection:
         reference = reference.for_selection()
-    if len(reference.info.classes) != len(model.spec.class_names):
-        raise SystemExit(f"the classifier knows {len(reference.info.classes)} classes, the model "
-                         f"{len(model.spec.class_names)}: give the classifier of the model's data (--classifier)")
+    try:
+        reference.check_steering(model, "the model", class_label=None, random_class=True)  # every class is asked for
+    except ConfigError as error:
+        raise SystemExit(str(error)) from None
     try:
         request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                     batch_size=args.batch)

@@ -82,8 +82,8 @@ class EvaluationReference:
     def evaluate_generation(self, generated: np.ndarray, class_label: int | None,
                             class_labels: tuple[int, ...] | None) -> tuple[QualityReport, float | None]:
         """What a generation of `generated` asked for is measured against: the report against
-        the held-out images of `class_label` if one class was asked for (callers check
-        `has_class_fd` before sampling), else against all of them; and the share in the class
+        the held-out images of `class_label` if one class was asked for (callers refuse, with
+        `check_steering` before sampling, a class that has too few for an FD), else against all of them; and the share in the class
         each image was asked for (`class_labels`, None for an unconditional generation)."""
         report = self.evaluate(generated) if class_label is None else self.evaluate_class(generated, class_label)[1]
         return report, None if class_labels is None else self.share_in_class(generated, class_labels)
