@@ -1,0 +1,140 @@
+"""The measured part of a generation model's card, built from the measurement files, so that a
+shipped card is reproducible from committed results instead of copied by hand.
+
+    python benchmarks/card_from_results.py benchmarks/results/digits-classes --name digits \
+        --extra '{"display_name": "MNIST digits", "description": "..."}' --out /tmp/card.json
+    engine export runs/digits-robust/model --out resources/models/digits --half --card "$(cat /tmp/card.json)"
+
+The folder holds what the docs' commands write:
+- `recommended.json`: `engine eval --json` at the settings the card recommends (n = 5,000): the
+  card's `quality` and `recommended` (sampler, steps, guidance when the run was steered);
+- `dial-n200.json`: `benchmarks/quality_sweep.py --sweep dial --json` (the same settings, every
+  ODE solver, one process, so the seconds compare): the rows of `solver_tradeoff`;
+- `dial-*.json` besides it: `engine eval --json` with `--solver`: each solver's FD (and share in
+  the class asked for) at n = 5,000, the number the dial plot and the Generate page report.
+
+Only what was measured goes in: a solver without an n = 5,000 file keeps its n = 200 row alone
+(benchmarks/plot_dial.py then refuses the card rather than mix sample counts).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from engine.atomic import atomic_write_bytes
+
+RECOMMENDED = "recommended.json"
+DIAL_SWEEP = "dial-n200.json"
+LARGE_N_FD = "FD n=5000"  # the column benchmarks/plot_dial.py and the Generate page read
+LARGE_N_IN_CLASS = "in class n=5000"
+TRAINED_SUFFIX = " (trained)"
+
+
+def solver_label(solver: dict) -> str:
+    """"midpoint x1": how quality_sweep names a solver, from an eval file's solver record."""
+    return f"{solver['method']} x{solver['steps']}"
+
+
+def settings_words(result: dict) -> str:
+    """The sampling settings of an eval file in the card's words."""
+    words = f"{result['sampler']} {result['steps']}"
+    if result.get("class") == "random":
+        words += ", a random class per image"
+    elif result.get("class") is not None:
+        words += f", class {result['class']}"
+    if result.get("guidance") is not None:
+        words += f", guidance {result['guidance']:g}"
+    return words
+
+
+def quality(result: dict, model_name: str) -> dict:
+    """The card's `quality` from `engine eval --json` at the recommended settings."""
+    measured = {
+        "FD": round(result["fd"], 2), "FD real-vs-real floor": round(result["fd_real_split"], 2),
+        "classifier accuracy (real)": result["classifier_accuracy"],
+        "generated": result["generated"], "held-out real": result["real"],
+        "generated classified with p >= 0.9": round(result["generated_confident"], 3),
+        "real classified with p >= 0.9": round(result["real_confident"], 3),
+        "sampler": settings_words(result),
+        "measured by": f"engine eval --model {model_name} -n {result['generated']}"
+                       + (f" --class {result['class']}" if result.get("class") is not None else "")
+                       + " (docs/models.md)",
+    }
+    if result.get("in_asked_class") is not None:
+        measured["in the class asked for"] = round(result["in_asked_class"], 3)
+    return measured
+
+
+def recommended(result: dict) -> dict:
+    settings = {"sampler": result["sampler"], "steps": result["steps"]}
+    if result.get("guidance") is not None:
+        settings["guidance"] = result["guidance"]
+    return settings
+
+
+def tradeoff_rows(sweep: dict, large_runs: list[dict]) -> list[dict]:
+    """One row per solver of the n = 200 sweep, with the n = 5,000 FD where a run measured it.
+    A large run must be sampled like the sweep: otherwise its FD would sit in the wrong row."""
+    trained = solver_label(sweep["trained_solver"])
+    large = {}
+    for run in large_runs:
+        label = solver_label(run["solver"])
+        if label in large:
+            raise ValueError(f"two n = 5,000 runs of the solver {label}")
+        large[label] = run
+    rows = []
+    for row in sweep["rows"]:
+        entry = {"solver": row["solver"] + (TRAINED_SUFFIX if row["solver"] == trained else ""),
+                 "evals/block": row["evals/block"], "FD": round(row["fd"], 2), "s/image": round(row["s/image"], 3)}
+        run = large.pop(row["solver"], None)
+        if run is not None:
+            if (run["sampler"], run["steps"], run.get("class"), run.get("guidance")) != (
+                    row["sampler"], row["steps"], sweep.get("class"), sweep.get("guidance")):
+                raise ValueError(f"the n = 5,000 run of {row['solver']} ({settings_words(run)}) was not "
+                                 f"sampled like the sweep ({row['sampler']} {row['steps']})")
+            entry[LARGE_N_FD] = round(run["fd"], 2)
+            if run.get("in_asked_class") is not None:
+                entry[LARGE_N_IN_CLASS] = round(run["in_asked_class"], 3)
+        rows.append(entry)
+    if large:
+        raise ValueError(f"n = 5,000 runs of solvers the sweep has no row for: {', '.join(sorted(large))}")
+    return rows
+
+
+def measured_card(folder: Path, model_name: str) -> dict:
+    """The card fields measured in `folder` (see the module docstring)."""
+    result = json.loads((folder / RECOMMENDED).read_text("utf-8"))
+    card = {"quality": quality(result, model_name), "recommended": recommended(result)}
+    sweep_file = folder / DIAL_SWEEP
+    if sweep_file.exists():
+        sweep = json.loads(sweep_file.read_text("utf-8"))
+        # the recommended run is the trained solver's n = 5,000 run
+        large_runs = [result] + [json.loads(p.read_text("utf-8")) for p in sorted(folder.glob("dial-*.json"))
+                                 if p.name != DIAL_SWEEP]
+        card["solver_tradeoff"] = tradeoff_rows(sweep, large_runs)
+        card["solver_tradeoff_note"] = (
+            f"{settings_words(result)}; FD and s/image: one run of {sweep['count']} images per row, one "
+            f"process (read the seconds as ratios); {LARGE_N_FD}: one engine eval run per row; docs/models.md")
+    return card
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("folder", type=Path, help="the model's measurement folder (see above)")
+    parser.add_argument("--name", required=True, help="the model's name as users call it (for 'measured by')")
+    parser.add_argument("--extra", default="{}", help="JSON fields written by hand (display name, description, "
+                                                      "training), merged over the measured ones")
+    parser.add_argument("--out", type=Path, help="write the JSON here (default: print it)")
+    args = parser.parse_args()
+    text = json.dumps(measured_card(args.folder, args.name) | json.loads(args.extra), indent=1) + "\n"
+    if args.out:
+        atomic_write_bytes(args.out, text.encode("utf-8"))
+    else:
+        print(text, end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+import json
+
+import pytest
+from bench.conftest import load_benchmark_script
+
+MIDPOINT = {"method": "midpoint", "steps": 1}
+STEERED = {"sampler": "dpmpp-2m-sde", "steps": 20, "class": "random", "guidance": 1.5}
+
+
+def _eval(solver: dict, fd: float, in_class: float, **settings) -> dict:
+    """An `engine eval --json` result (the fields the card reads)."""
+    return {"fd": fd, "fd_real_split": 3.46, "classifier_accuracy": 0.97, "generated_confident": 0.95,
+            "real_confident": 0.91, "generated": 5000, "real": 2000, "solver": solver,
+            "in_asked_class": in_class, **(STEERED | settings)}
+
+
+def _sweep_row(solver: str, evals: int, fd: float, seconds: float) -> dict:
+    return {"sampler": "dpmpp-2m-sde", "steps": 20, "solver": solver, "evals/block": evals, "fd": fd,
+            "s/image": seconds}
+
+
+def _results(tmp_path, large: dict[str, dict]):
+    folder = tmp_path / "results"
+    folder.mkdir()
+    (folder / "recommended.json").write_text(json.dumps(_eval(MIDPOINT, 2.301, 0.9761)))
+    (folder / "dial-n200.json").write_text(json.dumps({
+        "count": 200, "trained_solver": MIDPOINT, "class": "random", "guidance": 1.5,
+        "rows": [_sweep_row("euler x1", 1, 6.64, 0.2264), _sweep_row("midpoint x1", 2, 6.01, 0.296),
+                 _sweep_row("rk4 x2", 8, 6.12, 0.737)]}))
+    for name, result in large.items():
+        (folder / f"dial-{name}.json").write_text(json.dumps(result))
+    return folder
+
+
+def test_the_card_takes_quality_settings_and_each_solvers_large_run(tmp_path):
+    folder = _results(tmp_path, {"euler1": _eval({"method": "euler", "steps": 1}, 2.117, 0.9014),
+                                 "rk4x2": _eval({"method": "rk4", "steps": 2}, 2.36, 0.972)})
+    card = load_benchmark_script("card_from_results").measured_card(folder, "digits")
+    assert card["recommended"] == {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.5}
+    assert card["quality"]["FD"] == 2.3 and card["quality"]["in the class asked for"] == 0.976
+    assert card["quality"]["measured by"] == "engine eval --model digits -n 5000 --class random (docs/models.md)"
+    assert card["solver_tradeoff"] == [
+        {"solver": "euler x1", "evals/block": 1, "FD": 6.64, "s/image": 0.226, "FD n=5000": 2.12,
+         "in class n=5000": 0.901},
+        {"solver": "midpoint x1 (trained)", "evals/block": 2, "FD": 6.01, "s/image": 0.296, "FD n=5000": 2.3,
+         "in class n=5000": 0.976},
+        {"solver": "rk4 x2", "evals/block": 8, "FD": 6.12, "s/image": 0.737, "FD n=5000": 2.36,
+         "in class n=5000": 0.972}]
+
+
+def test_the_card_it_writes_is_one_the_dial_plot_reads(tmp_path):
+    folder = _results(tmp_path, {"euler1": _eval({"method": "euler", "steps": 1}, 2.117, 0.9),
+                                 "rk4x2": _eval({"method": "rk4", "steps": 2}, 2.36, 0.97)})
+    card = load_benchmark_script("card_from_results").measured_card(folder, "digits")
+    model = tmp_path / "digits"
+    model.mkdir()
+    (model / "model.json").write_text(json.dumps({"network": {"solver": MIDPOINT}, "card": card}))
+    sweep = load_benchmark_script("plot_dial").sweep_from_model(model)
+    assert [(r["solver"], r["fd"]) for r in sweep["rows"]] == [("euler x1", 2.12), ("midpoint x1", 2.3),
+                                                                ("rk4 x2", 2.36)]
+
+
+def test_a_solver_without_a_large_run_keeps_its_small_row_only(tmp_path):
+    folder = _results(tmp_path, {"euler1": _eval({"method": "euler", "steps": 1}, 2.117, 0.9)})
+    rows = load_benchmark_script("card_from_results").measured_card(folder, "digits")["solver_tradeoff"]
+    assert "FD n=5000" not in rows[2] and rows[2]["FD"] == 6.12
+
+
+def test_a_large_run_sampled_otherwise_is_refused(tmp_path):
+    folder = _results(tmp_path, {"euler1": _eval({"method": "euler", "steps": 1}, 2.1, 0.9, guidance=2.0)})
+    with pytest.raises(ValueError, match="euler x1 .*guidance 2.* was not sampled like the sweep"):
+        load_benchmark_script("card_from_results").measured_card(folder, "digits")
+
+
+def test_a_large_run_of_a_solver_the_sweep_lacks_is_refused(tmp_path):
+    folder = _results(tmp_path, {"rk4x1": _eval({"method": "rk4", "steps": 1}, 2.1, 0.9)})
+    with pytest.raises(ValueError, match="no row for: rk4 x1"):
+        load_benchmark_script("card_from_results").measured_card(folder, "digits")
