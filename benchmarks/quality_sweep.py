@@ -112,7 +112,10 @@ def solver_label(used: SolverChoice | None) -> str | None:
     """A row's solver as stored sweeps, model cards and plot_dial name it: "euler x1"; a
     schedule "euler x1 while t>=300, then midpoint x1"."""
     if isinstance(used, SteppedSolver):
-        return f"{solver_label(used.noisy)} while t>={used.switch}, then {solver_label(used.fine)}"
+        noisy, fine = solver_label(used.noisy), solver_label(used.fine)
+        if used.until:
+            return f"{noisy} while t>={used.switch}, {fine} down to t={used.until}, then {noisy} again"
+        return f"{noisy} while t>={used.switch}, then {fine}"
     return f"{used.method} x{used.steps}" if used else None
 
 

@@ -275,7 +275,8 @@ def _solver(value: Any) -> SolverChoice | None:
     missing = {"noisy", "fine"} - set(value)
     if missing:
         raise ValueError(f"the solver schedule has no {' and no '.join(sorted(missing))} solver")
-    return SteppedSolver(_solver_settings(value["noisy"]), _solver_settings(value["fine"]), value["switch"])
+    return SteppedSolver(_solver_settings(value["noisy"]), _solver_settings(value["fine"]), value["switch"],
+                         value.get("until", 0))  # records made before the end phase existed have none
 
 
 def _solver_settings(value: Any) -> SolverSettings:

@@ -10,7 +10,9 @@ numbers behind a toggle. Discrete U-Nets have no ODE blocks, so the dial is disa
 explanation.
 
 "Cheaper while noisy" makes the solver step-aware (`SteppedSolver`): a cheap solver while the
-image is mostly noise, the one above from a switch step to the end. What a setting costs per
+image is mostly noise, the one above from a switch step to the end, or, with "Cheap again
+below" set, only down to that step (the middle of the process, where a class-conditional model
+decides the class, keeps the finer solver; the measured schedules are in docs/models.md). What a setting costs per
 image depends on the sampler and steps too, so the page works it out (`GenerateViewModel.
 solver_cost`) whenever the dial says it `changed`, and shows it here (`show_cost`).
 """
@@ -52,6 +54,8 @@ STEPPED_TIP = ("Solve cheaply while the image is still mostly noise, where the n
                "shape, and with the solver above from the switch step to the end, where the details are decided")
 SWITCH_TIP = ("The diffusion step t where the solver above takes over: t counts down from pure noise to the "
               "finished image (0). The cheap solver runs while t is at or above it; lower = cheaper")
+UNTIL_TIP = ("The cheap solver takes over again for the last steps, below this t, where only fine noise is left "
+             "to remove; 'off' keeps the solver above to the end")
 UNET_NOTE = ("This model is a discrete U-Net: it has no ODE blocks, so there is no solver to trade "
              "speed for quality. Pick a cUNet model to use the dial.")
 
@@ -90,6 +94,11 @@ class SolverDial(QWidget):
         self.switch.setPrefix("t = ")
         self.switch.setSingleStep(50)
         self.switch.setToolTip(SWITCH_TIP)
+        self.until = QSpinBox()
+        self.until.setPrefix("t = ")
+        self.until.setSpecialValueText("off")  # 0: the finer solver runs to the end
+        self.until.setSingleStep(50)
+        self.until.setToolTip(UNTIL_TIP)
         self.reset = QPushButton("As trained")
         self.cost = QLabel()
         self.cost.setWordWrap(True)
@@ -118,6 +127,7 @@ class SolverDial(QWidget):
         form.addRow(self.stepped)
         form.addRow("While noisy", side_by_side(self.noisy_method, self.noisy_steps))
         form.addRow("Switch at", side_by_side(self.switch, stretch_last=True))
+        form.addRow("Cheap again below", side_by_side(self.until, stretch_last=True))
         form.addRow(self.cost)
         form.addRow(self.note)
         form.addRow(self.tradeoff)
@@ -125,11 +135,12 @@ class SolverDial(QWidget):
         form.addRow(self.numbers)
         self._form = form
 
+        self.switch.valueChanged.connect(lambda switch: self.until.setMaximum(switch - 1))  # until < switch, before `changed` reads it
         self.method.currentIndexChanged.connect(self._update_state)
         self.steps.valueChanged.connect(self._update_state)
         self.tolerance.currentIndexChanged.connect(self._update_state)
         for control in (self.stepped.toggled, self.noisy_method.currentIndexChanged, self.noisy_steps.valueChanged,
-                        self.switch.valueChanged):
+                        self.switch.valueChanged, self.until.valueChanged):
             control.connect(self._update_state)
         self.reset.clicked.connect(lambda: self.set_solver(None))
         self.set_model(None)
@@ -171,7 +182,7 @@ class SolverDial(QWidget):
         if not self.stepped.isChecked():
             return chosen
         noisy = SolverSettings(method=self.noisy_method.currentData(), steps=self.noisy_steps.value())
-        return SteppedSolver(noisy, chosen, self.switch.value())
+        return SteppedSolver(noisy, chosen, self.switch.value(), self.until.value())
 
     def set_solver(self, solver: SolverChoice | None) -> bool:
         """Show a saved setting (None: as trained, one solver throughout); a model without ODE
@@ -187,7 +198,7 @@ class SolverDial(QWidget):
         if stepped is None:
             return _shows(shown, wanted)
         return (_shows(shown.fine, wanted) and _shows(shown.noisy, stepped.noisy) and not stepped.noisy.is_adaptive
-                and shown.switch == stepped.switch)
+                and (shown.switch, shown.until) == (stepped.switch, stepped.until))
 
     def show_cost(self, text: str) -> None:
         """What the chosen setting costs per image (the page's words: they need its sampler)."""
@@ -204,6 +215,8 @@ class SolverDial(QWidget):
         self.noisy_method.setCurrentIndex(max(self.noisy_method.findData(noisy.method), 0))
         self.noisy_steps.setValue(noisy.steps)
         self.switch.setValue(stepped.switch if stepped else (self.switch.maximum() + 1) // 2)
+        self.until.setMaximum(self.switch.value() - 1)  # the fine phase ends below its start
+        self.until.setValue(stepped.until if stepped else 0)
         self.stepped.setChecked(stepped is not None)
         self._update_state()
 
@@ -211,7 +224,7 @@ class SolverDial(QWidget):
         adaptive = is_adaptive_method(self.method.currentData())
         self._form.setRowVisible(self.steps, not adaptive)
         self._form.setRowVisible(self.tolerance, adaptive)
-        for row in (self.noisy_method.parentWidget(), self.switch.parentWidget()):
+        for row in (self.noisy_method.parentWidget(), self.switch.parentWidget(), self.until.parentWidget()):
             self._form.setRowVisible(row, self.stepped.isChecked())
         self.changed.emit()
 

@@ -32,9 +32,10 @@ def add_solver_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solver-steps", type=int, default=None,
                         help="fixed-grid solver (euler, midpoint, rk4) steps per ODE block (default 1)")
     parser.add_argument("--solver-tol", type=float, default=None, help="rtol=atol for dopri5 (default 1e-3)")
-    parser.add_argument("--solver-schedule", default=None, metavar="NOISY@T,FINE",
-                        help=f"step-aware cUNet solver: NOISY while t >= T (mostly noise), FINE below, e.g. "
-                             f"{SCHEDULE_EXAMPLE}; each METHOD:STEPS, or dopri5:TOLERANCE (instead of --solver)")
+    parser.add_argument("--solver-schedule", default=None, metavar="NOISY@T,FINE[@U]",
+                        help=f"step-aware cUNet solver: NOISY while t >= T (mostly noise), FINE below (down to U, "
+                             f"then NOISY again), e.g. {SCHEDULE_EXAMPLE} or euler:1@950,midpoint:1@500; each "
+                             f"METHOD:STEPS, or dopri5:TOLERANCE (instead of --solver)")
 
 
 def add_class_arguments(parser: argparse.ArgumentParser) -> None:

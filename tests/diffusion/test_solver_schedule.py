@@ -32,8 +32,21 @@ def test_a_sampler_hands_every_network_call_the_solver_of_its_step():
     assert {solver for _, solver in seen} == {EULER, MIDPOINT}
 
 
+def test_with_an_end_the_fine_solver_runs_only_between_the_switch_and_the_end():
+    band = SteppedSolver(EULER, MIDPOINT, 950, until=500)
+    assert [band(t) for t in (999, 950, 949, 500, 499, 0)] == [EULER, EULER, MIDPOINT, MIDPOINT, EULER, EULER]
+    assert band.label() == "euler × 1 while t ≥ 950, midpoint × 1 down to t = 500, then euler × 1 again"
+    assert evals_per_block(band, [999, 900, 600, 400, 0]) == 1 + 2 + 2 + 1 + 1
+
+
+@pytest.mark.parametrize("until", [950, 951, -1, 2.5])
+def test_an_end_not_below_the_switch_is_refused(until):
+    with pytest.raises(ConfigError, match="fine phase ends at a step from 0 to below its switch"):
+        SteppedSolver(EULER, MIDPOINT, 950, until=until)
+
+
 @pytest.mark.parametrize("text", ["euler:1@500,midpoint:1", "rk4:2@1,euler:3", "dopri5:0.001@800,midpoint:1",
-                                  "euler:1@200,dopri5:0.0001/0.001"])
+                                  "euler:1@200,dopri5:0.0001/0.001", "euler:1@950,midpoint:1@500"])
 def test_the_text_form_reads_back_what_it_wrote(text):
     schedule = SteppedSolver.from_text(text)
     assert schedule.text() == text
@@ -58,6 +71,8 @@ def test_the_text_form_tolerates_spaces_and_names_each_phase():
     ("euler:one@500,midpoint:1", "'one' is not a number"),
     ("euler:0@500,midpoint:1", "steps must be >= 1"),
     ("euler:1@500,dopri5:2", "tolerances must be numbers between 0 and 1"),
+    ("euler:1@500,midpoint:1@late", "end of the fine phase 'late' is not a whole number"),
+    ("euler:1@500,midpoint:1@500", "fine phase ends at a step from 0 to below its switch"),
 ])
 def test_a_bad_text_form_is_one_line_saying_what_is_wrong(text, message):
     with pytest.raises(ConfigError, match=message) as error:

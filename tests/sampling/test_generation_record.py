@@ -54,6 +54,14 @@ def test_a_step_aware_solver_survives_the_png_and_older_one_solver_records_still
     assert parse_record(json.dumps(old)) == RECORD
 
 
+def test_a_schedule_with_an_end_phase_survives_the_png_and_older_schedules_read_without_one(tmp_path):
+    band = dataclasses.replace(STEPPED, solver=dataclasses.replace(STEPPED.solver, switch=900, until=300))
+    assert read_generation_record(png_with(tmp_path / "a.png", band.png_text())) == band
+    older = json.loads(STEPPED.png_text()[TEXT_KEY])
+    del older["solver"]["until"]  # as records were written before the end phase existed
+    assert parse_record(json.dumps(older)) == STEPPED
+
+
 def test_summary_names_what_reproduces_the_image():
     assert RECORD.summary() == "digits, ddim (eta 0.5) 25 steps, rk4 × 2 per ODE block, seed 43"
     assert STEPPED.summary() == ("digits, ddim (eta 0.5) 25 steps, euler × 1 while t ≥ 600, then rk4 × 2 per ODE block, "

@@ -353,6 +353,12 @@ def test_cheaper_while_noisy_makes_a_step_aware_request_and_says_what_it_saves(q
     assert dial.cost.text().startswith("30 evaluations per ODE block per image, 1.33× fewer")
     dial.switch.setValue(100)
     assert dial.cost.text().startswith("22 evaluations") and "1.82× fewer" in dial.cost.text()
+    dial.until.setValue(60)  # cheap again over the last steps: at ddpm 20, t = 53 and 0
+    assert page.view_model.request(page.generation_settings()).solver == SteppedSolver(
+        SolverSettings("euler"), SolverSettings("midpoint"), 100, until=60)
+    assert dial.cost.text().startswith("20 evaluations") and "2.00× fewer" in dial.cost.text()
+    dial.switch.setValue(40)  # the end stays below the switch
+    assert dial.until.value() == 39 and dial.solver().until == 39
     dial.reset.click()  # as trained: one solver throughout
     assert not dial.stepped.isChecked() and dial.solver() == SolverSettings("midpoint")
     assert dial.cost.text() == "40 evaluations per ODE block per image, as trained (midpoint × 1)."
@@ -366,6 +372,14 @@ def test_a_saved_step_aware_solver_loads_back_into_the_dial_or_says_it_cannot(qt
     assert page.load_settings_from(tmp_path / "stepped.png")
     assert page.solver_dial.stepped.isChecked() and page.solver_dial.solver() == schedule
     assert page.banner.kind == "info", page.banner.text()
+
+    band = dataclasses.replace(record, solver=SteppedSolver(SolverSettings("euler"), SolverSettings("midpoint"), 950,
+                                                            until=500))
+    save_png(tmp_path / "band.png", Image.new("L", (8, 8)), band.png_text())
+    assert page.load_settings_from(tmp_path / "band.png")
+    assert page.solver_dial.solver() == band.solver and page.solver_dial.until.text() == "t = 500"
+    assert page.load_settings_from(tmp_path / "stepped.png")  # and back: no end phase left over
+    assert page.solver_dial.solver() == schedule and page.solver_dial.until.text() == "off"
 
     adaptive = dataclasses.replace(record, solver=dataclasses.replace(schedule, noisy=SolverSettings("dopri5")))
     save_png(tmp_path / "adaptive.png", Image.new("L", (8, 8)), adaptive.png_text())
