@@ -11,7 +11,11 @@ The folder holds what the docs' commands write:
 - `dial-n200.json`: `benchmarks/quality_sweep.py --sweep dial --json` (the same settings, every
   ODE solver, one process, so the seconds compare): the rows of `solver_tradeoff`;
 - `dial-*.json` besides it: `engine eval --json` with `--solver`: each solver's FD (and share in
-  the class asked for) at n = 5,000, the number the dial plot and the Generate page report.
+  the class asked for) at n = 5,000, the number the dial plot and the Generate page report;
+- `schedules-n5000.json` (optional): `benchmarks/quality_sweep.py --rows SAMPLER:STEPS --schedule-rows
+  ...` at n = 5,000, the trained solver first: the card's `solver_schedules`. `--schedule TEXT`
+  names the one the card recommends (`recommended.solver_schedule`, the Generate page's "Use the
+  measured schedule"): chosen on the selection split beforehand, so it must be one of the rows.
 
 Only what was measured goes in: a solver without an n = 5,000 file keeps its n = 200 row alone
 (benchmarks/plot_dial.py then refuses the card rather than mix sample counts).
@@ -27,6 +31,7 @@ from engine.atomic import atomic_write_bytes
 
 RECOMMENDED = "recommended.json"
 DIAL_SWEEP = "dial-n200.json"
+SCHEDULES = "schedules-n5000.json"
 LARGE_N_FD = "FD n=5000"  # the column benchmarks/plot_dial.py and the Generate page read
 LARGE_N_IN_CLASS = "in class n=5000"
 TRAINED_SUFFIX = " (trained)"
@@ -103,8 +108,26 @@ def tradeoff_rows(sweep: dict, large_runs: list[dict]) -> list[dict]:
     return rows
 
 
-def measured_card(folder: Path, model_name: str) -> dict:
-    """The card fields measured in `folder` (see the module docstring)."""
+def schedule_rows(sweep: dict) -> list[dict]:
+    """The card's `solver_schedules`: each row of a schedules sweep, the trained solver marked."""
+    if sweep["rows"][0].get("schedule") is not None:
+        raise ValueError("the schedules sweep must start with the trained solver throughout (its reference row)")
+    rows = []
+    for index, row in enumerate(sweep["rows"]):
+        entry = {"solver": row["solver"] + (TRAINED_SUFFIX if index == 0 else "")}
+        if row.get("schedule"):
+            entry["schedule"] = row["schedule"]
+        entry.update({"evals/image": row["evals/image"], "s/image": round(row["s/image"], 3),
+                      LARGE_N_FD: round(row["fd"], 2)})
+        if row.get("in_asked_class") is not None:
+            entry[LARGE_N_IN_CLASS] = round(row["in_asked_class"], 3)
+        rows.append(entry)
+    return rows
+
+
+def measured_card(folder: Path, model_name: str, schedule: str | None = None) -> dict:
+    """The card fields measured in `folder` (see the module docstring); `schedule`, the text form
+    of the step-aware schedule to recommend."""
     result = json.loads((folder / RECOMMENDED).read_text("utf-8"))
     card = {"quality": quality(result, model_name), "recommended": recommended(result)}
     sweep_file = folder / DIAL_SWEEP
@@ -117,6 +140,20 @@ def measured_card(folder: Path, model_name: str) -> dict:
         card["solver_tradeoff_note"] = (
             f"{settings_words(result)}; FD and s/image: one run of {sweep['count']} images per row, one "
             f"process (read the seconds as ratios); {LARGE_N_FD}: one engine eval run per row; docs/models.md")
+    schedules_file = folder / SCHEDULES
+    if schedules_file.exists():
+        sweep = json.loads(schedules_file.read_text("utf-8"))
+        if sweep["count"] < 5000:
+            raise ValueError(f"{SCHEDULES} measured {sweep['count']} images per row, not 5,000")
+        card["solver_schedules"] = schedule_rows(sweep)
+        card["solver_schedules_note"] = (
+            f"{settings_words(result)}; one process, {sweep['count']:,} images per row (read the seconds as "
+            "ratios); evals/image: evaluations of each ODE block per image; docs/models.md")
+    if schedule is not None:
+        texts = [row.get("schedule") for row in card.get("solver_schedules", [])]
+        if schedule not in texts:
+            raise ValueError(f"the schedule {schedule} is not one of the measured ones ({', '.join(filter(None, texts))})")
+        card["recommended"]["solver_schedule"] = schedule
     return card
 
 
@@ -124,11 +161,12 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("folder", type=Path, help="the model's measurement folder (see above)")
     parser.add_argument("--name", required=True, help="the model's name as users call it (for 'measured by')")
+    parser.add_argument("--schedule", help="the measured step-aware schedule to recommend (its text form)")
     parser.add_argument("--extra", default="{}", help="JSON fields written by hand (display name, description, "
                                                       "training), merged over the measured ones")
     parser.add_argument("--out", type=Path, help="write the JSON here (default: print it)")
     args = parser.parse_args()
-    text = json.dumps(measured_card(args.folder, args.name) | json.loads(args.extra), indent=1) + "\n"
+    text = json.dumps(measured_card(args.folder, args.name, args.schedule) | json.loads(args.extra), indent=1) + "\n"
     if args.out:
         atomic_write_bytes(args.out, text.encode("utf-8"))
     else:

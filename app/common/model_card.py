@@ -90,10 +90,11 @@ def solver_tradeoff(entry: ModelEntry) -> tuple[list[str], list[list[str]]] | No
     return headers, rows
 
 
-def tradeoff_rows(entry: ModelEntry) -> list[dict[str, Any]] | None:
-    """The card's solver_tradeoff as one dict per setting, whichever of the shapes
-    `solver_tradeoff` accepts it was written in; None if it has none."""
-    table = entry.spec.card.get("solver_tradeoff")
+def tradeoff_rows(entry: ModelEntry, table_key: str = "solver_tradeoff") -> list[dict[str, Any]] | None:
+    """The card's solver_tradeoff (or another table of settings: `solver_schedules`) as one dict
+    per setting, whichever of the shapes `solver_tradeoff` accepts it was written in; None if it
+    has none."""
+    table = entry.spec.card.get(table_key)
     if isinstance(table, dict):
         table = [{"setting": key, **(value if isinstance(value, dict) else {"value": value})}
                  for key, value in table.items()]

@@ -12,7 +12,10 @@ explanation.
 "Cheaper while noisy" makes the solver step-aware (`SteppedSolver`): a cheap solver while the
 image is mostly noise, the one above from a switch step to the end, or, with "Cheap again
 below" set, only down to that step (the middle of the process, where a class-conditional model
-decides the class, keeps the finer solver; the measured schedules are in docs/models.md). What a setting costs per
+decides the class, keeps the finer solver). Where the card measured schedules (`solver_schedules`)
+they are said in words under it, and "Use the measured schedule" sets the one the card recommends
+(`recommended.solver_schedule`, chosen on the classifier's selection split, not on the held-out
+images it is reported on). What a setting costs per
 image depends on the sampler and steps too, so the page works it out (`GenerateViewModel.
 solver_cost`) whenever the dial says it `changed`, and shows it here (`show_cost`).
 """
@@ -39,6 +42,7 @@ from app.generate.tradeoff_words import SettingVerdict, tradeoff_in_words
 from app.widgets.control_column import scroll_into_view, side_by_side
 from engine.checkpoints import ModelEntry, ModelSpec
 from engine.diffusion import SolverChoice, SteppedSolver
+from engine.errors import ConfigError
 from engine.models import MAX_SOLVER_STEPS, SOLVER_METHODS, SolverSettings, is_adaptive_method
 
 METHOD_HINTS = {
@@ -100,6 +104,11 @@ class SolverDial(QWidget):
         self.until.setSingleStep(50)
         self.until.setToolTip(UNTIL_TIP)
         self.reset = QPushButton("As trained")
+        self.use_schedule = QPushButton("Use the measured schedule")
+        self.use_schedule.clicked.connect(lambda: self.set_solver(self._measured_schedule))
+        self._measured_schedule: SteppedSolver | None = None
+        self.schedule_words = QLabel()
+        self.schedule_words.setWordWrap(True)
         self.cost = QLabel()
         self.cost.setWordWrap(True)
         self.note = QLabel(UNET_NOTE)
@@ -124,10 +133,11 @@ class SolverDial(QWidget):
         form.addRow("Solver", row)
         form.addRow("Steps / block", self.steps)
         form.addRow("Tolerance", self.tolerance)
-        form.addRow(self.stepped)
+        form.addRow(side_by_side(self.stepped, self.use_schedule))
         form.addRow("While noisy", side_by_side(self.noisy_method, self.noisy_steps))
         form.addRow("Switch at", side_by_side(self.switch, stretch_last=True))
         form.addRow("Cheap again below", side_by_side(self.until, stretch_last=True))
+        form.addRow(self.schedule_words)
         form.addRow(self.cost)
         form.addRow(self.note)
         form.addRow(self.tradeoff)
@@ -153,6 +163,12 @@ class SolverDial(QWidget):
         how = str(entry.spec.card.get("solver_tradeoff_note", "")) if entry else ""
         self.tradeoff.setText(_words_html(words) if words else "")
         self.tradeoff.setVisible(words is not None)
+        schedule_words = tradeoff_in_words(entry, "solver_schedules") if entry else None
+        self.schedule_words.setText(_words_html(schedule_words, "Measured schedules") if schedule_words else "")
+        self._measured_schedule = measured_schedule(entry.spec) if entry else None
+        self.use_schedule.setVisible(self._measured_schedule is not None)
+        if self._measured_schedule is not None:
+            self.use_schedule.setToolTip(f"{self._measured_schedule.label()}: the schedule the model card recommends")
         self.numbers.setText(_table_html(*table, how) if table else "")
         self._numbers_foldable = words is not None  # a table not put into words shows at once
         self._has_numbers = table is not None
@@ -226,6 +242,7 @@ class SolverDial(QWidget):
         self._form.setRowVisible(self.tolerance, adaptive)
         for row in (self.noisy_method.parentWidget(), self.switch.parentWidget(), self.until.parentWidget()):
             self._form.setRowVisible(row, self.stepped.isChecked())
+        self._form.setRowVisible(self.schedule_words, self.stepped.isChecked() and bool(self.schedule_words.text()))
         self.changed.emit()
 
 
@@ -242,10 +259,23 @@ def _tolerance_text(value: float) -> str:
     return short if float(short) == value else f"{value:g}"
 
 
-def _words_html(verdicts: list[SettingVerdict]) -> str:
-    rows = "".join(f"<tr><td style='padding-right:8px; white-space:nowrap'>{html.escape(v.setting)}</td>"
+def measured_schedule(spec: ModelSpec) -> SteppedSolver | None:
+    """The step-aware schedule the card recommends (`recommended.solver_schedule`, its text form),
+    or None where it names none or one this engine cannot read (the button then stays hidden)."""
+    recommended = spec.card.get("recommended")
+    text = recommended.get("solver_schedule") if isinstance(recommended, dict) else None
+    if spec.trained_solver is None or not isinstance(text, str):
+        return None
+    try:
+        return SteppedSolver.from_text(text)
+    except ConfigError:
+        return None
+
+
+def _words_html(verdicts: list[SettingVerdict], title: str = "Measured against the trained setting") -> str:
+    rows = "".join(f"<tr><td style='padding-right:8px'>{html.escape(v.setting)}</td>"
                    f"<td>{html.escape(v.verdict)}</td></tr>" for v in verdicts)
-    return f"Measured against the trained setting:<table cellspacing='0'>{rows}</table>"
+    return f"{html.escape(title)}:<table cellspacing='0'>{rows}</table>"
 
 
 def _table_html(headers: list[str], rows: list[list[str]], how: str) -> str:

@@ -4,6 +4,9 @@ The card's table ("euler x1 · evals/block 1 · FD 200 · s/image 0.354 · FD n=
 "which setting should I pick?" only for someone who knows what a Frechet distance is. So each
 measured setting is compared with the one the model was trained with: how much faster or slower,
 and whether its images came out better or worse. The numbers stay one click away on the dial.
+For a class-conditional model the table may say how many images came out in the class asked for:
+FD alone would call a setting "about as good" that draws a tenth of them as another class (Euler
+on the conditional digits), so a setting that loses more than CLASS_DROP of that share says so.
 """
 
 from __future__ import annotations
@@ -19,6 +22,8 @@ TIME_KEYS = ("s/image", "seconds", "time", "s")  # columns holding a time: lower
 QUALITY_PREFIXES = ("fd", "fid")  # columns holding a Frechet distance: lower is better
 SAME_SPEED = 0.05  # within 5 % of the trained setting's time reads "same speed"
 BETTER, SAME, WORSE = 0.9, 1.15, 2.0  # distance ratios to the trained setting: better / about the same / worse / much worse
+CLASS_PREFIX = "in class"  # columns holding the share of images in the class asked for: higher is better
+CLASS_DROP = 0.02  # a share this much below the trained setting's is worth a word
 
 
 @dataclass(frozen=True)
@@ -27,11 +32,11 @@ class SettingVerdict:
     verdict: str  # "3.1× slower, much worse images"; "as trained" for the reference
 
 
-def tradeoff_in_words(entry: ModelEntry) -> list[SettingVerdict] | None:
-    """One verdict per measured setting, relative to the trained one (else the first row); None
-    when the card has no table, a row names no setting, or no column reads as a time and one as
-    a quality."""
-    rows = tradeoff_rows(entry)
+def tradeoff_in_words(entry: ModelEntry, table_key: str = "solver_tradeoff") -> list[SettingVerdict] | None:
+    """One verdict per measured setting of the card's table `table_key`, relative to the trained
+    one (else the first row); None when the card has no such table, a row names no setting, or no
+    column reads as a time and one as a quality."""
+    rows = tradeoff_rows(entry, table_key)
     if rows is None or not all(any(key in row for key in SETTING_KEYS) for row in rows):
         return None
     time_key = next((key for key in TIME_KEYS if all(_number(row.get(key)) for row in rows)), None)
@@ -42,8 +47,19 @@ def tradeoff_in_words(entry: ModelEntry) -> list[SettingVerdict] | None:
     base_time, base_quality = _number(reference[time_key]), _number(reference[quality_key])
     return [SettingVerdict(_display_name(row), "as trained" if row is reference else
                            f"{_speed(_number(row[time_key]) / base_time)}, "
-                           f"{_quality(_number(row[quality_key]) / base_quality)}")
+                           f"{_quality(_number(row[quality_key]) / base_quality)}{_class_fidelity(row, reference)}")
             for row in rows]
+
+
+def _class_fidelity(row: dict[str, Any], reference: dict[str, Any]) -> str:
+    """", fewer in the class asked for (90% against 98%)" where the row's share of images in the
+    asked class (its last "in class" column, the larger measurement) falls CLASS_DROP below the
+    reference's; "" where it does not or either lacks it."""
+    key = next((k for k in reversed(list(row)) if k.lower().startswith(CLASS_PREFIX)), None)
+    share, base = _number(row.get(key)) if key else None, _number(reference.get(key)) if key else None
+    if share is None or base is None or share >= base - CLASS_DROP:
+        return ""
+    return f", fewer in the class asked for ({share:.0%} against {base:.0%})"
 
 
 def _quality_key(rows: list[dict[str, Any]]) -> str | None:

@@ -76,3 +76,38 @@ def test_a_large_run_of_a_solver_the_sweep_lacks_is_refused(tmp_path):
     folder = _results(tmp_path, {"rk4x1": _eval({"method": "rk4", "steps": 1}, 2.1, 0.9)})
     with pytest.raises(ValueError, match="no row for: rk4 x1"):
         load_benchmark_script("card_from_results").measured_card(folder, "digits")
+
+
+def _schedule_row(solver: str, schedule: str | None, evals: float, fd: float, in_class: float) -> dict:
+    return {"sampler": "dpmpp-2m-sde", "steps": 20, "solver": solver, **({"schedule": schedule} if schedule else {}),
+            "evals/image": evals, "s/image": 0.1 * evals / 40, "fd": fd, "in_asked_class": in_class}
+
+
+BAND = "euler:1@950,midpoint:1@500"
+
+
+def _with_schedules(tmp_path, count=5000):
+    folder = _results(tmp_path, {})
+    (folder / "schedules-n5000.json").write_text(json.dumps({"count": count, "rows": [
+        _schedule_row("midpoint x1", None, 40.0, 2.3, 0.976),
+        _schedule_row("euler x1 while t>=950, midpoint x1 down to t=500, then euler x1 again", BAND, 26.0, 2.2, 0.97)]}))
+    return folder
+
+
+def test_measured_schedules_go_on_the_card_and_the_chosen_one_is_recommended(tmp_path):
+    card = load_benchmark_script("card_from_results").measured_card(_with_schedules(tmp_path), "digits", BAND)
+    assert [row["solver"] for row in card["solver_schedules"]] == [
+        "midpoint x1 (trained)", "euler x1 while t>=950, midpoint x1 down to t=500, then euler x1 again"]
+    assert card["solver_schedules"][1] == {
+        "solver": "euler x1 while t>=950, midpoint x1 down to t=500, then euler x1 again", "schedule": BAND,
+        "evals/image": 26.0, "s/image": 0.065, "FD n=5000": 2.2, "in class n=5000": 0.97}
+    assert card["recommended"]["solver_schedule"] == BAND
+
+
+def test_a_schedule_not_measured_or_measured_on_few_images_is_refused(tmp_path):
+    module = load_benchmark_script("card_from_results")
+    with pytest.raises(ValueError, match="euler:1@200,midpoint:1 is not one of the measured ones"):
+        module.measured_card(_with_schedules(tmp_path), "digits", "euler:1@200,midpoint:1")
+    with pytest.raises(ValueError, match="measured 1000 images per row, not 5,000"):
+        (tmp_path / "small").mkdir()
+        module.measured_card(_with_schedules(tmp_path / "small", count=1000), "digits")

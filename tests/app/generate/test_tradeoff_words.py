@@ -27,3 +27,25 @@ def test_a_table_without_a_time_or_a_distance_is_left_as_numbers():
     assert tradeoff_in_words(entry({"solver_tradeoff": [{"solver": "euler", "FD": 9.0}]})) is None
     assert tradeoff_in_words(entry({"solver_tradeoff": [{"solver": "euler", "seconds": 1.0, "score": 2}]})) is None
     assert tradeoff_in_words(entry({})) is None
+
+
+def test_a_setting_that_loses_the_class_says_so_where_the_card_measured_it():
+    rows = [{"solver": "euler x1", "s/image": 0.226, "FD n=5000": 2.12, "in class n=5000": 0.901},
+            {"solver": "midpoint x1 (trained)", "s/image": 0.296, "FD n=5000": 2.3, "in class n=5000": 0.976},
+            {"solver": "rk4 x1", "s/image": 0.388, "FD n=5000": 2.12, "in class n=5000": 0.969}]
+    assert tradeoff_in_words(entry({"solver_tradeoff": rows})) == [
+        SettingVerdict("euler × 1", "1.3× faster, about as good, fewer in the class asked for (90% against 98%)"),
+        SettingVerdict("midpoint × 1", "as trained"),
+        SettingVerdict("rk4 × 1", "1.3× slower, about as good"),  # 0.7 points fewer: within CLASS_DROP
+    ]
+
+
+def test_another_table_of_the_card_is_put_in_words_the_same_way():
+    schedules = [{"solver": "midpoint x1 (trained)", "s/image": 0.3, "FD n=5000": 2.3},
+                 {"solver": "euler x1 while t>=950, midpoint x1 down to t=500, then euler x1 again", "s/image": 0.2,
+                  "FD n=5000": 2.2}]
+    card = {"solver_tradeoff": MEASURED, "solver_schedules": schedules}
+    assert tradeoff_in_words(entry(card), "solver_schedules") == [
+        SettingVerdict("midpoint × 1", "as trained"),
+        SettingVerdict("euler × 1 while t>=950, midpoint × 1 down to t=500, then euler × 1 again",
+                       "1.5× faster, about as good")]
