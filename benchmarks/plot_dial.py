@@ -83,6 +83,7 @@ def plot_dial(sweeps: list[dict], out: Path) -> None:
             if is_trained:
                 axes.plot(row["s/image"], row["fd"], "o", markersize=11, fillstyle="none", color=line.get_color())
     axes.set_yscale("log")
+    axes.margins(x=0.15, y=0.12)  # room for the labels beside the outermost points and under the legend
     # Plain numbers (40, 100) rather than 4x10^1: read off against the tables' FD column.
     axes.yaxis.set_major_formatter(LogFormatter())
     axes.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(1, 0.4)))
@@ -90,7 +91,7 @@ def plot_dial(sweeps: list[dict], out: Path) -> None:
     axes.set_ylabel("FD in the classifier's features (lower is better)")
     axes.set_title("cUNet speed/quality dial: ODE solver per block at sampling time")
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8, loc="upper right")
+    axes.legend(fontsize=8, loc="best")  # away from the points, whichever corner the dial leaves free
     figure.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     buffer = BytesIO()
