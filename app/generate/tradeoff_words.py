@@ -77,8 +77,10 @@ def _setting(row: dict[str, Any]) -> str:
 
 
 def _display_name(row: dict[str, Any]) -> str:
-    """"midpoint x1 (trained)" as the dial writes it: "midpoint × 1"."""
+    """"midpoint x1 (trained)" as the dial writes it: "midpoint × 1"; a schedule's "t>=950" as
+    "t ≥ 950"."""
     name = re.sub(r"\s*\(trained\)", "", _setting(row))
+    name = re.sub(r"t\s*>=\s*(\d+)", r"t ≥ \1", re.sub(r"t\s*=\s*(\d+)", r"t = \1", name))
     return re.sub(r"\s+x(\d+)\b", r" × \1", name)
 
 

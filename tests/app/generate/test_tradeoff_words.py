@@ -47,5 +47,5 @@ def test_another_table_of_the_card_is_put_in_words_the_same_way():
     card = {"solver_tradeoff": MEASURED, "solver_schedules": schedules}
     assert tradeoff_in_words(entry(card), "solver_schedules") == [
         SettingVerdict("midpoint × 1", "as trained"),
-        SettingVerdict("euler × 1 while t>=950, midpoint × 1 down to t=500, then euler × 1 again",
+        SettingVerdict("euler × 1 while t ≥ 950, midpoint × 1 down to t = 500, then euler × 1 again",
                        "1.5× faster, about as good")]
