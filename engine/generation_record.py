@@ -25,7 +25,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 from PIL import Image
 
@@ -131,13 +131,14 @@ class GenerationRecord:
         fields["solver"] = dataclasses.asdict(self.solver) if self.solver else None
         return {TEXT_KEY: json.dumps(fields)}
 
-    def summary_parts(self) -> list[str]:
+    def summary_parts(self, class_names: Sequence[str] = ()) -> list[str]:
         """["digits", "ddpm 50 steps", "16 images from seed 0"], with the ODE solver when the record
-        names one: the pieces every one-line description of a run is joined from."""
+        names one: the pieces every one-line description of a run is joined from. With the model's
+        `class_names` a class reads as its name ("Sneaker") where that is more than its index."""
         images = f"{self.count} images from seed {self.seed}" if self.count > 1 else f"seed {self.seed}"
         solver = [f"{as_schedule(self.solver).label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
-        which = "a random class" if self.random_class else f"class {self.class_label}"
+        which = "a random class" if self.random_class else _class_words(self.class_label, class_names)
         guided = [] if self.guidance is None else [f"{which} (guidance {self.guidance:g})"]
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
 
@@ -154,6 +155,12 @@ class GenerationRecord:
     def summary(self) -> str:
         """One line for messages: "digits, ddpm 50 steps, seed 6"."""
         return ", ".join(self.summary_parts())
+
+
+def _class_words(label: int | None, class_names: Sequence[str]) -> str:
+    """"Sneaker" for a named class, "class 7" where the name is only the index (digits) or unknown."""
+    name = class_names[label] if label is not None and 0 <= label < len(class_names) else None
+    return name if name and name != str(label) else f"class {label}"
 
 
 def other_weights_warning(record: GenerationRecord, installed_weights: str, image_name: str) -> str | None:

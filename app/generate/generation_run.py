@@ -79,7 +79,7 @@ class GenerationRun:
 
     def summary_parts(self, index: int | None = None) -> list[str]:
         """What made the run (or image `index` on its own), a painted mask named as such."""
-        parts = (self.record if index is None else self.image_record(index)).summary_parts()
+        parts = (self.record if index is None else self.image_record(index)).summary_parts(self.class_names)
         return parts if self.painted_mask is None else [*parts[:-1], "painted mask", parts[-1]]
 
     def animation_frames(self, index: int) -> list:

@@ -68,6 +68,8 @@ def test_summary_names_what_reproduces_the_image():
                                  "seed 43")
     guided = dataclasses.replace(RECORD, class_label=3, guidance=2.5, solver=None)
     assert guided.summary() == "digits, class 3 (guidance 2.5), ddim (eta 0.5) 25 steps, seed 43"
+    assert guided.summary_parts(("0", "1", "2", "3"))[1] == "class 3 (guidance 2.5)"  # a name that is its index
+    assert guided.summary_parts(("T-shirt", "Trouser", "Pullover", "Dress"))[1] == "Dress (guidance 2.5)"
 
 
 def test_an_image_of_a_class_keeps_its_class_and_guidance_and_older_records_read_without(tmp_path):

@@ -77,7 +77,7 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
     page.count.setValue(2)
     run = generate(qtbot, page)
     assert run.count == 2 and (run.record.class_label, run.record.guidance) == (2, 3.5)
-    assert "class 2 (guidance 3.5)" in page.output.history_box.itemText(0)
+    assert " · Star (guidance 3.5) · " in page.output.history_box.itemText(0)  # the class by its name
     assert page.output.results.captions() == ["seed 0", "seed 1"]
 
 
