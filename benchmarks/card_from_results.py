@@ -58,7 +58,7 @@ def quality(result: dict, model_name: str) -> dict:
     """The card's `quality` from `engine eval --json` at the recommended settings."""
     measured = {
         "FD": round(result["fd"], 2), "FD real-vs-real floor": round(result["fd_real_split"], 2),
-        "classifier accuracy (real)": result["classifier_accuracy"],
+        "classifier accuracy (real)": round(result["classifier_accuracy"], 4),
         "generated": result["generated"], "held-out real": result["real"],
         "generated classified with p >= 0.9": round(result["generated_confident"], 3),
         "real classified with p >= 0.9": round(result["real_confident"], 3),
