@@ -145,7 +145,8 @@ class SolverDial(QWidget):
         form.addRow(self.numbers)
         self._form = form
 
-        self.switch.valueChanged.connect(lambda switch: self.until.setMaximum(switch - 1))  # until < switch, before `changed` reads it
+        # until < switch: connected first, so the schedule is valid by the time `changed` reads it
+        self.switch.valueChanged.connect(lambda switch: self.until.setMaximum(switch - 1))
         self.method.currentIndexChanged.connect(self._update_state)
         self.steps.valueChanged.connect(self._update_state)
         self.tolerance.currentIndexChanged.connect(self._update_state)
