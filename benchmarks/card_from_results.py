@@ -34,7 +34,7 @@ DIAL_SWEEP = "dial-n200.json"
 SCHEDULES = "schedules-n5000.json"
 LARGE_N_FD = "FD n=5000"  # the column benchmarks/plot_dial.py and the Generate page read
 LARGE_N_IN_CLASS = "in class n=5000"
-TRAINED_SUFFIX = " (trained)"
+TRAINED_SUFFIX = " (trained)"  # how the card marks the trained row (plot_dial strips it and marks the point)
 
 
 def solver_label(solver: dict) -> str:

@@ -30,10 +30,8 @@ matplotlib.use("Agg")  # files only, no screen: works headless and in CI
 import matplotlib.pyplot as plt  # noqa: E402 (after the backend choice)
 from matplotlib.ticker import LogFormatter  # noqa: E402
 
+from card_from_results import LARGE_N_FD, TRAINED_SUFFIX  # noqa: E402 (the card's writer names its columns)
 from engine.atomic import atomic_write_bytes  # noqa: E402
-
-LARGE_N_FD = "FD n=5000"  # the card's column of FD at the reported sample count
-TRAINED_SUFFIX = " (trained)"  # how the card marks the trained row; the plot marks it itself
 
 
 def dial_rows(results: dict) -> list[dict]:
