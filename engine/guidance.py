@@ -55,18 +55,20 @@ def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, gu
         return None
     require_classes(spec, model_name)
     if random_class:
-        labels = tuple(drawn_class(len(spec.class_names), seed) for seed in seeds)
+        labels = tuple(drawn_class(len(spec.class_names), seed, spec.class_shares()) for seed in seeds)
     else:
         labels = (_checked(spec, model_name, class_label),) * len(seeds)
     scale = spec.recommended_guidance() if guidance is None else guidance
     return ClassGuidance(class_labels=labels, null_label=len(spec.class_names), scale=scale)
 
 
-def drawn_class(class_count: int, seed: int) -> int:
-    """The class of the image seeded `seed` in a random-class generation. It is drawn from a stream
+def drawn_class(class_count: int, seed: int, shares: tuple[float, ...] | None = None) -> int:
+    """The class of the image seeded `seed` in a random-class generation, each class as often as
+    `shares` says (the model's `class_shares`; None = equally often). It is drawn from a stream
     of its own (the seed and CLASS_STREAM), apart from the image's noise (seeded with the seed
     alone), so the image made again with that class and seed is the same image."""
-    return int(np.random.default_rng([seed, CLASS_STREAM]).integers(class_count))
+    stream = np.random.default_rng([seed, CLASS_STREAM])
+    return int(stream.integers(class_count) if shares is None else stream.choice(class_count, p=shares))
 
 
 def require_classes(spec: ModelSpec, model_name: str) -> None:

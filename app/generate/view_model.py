@@ -39,6 +39,7 @@ MAX_COUNT = 64
 MAX_GUIDANCE, GUIDANCE_STEP = 10.0, 0.5
 ANY_CLASS = "Any (unconditional)"
 RANDOM_CLASS = "A random class for each image"
+RANDOM_CLASS_AS_TRAINED = "A random class for each image, as often as in its training data"  # a card's class_shares
 NO_MODEL_TEXT = (
     "<b>No model installed yet.</b> Train one on the <a href='train'>Train page</a> from a folder of "
     f"images or a .npz file, or copy a model folder into {user_models_dir()}."
@@ -146,7 +147,8 @@ def class_choices(spec: ModelSpec | None) -> list[tuple[str, int | str | None]]:
     if spec is None or not spec.is_conditional:
         return []
     classes = [(name, index) for index, name in enumerate(spec.class_names)]
-    return [(ANY_CLASS, None), (RANDOM_CLASS, RANDOM_CHOICE), *classes]
+    random_class = RANDOM_CLASS_AS_TRAINED if spec.class_shares() else RANDOM_CLASS
+    return [(ANY_CLASS, None), (random_class, RANDOM_CHOICE), *classes]
 
 
 def enabled(busy: bool, has_model: bool, reading: bool = False) -> Enabled:

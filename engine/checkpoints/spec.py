@@ -125,6 +125,20 @@ class ModelSpec:
         guidance = rec.get("guidance") if isinstance(rec, dict) else None
         return float(guidance) if is_real(guidance) and guidance >= 0 else DEFAULT_GUIDANCE
 
+    def class_shares(self) -> tuple[float, ...] | None:
+        """How often a random class per image draws each class: the card's `class_shares` (the
+        training data's, which a conditional run records), normalised; None (every class equally
+        often) for a card without them or with unusable ones (not one non-negative number per
+        class, or all zero), as for the sampler. Why the data's: a model's images are measured
+        against real images in the data's mix of classes, and on data as uneven as Noto's emoji
+        (60 % "People & Body") equal shares alone put FD in the hundreds."""
+        shares = self.card.get("class_shares")
+        if not isinstance(shares, list) or len(shares) != len(self.class_names) \
+                or not all(is_real(share) and share >= 0 for share in shares) or sum(shares) <= 0:
+            return None
+        total = float(sum(shares))
+        return tuple(float(share) / total for share in shares)
+
     def to_json(self) -> str:
         data = {"format": FORMAT_NAME, "format_version": FORMAT_VERSION, **dataclasses.asdict(self)}
         return json.dumps(data, indent=2, sort_keys=True)

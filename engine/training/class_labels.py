@@ -10,6 +10,7 @@ conditional and the unconditional prediction that guidance combines.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 
 from engine.data import TrainingImages
@@ -31,6 +32,13 @@ def run_class_names(config: TrainingConfig, dataset: TrainingImages) -> tuple[st
         raise ConfigError(f"{len(config.class_names)} class names given, but the data has {len(dataset.class_names)} "
                           f"classes ({', '.join(dataset.class_names)}): give one name per class, in that order")
     return tuple(config.class_names) or dataset.class_names
+
+
+def class_shares(dataset: TrainingImages, class_count: int) -> list[float]:
+    """Each class's share of the images (4 decimals): the model card's `class_shares`, so that a
+    random class per image is drawn as often as the data holds it (`ModelSpec.class_shares`)."""
+    counts = np.bincount([dataset.label(i) for i in range(len(dataset))], minlength=class_count)
+    return [round(float(count) / len(dataset), 4) for count in counts]
 
 
 def image_labels(dataset: TrainingImages, indices: list[int] | range) -> torch.Tensor:

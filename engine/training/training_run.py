@@ -28,7 +28,7 @@ from engine.errors import ConfigError, ModelLoadError
 from engine.models import config_from_dict, preset_config
 from engine.training import distributed
 from engine.training.batches import DataOrder
-from engine.training.class_labels import image_labels, run_class_names
+from engine.training.class_labels import class_shares, image_labels, run_class_names
 from engine.training.config import CONFIG_FILE, TrainingConfig
 from engine.training.control import TrainingControl
 from engine.training.ema import EMA
@@ -98,7 +98,8 @@ def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: to
         train_set, validation_set = split_train_validation(images, config.validation_fraction, config.seed)
     else:
         train_set, validation_set = images, None
-    spec = model_spec_for(config, run_class_names(config, images))
+    class_names = run_class_names(config, images)
+    spec = model_spec_for(config, class_names, class_shares(images, len(class_names)) if class_names else None)
     # A run killed before its first checkpoint resumes from step 0 with its stored settings.
     latest = folder.latest_checkpoint() if resume else None
     if latest is not None:
@@ -138,9 +139,11 @@ def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> t
     return config, run, config.steps
 
 
-def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) -> ModelSpec:
+def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
+                   shares: list[float] | None = None) -> ModelSpec:
     """The model a run trains; `class_names` (see `run_class_names`) decide the network's classes,
-    whatever the preset or overrides say."""
+    whatever the preset or overrides say; `shares`, the data's share of each, go on the card as
+    `class_shares` (a --card value wins, as for the recommendation)."""
     arch, network_config = preset_config(config.preset, config.channels)
     values = dataclasses.asdict(network_config) | dict(config.network_overrides) | {"num_classes": len(class_names)}
     network_config = config_from_dict(arch, values)  # validates the overrides
@@ -157,7 +160,8 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = ()) ->
         prediction=config.prediction,
         # The run recommends the sampler its preview grids show (a --card recommendation wins): every
         # checkpoint and the final model folder carry it, so `engine sample --model RUN` matches them.
-        card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}} | dict(config.card),
+        card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}}
+        | ({"class_shares": shares} if shares else {}) | dict(config.card),
         class_names=class_names,
     )
     if config.kinetic_weight and spec.trained_solver is None:

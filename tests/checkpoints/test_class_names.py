@@ -94,3 +94,21 @@ def test_a_random_class_is_drawn_per_image_from_its_seed_whatever_the_generation
     assert labels != class_guidance(spec, "letters", None, None, range(101, 141), random_class=True).class_labels
     with pytest.raises(ConfigError, match="one class or a random class per image, not both"):
         class_guidance(spec, "letters", 2, None, range(3), random_class=True)
+
+
+def test_a_random_class_is_drawn_as_often_as_the_cards_class_shares_say():
+    """Noto's emoji are 60 % "People & Body": a random class drawn equally often would be measured
+    against real images of another mix, so a card's `class_shares` set the draw."""
+    even = tiny_spec(class_names=FASHION)
+    uneven = dataclasses.replace(even, card={"class_shares": [0.6, 0.3, 0.1]})
+    assert uneven.class_shares() == pytest.approx((0.6, 0.3, 0.1)) and even.class_shares() is None
+    labels = class_guidance(uneven, "m", None, None, range(4000), random_class=True).class_labels
+    assert [labels.count(c) / 4000 for c in range(3)] == pytest.approx([0.6, 0.3, 0.1], abs=0.03)
+    assert class_guidance(uneven, "m", None, None, range(7, 9), random_class=True).class_labels == labels[7:9]
+    never = dataclasses.replace(even, card={"class_shares": [1, 0, 0]})
+    assert set(class_guidance(never, "m", None, None, range(50), random_class=True).class_labels) == {0}
+    for unusable in ([0.5, 0.5], [1, -1, 1], [0, 0, 0], "0.6,0.3,0.1", [0.6, None, 0.1]):
+        assert dataclasses.replace(even, card={"class_shares": unusable}).class_shares() is None
+    assert class_guidance(even, "m", None, None, range(40), random_class=True).class_labels == class_guidance(
+        dataclasses.replace(even, card={"class_shares": [0, 0]}), "m", None, None, range(40), random_class=True
+    ).class_labels  # unusable shares draw as a card without them: equally often

@@ -30,6 +30,8 @@ def test_a_run_with_classes_trains_a_model_of_the_datas_classes(tmp_path):
     assert model.network.class_embedding.num_embeddings == 3
     assert model.network.class_embedding.weight.abs().sum() > 0  # it trained (it starts at zero)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["classes"] is True
+    labels = np.load(tmp_path / "data.npz")["labels"]  # the card records how often each class is in the data
+    assert model.spec.card["class_shares"] == [round(float(np.mean(labels == c)), 4) for c in (0, 1)]
     assert load_model(tmp_path / "run").spec.class_names == ("dark", "light")  # the checkpoint too
 
 

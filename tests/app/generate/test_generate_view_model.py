@@ -16,6 +16,7 @@ from app.generate.picture_work import Geometry, pictures_work, recorded_pictures
 from app.generate.view_model import (
     ANY_CLASS,
     RANDOM_CLASS,
+    RANDOM_CLASS_AS_TRAINED,
     BUSY_MESSAGE,
     MAX_GUIDANCE,
     MAX_SEED,
@@ -169,6 +170,8 @@ def test_the_class_picker_offers_any_class_then_each_by_name_and_guidance_goes_w
     assert class_choices(CONDITIONAL) == [(ANY_CLASS, None), (RANDOM_CLASS, "random"), ("Circle", 0), ("Square", 1),
                                           ("Star", 2)]
     assert class_choices(SPEC) == [] and class_choices(None) == []
+    as_trained = dataclasses.replace(CONDITIONAL, card={"class_shares": [0.5, 0.3, 0.2]})
+    assert class_choices(as_trained)[1] == (RANDOM_CLASS_AS_TRAINED, "random")
     view_model = GenerateViewModel()
     chosen = dataclasses.replace(settings(), class_label=2, guidance=3.5)
     request = view_model.start("shapes", chosen, now=0.0)
