@@ -55,7 +55,10 @@ def guidance_scales(text: str) -> list[float]:
 
 
 def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float, request: GenerationRequest) -> dict:
-    """One scale: every class sampled with `request` (count and seeds), measured per class and overall."""
+    """One scale: every class sampled with `request` (count and seeds), measured per class and overall.
+    Each class has two FDs: of all its images ("fd"), and of those the classifier puts in it
+    ("fd_classified"), the baseline's grouping, so that the guided and unconditional images of a
+    class can also be compared on equal terms."""
     per_class, everything = [], []
     for index, name in enumerate(model.spec.class_names):
         asked = GenerationRequest(**{**asdict(request), "class_label": index, "guidance": scale,
@@ -65,13 +68,31 @@ def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float, 
         per_class.append({"class": name, "classifier_class": reference.info.classes[index], "accuracy": accuracy,
                           "fd": report.fd if report else None,
                           "fd_real_split": report.fd_real_split if report else None,
+                          "fd_classified": classified_group_fd(reference, images, reference.classified(images), index),
                           "held_out_real": report.real if report else 0})
         everything.append(images)
     overall = reference.evaluate(np.concatenate(everything))
-    class_fds = [row["fd"] for row in per_class if row["fd"] is not None]
     return {"guidance": scale, "accuracy": float(np.mean([row["accuracy"] for row in per_class])),
             "fd": overall.fd, "fd_real_split": overall.fd_real_split,
-            "mean_class_fd": float(np.mean(class_fds)) if class_fds else None, "classes": per_class}
+            "mean_class_fd": mean_fd(per_class, "fd"), "mean_class_fd_classified": mean_fd(per_class, "fd_classified"),
+            "classes": per_class}
+
+
+def classified_group_fd(reference: EvaluationReference, images: np.ndarray, predicted: np.ndarray,
+                        index: int) -> float | None:
+    """The FD of the images the classifier put in class `index` (`predicted`) against that class's
+    real images; None for a group under MIN_GROUP images or a class without enough real ones."""
+    group = images[predicted == index]
+    if len(group) < MIN_GROUP:
+        return None
+    report = reference.evaluate_class(group, index)[1]
+    return report.fd if report else None
+
+
+def mean_fd(per_class: list[dict], key: str) -> float | None:
+    """The mean of the classes' FDs under `key` that were measured; None if none was."""
+    values = [row[key] for row in per_class if row[key] is not None]
+    return float(np.mean(values)) if values else None
 
 
 def baseline_row(model: LoadedModel, reference: EvaluationReference, classes: int, request: GenerationRequest) -> dict:
@@ -79,15 +100,9 @@ def baseline_row(model: LoadedModel, reference: EvaluationReference, classes: in
     classified as; a class given fewer than MIN_GROUP images gets no FD."""
     images = generate(model, GenerationRequest(**{**asdict(request), "count": request.count * classes})).images
     predicted = reference.classified(images)
-    per_class = []
-    for index in range(classes):
-        group = images[predicted == index]
-        report = reference.evaluate_class(group, index)[1] if len(group) >= MIN_GROUP else None
-        per_class.append({"classifier_class": reference.info.classes[index], "share": len(group) / len(images),
-                          "fd": report.fd if report else None})
-    class_fds = [row["fd"] for row in per_class if row["fd"] is not None]
-    return {"fd": reference.evaluate(images).fd, "mean_class_fd": float(np.mean(class_fds)) if class_fds else None,
-            "classes": per_class}
+    per_class = [{"classifier_class": reference.info.classes[index], "share": float(np.mean(predicted == index)),
+                  "fd": classified_group_fd(reference, images, predicted, index)} for index in range(classes)]
+    return {"fd": reference.evaluate(images).fd, "mean_class_fd": mean_fd(per_class, "fd"), "classes": per_class}
 
 
 def main(argv: list[str] | None = None) -> None:

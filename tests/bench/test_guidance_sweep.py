@@ -37,6 +37,9 @@ def test_the_sweep_measures_every_scale_per_class_and_overall(tmp_path, classifi
         assert [c["classifier_class"] for c in row["classes"]] == ["0", "1"]
         assert all(0 <= c["accuracy"] <= 1 and c["fd"] >= 0 and c["held_out_real"] >= 4 for c in row["classes"])
         assert row["fd"] >= 0 and row["accuracy"] == pytest.approx(sum(c["accuracy"] for c in row["classes"]) / 2)
+        for c in row["classes"]:  # 4 images a class: never MIN_GROUP of them classified, so no FD of that group
+            assert c["fd_classified"] is None
+        assert row["mean_class_fd_classified"] is None
     table = capsys.readouterr().out.splitlines()
     assert table[0].split() == ["guidance", "accuracy", "FD", "class", "FD"] and len(table) == 4
 
@@ -86,3 +89,17 @@ def test_selection_measures_against_the_training_split(tmp_path, classifier):
     assert (held_out["compared_with"], selection["compared_with"]) == ("held-out images", "training split (selection)")
     assert sum(c["held_out_real"] for c in held_out["rows"][0]["classes"]) == 16
     assert sum(c["held_out_real"] for c in selection["rows"][0]["classes"]) == 64
+
+
+def test_a_class_s_images_the_classifier_puts_in_it_get_an_fd_of_their_own(tmp_path, classifier):
+    model = save_tiny_model(tmp_path / "model", class_names=("dark", "light"))
+    data = two_level_npz(tmp_path / "data.npz", count=80)
+    out = tmp_path / "sweep.json"
+    sweep.main([str(model), "--guidance", "1", "-n", "12", "--steps", "2", "--classifier", str(classifier),
+                "--data", str(data), "--device", "cpu", "--threads", "1", "--out", str(out)])
+    row = json.loads(out.read_text())["rows"][0]
+    for c in row["classes"]:  # 12 images: an FD of the classified group where 10 or more are in the class
+        assert (c["fd_classified"] is not None) == (round(c["accuracy"] * 12) >= sweep.MIN_GROUP)
+        assert c["fd_classified"] is None or c["fd_classified"] >= 0
+    measured = [c["fd_classified"] for c in row["classes"] if c["fd_classified"] is not None]
+    assert row["mean_class_fd_classified"] == (pytest.approx(sum(measured) / len(measured)) if measured else None)
