@@ -39,7 +39,7 @@ MAX_COUNT = 64
 MAX_GUIDANCE, GUIDANCE_STEP = 10.0, 0.5
 ANY_CLASS = "Any (unconditional)"
 RANDOM_CLASS = "A random class for each image"
-RANDOM_CLASS_AS_TRAINED = "A random class for each image, as often as in its training data"  # a card's class_shares
+RANDOM_CLASS_AS_TRAINED = "Random, as often as in its data"  # a card's class_shares (short: the picker is narrow)
 NO_MODEL_TEXT = (
     "<b>No model installed yet.</b> Train one on the <a href='train'>Train page</a> from a folder of "
     f"images or a .npz file, or copy a model folder into {user_models_dir()}."
