@@ -55,7 +55,8 @@ def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, gu
         return None
     require_classes(spec, model_name)
     if random_class:
-        labels = tuple(drawn_class(len(spec.class_names), seed, spec.class_shares()) for seed in seeds)
+        shares = spec.class_shares()
+        labels = tuple(drawn_class(len(spec.class_names), seed, shares) for seed in seeds)
     else:
         labels = (_checked(spec, model_name, class_label),) * len(seeds)
     scale = spec.recommended_guidance() if guidance is None else guidance
