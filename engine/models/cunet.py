@@ -27,6 +27,13 @@ the optional class labels are (B,) in 0..num_classes (num_classes itself: no cla
 The ODE solver is an argument of each call (`solver=`), like torchdiffeq's `method`/`options`;
 without one the network runs `config.solver`, the solver it was trained with. Nothing a call
 passes stays behind, so one network can serve callers that ask for different solvers.
+
+The network computes channels-last (its conv weights and activations NHWC in memory; the shapes and
+the arithmetic are unchanged): oneDNN's convolutions run without reordering their inputs and the
+pixel norm's NHWC view is already contiguous, and each ODE block then solves in that layout
+(`ode_block`). Measured on one CPU thread: a 384 px tile of the photo denoiser in bf16 and a batch
+of 64 generated 32 px images in float32 take a third and a quarter less time (docs/benchmarks.md,
+"Channels-last").
 """
 
 from __future__ import annotations
@@ -364,6 +371,7 @@ class CUNet(nn.Module):
                 _activation(act),
                 nn.Conv2d(widths[0], config.in_channels * config.unshuffle**2, 3, padding=1),
             )
+        self.to(memory_format=torch.channels_last)  # conv weights; the layout of every call (module docstring)
 
     def function_evaluations(self) -> int:
         """Vector-field evaluations over all blocks since the network was built."""
@@ -395,7 +403,8 @@ class CUNet(nn.Module):
             raise ValueError("this network takes no noise map")
         factor = self.config.unshuffle
         x, (height, width) = pad_to_multiple(x, factor * 2**self.levels)
-        h = self.stem(F.pixel_unshuffle(x, factor) if factor > 1 else x)  # (B, C*f*f, H/f, W/f)
+        x = F.pixel_unshuffle(x, factor) if factor > 1 else x
+        h = self.stem(x.contiguous(memory_format=torch.channels_last))  # (B, C*f*f, H/f, W/f)
         skips = []
         for i in range(self.levels):  # level i: (B, widths[i], H/f/2^i, W/f/2^i)
             h = self.down_blocks[i](h, condition, solver, kinetic_energy)
@@ -416,4 +425,4 @@ class CUNet(nn.Module):
         out = self.head(h)
         if factor > 1:
             out = F.pixel_shuffle(out, factor)  # (B, C, H, W)
-        return out[..., :height, :width]
+        return out[..., :height, :width].contiguous()  # row-major for the caller, as it came in

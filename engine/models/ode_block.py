@@ -5,6 +5,11 @@ diffusion-time conditioning. The solver is *data* (`SolverSettings`) passed with
 torchdiffeq's `odeint` takes `method` and `options`: no block holds one, so one trained model can be
 run with fewer or more solver steps as a speed/quality dial, by several callers at once. A training
 call may also pass a `KineticEnergy`, which collects each block's kinetic energy (Finlay et al. 2020).
+
+A block solves in the memory layout its state comes in. torchdiffeq stores each solution in a buffer
+it allocates row-major (NCHW), so a channels-last state (how the cUNet computes, `CUNet`) would be
+copied across layouts into it and out again at every block; the block hands torchdiffeq the state's
+NHWC view instead, whose row-major buffer is the same memory order, and views the result back.
 """
 
 from __future__ import annotations
@@ -125,19 +130,35 @@ class _ConditionedField(nn.Module):
     counts evaluations on the owning block (adaptive solvers make this data dependent). With
     `with_energy` the state is (h, energy so far) and the energy's derivative is ||f||² per element."""
 
-    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None, with_energy: bool) -> None:
+    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None, with_energy: bool, nhwc: bool) -> None:
         super().__init__()
         self.field = block.field
         self.condition = condition
         self.with_energy = with_energy
+        self.nhwc = nhwc  # the solver holds h as its NHWC view (module docstring)
         self._block = [block]  # a list, so the block is not registered as a submodule
 
     def forward(self, s: torch.Tensor, state):
         self._block[0].evaluations += 1
+        h = state[0] if self.with_energy else state
+        derivative = self.field(_from_nhwc(h) if self.nhwc else h, self.condition)
+        stored = _to_nhwc(derivative) if self.nhwc else derivative
         if not self.with_energy:
-            return self.field(state, self.condition)
-        derivative = self.field(state[0], self.condition)
-        return derivative, derivative.square().flatten(1).mean(1)
+            return stored
+        return stored, derivative.square().flatten(1).mean(1)
+
+
+def _is_channels_last(h: torch.Tensor) -> bool:
+    """Laid out channels-last and not also row-major (a 1x1 image is both: nothing to gain)."""
+    return h.dim() == 4 and h.is_contiguous(memory_format=torch.channels_last) and not h.is_contiguous()
+
+
+def _to_nhwc(h: torch.Tensor) -> torch.Tensor:
+    return h.permute(0, 2, 3, 1)
+
+
+def _from_nhwc(h: torch.Tensor) -> torch.Tensor:
+    return h.permute(0, 3, 1, 2)
 
 
 class ODEBlock(nn.Module):
@@ -170,8 +191,10 @@ class ODEBlock(nn.Module):
 
     def _solve(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
                kinetic_energy: KineticEnergy | None) -> torch.Tensor:
-        bound = _ConditionedField(self, condition, with_energy=kinetic_energy is not None)
-        start = h if kinetic_energy is None else (h, h.new_zeros(h.shape[0]))
+        nhwc = _is_channels_last(h)
+        bound = _ConditionedField(self, condition, with_energy=kinetic_energy is not None, nhwc=nhwc)
+        state = _to_nhwc(h) if nhwc else h
+        start = state if kinetic_energy is None else (state, h.new_zeros(h.shape[0]))
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)
         kwargs: dict = {"method": solver.method}
         if solver.is_adaptive:
@@ -185,7 +208,7 @@ class ODEBlock(nn.Module):
             solution = odeint_adjoint(bound, start, span, adjoint_params=params, **kwargs)
         else:
             solution = odeint(bound, start, span, **kwargs)
-        if kinetic_energy is None:
-            return solution[-1]
-        kinetic_energy.add(solution[1][-1])
-        return solution[0][-1]
+        if kinetic_energy is not None:
+            kinetic_energy.add(solution[1][-1])
+            solution = solution[0]
+        return _from_nhwc(solution[-1]) if nhwc else solution[-1]

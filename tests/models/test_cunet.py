@@ -6,6 +6,7 @@ import torch
 from engine.errors import ConfigError
 from engine.models import CUNet, CUNetConfig, SolverSettings, count_parameters
 from engine.models.cunet import VectorField, default_config, denoise_config, paper_config
+from engine.models.ode_block import KineticEnergy, ODEBlock
 from helpers import perturb
 
 
@@ -266,3 +267,36 @@ def test_pixel_norm_normalises_each_pixel_over_its_channels_with_a_gain_and_bias
 def test_denoise_preset_settings_are_checked(changes, message):
     with pytest.raises(ConfigError, match=message):
         tiny_denoiser(**changes)
+
+
+@pytest.mark.parametrize("solver", [SolverSettings("midpoint", 1), SolverSettings("rk4", 2),
+                                    SolverSettings("dopri5", rtol=1e-4, atol=1e-4)])
+@pytest.mark.parametrize("energy", [False, True])
+def test_an_ode_block_solves_a_channels_last_state_as_a_row_major_one_and_keeps_its_layout(solver, energy):
+    block = perturb(CUNet(small())).down_blocks[1].block
+    h = torch.randn(2, block.field.conv1.in_channels, 6, 10)
+    condition = torch.randn(2, block.field.to_scale_shift[1].in_features)
+
+    def solved(state):
+        record = KineticEnergy() if energy else None
+        out = block(state, condition, solver, record)
+        return out, None if record is None else record.mean()
+
+    row_major, row_energy = solved(h)
+    channels_last, last_energy = solved(h.contiguous(memory_format=torch.channels_last))
+    assert channels_last.is_contiguous(memory_format=torch.channels_last) and not channels_last.is_contiguous()
+    assert torch.allclose(channels_last, row_major, atol=1e-6)
+    if energy:
+        assert torch.allclose(last_energy, row_energy, rtol=1e-5)
+
+
+def test_the_network_computes_channels_last_and_returns_row_major():
+    network = perturb(CUNet(denoise_config(3)))
+    layouts = []
+    for module in network.modules():
+        if isinstance(module, ODEBlock):
+            module.register_forward_hook(
+                lambda _module, inputs, _out: layouts.append(inputs[0].is_contiguous(memory_format=torch.channels_last)))
+    out = network(torch.randn(1, 3, 32, 48), torch.tensor([50]), noise_map=torch.full((1, 3, 1, 1), 0.1))
+    assert len(layouts) == network.ode_block_count() and all(layouts)
+    assert out.is_contiguous()
