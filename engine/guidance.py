@@ -22,6 +22,17 @@ def class_listing(class_names: tuple[str, ...]) -> str:
     return ", ".join(name if name == str(index) else f"{index} {name}" for index, name in enumerate(class_names))
 
 
+def class_share_listing(spec: ModelSpec) -> str | None:
+    """"People & Body 59.7 %, Flags 7.1 %, ...": how often a random class per image draws each
+    class, most often first, where the card records the training data's shares (`class_shares`);
+    None where every class is drawn equally often, which needs no saying."""
+    shares = spec.class_shares()
+    if shares is None:
+        return None
+    ordered = sorted(zip(spec.class_names, shares), key=lambda pair: -pair[1])
+    return ", ".join(f"{name} {100 * share:.1f} %" for name, share in ordered)
+
+
 def class_index(spec: ModelSpec, model_name: str, choice: str) -> int:
     """The class `choice` names: a class name in any case, else an index from 0. Names are
     looked at first, so a model whose classes are numbers ("1", "2", "5") is asked for them by

@@ -37,8 +37,10 @@ def perturb(network: torch.nn.Module, seed: int = 0, scale: float = 0.05) -> tor
 
 
 def save_tiny_model(folder: Path, channels: int = 1, image_size: int = 8, seed: int = 0,
-                    class_names: tuple[str, ...] = ()) -> Path:
+                    class_names: tuple[str, ...] = (), card: dict | None = None) -> Path:
+    """`card`: fields merged into the tiny model's card."""
     spec = tiny_spec(channels, image_size, class_names)
+    spec = dataclasses.replace(spec, card=spec.card | (card or {}))
     torch.manual_seed(seed)
     network = perturb(spec.build_network(), seed)
     save_model_folder(folder, spec, network.state_dict())

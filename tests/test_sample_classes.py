@@ -106,6 +106,20 @@ def test_models_lists_the_classes_of_a_conditional_model(conditional, tmp_path, 
     assert listing["shapes"]["classes"] == list(CLASSES) and listing["plain"]["classes"] == []
 
 
+def test_models_says_how_often_a_random_class_is_each_where_the_card_records_the_datas_shares(
+        conditional, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path))
+    save_tiny_model(tmp_path / "models" / "shapes", class_names=CLASSES, card={"class_shares": [1, 2, 1]})
+    assert main(["models"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    shapes = next(index for index, line in enumerate(lines) if line.startswith("shapes"))
+    assert lines[shapes + 2].strip() == ("--class random draws them as often as its training data: "
+                                         "Square 50.0 %, Circle 25.0 %, Star 25.0 %")
+    assert main(["models", "--json"]) == 0
+    listing = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
+    assert listing["shapes"]["class_shares"] == [0.25, 0.5, 0.25]
+
+
 def test_a_random_class_per_image_is_each_image_of_its_class_and_seed(conditional, tmp_path):
     """--class random: every image guided toward a class drawn from its seed, recorded as that
     class, so the image made again from its file alone is the same image."""

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.checkpoints import ModelEntry, ModelSpec
 from engine.denoise import auto_tile_size
-from engine.guidance import class_listing
+from engine.guidance import class_listing, class_share_listing
 
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
 CHANNEL_NAMES = {1: "greyscale", 3: "colour"}
@@ -36,6 +36,7 @@ def model_facts(entry: ModelEntry) -> Facts:
         ("Architecture", ARCH_NAMES.get(spec.arch, spec.arch)),
         ("Images", f"{spec.image_size}×{spec.image_size} px, {CHANNEL_NAMES.get(spec.channels, spec.channels)}"),
         ("Classes", class_listing(spec.class_names)),
+        ("Random class", _random_class_shares(spec)),
         ("File size", _file_size(entry)),
         ("Dataset", str(card.get("dataset", ""))),
         ("Licence", str(card.get("licence", card.get("license", "")))),
@@ -46,6 +47,11 @@ def model_facts(entry: ModelEntry) -> Facts:
         ("Location", SOURCE_NAMES.get(entry.source, entry.source)),
     ]
     return [(label, value) for label, value in rows if value]
+
+
+def _random_class_shares(spec: ModelSpec) -> str:
+    shares = class_share_listing(spec)
+    return "" if shares is None else f"As often as in its training data: {shares}"
 
 
 def denoising_facts(entry: ModelEntry) -> Facts:

@@ -15,7 +15,7 @@ from engine import __version__
 from engine.checkpoints import ModelEntry, ModelStore, create_model_folder, load_model
 from engine.cli.common import json_object_arg
 from engine.errors import ConfigError
-from engine.guidance import class_listing
+from engine.guidance import class_listing, class_share_listing
 from engine.device import available_devices
 
 
@@ -41,7 +41,7 @@ def run_models(args: argparse.Namespace) -> int:
         print(json.dumps([
             {"name": e.name, "source": e.source, "path": str(e.path), "arch": e.spec.arch,
              "use": _use(e), "image_size": e.spec.image_size, "channels": e.spec.channels,
-             "classes": list(e.spec.class_names),
+             "classes": list(e.spec.class_names), "class_shares": e.spec.class_shares(),
              "trained_solvers": [dataclasses.asdict(s) for s in e.spec.trained_solvers], "card": e.spec.card}
             for e in entries
         ], indent=2))
@@ -55,6 +55,9 @@ def run_models(args: argparse.Namespace) -> int:
               f"{e.spec.channels}x{e.spec.image_size}px  {description}")
         if e.spec.is_conditional:
             print(f"{'':<{name_width}} classes (engine sample --class): {class_listing(e.spec.class_names)}")
+            shares = class_share_listing(e.spec)
+            if shares is not None:
+                print(f"{'':<{name_width}} --class random draws them as often as its training data: {shares}")
         if e.spec.trained_solvers:
             print(f"{'':<{name_width}} trained for the solvers (engine sample --solver): "
                   f"{e.spec.trained_solvers_label()}")

@@ -78,6 +78,19 @@ def test_a_conditional_models_card_lists_its_classes_and_guidance():
     assert dict(model_facts(ModelEntry("odd", Path("/o"), "bundled", odd)))["Classes"] == "0 1, 1 3"
 
 
+def with_card(spec, **fields):
+    return dataclasses.replace(spec, card=spec.card | fields)
+
+
+def test_a_card_with_its_datas_class_shares_says_how_often_a_random_class_is_each():
+    spec = with_card(tiny_spec(channels=3, image_size=32, class_names=("Flags", "People", "Food")),
+                     class_shares=[7, 60, 33])
+    facts = dict(model_facts(ModelEntry("emoji", Path("/e"), "bundled", spec)))
+    assert facts["Random class"] == "As often as in its training data: People 60.0 %, Food 33.0 %, Flags 7.0 %"
+    even = with_card(tiny_spec(channels=3, image_size=32, class_names=("Flags", "People")), class_shares=[1])
+    assert "Random class" not in dict(model_facts(ModelEntry("even", Path("/e"), "bundled", even)))
+
+
 def test_a_solver_robust_models_card_says_which_solvers_it_was_trained_for():
     spec = tiny_spec(channels=1, image_size=28)
     trained = (SolverSettings(method="rk4", steps=2), spec.trained_solver, SolverSettings(method="euler", steps=1))
