@@ -7,22 +7,31 @@ A photo gets in through two gates. By eye, once: scripts/photo_corpus_selection.
 files judged to be real photographs (no renders, drawings, gradients, screenshots, logos, text)
 under a licence that allows redistribution, with that licence and the attribution it needs. By
 measurement, on every run: at least MIN_PIXELS, an estimated JPEG quality of at least
-MIN_JPEG_QUALITY and an estimated noise of at most MAX_NOISE_SIGMA; a photo that fails is
+MIN_JPEG_QUALITY (JPEG files only: lossy WebP and JPEG XL have no such estimate, so those were
+judged at 100 % by eye) and an estimated noise of at most MAX_NOISE_SIGMA; a photo that fails is
 reported and left out.
 
+A Debian source is fetched with the machine's own apt sources, or, where the selection names a
+"suite" (e.g. sid, for photos newer than the machine's release), with an apt configuration private
+to the build in `<cache>/apt/<suite>/` (its own sources.list, lists, cache and state, updated once
+per build), so the system's apt sources and lists are neither used nor changed.
+
 Nothing is resized. A JPEG in sRGB (no ICC profile, or an sRGB one) is kept byte for byte, so it
-is not compressed twice; anything else (PNG, a JPEG in Adobe RGB or Display P3) is converted to
-8-bit sRGB RGB and stored as PNG. The cache gets `<source>-<name>.<ext>`, SOURCES.md (size,
-package and version, original file, licence, attribution of each), corpus.json (the measurements;
-a re-run skips what they show done) and copyright/<package>. The split file gets "test" (the
-originals of the benchmark's held-out photos, benchmarks/photo_split.json, never to be trained or
-validated on) and "validation" (about VALIDATION_FRACTION of the rest, spread over the sources);
-everything else is training. docs/corpus.md tells how the choices were made.
+is not compressed twice; anything else (PNG, WebP, JPEG XL, a JPEG in Adobe RGB or Display P3) is
+converted to 8-bit sRGB RGB and stored as PNG. JPEG XL is decoded with imagecodecs (dev extra),
+as this Pillow cannot read it. The cache gets `<source>-<name>.<ext>`, SOURCES.md (size, package
+and version, original file, licence, attribution of each), corpus.json (the measurements; a re-run
+skips what they show done) and copyright/<source>. The split file gets "test" (the originals of
+the benchmark's held-out photos, benchmarks/photo_split.json, never to be trained or validated on)
+and "validation" (chosen by the first build as about VALIDATION_FRACTION of the rest, spread over
+the sources, then kept: see corpus_split); everything else is training. docs/corpus.md tells how
+the choices were made.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import hashlib
 import importlib.metadata
 import io
@@ -33,6 +42,7 @@ import subprocess
 import sys
 import tempfile
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
@@ -60,6 +70,8 @@ MAX_NOISE_SIGMA = 3.0  # 0-255 units; the estimator reads clean but finely textu
 VALIDATION_FRACTION = 0.1
 
 EET_MAGIC = 0x1EE70F42  # Eet, Enlightenment's archive format (.edj), file format 2
+JPEG_XL_SIGNATURES = (b"\xff\x0a", b"\x00\x00\x00\x0cJXL \r\n\x87\n")  # bare codestream, ISOBMFF container
+DEBIAN_MIRROR = "http://deb.debian.org/debian"  # where a source's "suite" is fetched from
 
 
 class CorpusError(Exception):
@@ -148,10 +160,24 @@ def to_srgb(image: Image.Image) -> Image.Image:
     return to_channels(image, 3)
 
 
+def open_photo(data: bytes) -> Image.Image:
+    """The image in file contents `data`. Pillow reads JPEG, PNG and WebP; JPEG XL, which it
+    cannot, is decoded by imagecodecs, imported only here: it is a dev-extra package for this
+    script alone, and a build with every photo already done does not need it."""
+    if not data.startswith(JPEG_XL_SIGNATURES):
+        return Image.open(io.BytesIO(data))
+    try:
+        import imagecodecs
+    except ImportError as error:
+        raise CorpusError("reading JPEG XL needs imagecodecs (pip install imagecodecs; the dev extra has it)") \
+            from error
+    return Image.fromarray(imagecodecs.jpegxl_decode(data))
+
+
 def process(name: str, data: bytes, provenance: Provenance, cache: Path) -> Record:
     """Measure one photo (file contents `data`) and, if it passes, store it in `cache` as the
     module docstring says."""
-    image = Image.open(io.BytesIO(data))
+    image = open_photo(data)
     is_jpeg = image.format == "JPEG"
     keep_bytes = is_jpeg and image.mode in ("RGB", "L") and is_srgb_profile(image.info.get("icc_profile"))
     pixels = to_srgb(image)
@@ -169,10 +195,10 @@ def process(name: str, data: bytes, provenance: Provenance, cache: Path) -> Reco
     return replace(record, file=file)
 
 
-def fetch_debian_package(package: str, folder: Path) -> tuple[str, Path]:
-    """`apt-get download` the package into `folder` and unpack it with `dpkg-deb -x`: (version,
-    root of the unpacked tree)."""
-    _run(["apt-get", "download", package], folder)
+def fetch_debian_package(package: str, folder: Path, apt_options: Sequence[str]) -> tuple[str, Path]:
+    """`apt-get download` the package into `folder` (with `apt_options`, see private_apt_options)
+    and unpack it with `dpkg-deb -x`: (version, root of the unpacked tree)."""
+    _run(["apt-get", "download", package], folder, apt_options)
     deb = next(folder.glob("*.deb"))
     version = _run(["dpkg-deb", "-f", str(deb), "Version"], folder).strip()
     _run(["dpkg-deb", "-x", str(deb), "root"], folder)
@@ -180,12 +206,33 @@ def fetch_debian_package(package: str, folder: Path) -> tuple[str, Path]:
     return version, folder / "root"
 
 
-def _run(command: list[str], folder: Path) -> str:
-    result = subprocess.run(command, cwd=folder, capture_output=True, text=True)
+def private_apt_options(cache: Path, suite: str) -> list[str]:
+    """apt-get options that read `suite`'s sources.list alone and keep apt's lists, cache and
+    state in `<cache>/apt/<suite>/`, after writing that folder and running `apt-get update` in it.
+    Fetching from a suite other than the machine's must neither need nor change the system's apt
+    configuration (nor root: every folder apt writes to is the user's)."""
+    root = cache / "apt" / suite
+    for folder in ("lists/partial", "cache/archives/partial", "state"):
+        (root / folder).mkdir(parents=True, exist_ok=True)
+    (root / "state" / "status").touch()  # no installed packages: apt only downloads here
+    atomic_write_text(root / "sources.list", f"deb {DEBIAN_MIRROR} {suite} main\n")
+    options = [f"Dir::Etc::SourceList={root / 'sources.list'}", "Dir::Etc::SourceParts=/dev/null",
+               f"Dir::State={root / 'state'}", f"Dir::State::Lists={root / 'lists'}",
+               f"Dir::State::status={root / 'state' / 'status'}", f"Dir::Cache={root / 'cache'}",
+               "Acquire::Languages=none"]
+    apt_options = [word for option in options for word in ("-o", option)]
+    _run(["apt-get", "update"], root, apt_options)
+    return apt_options
+
+
+def _run(command: list[str], folder: Path, apt_options: Sequence[str] = ()) -> str:
+    """Run `command` in `folder` (`apt_options` go after the program's name) and return its
+    output; a failure raises CorpusError naming the command without its options."""
+    result = subprocess.run([command[0], *apt_options, *command[1:]], cwd=folder, capture_output=True, text=True)
     if result.returncode != 0:
         message = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
         hint = " (run 'apt-get update' first?)" if "Unable to locate" in message else ""
-        raise CorpusError(f"{' '.join(command[:2])} {command[2]} failed: {message}{hint}")
+        raise CorpusError(f"{' '.join(command[:3])} failed: {message}{hint}")
     return result.stdout
 
 
@@ -259,34 +306,39 @@ def build_corpus(cache: Path, split_file: Path, selection: dict) -> list[Record]
         raise AptUnavailableError("apt-get and dpkg-deb not found: the corpus's Debian packages can only be "
                                   "fetched on a Debian or Ubuntu machine")
     sources = {**selection["debian"], **selection["python"]}
+    apt_options_of_suite = functools.cache(functools.partial(private_apt_options, cache))  # one update per build
     for number, (source, spec) in enumerate(sources.items(), start=1):
         progress = f"[{number}/{len(sources)}] {source} ({len(spec['photos'])} selected)"
         if not pending[source]:
             print(f"{progress}: all done already")
         elif source in selection["debian"]:
             print(f"{progress}: {len(pending[source])} to do, downloading", flush=True)
-            update_from_debian_package(source, spec, pending[source], manifest, cache)
+            apt_options = apt_options_of_suite(spec["suite"]) if "suite" in spec else []
+            update_from_debian_package(source, spec, apt_options, pending[source], manifest, cache)
         else:
             print(f"{progress}: {len(pending[source])} to do, reading the installed wheel", flush=True)
             update_from_python_package(source, spec["folder"], pending[source], manifest, cache)
     kept = [record for record in manifest.values() if rejection(record) is None and is_stored(record, cache)]
-    split = corpus_split({record.name: record.provenance.package for record in kept}, benchmark_held_out())
+    split = corpus_split({record.name: record.provenance.package for record in kept}, benchmark_held_out(),
+                         committed_validation(split_file))
     atomic_write_text(split_file, json.dumps(split, indent=2) + "\n")
     atomic_write_text(cache / "SOURCES.md", sources_table(kept, split))
     return kept
 
 
-def update_from_debian_package(package: str, spec: dict, photos: dict[str, dict], manifest: dict[str, Record],
-                               cache: Path) -> None:
-    """Fetch the package into a temporary folder in the cache, keep its copyright file, and
-    measure `photos` from it."""
+def update_from_debian_package(source: str, spec: dict, apt_options: Sequence[str], photos: dict[str, dict],
+                               manifest: dict[str, Record], cache: Path) -> None:
+    """Fetch the source's package (its "package", else the source's name) into a temporary folder
+    in the cache, keep its copyright file as copyright/<source> (one package may be two sources,
+    from two suites), and measure `photos` from it."""
+    package = spec.get("package", source)
     with tempfile.TemporaryDirectory(prefix="download-", dir=cache) as folder:
-        version, root = fetch_debian_package(package, Path(folder))
+        version, root = fetch_debian_package(package, Path(folder), apt_options)
         if version != spec["version"]:
             print(f"  note: chosen on {spec['version']}, apt served {version}: check they are the same photos")
         copyright_file = root / "usr/share/doc" / package / "copyright"
         if copyright_file.is_file():
-            atomic_write_bytes(cache / "copyright" / package, copyright_file.read_bytes())
+            atomic_write_bytes(cache / "copyright" / source, copyright_file.read_bytes())
         measure_source(photos, root, package, version, spec.get("container") == "eet", manifest, cache)
 
 
@@ -309,17 +361,34 @@ def benchmark_held_out() -> set[str]:
     return {Path(name).stem for name in json.loads(BENCHMARK_SPLIT_FILE.read_text("utf-8"))["held_out"]}
 
 
-def corpus_split(group_of: dict[str, str], held_out: set[str]) -> dict:
+def committed_validation(split_file: Path) -> list[str] | None:
+    """The validation list of an existing split file, or None where there is none yet."""
+    if not split_file.is_file():
+        return None
+    try:
+        return json.loads(split_file.read_text("utf-8"))["validation"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise CorpusError(f"{split_file} is unreadable ({error}): mend it, or delete it to choose a new "
+                          "validation set (which changes every validation figure measured on the old one)") from error
+
+
+def corpus_split(group_of: dict[str, str], held_out: set[str], kept_validation: list[str] | None = None) -> dict:
     """The split file for photos `group_of` (name -> source package): held-out originals are
-    "test", a share of the rest "validation", everything else training."""
+    "test", everything else training except "validation". A first build (`kept_validation` None)
+    chooses validation as a share of the rest; later builds keep `kept_validation` (restricted to
+    photos still in the corpus) and send photos added since to training, because validation
+    figures are only comparable across training runs while the validation photos stay the same."""
     pool = {name: group for name, group in group_of.items() if name not in held_out}
+    validation = (choose_validation(pool, VALIDATION_FRACTION) if kept_validation is None
+                  else sorted(name for name in kept_validation if name in pool))
     return {
         "about": "Fixed split of the photo corpus built by scripts/build_photo_corpus.py (names without "
                  "extension; the files are <name>.jpg or <name>.png in the corpus folder). 'test': the "
                  "full-resolution originals of the benchmark's held-out photos (benchmarks/photo_split.json), "
                  "never to be trained or validated on. 'validation': about 10 % of the rest, spread over the "
-                 "source packages. Every other photo of the corpus is training.",
-        "validation": choose_validation(pool, VALIDATION_FRACTION),
+                 "source packages, chosen by the first build and kept since, so validation figures stay "
+                 "comparable: photos added later are training. Every other photo of the corpus is training.",
+        "validation": validation,
         "test": sorted(name for name in group_of if name in held_out),
     }
 
@@ -360,9 +429,10 @@ def sources_table(kept: list[Record], split: dict) -> str:
         "# Photo corpus: sources and licences", "",
         f"Written by scripts/build_photo_corpus.py; do not edit. {len(kept)} photos, {megapixels(kept):.1f} MP, "
         "at full resolution: JPEG originals in sRGB kept byte for byte (.jpg), everything else converted to "
-        "8-bit sRGB RGB PNG (.png). Each photo keeps its own licence; copyright/<package> holds each Debian "
-        "package's copyright file. The split is the repository's benchmarks/corpus_split.json: 'test' photos "
-        "are originals of the benchmark's held-out photos and must never be trained on.", "",
+        "8-bit sRGB RGB PNG (.png). Each photo keeps its own licence; copyright/<source> holds each Debian "
+        "source's copyright file (<package>, or <package>@<suite> for one fetched from another suite). The "
+        "split is the repository's benchmarks/corpus_split.json: 'test' photos are originals of the "
+        "benchmark's held-out photos and must never be trained on.", "",
         *summary("package", lambda source: f"{source.package} {source.version}"),
         *summary("licence", lambda source: source.licence.split(" (")[0]),
         "## Files", "",

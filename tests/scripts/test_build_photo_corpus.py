@@ -1,11 +1,12 @@
 """scripts/build_photo_corpus.py without apt or network: its filters, the Eet reader, how photos
-are stored, and the split."""
+are stored, the private apt configuration for other suites (commands mocked), and the split."""
 
 import importlib.util
 import io
 import json
 import random
 import struct
+import subprocess
 import sys
 from pathlib import Path
 
@@ -63,6 +64,8 @@ def test_committed_selection_is_allowed_and_names_each_photo_once():
                for photo in spec["photos"]]
     assert len(entries) == len(set(entries)) == len(corpus.selected_photos(selection))
     assert all(photo["licence"] and photo["attribution"] for photo in corpus.selected_photos(selection).values())
+    for source, spec in selection["debian"].items():  # keyed <package>@<suite> where fetched from a suite
+        assert source == (f"{spec['package']}@{spec['suite']}" if "suite" in spec else source) and spec["version"]
 
 
 def eet_archive(entries: dict[bytes, bytes]) -> bytes:
@@ -102,6 +105,16 @@ def test_png_is_stored_as_rgb_png_and_a_rejected_photo_not_at_all(tmp_path):
     assert rejected.file is None and not list(tmp_path.glob("compressed.*"))
 
 
+def test_webp_and_jpeg_xl_are_stored_as_png_without_a_jpeg_quality(tmp_path):
+    imagecodecs = pytest.importorskip("imagecodecs")
+    pixels = np.asarray(Image.open(io.BytesIO(photo_bytes(fmt="PNG"))))
+    for name, data in (("webp-photo", photo_bytes(fmt="WEBP", quality=90)),
+                       ("jxl-photo", imagecodecs.jpegxl_encode(pixels, distance=1.0))):
+        stored = corpus.process(name, data, provenance(), tmp_path)
+        assert stored.file == f"{name}.png" and stored.jpeg_quality is None
+        assert Image.open(tmp_path / stored.file).size == (600, 500)
+
+
 def test_validation_is_deterministic_spread_and_about_a_tenth():
     group_of = {f"{group}-{index}": group for group, count in (("a", 14), ("b", 11), ("c", 6), ("d", 2))
                 for index in range(count)}
@@ -119,6 +132,35 @@ def test_held_out_originals_are_test_never_validation():
     split = corpus.corpus_split(group_of, held_out | {"not-in-corpus"})
     assert split["test"] == ["b-1", "c-0"]
     assert not held_out & set(split["validation"]) and len(split["validation"]) == 3
+
+
+def test_a_first_build_chooses_about_a_tenth_of_each_package():
+    group_of = {f"{group}-{index}": group for group, count in (("a", 20), ("b", 30), ("c", 10))
+                for index in range(count)}
+    validation = corpus.corpus_split(group_of, set())["validation"]
+    assert [sum(name.startswith(group) for name in validation) for group in "abc"] == [2, 3, 1]
+
+
+def test_adding_photos_keeps_validation_and_test_as_committed():
+    held_out = {"a-0"}
+    before = {f"{group}-{index}": group for group in "ab" for index in range(10)}
+    first = corpus.corpus_split(before, held_out)
+    added = {**before, **{f"{group}-{index}": group for group in "abc" for index in range(10, 40)}}
+    later = corpus.corpus_split(added, held_out, first["validation"])
+    assert later["validation"] == first["validation"] and later["test"] == first["test"] == ["a-0"]
+    removed = first["validation"][0]
+    assert removed not in corpus.corpus_split({name: group for name, group in added.items() if name != removed},
+                                              held_out, first["validation"])["validation"]
+
+
+def test_a_split_file_gives_its_validation_list_and_none_is_a_first_build(tmp_path):
+    split_file = tmp_path / "split.json"
+    assert corpus.committed_validation(split_file) is None
+    split_file.write_text(json.dumps({"validation": ["a-1"], "test": []}))
+    assert corpus.committed_validation(split_file) == ["a-1"]
+    split_file.write_text("{")
+    with pytest.raises(corpus.CorpusError, match="delete it"):
+        corpus.committed_validation(split_file)
 
 
 def test_committed_split_keeps_the_benchmark_photos_out_of_validation():
@@ -149,3 +191,47 @@ def test_build_from_an_installed_wheel_then_skip_it_when_done(tmp_path, capsys):
     assert "skimage-astronaut.png" in (cache / "SOURCES.md").read_text()
     corpus.build_corpus(cache, split_file, selection)
     assert "all done already" in capsys.readouterr().out
+
+
+def fake_apt(commands: list[list[str]]):
+    """A stand-in for subprocess.run that records each command and acts as apt-get and dpkg-deb
+    would: `download` leaves a .deb, `dpkg-deb -f` prints version 1.0, `dpkg-deb -x` unpacks a
+    tree holding usr/share/photo.jpg."""
+    def run(command, cwd, **kwargs):
+        commands.append(command)
+        if "download" in command:
+            (Path(cwd) / f"{command[-1]}.deb").write_bytes(b"")
+        if command[:2] == ["dpkg-deb", "-x"]:
+            photo = Path(cwd) / command[-1] / "usr/share/photo.jpg"
+            photo.parent.mkdir(parents=True)
+            photo.write_bytes(photo_bytes(quality=95))
+        return subprocess.CompletedProcess(command, 0, "1.0\n" if command[:2] == ["dpkg-deb", "-f"] else "", "")
+    return run
+
+
+def test_a_suite_is_fetched_with_an_apt_configuration_private_to_the_cache(tmp_path, monkeypatch):
+    commands = []
+    monkeypatch.setattr(corpus.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(corpus.subprocess, "run", fake_apt(commands))
+    photo = {"original": "usr/share/photo.jpg", "licence": "CC0-1.0", "attribution": "someone"}
+    selection = {"debian": {
+        "mate-backgrounds": {"version": "1.0", "photos": [{"name": "machine-photo", **photo}]},
+        "lxqt-themes@sid": {"package": "lxqt-themes", "suite": "sid", "version": "1.0",
+                            "photos": [{"name": "sid-photo", **photo}]},
+        "tuxpaint-data@sid": {"package": "tuxpaint-data", "suite": "sid", "version": "1.0",
+                              "photos": [{"name": "other-sid-photo", **photo}]}}, "python": {}}
+    cache = tmp_path / "cache"
+    kept = corpus.build_corpus(cache, tmp_path / "split.json", selection)
+    assert sorted(record.provenance.package for record in kept) == ["lxqt-themes", "mate-backgrounds", "tuxpaint-data"]
+    apt_commands = [command for command in commands if command[0] == "apt-get"]
+    updates = [command for command in apt_commands if "update" in command]
+    assert len(updates) == 1  # once per build and suite
+    private = updates[0][1:-1]
+    settings = dict(option.split("=", 1) for option in private if option != "-o")
+    assert settings["Dir::Etc::SourceList"] == str(cache / "apt/sid/sources.list")
+    assert settings.pop("Dir::Etc::SourceParts") == "/dev/null"  # not /etc/apt/sources.list.d
+    assert all(Path(value).is_relative_to(cache) for key, value in settings.items() if key.startswith("Dir::"))
+    assert (cache / "apt/sid/sources.list").read_text() == "deb http://deb.debian.org/debian sid main\n"
+    downloads = [command for command in apt_commands if "download" in command]
+    assert downloads == [["apt-get", "download", "mate-backgrounds"], ["apt-get", *private, "download", "lxqt-themes"],
+                         ["apt-get", *private, "download", "tuxpaint-data"]]
