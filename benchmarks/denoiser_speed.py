@@ -22,6 +22,7 @@ from collections.abc import Callable
 
 import torch
 
+from engine.bench.network_cost import interleaved_times
 from engine.device import set_threads
 from engine.models import build_network, count_parameters
 from engine.models.cunet import denoise_config
@@ -64,15 +65,17 @@ def ffdnet_call(size: int) -> tuple[int, Callable[[], None]]:
 
 
 def timed(calls: dict[str, Callable[[], None]], rounds: int) -> dict[str, float]:
-    """Median seconds per call, the calls interleaved round by round after one warm-up each."""
+    """Median seconds per call, the calls interleaved (`interleaved_times`) after one warm-up each."""
     for call in calls.values():
         call()
-    times: dict[str, list[float]] = {name: [] for name in calls}
-    for _ in range(rounds):
-        for name, call in calls.items():
+
+    def seconds(call: Callable[[], None]) -> Callable[[], float]:
+        def run() -> float:
             start = time.perf_counter()
             call()
-            times[name].append(time.perf_counter() - start)
+            return time.perf_counter() - start
+        return run
+    times = interleaved_times({name: seconds(call) for name, call in calls.items()}, rounds)
     return {name: statistics.median(values) for name, values in times.items()}
 
 

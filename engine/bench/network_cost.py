@@ -9,8 +9,10 @@ we report medians.
 
 from __future__ import annotations
 
+import functools
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -90,6 +92,18 @@ def _wait_for(device: torch.device) -> None:
         torch.mps.synchronize()
 
 
+def interleaved_times(calls: dict[str, Callable[[], float]], rounds: int) -> dict[str, list[float]]:
+    """Each call's results (its timings) over `rounds` rounds, every call once per round, the
+    order rotated round by round: the calls meet the same machine load in turn, so their ratios
+    hold within one run even where the absolute times do not."""
+    names = list(calls)
+    times: dict[str, list[float]] = {name: [] for name in names}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[: r % len(names)]:
+            times[name].append(calls[name]())
+    return times
+
+
 def measure_networks(
     presets: list[str], size: int, batch: int, channels: int = 3, device: str = "cpu",
     rounds: int = 10, warmup: int = 2, seed: int = 0, training: bool = False, bf16: bool = False,
@@ -116,11 +130,8 @@ def measure_networks(
     for name, net in networks.items():
         for _ in range(warmup):
             _time_call(net, x, t, optimizers[name], autocast[name])
-    times: dict[str, list[float]] = {name: [] for name in networks}
-    names = list(networks)
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[: r % len(names)]:
-            times[name].append(_time_call(networks[name], x, t, optimizers[name], autocast[name]))
+    times = interleaved_times({name: functools.partial(_time_call, net, x, t, optimizers[name], autocast[name])
+                               for name, net in networks.items()}, rounds)
     results = []
     for name, net in networks.items():
         q = statistics.quantiles(times[name], n=4) if len(times[name]) > 1 else [times[name][0]] * 3
