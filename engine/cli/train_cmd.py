@@ -88,7 +88,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         "reproduces a run that was cut short")
     p.add_argument("--init-from", metavar="MODEL", default=None,
                    help="start from this model's weights (fine-tune it); without --preset/--network, "
-                        "its architecture is used")
+                        "its architecture is used; a cUNet may be given more fine blocks or wider levels "
+                        "(whole multiples), which start out computing the model as it was")
     p.add_argument("--resume", action="store_true",
                    help="continue the run in --out from its latest checkpoint, with its stored settings: "
                         + _resume_note())

@@ -8,7 +8,10 @@ exactly the model it starts from:
   embedding (`ClassEmbedding`), so a conditional version of a bundled model is a fine-tune;
 * a cUNet may start a run with more fine blocks (`--network '{"fine_blocks": 3}'`): the added ODE
   blocks start as the identity (`grown_block_weights`), so a trained photo denoiser can be given
-  detail capacity without starting over.
+  detail capacity without starting over;
+* a cUNet may start a run whose levels are whole multiples as wide (`--network '{"channel_mults": …}'`):
+  its weights are widened so that the wide network computes what the narrow one did
+  (`engine.models.widen`), so a wider photo denoiser starts from the bundled one's training.
 """
 
 from __future__ import annotations
@@ -20,16 +23,18 @@ import torch
 from engine.checkpoints import ModelSpec, ModelStore, load_model
 from engine.errors import ConfigError, ModelLoadError
 from engine.models import class_embedding_weights, config_from_dict, grown_block_weights
+from engine.models.widen import widened_weights
 
-# Config fields an --init-from model may differ in: the solver has no weights; the classes and the
-# fine blocks are checked on their own (the run may add either).
+# Config fields an --init-from model may differ in: the solver has no weights; the classes, the
+# fine blocks and a cUNet's widths are checked on their own (the run may add any of them).
 _FREE_FIELDS = ("solver", "num_classes", "fine_blocks")
+_CUNET_WIDTH_FIELDS = ("base_channels", "channel_mults")
 
 
-def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
+def initial_weights(model: str, spec: ModelSpec, seed: int = 0) -> dict[str, torch.Tensor]:
     """The weights of `model` (name or folder) for a run of `spec` that fine-tunes it; checked
     before the run writes anything, so the run's network can load them (`strict=False`: only its
-    class embedding may be missing)."""
+    class embedding and added fine blocks may be missing). `seed` draws a widening's split fractions."""
     source = load_model(ModelStore().resolve(model))
     ours, theirs = (_architecture(s) for s in (spec, source.spec))
     if source.spec.arch != spec.arch or ours != theirs:
@@ -46,6 +51,12 @@ def initial_weights(model: str, spec: ModelSpec) -> dict[str, torch.Tensor]:
         raise ConfigError(f"--init-from {model}: it is conditional on {theirs_classes} classes, {this_run}; "
                           "a conditional model can only be fine-tuned on as many classes")
     weights = source.network.state_dict()
+    if spec.arch == "cunet":
+        narrow, wide = (config_from_dict(s.arch, s.network) for s in (source.spec, spec))
+        try:
+            weights = widened_weights(weights, narrow, wide, torch.Generator().manual_seed(seed))
+        except ConfigError as error:
+            raise ConfigError(f"--init-from {model}: {error}") from None
     check_weights_fit(model, spec, weights)
     return weights
 
@@ -54,7 +65,8 @@ def _architecture(spec: ModelSpec) -> dict:
     """The network config with every field, defaults filled in (a model.json written before a
     field existed lacks it), less the fields a starting model may differ in."""
     config = dataclasses.asdict(config_from_dict(spec.arch, spec.network))
-    return {k: v for k, v in config.items() if k not in _FREE_FIELDS}
+    free = _FREE_FIELDS + (_CUNET_WIDTH_FIELDS if spec.arch == "cunet" else ())
+    return {k: v for k, v in config.items() if k not in free}
 
 
 def check_weights_fit(model: str, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> None:
@@ -63,9 +75,11 @@ def check_weights_fit(model: str, spec: ModelSpec, weights: dict[str, torch.Tens
     only shaped, on the meta device)."""
     with torch.device("meta"):
         network = spec.build_network()
-    expected = set(network.state_dict())
-    missing = sorted(expected - set(weights) - class_embedding_weights(network) - grown_block_weights(network))
-    unexpected = sorted(set(weights) - expected)
-    if missing or unexpected:
+    shapes = {key: tensor.shape for key, tensor in network.state_dict().items()}
+    missing = sorted(shapes.keys() - weights.keys() - class_embedding_weights(network) - grown_block_weights(network))
+    unexpected = sorted(weights.keys() - shapes.keys())
+    misshapen = sorted(key for key in weights.keys() & shapes.keys() if weights[key].shape != shapes[key])
+    if missing or unexpected or misshapen:
         raise ModelLoadError(f"--init-from {model}: its weights do not fit this run's network ({len(missing)} "
-                             f"missing, e.g. {missing[:2]}; {len(unexpected)} unexpected, e.g. {unexpected[:2]})")
+                             f"missing, e.g. {missing[:2]}; {len(unexpected)} unexpected, e.g. {unexpected[:2]}; "
+                             f"{len(misshapen)} of another shape, e.g. {misshapen[:2]})")

@@ -105,7 +105,7 @@ def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: to
     if latest is not None:
         _check_resumed_classes(latest, spec)
     # A resumed run's checkpoint has its weights.
-    start_weights = initial_weights(config.init_from, spec) if config.init_from and latest is None else None
+    start_weights = initial_weights(config.init_from, spec, config.seed) if config.init_from and latest is None else None
     if distributed.any_rank(control.stop_requested, group, device):  # while the data was opened (a large folder)
         return None
     if group.is_main:

@@ -337,7 +337,7 @@ def test_a_network_for_other_channels_than_the_run_is_refused_before_the_run_fol
 
 def test_init_from_a_model_of_another_architecture_is_refused(tmp_path):
     source = train(tiny_config(tmp_path, "source", steps=1)).model_dir
-    wider = dict(TINY_NETWORK, base_channels=8)
-    with pytest.raises(ConfigError, match="base_channels"):
-        train(tiny_config(tmp_path, "other", network_overrides=wider, init_from=str(source)))
+    other = dict(TINY_NETWORK, time_embedding_dim=32)
+    with pytest.raises(ConfigError, match="time_embedding_dim"):
+        train(tiny_config(tmp_path, "other", network_overrides=other, init_from=str(source)))
     assert not (tmp_path / "other" / "config.json").exists()
