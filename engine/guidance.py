@@ -30,7 +30,8 @@ def class_share_listing(spec: ModelSpec) -> str | None:
     if shares is None:
         return None
     ordered = sorted(zip(spec.class_names, shares), key=lambda pair: -pair[1])
-    return ", ".join(f"{name} {100 * share:.1f} %" for name, share in ordered)
+    # A no-break space before "%", so a wrapped card line never leaves the sign alone at a line's start.
+    return ", ".join(f"{name} {100 * share:.1f}\u00a0%" for name, share in ordered)
 
 
 def class_index(spec: ModelSpec, model_name: str, choice: str) -> int:

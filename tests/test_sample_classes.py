@@ -114,7 +114,7 @@ def test_models_says_how_often_a_random_class_is_each_where_the_card_records_the
     lines = capsys.readouterr().out.splitlines()
     shapes = next(index for index, line in enumerate(lines) if line.startswith("shapes"))
     assert lines[shapes + 2].strip() == ("--class random draws them as often as its training data: "
-                                         "Square 50.0 %, Circle 25.0 %, Star 25.0 %")
+                                         "Square 50.0\u00a0%, Circle 25.0\u00a0%, Star 25.0\u00a0%")
     assert main(["models", "--json"]) == 0
     listing = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
     assert listing["shapes"]["class_shares"] == [0.25, 0.5, 0.25]

@@ -86,7 +86,7 @@ def test_a_card_with_its_datas_class_shares_says_how_often_a_random_class_is_eac
     spec = with_card(tiny_spec(channels=3, image_size=32, class_names=("Flags", "People", "Food")),
                      class_shares=[7, 60, 33])
     facts = dict(model_facts(ModelEntry("emoji", Path("/e"), "bundled", spec)))
-    assert facts["Random class"] == "As often as in its training data: People 60.0 %, Food 33.0 %, Flags 7.0 %"
+    assert facts["Random class"] == "As often as in its training data: People 60.0\u00a0%, Food 33.0\u00a0%, Flags 7.0\u00a0%"
     even = with_card(tiny_spec(channels=3, image_size=32, class_names=("Flags", "People")), class_shares=[1])
     assert "Random class" not in dict(model_facts(ModelEntry("even", Path("/e"), "bundled", even)))
 
