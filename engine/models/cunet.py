@@ -113,6 +113,11 @@ class CUNetConfig:
         check_class_count(self.num_classes, self.time_conditioning)
 
     @property
+    def widths(self) -> list[int]:
+        """Channels at each level, the bottleneck last."""
+        return [self.base_channels * m for m in self.channel_mults]
+
+    @property
     def stem_channels(self) -> int:
         """Channels the stem convolution sees: the image (and its noise map), unshuffled."""
         return self.in_channels * (2 if self.noise_map else 1) * self.unshuffle**2
@@ -313,7 +318,7 @@ class CUNet(nn.Module):
     def __init__(self, config: CUNetConfig) -> None:
         super().__init__()
         self.config = config
-        widths = [config.base_channels * m for m in config.channel_mults]
+        widths = config.widths
         self.levels = len(widths) - 1
         act = config.activation
         self.act = _activation(act)

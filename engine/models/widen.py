@@ -42,14 +42,9 @@ class _Axis:
     mode: Mode
 
 
-def level_widths(config: CUNetConfig) -> list[int]:
-    """Channels at each level, the bottleneck last."""
-    return [config.base_channels * m for m in config.channel_mults]
-
-
 def widening_factors(narrow: CUNetConfig, wide: CUNetConfig) -> list[int]:
     """k per level: how many copies of each narrow channel the wide network has there."""
-    old, new = level_widths(narrow), level_widths(wide)
+    old, new = narrow.widths, wide.widths
     if len(old) != len(new):
         raise ConfigError(f"cannot widen a {len(old) - 1}-level cUNet into a {len(new) - 1}-level one")
     if any(n < o or n % o for o, n in zip(old, new)):
@@ -57,12 +52,12 @@ def widening_factors(narrow: CUNetConfig, wide: CUNetConfig) -> list[int]:
     return [n // o for o, n in zip(old, new)]
 
 
-def check_widenable(narrow: CUNetConfig, wide: CUNetConfig) -> None:
-    """Refuse what the widening rules do not cover, with what to change."""
+def check_widenable(narrow: CUNetConfig, wide: CUNetConfig) -> list[int]:
+    """The widening factors (`widening_factors`); refuses what the widening rules do not cover."""
     factors = widening_factors(narrow, wide)
     widened = {level for level, k in enumerate(factors) if k > 1}
     if not widened:
-        return
+        return factors
     if narrow.norm == "group":
         raise ConfigError("cannot widen a cUNet with group norm (a copy of a channel changes its group's statistics)")
     if narrow.second_order or narrow.paper_vector_field:
@@ -70,14 +65,14 @@ def check_widenable(narrow: CUNetConfig, wide: CUNetConfig) -> None:
     attended = widened & set(narrow.attention_levels)
     if attended:
         raise ConfigError(f"cannot widen level(s) {sorted(attended)}: they have attention")
+    return factors
 
 
 def widened_weights(weights: dict[str, torch.Tensor], narrow: CUNetConfig, wide: CUNetConfig,
                     generator: torch.Generator) -> dict[str, torch.Tensor]:
     """`weights` of a cUNet built from `narrow`, widened to fit one built from `wide` so that it
     computes the same function (up to rounding); `generator` draws the split fractions."""
-    check_widenable(narrow, wide)
-    factors, old = widening_factors(narrow, wide), level_widths(narrow)
+    factors, old = check_widenable(narrow, wide), narrow.widths
     if all(k == 1 for k in factors):
         return dict(weights)
     middle = len(old) - 1
