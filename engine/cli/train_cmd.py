@@ -74,6 +74,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _setting(p, "class_names", "with --classes: readable class names, comma-separated, in the order of the data's "
              "classes (sorted labels), e.g. \"T-shirt/top,Trouser,...\" for Fashion-MNIST's labels 0-9 (default: the "
              "labels themselves)", metavar="NAMES")
+    _setting(p, "class_balance", "with --classes: draw each image with weight (its class's image count)^-B, so "
+             "small classes are seen more often: 0 as the data holds them, 1 every class equally", type=float,
+             metavar="B")
     _setting(p, "solver_mix", "cUNet: train for the speed/quality dial (engine sample --solver): each optimizer step "
              "runs the ODE blocks with a solver drawn from this mix, METHOD:STEPS[=WEIGHT], comma-separated, "
              f"e.g. {RECOMMENDED_MIX} (WEIGHT: relative, default 1; euler, midpoint, rk4; the network's own solver "

@@ -65,6 +65,7 @@ class TrainingConfig:
     classes: bool = False  # class-conditional on the data's labels (see training/class_labels.py)
     class_dropout: float = 0.1  # share of labels replaced by "no class" (the unconditional prediction)
     class_names: list[str] = field(default_factory=list)  # readable names for the data's classes, in order
+    class_balance: float = 0.0  # images drawn as (class count)^-B: 0 as in the data, 1 classes equally (class_labels.py)
     solver_mix: str = ""  # ODE solvers drawn per step (training/solver_mix.py); "": the network's own only
     kinetic_weight: float = 0.0  # > 0: adds this x the ODE blocks' kinetic energy to the loss (models/ode_block.py)
 
@@ -89,6 +90,8 @@ class TrainingConfig:
             (self.cache_megabytes >= 0, "the image cache size must be >= 0"),
             (0 <= self.class_dropout < 1, "class dropout must be in [0, 1)"),
             (self.classes or not self.class_names, "class names need a class-conditional run (--classes)"),
+            (0 <= self.class_balance <= 1, "class balance must be in [0, 1]"),
+            (self.classes or not self.class_balance, "class balance needs a class-conditional run (--classes)"),
             (0 <= self.kinetic_weight < math.inf, "the kinetic-energy weight must be a number >= 0"),
         ]
         for ok, message in checks:

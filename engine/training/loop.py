@@ -241,6 +241,7 @@ def _finish(run: TrainingRun, stopped: bool, last_loss: float | None, emit: Prog
                 "steps": state.step, "images_seen": state.images_seen, "data": str(config.data),
                 **network, "seconds": round(state.elapsed_seconds, 1),
             } | ({"kinetic_weight": config.kinetic_weight} if config.kinetic_weight else {})
+            | ({"class_balance": config.class_balance} if config.class_balance else {})
         }
         save_model_folder(model_dir, dataclasses.replace(run.spec, card=card), run.model.ema.state_dict())
     emit(TrainingProgress("stopped" if stopped else "finished", state.step, config.steps, loss=last_loss, path=model_dir))

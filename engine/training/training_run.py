@@ -28,7 +28,7 @@ from engine.errors import ConfigError, ModelLoadError
 from engine.models import config_from_dict, preset_config
 from engine.training import distributed
 from engine.training.batches import DataOrder
-from engine.training.class_labels import class_shares, image_labels, run_class_names
+from engine.training.class_labels import balanced_image_weights, class_shares, image_labels, run_class_names
 from engine.training.config import CONFIG_FILE, TrainingConfig
 from engine.training.control import TrainingControl
 from engine.training.ema import EMA
@@ -120,7 +120,8 @@ def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: to
     # A one-image dataset validates on its training image: nothing is held out then.
     held_out = len(validation_set) if validation_set is not None and len(images) > 1 else 0
     validation_batch = _validation_batch(validation_set, config, spec) if validation_set else None
-    data = TrainingData(images, train_set, held_out, validation_batch, DataOrder(len(train_set), config.seed))
+    order = DataOrder(len(train_set), config.seed, balanced_image_weights(train_set, config.class_balance))
+    data = TrainingData(images, train_set, held_out, validation_batch, order)
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
     return TrainingRun(config, folder, group, device, spec, schedule, data, model, state, solver_mix)
 
