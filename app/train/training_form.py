@@ -1,4 +1,4 @@
-"""The Train page's model and schedule settings, as the `TrainingConfig` fields they set.
+"""The Train page's model, class and schedule settings, as the `TrainingConfig` fields they set.
 
 A new run starts at the engine's defaults (`TrainingConfig.default`) but for its length
 (`FIRST_RUN_STEPS`). While the form shows a run to continue, only the settings a resume may change
@@ -56,6 +56,22 @@ class TrainingForm(QWidget):
         self.channels.addItem("Colour (RGB)", 3)
         self.channels.addItem("Greyscale", 1)
         self.channels.setCurrentIndex(self.channels.findData(default("channels")))
+        self.classes = QComboBox()
+        self.classes.addItem("None: one model of all the images", False)
+        self.classes.addItem("One per subfolder (or a .npz's labels)", True)
+        self.classes.setCurrentIndex(self.classes.findData(default("classes")))
+        self.classes.setToolTip("With classes the model learns each one (a subfolder of the training folder, or a "
+                                ".npz's labels), and Generate can ask it for a class, with guidance; it still makes "
+                                "images of no class in particular too")
+        self.class_balance = QDoubleSpinBox()
+        self.class_balance.setRange(0.0, 1.0)
+        self.class_balance.setDecimals(2)
+        self.class_balance.setSingleStep(0.25)
+        self.class_balance.setValue(default("class_balance"))
+        self.class_balance.setToolTip("How much more often to show the classes with few images: 0 shows the images "
+                                      "as the folder holds them, 1 every class equally often. Raise it when a small "
+                                      "class comes out as smears")
+        self.classes.currentIndexChanged.connect(self._enable_class_balance)
         self.batch = _spin(1, 1024, default("batch_size"), "Images per optimizer step")
         self.steps = _spin(1, 10_000_000, FIRST_RUN_STEPS, "Train until this optimizer step", 100)
         self.lr = QDoubleSpinBox()
@@ -78,6 +94,8 @@ class TrainingForm(QWidget):
         model_form.addRow("Width", self.network_width)
         model_form.addRow("Image size", self.image_size)
         model_form.addRow("Channels", self.channels)
+        model_form.addRow("Classes", self.classes)
+        model_form.addRow("Balance classes", self.class_balance)
         schedule_box = QGroupBox("Schedule")
         schedule_form = QFormLayout(schedule_box)
         schedule_form.addRow("Batch size", self.batch)
@@ -94,11 +112,13 @@ class TrainingForm(QWidget):
         # The TrainingConfig field each input sets (the width: the preset's width field in network_overrides).
         self._inputs: dict[str, QSpinBox | QDoubleSpinBox | QComboBox] = {
             "preset": self.preset, "network_overrides": self.network_width, "image_size": self.image_size,
-            "channels": self.channels, "batch_size": self.batch, "steps": self.steps, "lr": self.lr,
+            "channels": self.channels, "classes": self.classes, "class_balance": self.class_balance,
+            "batch_size": self.batch, "steps": self.steps, "lr": self.lr,
             "warmup_steps": self.warmup, "save_every": self.save_every, "sample_every": self.sample_every,
             "validate_every": self.validate_every,
         }
         self._continuing = False
+        self._enable_class_balance()
 
     def settings(self) -> dict[str, Any]:
         """The TrainingConfig fields the form sets; while it shows a run to continue, only those a
@@ -108,6 +128,8 @@ class TrainingForm(QWidget):
         if "network_overrides" in values:  # the width, of the preset's architecture
             width, arch = values["network_overrides"], PRESETS[values["preset"]][0]
             values["network_overrides"] = {WIDTH_FIELDS[arch]: width} if width else {}
+        if "classes" in values and not values["classes"]:  # a balance without classes has nothing to balance
+            values["class_balance"] = 0.0
         return values
 
     def show_run(self, config: TrainingConfig, reached_step: int) -> None:
@@ -117,6 +139,8 @@ class TrainingForm(QWidget):
         self.network_width.setValue(int(config.network_overrides.get(WIDTH_FIELDS[arch], 0)))
         self.image_size.setValue(config.image_size)
         self.channels.setCurrentIndex(self.channels.findData(config.channels))
+        self.classes.setCurrentIndex(self.classes.findData(config.classes))
+        self.class_balance.setValue(config.class_balance)
         self.batch.setValue(config.batch_size)
         self.lr.setValue(config.lr)
         self.warmup.setValue(config.warmup_steps)
@@ -132,3 +156,8 @@ class TrainingForm(QWidget):
         self._continuing = locked
         for name, box in self._inputs.items():
             box.setEnabled(not locked or name in RESUMABLE_FIELDS)
+        self._enable_class_balance()
+
+    def _enable_class_balance(self) -> None:
+        """The balance applies to a run with classes, and is fixed once the run has started."""
+        self.class_balance.setEnabled(not self._continuing and bool(self.classes.currentData()))

@@ -29,9 +29,9 @@ def run_class_names(config: TrainingConfig, dataset: TrainingImages) -> tuple[st
         return ()
     if not dataset.class_names:
         raise DatasetError(
-            f"--classes trains on the data's class labels, but {dataset.describe()} has none: an .npz needs a "
-            "'labels', 'train_labels' or 'categories' array with one whole number or text per image, a folder "
-            "one subfolder of images per class"
+            f"training by class (--classes) needs the data's class labels, but {dataset.describe()} has none: an "
+            ".npz needs a 'labels', 'train_labels' or 'categories' array with one whole number or text per image, a "
+            "folder one subfolder of images per class"
         )
     if config.class_names and len(config.class_names) != len(dataset.class_names):
         raise ConfigError(f"{len(config.class_names)} class names given, but the data has {len(dataset.class_names)} "

@@ -41,7 +41,7 @@ def test_without_names_the_classes_are_named_by_the_labels(tmp_path):
 
 def test_classes_on_data_without_labels_is_a_clear_error_that_writes_nothing(tmp_path):
     np.savez(tmp_path / "plain.npz", images=np.zeros((8, 8, 8), np.uint8))
-    with pytest.raises(DatasetError, match="--classes trains on the data's class labels, but .* has none"):
+    with pytest.raises(DatasetError, match="training by class \\(--classes\\) needs the data's class labels, but .* has none"):
         train(conditional_config(tmp_path, data=str(tmp_path / "plain.npz")))
     assert not (tmp_path / "run").exists()
 

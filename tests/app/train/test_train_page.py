@@ -242,6 +242,50 @@ def test_the_form_starts_at_the_engines_defaults_and_continues_a_run_changing_on
     assert form.settings()["preset"] == "unet-small" and form.lr.isEnabled()
 
 
+def test_classes_and_their_balance_are_set_together_and_fixed_when_a_run_continues(qtbot):
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    assert form.classes.currentData() is False and not form.class_balance.isEnabled()
+    form.classes.setCurrentIndex(form.classes.findData(True))
+    assert form.class_balance.isEnabled()
+    form.class_balance.setValue(0.5)
+    assert (form.settings()["classes"], form.settings()["class_balance"]) == (True, 0.5)
+    form.classes.setCurrentIndex(form.classes.findData(False))  # a balance left behind would make the run invalid
+    assert not form.class_balance.isEnabled() and form.settings()["class_balance"] == 0.0
+    form.show_run(TrainingConfig(data="data.npz", out="run", classes=True, class_balance=0.75), reached_step=3)
+    assert form.classes.currentData() is True and form.class_balance.value() == 0.75
+    assert not form.classes.isEnabled() and not form.class_balance.isEnabled()
+    assert "classes" not in form.settings() and "class_balance" not in form.settings()
+
+
+def test_a_run_with_classes_makes_a_model_that_generate_asks_for_a_class(qtbot, context, tmp_path, studio_home):
+    generate = GeneratePage(context)
+    qtbot.addWidget(generate)
+    page = make_page(qtbot, context)
+    tiny_form(page, two_level_npz(tmp_path / "levels.npz", count=16), tmp_path / "run", steps=4)
+    page.form.classes.setCurrentIndex(page.form.classes.findData(True))
+    page.form.class_balance.setValue(1.0)
+    context.dialogs.text = "<default>"
+    with qtbot.waitSignal(page.registration_finished, timeout=60_000):
+        page.start_button.click()
+    assert page.banner.kind == "info", page.banner.text()
+    assert TrainingConfig.load(tmp_path / "run").class_balance == 1.0
+    assert generate.picker.select("levels")
+    choices = [generate.class_controls.choice.itemText(i) for i in range(generate.class_controls.choice.count())]
+    assert choices[-2:] == ["0", "1"] and generate.class_controls.isVisibleTo(generate)
+
+
+def test_classes_on_images_without_any_is_an_error_on_the_page_that_writes_no_run(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    np.savez(tmp_path / "plain.npz", images=np.zeros((16, 8, 8), np.uint8))
+    tiny_form(page, tmp_path / "plain.npz", tmp_path / "run", steps=4)
+    page.form.classes.setCurrentIndex(page.form.classes.findData(True))
+    with qtbot.waitSignal(page.training_done, timeout=60_000):
+        page.start_button.click()
+    assert page.banner.kind == "error" and "class labels" in page.banner.text() and "\n" not in page.banner.text()
+    assert not (tmp_path / "run").exists() and page.state == "idle"
+
+
 def test_a_long_data_path_shows_its_folder_name_and_the_data_summary_stays_readable(qtbot, context, tmp_path):
     folder = tmp_path / ("a-very-long-folder-name-" * 4)
     folder.mkdir()
