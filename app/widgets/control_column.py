@@ -1,5 +1,6 @@
 """The left column every page has: settings stacked vertically, scrolling when the window is
-short, never scrolling sideways (it is always at least as wide as its widest row).
+short, never scrolling sideways (it is always at least as wide as its widest row, also after a row
+appears or grows).
 
 The page's main action (Generate, Denoise, Start...) sits in a footer pinned below the scrolling
 part: at 1280x800 a long model card pushed it off screen, and the button the user came for must
@@ -8,7 +9,7 @@ never need scrolling to find.
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtWidgets import QHBoxLayout, QLayout, QScrollArea, QVBoxLayout, QWidget
 
 
@@ -25,8 +26,27 @@ def control_column(panel: QWidget, footer: QLayout, min_width: int) -> QWidget:
     layout.addWidget(scroll, 1)
     footer.setContentsMargins(panel.layout().contentsMargins())
     layout.addLayout(footer)
-    column.setMinimumWidth(max(min_width, panel.minimumSizeHint().width() + scrollbar))
+    _WidestRow(panel, column, min_width, scrollbar).fit()
     return column
+
+
+class _WidestRow(QObject):
+    """Keeps the column as wide as the panel's widest row whenever the panel's layout changes: a
+    row shown later (the class picker of a class-conditional model, a longer model card) would
+    otherwise be cut off at the right edge, since the column never scrolls sideways."""
+
+    def __init__(self, panel: QWidget, column: QWidget, min_width: int, scrollbar: int) -> None:
+        super().__init__(column)
+        self._panel, self._column, self._min_width, self._scrollbar = panel, column, min_width, scrollbar
+        panel.installEventFilter(self)
+
+    def fit(self) -> None:
+        self._column.setMinimumWidth(max(self._min_width, self._panel.minimumSizeHint().width() + self._scrollbar))
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.LayoutRequest:
+            self.fit()
+        return False
 
 
 def scroll_into_view(widget: QWidget) -> None:

@@ -1,16 +1,17 @@
-"""Every page's main action stays on screen in a short window, and the Generate page's model card
-folds its long measurements away until asked."""
+"""Every page's main action stays on screen in a short window, the column is never narrower than
+its widest row, and the Generate page's model card folds its long measurements away until asked."""
 
 from __future__ import annotations
 
 import shutil
 
 import pytest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QLabel, QPushButton, QScrollArea, QVBoxLayout, QWidget
 
 from app.denoise.denoise_page import DenoisePage
 from app.generate.generate_page import GeneratePage
 from app.train.train_page import TrainPage
+from app.widgets.control_column import control_column
 from app_helpers import make_tiny_model
 
 # A card as long as the bundled models' (quality measurements, a measured solver trade-off).
@@ -64,3 +65,23 @@ def test_generate_card_folds_its_details_and_remembers_unfolding(qtbot, context,
 
     again = show_short(qtbot, GeneratePage(context))
     assert again.picker.more.isChecked() and "MIT" in again.picker.details.text()
+
+
+def test_a_row_that_appears_later_widens_the_column_instead_of_being_cut_off(qtbot):
+    panel = QWidget()
+    column_layout = QVBoxLayout(panel)
+    column_layout.addWidget(QLabel("narrow"))
+    wide = QPushButton("a row far wider than the column first needed " * 3)
+    wide.hide()
+    column_layout.addWidget(wide)
+    column = control_column(panel, QVBoxLayout(), min_width=50)
+    qtbot.addWidget(column)
+    with qtbot.waitExposed(column):
+        column.show()
+    first = column.minimumWidth()
+    assert first < wide.sizeHint().width()
+    wide.show()  # as the class picker shows once a class-conditional model is chosen
+    qtbot.waitUntil(lambda: column.minimumWidth() > first)
+    scroll = column.findChild(QScrollArea)
+    qtbot.waitUntil(lambda: scroll.viewport().width() >= panel.minimumSizeHint().width())
+    assert wide.visibleRegion().boundingRect().width() == wide.width()
