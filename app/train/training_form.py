@@ -9,7 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QFormLayout, QGroupBox, QSpinBox, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from engine.models import PRESETS, WIDTH_FIELDS
 from engine.training import RESUMABLE_FIELDS, TrainingConfig
@@ -57,8 +67,8 @@ class TrainingForm(QWidget):
         self.channels.addItem("Greyscale", 1)
         self.channels.setCurrentIndex(self.channels.findData(default("channels")))
         self.classes = QComboBox()
-        self.classes.addItem("None: one model of all the images", False)
-        self.classes.addItem("One per subfolder (or a .npz's labels)", True)
+        self.classes.addItem("None", False)
+        self.classes.addItem("One per subfolder (or .npz label)", True)
         self.classes.setCurrentIndex(self.classes.findData(default("classes")))
         self.classes.setToolTip("With classes the model learns each one (a subfolder of the training folder, or a "
                                 ".npz's labels), and Generate can ask it for a class, with guidance; it still makes "
@@ -94,8 +104,11 @@ class TrainingForm(QWidget):
         model_form.addRow("Width", self.network_width)
         model_form.addRow("Image size", self.image_size)
         model_form.addRow("Channels", self.channels)
-        model_form.addRow("Classes", self.classes)
-        model_form.addRow("Balance classes", self.class_balance)
+        classes_row = QHBoxLayout()  # one row: the form fits a 800 px high window without scrolling
+        classes_row.addWidget(self.classes, 1)
+        classes_row.addWidget(QLabel("balance"))
+        classes_row.addWidget(self.class_balance)
+        model_form.addRow("Classes", classes_row)
         schedule_box = QGroupBox("Schedule")
         schedule_form = QFormLayout(schedule_box)
         schedule_form.addRow("Batch size", self.batch)
