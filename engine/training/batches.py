@@ -2,10 +2,10 @@
 
 Sample k of the whole run (k = step * batch + position) is image perm_e[k mod N] of epoch
 e = k div N, where perm_e is a permutation seeded by (seed, e); or, where images have weights (a
-run with --class-balance), N images drawn with replacement in proportion to them, seeded alike. Each process of a distributed run
-takes its contiguous slice of the global batch, which is what a distributed sampler does, but
-with no sampler state to save: the step number alone fixes the data position and every random
-draw, which is what makes resumed runs bit-identical.
+run with --class-balance), N images drawn with replacement in proportion to them, seeded alike.
+Each process of a distributed run takes its contiguous slice of the global batch, which is what a
+distributed sampler does, but with no sampler state to save: the step number alone fixes the
+data position and every random draw, which is what makes resumed runs bit-identical.
 """
 
 from __future__ import annotations

@@ -15,7 +15,6 @@ asks the network for it as readily as for the largest class.
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from engine.data import TrainingImages
@@ -42,7 +41,7 @@ def run_class_names(config: TrainingConfig, dataset: TrainingImages) -> tuple[st
 def class_shares(dataset: TrainingImages, class_count: int) -> list[float]:
     """Each class's share of the images (4 decimals): the model card's `class_shares`, so that a
     random class per image is drawn as often as the data holds it (`ModelSpec.class_shares`)."""
-    counts = np.bincount([dataset.label(i) for i in range(len(dataset))], minlength=class_count)
+    counts = torch.bincount(image_labels(dataset, range(len(dataset))), minlength=class_count)
     return [round(float(count) / len(dataset), 4) for count in counts]
 
 
