@@ -1,5 +1,5 @@
 """`engine train`: train a model on an image folder or .npz file, resumable, with a progress bar.
-Ctrl-C saves a checkpoint and exits cleanly; `--resume` continues from it."""
+Ctrl-C (or SIGTERM, as `kill` sends) saves a checkpoint and exits cleanly; `--resume` continues from it."""
 
 from __future__ import annotations
 
@@ -21,6 +21,8 @@ from engine.models import PRESETS, SMALL_PRESETS
 from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingControl, TrainingProgress, train
 from engine.training.config import NOISE_KINDS
 from engine.training.solver_mix import RECOMMENDED_MIX
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # each stops a run after its step, with a checkpoint
 
 # Options whose name is not their TrainingConfig field's.
 _OPTION_NAMES = {"batch_size": "--batch", "image_size": "--size", "network_overrides": "--network",
@@ -84,6 +86,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _setting(p, "kinetic_weight", "cUNet: add this weight times the ODE blocks' kinetic energy (the integral of "
              "||f||^2 over depth-time, per element; Finlay et al. 2020) to the loss, for smoother flows that coarse "
              "solvers follow better", type=float, metavar="WEIGHT")
+    _setting(p, "bend_weight", "cUNet: add this weight times the ODE blocks' bend (how far the vector field changes "
+             "along a solve: ||f_k - f_1||^2 per element over its evaluations after the first) to the loss, so that "
+             "Euler, midpoint and rk4 agree; needs a solver (or --solver-mix) with two or more evaluations per block",
+             type=float, metavar="WEIGHT")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",
@@ -186,14 +192,20 @@ def run(args: argparse.Namespace) -> int:
         config = TrainingConfig(**given)
     control = TrainingControl()
     deadline = _stop_after(args.time_limit, control) if args.time_limit is not None else None
-    previous = signal.getsignal(signal.SIGINT)
+    # Ctrl-C, and the SIGTERM that `kill`, a shutdown or a job scheduler sends, stop after the step
+    # with a checkpoint; a second signal quits at once, without saving.
+    previous = {number: signal.getsignal(number) for number in STOP_SIGNALS}
 
-    def on_interrupt(*_) -> None:
+    def on_stop_signal(number: int, _frame) -> None:
         control.request_stop()
-        signal.signal(signal.SIGINT, previous)  # a second Ctrl-C quits at once, without saving
-        print("\nstopping after this step, with a checkpoint (Ctrl-C again quits without saving)", file=sys.stderr)
+        for other, handler in previous.items():
+            signal.signal(other, handler)
+        name = "Ctrl-C" if number == signal.SIGINT else signal.Signals(number).name
+        print(f"\n{name}: stopping after this step, with a checkpoint (Ctrl-C again quits without saving)",
+              file=sys.stderr)
 
-    signal.signal(signal.SIGINT, on_interrupt)
+    for number in STOP_SIGNALS:
+        signal.signal(number, on_stop_signal)
     bar = tqdm(total=args.steps, unit="step", dynamic_ncols=True, disable=True)  # replaced once data is open
 
     def on_progress(event: TrainingProgress) -> None:
@@ -216,7 +228,8 @@ def run(args: argparse.Namespace) -> int:
         summary = train(config, resume=args.resume, progress=on_progress, control=control)
     finally:
         bar.close()
-        signal.signal(signal.SIGINT, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
         if deadline is not None:
             deadline.cancel()
     if not summary.began:

@@ -185,6 +185,28 @@ def test_sigkill_during_saves_leaves_a_readable_checkpoint(tmp_path):
     assert spec_model.spec.channels == 1
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="Windows has no SIGTERM to send a process")
+def test_sigterm_stops_a_cli_run_after_its_step_with_a_checkpoint(tmp_path):
+    """`kill`, a shutdown or a job scheduler sends SIGTERM: the run must stop as Ctrl-C stops it,
+    saving where it stands, not die with its last few hundred steps unsaved."""
+    config = tiny_config(tmp_path, steps=100_000)
+    command = [sys.executable, "-m", "engine", "train", "--data", config.data, "--out", config.out, "--steps", "100000",
+               "--batch", "8", "--size", "8", "--channels", "1", "--no-flip", "--save-every", "100000",
+               "--sample-every", "100000", "--validate-every", "100000", "--device", "cpu", "--threads", "1",
+               "--network", json.dumps(TINY_NETWORK)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    log = Path(config.out) / "log.jsonl"
+    deadline = time.time() + 60
+    while time.time() < deadline and (not log.exists() or len(log.read_text().splitlines()) < 3):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    output, _ = process.communicate(timeout=60)
+    assert process.returncode == 0, output
+    last_logged = json.loads(log.read_text().splitlines()[-1])["step"]
+    assert [step for step, _ in list_checkpoints(Path(config.out))] == [last_logged]
+    assert f"stopped at step {last_logged}/100000" in output
+
+
 def test_folder_with_bad_files_trains_on_the_good_ones(tmp_path):
     folder = tmp_path / "pictures"
     (folder / "nested").mkdir(parents=True)
