@@ -26,7 +26,7 @@ from engine.models.layers import class_embedding_weights
 from engine.models.ode_block import (
     MAX_SOLVER_STEPS,
     SOLVER_METHODS,
-    KineticEnergy,
+    FlowPenalties,
     SolverSettings,
     is_adaptive_method,
 )
@@ -99,7 +99,7 @@ __all__ = [
     "WIDTH_FIELDS",
     "CUNet",
     "CUNetConfig",
-    "KineticEnergy",
+    "FlowPenalties",
     "SolverSettings",
     "UNet",
     "UNetConfig",

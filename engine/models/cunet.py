@@ -55,7 +55,7 @@ from engine.models.layers import (
     class_conditioned,
     pad_to_multiple,
 )
-from engine.models.ode_block import KineticEnergy, ODEBlock, SolverSettings
+from engine.models.ode_block import FlowPenalties, ODEBlock, SolverSettings
 
 
 NORMS = ("group", "instance", "pixel")
@@ -284,14 +284,14 @@ class ContinuousLevel(nn.Module):
             self.block = ODEBlock(VectorField(config, channels))
 
     def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
-                kinetic_energy: KineticEnergy | None) -> torch.Tensor:
+                penalties: FlowPenalties | None) -> torch.Tensor:
         if self.second_order:
             state = torch.cat([h, self.initial_velocity(h)], dim=1)
-            h = self.block(state, condition, solver, kinetic_energy)[:, : h.shape[1]]
+            h = self.block(state, condition, solver, penalties)[:, : h.shape[1]]
         else:
-            h = self.block(h, condition, solver, kinetic_energy)
+            h = self.block(h, condition, solver, penalties)
         for block in self.more_blocks:
-            h = block(h, condition, solver, kinetic_energy)
+            h = block(h, condition, solver, penalties)
         return h
 
 
@@ -390,12 +390,12 @@ class CUNet(nn.Module):
     def forward(
         self, x: torch.Tensor, t: torch.Tensor, noise_map: torch.Tensor | None = None, *,
         class_labels: torch.Tensor | None = None, solver: SolverSettings | None = None,
-        kinetic_energy: KineticEnergy | None = None,
+        penalties: FlowPenalties | None = None,
     ) -> torch.Tensor:
         """class_labels: None on a conditional network = the null label (an unconditional prediction).
         solver: how every ODE block of this call is integrated (the speed/quality dial: no
         retraining is needed for nearby settings, though quality is best at the trained one);
-        None = `config.solver`, the trained solver. kinetic_energy: a training call's record of
+        None = `config.solver`, the trained solver. penalties: a training call's record of
         its blocks' kinetic energy (`--kinetic-weight`), which every block adds to."""
         solver = self.config.solver if solver is None else solver
         time_embedding = self.time_mlp(t) if self.config.time_conditioning else None
@@ -412,19 +412,19 @@ class CUNet(nn.Module):
         h = self.stem(x.contiguous(memory_format=torch.channels_last))  # (B, C*f*f, H/f, W/f)
         skips = []
         for i in range(self.levels):  # level i: (B, widths[i], H/f/2^i, W/f/2^i)
-            h = self.down_blocks[i](h, condition, solver, kinetic_energy)
+            h = self.down_blocks[i](h, condition, solver, penalties)
             if str(i) in self.down_attn:
                 h = self.down_attn[str(i)](h)
             skips.append(h)
             h = self.act(self.down_proj[i](h))
             h = F.interpolate(h, scale_factor=0.5, mode="bilinear", align_corners=False)
-        h = self.middle(h, condition, solver, kinetic_energy)  # the coarsest level, (B, widths[-1], H/f/2^L, W/f/2^L)
+        h = self.middle(h, condition, solver, penalties)  # the coarsest level, (B, widths[-1], H/f/2^L, W/f/2^L)
         if self.middle_attn is not None:
             h = self.middle_attn(h)
         for i in reversed(range(self.levels)):
             h = F.interpolate(h, scale_factor=2.0, mode="bilinear", align_corners=False)
             h = self.act(self.up_proj[i](torch.cat([h, skips[i]], dim=1)))  # back to widths[i] channels
-            h = self.up_blocks[i](h, condition, solver, kinetic_energy)
+            h = self.up_blocks[i](h, condition, solver, penalties)
             if str(i) in self.up_attn:
                 h = self.up_attn[str(i)](h)
         out = self.head(h)

@@ -4,7 +4,8 @@ A block integrates dh/ds = f(h, c) over depth-time s in [0, 1] with torchdiffeq,
 diffusion-time conditioning. The solver is *data* (`SolverSettings`) passed with every call, as
 torchdiffeq's `odeint` takes `method` and `options`: no block holds one, so one trained model can be
 run with fewer or more solver steps as a speed/quality dial, by several callers at once. A training
-call may also pass a `KineticEnergy`, which collects each block's kinetic energy (Finlay et al. 2020).
+call may also pass a `FlowPenalties`, which collects each block's kinetic energy (Finlay et al. 2020)
+and bend (how far its vector field changes along the path: what makes solvers disagree).
 
 A block solves in the memory layout its state comes in. torchdiffeq stores each solution in a buffer
 it allocates row-major (NCHW), so a channels-last state (how the cUNet computes, `CUNet`) would be
@@ -107,28 +108,45 @@ class SolverSettings:
         return f"{self.method} × {self.steps}"
 
 
-class KineticEnergy:
-    """The kinetic energy of one training forward's ODE blocks (Finlay et al. 2020): per block and
-    image, the integral over depth-time s of ||f(h, s)||² divided by h's element count (so that a
-    weight on it does not depend on the width or image size). Each block integrates it with its own
-    solver alongside h, from the evaluations it makes anyway. Made for one call and passed with
-    it: nothing stays on a network between calls."""
+class FlowPenalties:
+    """What one training forward's ODE blocks measure of their flows, for regularisers that make
+    the flow easy to integrate, so that coarse solvers follow it (the speed/quality dial):
+
+    * kinetic energy (Finlay et al. 2020): per block and image, the integral over depth-time s of
+      ||f(h, s)||², integrated by the block's own solver alongside h;
+    * bend: per block and image, the mean of ||f_k - f_1||² over a solve's evaluations after its
+      first, f_1 being the derivative where the block starts. Zero exactly when the vector field is
+      constant along the path the solver takes, which is when Euler, midpoint and rk4 give the same
+      state: it penalises the difference between solvers itself, where kinetic energy only
+      shrinks the flow (a single Euler step has no second evaluation and adds nothing).
+
+    Both are divided by h's element count (so that a weight on them does not depend on the width or
+    image size). Made for one call and passed with it: nothing stays on a network between calls."""
 
     def __init__(self) -> None:
-        self._per_image: list[torch.Tensor] = []  # (B,) per block solved
+        self._energy: list[torch.Tensor] = []  # (B,) per block solved
+        self._bend: list[torch.Tensor] = []  # (B,) per block solved with two or more evaluations
 
-    def add(self, per_image: torch.Tensor) -> None:
-        self._per_image.append(per_image)
+    def add(self, energy: torch.Tensor, bend: torch.Tensor | None) -> None:
+        self._energy.append(energy)
+        if bend is not None:
+            self._bend.append(bend)
 
     def mean(self) -> torch.Tensor:
-        """The mean over the blocks and the images (a scalar that gradients flow through)."""
-        return torch.cat(self._per_image).mean()
+        """The kinetic energy's mean over the blocks and the images (a scalar that gradients flow through)."""
+        return torch.cat(self._energy).mean()
+
+    def mean_bend(self) -> torch.Tensor:
+        """The bend's mean over the blocks and images that have one; 0 when none has (a scalar)."""
+        return torch.cat(self._bend).mean() if self._bend else torch.zeros(())
 
 
 class _ConditionedField(nn.Module):
     """Binds a vector field to one call's conditioning so torchdiffeq sees a plain f(s, h), and
     counts evaluations on the owning block (adaptive solvers make this data dependent). With
-    `with_energy` the state is (h, energy so far) and the energy's derivative is ||f||² per element."""
+    `with_energy` the state is (h, energy so far), the energy's derivative is ||f||² per element,
+    and each evaluation after the first adds its squared distance from the first to `bends`
+    (`FlowPenalties`)."""
 
     def __init__(self, block: "ODEBlock", condition: torch.Tensor | None, with_energy: bool, nhwc: bool) -> None:
         super().__init__()
@@ -137,6 +155,12 @@ class _ConditionedField(nn.Module):
         self.with_energy = with_energy
         self.nhwc = nhwc  # the solver holds h as its NHWC view (module docstring)
         self._block = [block]  # a list, so the block is not registered as a submodule
+        self._first: torch.Tensor | None = None  # the first evaluation of this solve
+        self.bends: list[torch.Tensor] = []  # (B,) per later evaluation
+
+    def bend(self) -> torch.Tensor | None:
+        """The mean of `bends` per image, or None after a single evaluation."""
+        return torch.stack(self.bends).mean(0) if self.bends else None
 
     def forward(self, s: torch.Tensor, state):
         self._block[0].evaluations += 1
@@ -145,6 +169,10 @@ class _ConditionedField(nn.Module):
         stored = _to_nhwc(derivative) if self.nhwc else derivative
         if not self.with_energy:
             return stored
+        if self._first is None:
+            self._first = derivative
+        else:
+            self.bends.append((derivative - self._first).square().flatten(1).mean(1))
         return stored, derivative.square().flatten(1).mean(1)
 
 
@@ -172,29 +200,29 @@ class ODEBlock(nn.Module):
         self.evaluations = 0  # vector-field evaluations since creation (for honest progress/cost)
 
     def forward(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
-                kinetic_energy: KineticEnergy | None = None) -> torch.Tensor:
+                penalties: FlowPenalties | None = None) -> torch.Tensor:
         if solver.is_adaptive and not torch.is_grad_enabled() and h.shape[0] > 1:
-            return self._solve_each(h, condition, solver, kinetic_energy)
-        return self._solve(h, condition, solver, kinetic_energy)
+            return self._solve_each(h, condition, solver, penalties)
+        return self._solve(h, condition, solver, penalties)
 
     def _solve_each(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
-                    kinetic_energy: KineticEnergy | None) -> torch.Tensor:
+                    penalties: FlowPenalties | None) -> torch.Tensor:
         """An adaptive solver picks its steps from the error of the whole batch, so an image would
         depend on the others in its batch; at inference each image is solved alone, so that a seed
         makes the same image in any batch (batching is lost: the price of exactness). `evaluations`
         then grows by the mean over the images, as for one batched solve."""
         before = self.evaluations
-        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1], solver, kinetic_energy)
+        parts = [self._solve(h[i : i + 1], None if condition is None else condition[i : i + 1], solver, penalties)
                  for i in range(len(h))]
         self.evaluations = before + round((self.evaluations - before) / len(h))
         return torch.cat(parts)
 
     def _solve(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
-               kinetic_energy: KineticEnergy | None) -> torch.Tensor:
+               penalties: FlowPenalties | None) -> torch.Tensor:
         nhwc = _is_channels_last(h)
-        bound = _ConditionedField(self, condition, with_energy=kinetic_energy is not None, nhwc=nhwc)
+        bound = _ConditionedField(self, condition, with_energy=penalties is not None, nhwc=nhwc)
         state = _to_nhwc(h) if nhwc else h
-        start = state if kinetic_energy is None else (state, h.new_zeros(h.shape[0]))
+        start = state if penalties is None else (state, h.new_zeros(h.shape[0]))
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)
         kwargs: dict = {"method": solver.method}
         if solver.is_adaptive:
@@ -208,7 +236,7 @@ class ODEBlock(nn.Module):
             solution = odeint_adjoint(bound, start, span, adjoint_params=params, **kwargs)
         else:
             solution = odeint(bound, start, span, **kwargs)
-        if kinetic_energy is not None:
-            kinetic_energy.add(solution[1][-1])
+        if penalties is not None:
+            penalties.add(solution[1][-1], bound.bend())
             solution = solution[0]
         return _from_nhwc(solution[-1]) if nhwc else solution[-1]

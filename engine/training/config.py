@@ -68,6 +68,7 @@ class TrainingConfig:
     class_balance: float = 0.0  # images drawn as (class count)^-B: 0 as in the data, 1 classes equally (class_labels.py)
     solver_mix: str = ""  # ODE solvers drawn per step (training/solver_mix.py); "": the network's own only
     kinetic_weight: float = 0.0  # > 0: adds this x the ODE blocks' kinetic energy to the loss (models/ode_block.py)
+    bend_weight: float = 0.0  # > 0: adds this x the ODE blocks' bend to the loss (models/ode_block.py FlowPenalties)
 
     def __post_init__(self) -> None:
         checks = [
@@ -93,6 +94,7 @@ class TrainingConfig:
             (0 <= self.class_balance <= 1, "class balance must be in [0, 1]"),
             (self.classes or not self.class_balance, "class balance needs a class-conditional run (--classes)"),
             (0 <= self.kinetic_weight < math.inf, "the kinetic-energy weight must be a number >= 0"),
+            (0 <= self.bend_weight < math.inf, "the bend weight must be a number >= 0"),
         ]
         for ok, message in checks:
             if not ok:

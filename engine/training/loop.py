@@ -2,10 +2,10 @@
 
 Per optimizer step: load the step's batch (deterministic, see batches.py), draw t and noise from
 the step's generator (and, with a solver mix, the step's ODE solver: solver_mix.py), regress the
-network output onto the eps/v target (plus, with --kinetic-weight, the weighted kinetic energy of
-the ODE blocks, logged on its own), clip, AdamW, EMA. Around it: validation loss of the EMA
-weights on a fixed noisy batch, a fixed-seed sample grid, atomic checkpoints, and a JSONL log. Stop
-and pause always save a checkpoint first. Validation and sample grids use the network's own solver
+network output onto the eps/v target (plus, with --kinetic-weight and --bend-weight, the weighted
+kinetic energy and bend of the ODE blocks, logged on their own), clip, AdamW, EMA. Around it:
+validation loss of the EMA weights on a fixed noisy batch, a fixed-seed sample grid, atomic
+checkpoints, and a JSONL log. Stop and pause always save a checkpoint first. Validation and sample grids use the network's own solver
 (what the model samples with), so that a solver mix leaves the validation curve comparable.
 """
 
@@ -26,7 +26,7 @@ from engine.checkpoints import save_model_folder
 from engine.checkpoints.model_files import checkpoint_path
 from engine.device import resolve_device
 from engine.errors import ConfigError
-from engine.models import KineticEnergy
+from engine.models import FlowPenalties
 from engine.training import distributed
 from engine.training.batches import step_generator
 from engine.training.class_labels import dropped_labels, image_labels
@@ -141,10 +141,17 @@ def _step_batch(run: TrainingRun) -> NoisedBatch:
 @dataclass(frozen=True)
 class StepLosses:
     """What an optimizer step measured: the denoising loss (what the validation loss measures) and,
-    with --kinetic-weight, the ODE blocks' mean kinetic energy (its weight not applied)."""
+    with --kinetic-weight or --bend-weight, the ODE blocks' mean kinetic energy and bend
+    (`FlowPenalties`; their weights not applied)."""
 
     loss: float
-    kinetic_energy: float | None
+    kinetic_energy: float | None = None
+    bend: float | None = None
+
+
+def _flow_penalised(config: TrainingConfig) -> bool:
+    """Whether steps measure the ODE blocks' flows (a regulariser weighs them)."""
+    return bool(config.kinetic_weight or config.bend_weight)
 
 
 def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
@@ -158,14 +165,15 @@ def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
     micro = config.batch_size // (run.group.world_size * config.grad_accumulation)
     # One solver for all micro-batches: they split one batch.
     solver = {"solver": run.solver_mix.drawn(config.seed, state.step)} if run.solver_mix else {}
-    total_loss = total_energy = 0.0
+    totals = torch.zeros(3, dtype=torch.float64)  # loss, kinetic energy, bend
     for k in range(config.grad_accumulation):
-        loss, energy = _micro_batch_losses(run, batch.part(slice(k * micro, (k + 1) * micro)), solver)
-        loss, energy = loss / config.grad_accumulation, energy / config.grad_accumulation
-        (loss + config.kinetic_weight * energy if config.kinetic_weight else loss).backward()
-        total_loss += loss.item()
-        total_energy += energy.item()
-    if not math.isfinite(total_loss + total_energy):
+        loss, penalties = _micro_batch_losses(run, batch.part(slice(k * micro, (k + 1) * micro)), solver)
+        energy, bend = (penalties.mean(), penalties.mean_bend()) if penalties else (torch.zeros(()), torch.zeros(()))
+        parts = torch.stack([loss, energy.float(), bend.float()]) / config.grad_accumulation
+        (parts[0] + config.kinetic_weight * parts[1] + config.bend_weight * parts[2]).backward()
+        totals += parts.detach().double()
+    total_loss, total_energy, total_bend = totals.tolist()
+    if not math.isfinite(total_loss + total_energy + total_bend):
         raise ConfigError(f"training diverged at step {state.step} (loss is {total_loss}); try a lower learning rate")
     torch.nn.utils.clip_grad_norm_(model.network.parameters(), config.grad_clip)
     model.optimizer.step()
@@ -173,19 +181,21 @@ def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
     state.step += 1
     model.ema.update(model.network, state.step)
     state.images_seen += config.batch_size
-    return StepLosses(total_loss, total_energy if config.kinetic_weight else None), lr
+    if not _flow_penalised(config):
+        return StepLosses(total_loss), lr
+    return StepLosses(total_loss, total_energy, total_bend), lr
 
 
 def _micro_batch_losses(run: TrainingRun, part: NoisedBatch,
-                        options: dict[str, Any]) -> tuple[torch.Tensor, torch.Tensor]:
-    """The denoising loss of one micro-batch and, with --kinetic-weight, its ODE blocks' mean
-    kinetic energy (else 0): the network called with `options` (a cUNet's solver)."""
-    energy = KineticEnergy() if run.config.kinetic_weight else None
-    if energy is not None:
-        options = options | {"kinetic_energy": energy}
+                        options: dict[str, Any]) -> tuple[torch.Tensor, FlowPenalties | None]:
+    """The denoising loss of one micro-batch and, with a flow regulariser, what its ODE blocks
+    measured of their flows: the network called with `options` (a cUNet's solver)."""
+    penalties = FlowPenalties() if _flow_penalised(run.config) else None
+    if penalties is not None:
+        options = options | {"penalties": penalties}
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
         output = _run_network(run.model.forward, part, run.config.compile, options)
-    return part.squared_error(output.float()), torch.zeros(()) if energy is None else energy.mean().float()
+    return part.squared_error(output.float()), penalties
 
 
 def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: deque[float],
@@ -196,7 +206,7 @@ def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: de
     eta = (config.steps - state.step) * sum(step_times) / len(step_times)
     record = {"step": state.step, "loss": loss, "lr": lr, "images_per_second": speed}
     if losses.kinetic_energy is not None:
-        record["kinetic_energy"] = losses.kinetic_energy
+        record |= {"kinetic_energy": losses.kinetic_energy, "bend": losses.bend}
     val_loss = None
     if run.data.validation_batch is not None and (state.step % config.validate_every == 0 or state.step == config.steps):
         val_loss = _validation_loss(model.averaged(), run.data.validation_batch, run.device)
@@ -241,6 +251,7 @@ def _finish(run: TrainingRun, stopped: bool, last_loss: float | None, emit: Prog
                 "steps": state.step, "images_seen": state.images_seen, "data": str(config.data),
                 **network, "seconds": round(state.elapsed_seconds, 1),
             } | ({"kinetic_weight": config.kinetic_weight} if config.kinetic_weight else {})
+            | ({"bend_weight": config.bend_weight} if config.bend_weight else {})
             | ({"class_balance": config.class_balance} if config.class_balance else {})
         }
         save_model_folder(model_dir, dataclasses.replace(run.spec, card=card), run.model.ema.state_dict())

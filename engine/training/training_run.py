@@ -165,11 +165,16 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
         | ({"class_shares": shares} if shares else {}) | dict(config.card),
         class_names=class_names,
     )
-    if config.kinetic_weight and spec.trained_solver is None:
-        raise ConfigError("the kinetic-energy regulariser (--kinetic-weight) needs a cUNet: this network has no ODE "
-                          "blocks")
+    for weight, name in ((config.kinetic_weight, "kinetic-energy regulariser (--kinetic-weight)"),
+                         (config.bend_weight, "bend regulariser (--bend-weight)")):
+        if weight and spec.trained_solver is None:
+            raise ConfigError(f"the {name} needs a cUNet: this network has no ODE blocks")
     # A solver-robust run's model says which solvers it was trained for (its own among them).
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
+    trained_with = solver_mix.solvers if solver_mix else (spec.trained_solver,)
+    if config.bend_weight and all(solver.evals_per_block() == 1 for solver in trained_with):
+        raise ConfigError("the bend regulariser (--bend-weight) compares a block's evaluations, but every solver this "
+                          "run trains with makes one (euler:1): train with midpoint or rk4 too (--solver-mix)")
     return dataclasses.replace(spec, trained_solvers=solver_mix.solvers) if solver_mix else spec
 
 

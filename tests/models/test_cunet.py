@@ -6,7 +6,7 @@ import torch
 from engine.errors import ConfigError
 from engine.models import CUNet, CUNetConfig, SolverSettings, count_parameters
 from engine.models.cunet import VectorField, default_config, denoise_config, paper_config
-from engine.models.ode_block import KineticEnergy, ODEBlock
+from engine.models.ode_block import FlowPenalties, ODEBlock
 from helpers import perturb
 
 
@@ -278,7 +278,7 @@ def test_an_ode_block_solves_a_channels_last_state_as_a_row_major_one_and_keeps_
     condition = torch.randn(2, block.field.to_scale_shift[1].in_features)
 
     def solved(state):
-        record = KineticEnergy() if energy else None
+        record = FlowPenalties() if energy else None
         out = block(state, condition, solver, record)
         return out, None if record is None else record.mean()
 
