@@ -396,7 +396,8 @@ class CUNet(nn.Module):
         solver: how every ODE block of this call is integrated (the speed/quality dial: no
         retraining is needed for nearby settings, though quality is best at the trained one);
         None = `config.solver`, the trained solver. penalties: a training call's record of
-        its blocks' kinetic energy (`--kinetic-weight`), which every block adds to."""
+        its blocks' kinetic energy and bend (`--kinetic-weight`, `--bend-weight`), which every
+        block adds to."""
         solver = self.config.solver if solver is None else solver
         time_embedding = self.time_mlp(t) if self.config.time_conditioning else None
         condition = class_conditioned(time_embedding, self.class_embedding, class_labels)

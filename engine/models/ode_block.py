@@ -144,15 +144,15 @@ class FlowPenalties:
 class _ConditionedField(nn.Module):
     """Binds a vector field to one call's conditioning so torchdiffeq sees a plain f(s, h), and
     counts evaluations on the owning block (adaptive solvers make this data dependent). With
-    `with_energy` the state is (h, energy so far), the energy's derivative is ||f||² per element,
+    `measure_flow` the state is (h, energy so far), the energy's derivative is ||f||² per element,
     and each evaluation after the first adds its squared distance from the first to `bends`
     (`FlowPenalties`)."""
 
-    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None, with_energy: bool, nhwc: bool) -> None:
+    def __init__(self, block: "ODEBlock", condition: torch.Tensor | None, measure_flow: bool, nhwc: bool) -> None:
         super().__init__()
         self.field = block.field
         self.condition = condition
-        self.with_energy = with_energy
+        self.measure_flow = measure_flow
         self.nhwc = nhwc  # the solver holds h as its NHWC view (module docstring)
         self._block = [block]  # a list, so the block is not registered as a submodule
         self._first: torch.Tensor | None = None  # the first evaluation of this solve
@@ -164,10 +164,10 @@ class _ConditionedField(nn.Module):
 
     def forward(self, s: torch.Tensor, state):
         self._block[0].evaluations += 1
-        h = state[0] if self.with_energy else state
+        h = state[0] if self.measure_flow else state
         derivative = self.field(_from_nhwc(h) if self.nhwc else h, self.condition)
         stored = _to_nhwc(derivative) if self.nhwc else derivative
-        if not self.with_energy:
+        if not self.measure_flow:
             return stored
         if self._first is None:
             self._first = derivative
@@ -220,7 +220,7 @@ class ODEBlock(nn.Module):
     def _solve(self, h: torch.Tensor, condition: torch.Tensor | None, solver: SolverSettings,
                penalties: FlowPenalties | None) -> torch.Tensor:
         nhwc = _is_channels_last(h)
-        bound = _ConditionedField(self, condition, with_energy=penalties is not None, nhwc=nhwc)
+        bound = _ConditionedField(self, condition, measure_flow=penalties is not None, nhwc=nhwc)
         state = _to_nhwc(h) if nhwc else h
         start = state if penalties is None else (state, h.new_zeros(h.shape[0]))
         span = torch.tensor([0.0, 1.0], dtype=h.dtype, device=h.device)

@@ -5,8 +5,9 @@ the step's generator (and, with a solver mix, the step's ODE solver: solver_mix.
 network output onto the eps/v target (plus, with --kinetic-weight and --bend-weight, the weighted
 kinetic energy and bend of the ODE blocks, logged on their own), clip, AdamW, EMA. Around it:
 validation loss of the EMA weights on a fixed noisy batch, a fixed-seed sample grid, atomic
-checkpoints, and a JSONL log. Stop and pause always save a checkpoint first. Validation and sample grids use the network's own solver
-(what the model samples with), so that a solver mix leaves the validation curve comparable.
+checkpoints, and a JSONL log. Stop and pause always save a checkpoint first. Validation and
+sample grids use the network's own solver (what the model samples with), so that a solver mix
+leaves the validation curve comparable.
 """
 
 from __future__ import annotations
@@ -168,7 +169,7 @@ def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
     totals = torch.zeros(3, dtype=torch.float64)  # loss, kinetic energy, bend
     for k in range(config.grad_accumulation):
         loss, penalties = _micro_batch_losses(run, batch.part(slice(k * micro, (k + 1) * micro)), solver)
-        energy, bend = (penalties.mean(), penalties.mean_bend()) if penalties else (torch.zeros(()), torch.zeros(()))
+        energy, bend = (penalties.mean(), penalties.mean_bend()) if penalties is not None else (torch.zeros(()), torch.zeros(()))
         parts = torch.stack([loss, energy.float(), bend.float()]) / config.grad_accumulation
         (parts[0] + config.kinetic_weight * parts[1] + config.bend_weight * parts[2]).backward()
         totals += parts.detach().double()
