@@ -88,7 +88,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "solvers follow better", type=float, metavar="WEIGHT")
     _setting(p, "bend_weight", "cUNet: add this weight times the ODE blocks' bend (how far the vector field changes "
              "along a solve: ||f_k - f_1||^2 per element over its evaluations after the first) to the loss, so that "
-             "Euler, midpoint and rk4 agree; needs a solver (or --solver-mix) with two or more evaluations per block",
+             "Euler, midpoint and rk4 agree; needs a solver (or --solver-mix) with two or more evaluations per block, without the adjoint method",
              type=float, metavar="WEIGHT")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")

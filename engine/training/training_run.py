@@ -175,6 +175,10 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
     if config.bend_weight and all(solver.evals_per_block() == 1 for solver in trained_with):
         raise ConfigError("the bend regulariser (--bend-weight) compares a block's evaluations, but every solver this "
                           "run trains with makes one (euler:1): train with midpoint or rk4 too (--solver-mix)")
+    if config.bend_weight and spec.trained_solver.adjoint:
+        # The adjoint method solves forward without a graph: the bend would be measured but never trained.
+        raise ConfigError("the bend regulariser (--bend-weight) needs gradients through the solver's evaluations, "
+                          "which the adjoint method does not keep: train with the solver's adjoint off")
     return dataclasses.replace(spec, trained_solvers=solver_mix.solvers) if solver_mix else spec
 
 

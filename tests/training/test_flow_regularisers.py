@@ -51,5 +51,8 @@ def test_the_bend_weight_must_be_a_number_of_zero_or_more_and_needs_solvers_that
         train(tiny_config(tmp_path, preset="unet-small", network_overrides={}, bend_weight=0.1))
     with pytest.raises(ConfigError, match="every solver this run trains with makes one"):
         train(tiny_config(tmp_path, bend_weight=0.1,
-                                network_overrides=TINY_NETWORK | {"solver": {"method": "euler", "steps": 1}}))
+                          network_overrides=TINY_NETWORK | {"solver": {"method": "euler", "steps": 1}}))
+    with pytest.raises(ConfigError, match="adjoint method does not keep"):
+        train(tiny_config(tmp_path, bend_weight=0.1, solver_mix="euler:1,midpoint:1",
+                          network_overrides=TINY_NETWORK | {"solver": {"method": "midpoint", "steps": 1, "adjoint": True}}))
     assert not (tmp_path / "run").exists()
