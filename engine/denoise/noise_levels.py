@@ -18,6 +18,16 @@ scale, for white and camera noise alike, so a photo read from such a file is sca
 JPEG_NOISE_KEPT (see there why it is not 0.69; `benchmarks/calibrate_noise_levels.py` measures
 the share on the training photos; docs/benchmarks.md, "Noise estimate").
 
+Texture shared by the colour channels. Where a photo is all fine texture (a forest, a glacier's
+ice, a field of tea bushes) even its quietest blocks are texture, and a clean photo read as noisy
+(up to sigma 20 on training photos) loses its texture to the denoiser. Texture is mostly
+brightness, so the three channels' finest coefficients move together; white noise is independent
+in each channel, and camera noise nearly so. So the levels are scaled by how much of the quiet
+blocks' detail the channels do not share (`channel_independence`), relative to the share that
+noise itself shows (NOISE_INDEPENDENCE): noise keeps its level, texture reads far less. JPEG's
+chroma subsampling removes the colour channels' own finest detail, noise's too, so a photo read
+from a lossy JPEG is not scaled (it would read as all texture).
+
 `NoiseLevels.per_pixel` turns the function into a map (noise std per pixel and channel) by the
 local brightness, and `overall` is its root mean square over the photo: the single level a
 Gaussian denoiser is run at.
@@ -55,6 +65,14 @@ NOISE_RATIO, TEXTURE_RATIO = 1.15, 1.5  # RMS / median-based std of the coarser 
 # 36 training photos, clean, it brought the photos reading above 4 from 5 to 3 and left the
 # readings of white and camera noise, PNG and JPEG, unchanged (to 0.02).
 MAX_BAND_TO_WHOLE = 2.0
+# `channel_independence` below which detail is taken as partly texture; the levels are scaled by
+# independence / NOISE_INDEPENDENCE. White noise reads about 1, the camera simulation's noise
+# (channels mixed by its colour matrix) 0.77-0.85 on flat training crops, clean textured ones
+# 0.1-0.5. Chosen on 120 crops of training and validation photos (docs/benchmarks.md, "Texture
+# the colour channels share"): 0.8 lost 0.05 dB on light camera noise on crops drawn at random,
+# 0.7 0.01, and kept most of the gain on textured crops; 0.6 kept less of it.
+NOISE_INDEPENDENCE = 0.7
+MIN_INDEPENDENCE_BLOCKS = 256  # fewer quiet blocks (a tiny photo): no scaling
 
 
 @dataclass(frozen=True)
@@ -62,13 +80,15 @@ class NoiseLevels:
     """Noise std (0-255 units) per channel as a function of brightness: `sigmas[c, k]` at
     brightness `intensities[k]` (in [0, 1]), linear in between and constant beyond the ends.
     `readings[c, k, s]`: the raw reading at scale s (NaN where the band had too few quiet blocks);
-    `coarse_trust[c]`: how far the coarser scale's excess was taken as noise (module docstring)."""
+    `coarse_trust[c]`: how far the coarser scale's excess was taken as noise; `texture_scale`: the
+    factor the levels were scaled by for texture the channels share, 1 for none (module docstring)."""
 
     intensities: np.ndarray  # (K,)
     sigmas: np.ndarray  # (C, K)
     overall: float
     readings: np.ndarray  # (C, K, SCALES)
     coarse_trust: np.ndarray  # (C,)
+    texture_scale: float = 1.0
 
     @property
     def per_channel(self) -> list[float]:
@@ -83,22 +103,46 @@ class NoiseLevels:
                         axis=2).astype(np.float32)
 
 
-def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False) -> NoiseLevels:
+def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False,
+                          noise_independence: float = NOISE_INDEPENDENCE) -> NoiseLevels:
     """The noise-level function of `pixels` (H, W) or (H, W, C) in [0, 1] (values beyond are fine);
     `from_jpeg`: they were read from a lossy JPEG (`Photo.lossy_jpeg`). A photo too small or too
-    flat to measure gets level 0."""
+    flat to measure gets level 0. `noise_independence`: NOISE_INDEPENDENCE, or another value to
+    measure the choice (0: no texture scale, the estimator before session 24)."""
     array = np.asarray(pixels, np.float32)
     if array.ndim == 2:
         array = array[:, :, None]
     channels = [_channel_readings(array[:, :, c]) for c in range(array.shape[2])]
     centres = (INTENSITY_BINS[:-1] + INTENSITY_BINS[1:]) / 2
     kept = JPEG_NOISE_KEPT if from_jpeg else 1.0
-    sigmas = np.stack([_fill_bands(c.band_levels(), centres, c.whole_level()) / kept for c in channels])
+    texture_scale = (1.0 if from_jpeg or noise_independence <= 0
+                     else min(1.0, channel_independence(array) / noise_independence))
+    sigmas = np.stack([_fill_bands(c.band_levels(), centres, c.whole_level()) / kept for c in channels]) * texture_scale
     readings = np.stack([c.bands for c in channels])
     trust = np.array([c.coarse_trust for c in channels])
-    levels = NoiseLevels(centres, sigmas, 0.0, readings, trust)
+    levels = NoiseLevels(centres, sigmas, 0.0, readings, trust, texture_scale)
     overall = float(np.sqrt(np.mean(np.square(levels.per_pixel(array))))) if array.size else 0.0
-    return NoiseLevels(centres, sigmas, overall, readings, trust)
+    return NoiseLevels(centres, sigmas, overall, readings, trust, texture_scale)
+
+
+def channel_independence(pixels: np.ndarray) -> float:
+    """How much of the finest detail of `pixels` (H, W, 3) the colour channels do not share: the
+    square root of the mean of the two smaller eigenvalues of the channels' covariance of Haar
+    diagonal coefficients over the photo's quietest blocks (least activity summed over the
+    channels, none clipped), relative to the mean of all three. 1 for detail independent in each
+    channel (white noise), near 0 for detail all in one direction (texture of brightness). 1 for a
+    grey photo, one too small to measure or one with no detail at all (nothing to discount)."""
+    if pixels.ndim != 3 or pixels.shape[2] != 3:
+        return 1.0
+    bands = [block_bands(pixels[:, :, c], (pixels[:, :, c] == 0) | (pixels[:, :, c] == 1)) for c in range(3)]
+    activity = sum(b.activity for b in bands)
+    unclipped = bands[0].unclipped & bands[1].unclipped & bands[2].unclipped
+    if unclipped.sum() * QUIET_FRACTION < MIN_INDEPENDENCE_BLOCKS:
+        return 1.0
+    quiet = unclipped & (activity <= np.quantile(activity[unclipped], QUIET_FRACTION))
+    eigenvalues = np.linalg.eigvalsh(np.cov(np.stack([b.diagonal[quiet] for b in bands]).astype(np.float64)))
+    total = float(eigenvalues.mean())
+    return float(np.sqrt(max(float(eigenvalues[:2].mean()), 0.0) / total)) if total > 1e-12 else 1.0
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from PIL import Image
 
 from engine.denoise import combined_sigma, estimate_noise_levels, estimate_noise_sigma, read_photo
 from engine.denoise.jpeg_compression import is_lossy_jpeg, jpeg_quality
+from engine.denoise.noise_levels import channel_independence
 from engine.noise import CameraNoise, add_camera_noise, jpeg_round_trip, to_8bit
 
 
@@ -110,7 +111,7 @@ def test_a_band_of_texture_does_not_read_as_noise_beyond_twice_the_whole_photo(m
     rng = np.random.default_rng(5)
     ramp = np.linspace(0.05, 0.95, 256, dtype=np.float32)[None, :, None].repeat(256, axis=0).repeat(3, axis=2)
     middle = (ramp[:, :, 0] > 0.3) & (ramp[:, :, 0] < 0.7)  # covers the bands 0.375-0.5 and 0.5-0.625
-    texture = rng.uniform(-0.06, 0.06, (256, 256, 1)).astype(np.float32)
+    texture = rng.uniform(-0.06, 0.06, (256, 256, 3)).astype(np.float32)  # colour texture: the channels share none
     textured = (ramp + np.where(middle[:, :, None], texture, 0)
                 + rng.normal(0, 2 / 255, ramp.shape)).astype(np.float32)
     capped = estimate_noise_levels(textured)
@@ -118,3 +119,40 @@ def test_a_band_of_texture_does_not_read_as_noise_beyond_twice_the_whole_photo(m
     uncapped = estimate_noise_levels(textured)
     assert uncapped.sigmas.max() > 10  # the striped band, read as noise
     assert capped.sigmas.max() < 0.5 * uncapped.sigmas.max() and capped.overall < 5
+
+
+def brightness_texture(size: int = 256, seed: int = 6) -> np.ndarray:
+    """Pixel-fine texture of brightness, (size, size, 3): one pattern, a different gain per channel,
+    as foliage or gravel has."""
+    pattern = np.random.default_rng(seed).uniform(-0.06, 0.06, (size, size, 1))
+    return (pattern * np.array([1.0, 0.8, 0.6])).astype(np.float32)
+
+
+def test_texture_the_channels_share_is_not_read_as_noise():
+    """A clean photo that is all fine texture: read as noisy, the denoiser would smooth it away."""
+    textured = smooth_photo() + brightness_texture()
+    levels = estimate_noise_levels(textured)
+    assert levels.texture_scale < 0.2 and levels.overall < 3
+    unscaled = estimate_noise_levels(textured, noise_independence=0)
+    assert unscaled.texture_scale == 1 and unscaled.overall > 6
+
+
+@pytest.mark.parametrize("sigma", [2.0, 4.0])
+def test_light_noise_on_texture_reads_nearer_its_level_than_without_the_texture_scale(sigma):
+    noisy = (smooth_photo() + brightness_texture()
+             + np.random.default_rng(7).normal(0, sigma / 255, (256, 256, 3))).astype(np.float32)
+    levels = estimate_noise_levels(noisy)
+    unscaled = levels.overall / levels.texture_scale
+    assert abs(levels.overall - sigma) < 0.5 * abs(unscaled - sigma)
+
+
+def test_noise_alone_and_jpeg_are_not_scaled():
+    clean = smooth_photo()
+    white = clean + np.random.default_rng(8).normal(0, 15 / 255, clean.shape).astype(np.float32)
+    assert estimate_noise_levels(white).texture_scale == 1
+    sensor = CameraNoise.with_typical_read_noise(2e-3)
+    camera = as_pixels(to_8bit(add_camera_noise(as_tensor(clean), sensor, torch.Generator().manual_seed(9))))
+    assert estimate_noise_levels(camera).texture_scale > 0.9
+    textured = clean + brightness_texture()
+    assert estimate_noise_levels(textured, from_jpeg=True).texture_scale == 1  # JPEG merges the channels' finest detail
+    assert channel_independence(textured[:, :, :1]) == 1 and channel_independence(textured[:16, :16]) == 1  # grey, tiny
