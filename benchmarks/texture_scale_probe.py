@@ -8,7 +8,7 @@ channels share").
 
 Photos: the corpus's training and validation photos (benchmarks/corpus_split.json's "test" left
 out) and those of ../shared/data/photos outside benchmarks/photo_split.json, each shrunk to
-LONG_SIDE pixels (the benchmark photos' size); nine CROP-pixel crops of each, at the corners,
+the benchmark photos' size (`photo_at_bench_size`); nine CROP-pixel crops of each, at the corners,
 edge middles and centre. The crops are chosen on the clean crop's estimate without the texture
 scale: the TEXTURED crops read as the noisiest (all texture), then RANDOM others. Each chosen
 crop, clean and under CONDITIONS, goes through the model with its own estimate at every
@@ -22,15 +22,14 @@ import json
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
 
-from engine.bench.denoise_quality import BenchPhoto, psnr
+from engine.bench.denoise_quality import BenchPhoto, photo_at_bench_size, psnr
 from engine.bench.noise_conditions import NoiseCondition, make_noisy
 from engine.checkpoints import ModelStore, load_model
 from engine.denoise import DenoiseSettings, Photo, denoise_photo, estimate_noise_levels
 from engine.device import set_threads
 
-LONG_SIDE, CROP = 768, 256
+CROP = 256
 POSITIONS = (0.0, 0.5, 1.0)
 TEXTURED, RANDOM = 40, 80
 CONDITIONS = {
@@ -52,12 +51,7 @@ def training_photos(corpus: Path, shared_photos: Path) -> list[Path]:
 
 
 def crops_of(path: Path) -> list[BenchPhoto]:
-    with Image.open(path) as image:
-        image = image.convert("RGB")
-        scale = LONG_SIDE / max(image.size)
-        if scale < 1:
-            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
-        pixels = np.asarray(image, np.float32) / 255
+    pixels = photo_at_bench_size(path)
     height, width = pixels.shape[:2]
     crops = []
     for fy in POSITIONS:
@@ -79,7 +73,7 @@ def chosen_crops(photos: list[Path], seed: int) -> list[tuple[BenchPhoto, bool]]
     return [(crops[i], True) for i in order[:TEXTURED]] + [(crops[i], False) for i in others]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, required=True, help="scripts/build_photo_corpus.py's folder")
     parser.add_argument("--photos", type=Path, default=REPOSITORY.parent / "shared" / "data" / "photos")
@@ -88,7 +82,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--json", type=Path, required=True)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     set_threads(args.threads)
     model = load_model(ModelStore().resolve(args.model))
     settings = [float(v) for v in args.independence.split(",")]
@@ -104,6 +98,7 @@ def main() -> None:
                              "sigma": levels.overall, "psnr": psnr(crop.clean, result.photo.pixels)})
         args.json.write_text(json.dumps({"model": args.model, "seed": args.seed, "rows": rows}, indent=1), "utf-8")
     print_summary(rows, settings)
+    return 0
 
 
 def print_summary(rows: list[dict], settings: list[float]) -> None:
@@ -130,4 +125,4 @@ def print_summary(rows: list[dict], settings: list[float]) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

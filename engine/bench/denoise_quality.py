@@ -41,6 +41,7 @@ from typing import Callable
 
 import numpy as np
 import torch
+from PIL import Image
 
 from engine.bench.denoise_methods import BM3D_THREADS, Method, run_model, select_methods
 from engine.bench.denoise_report import DenoiseBenchReport, SanityScore, Score, TuningRecord
@@ -56,6 +57,7 @@ MIN_CROP = 16  # SSIM's Gaussian window is 11 pixels; the model's smallest tile 
 PHOTOS_ENV = "CUNET_STUDIO_BENCH_PHOTOS"
 SSIM_SETTINGS = {"gaussian_weights": True, "sigma": 1.5, "use_sample_covariance": False}
 SIGMA_GRID = (5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 40.0, 50.0, 60.0, 75.0)  # 0-255 units
+BENCH_LONG_SIDE = 768  # the long side of the benchmark's photos (shared/data/photos)
 
 
 @dataclass(frozen=True)
@@ -103,6 +105,18 @@ def photo_split(photos_dir: Path, split_file: Path) -> tuple[list[str], list[str
     if missing:
         raise ConfigError(f"held-out photos missing from {photos_dir}: {', '.join(missing)}")
     return held_out, [name for name in found if name not in held_out]
+
+
+def photo_at_bench_size(path: Path) -> np.ndarray:
+    """(H, W, 3) RGB pixels in [0, 1] of the photo at `path`, shrunk (Lanczos) to at most
+    BENCH_LONG_SIDE on its long side: a corpus photo at full resolution is then measured at the
+    scale of detail the benchmark's photos have."""
+    with Image.open(path) as image:
+        image = image.convert("RGB")
+        scale = BENCH_LONG_SIDE / max(image.size)
+        if scale < 1:
+            image = image.resize((round(image.width * scale), round(image.height * scale)), Image.Resampling.LANCZOS)
+        return np.asarray(image, np.float32) / 255
 
 
 def load_bench_photos(folder: Path, names: list[str], crop: int | None = None) -> list[BenchPhoto]:

@@ -3,14 +3,17 @@ on tiny synthetic photos, without scikit-image or bm3d."""
 
 import numpy as np
 import pytest
+from PIL import Image
 
 from conftest import HELD_OUT, TRAINING
 from engine.bench.denoise_methods import Method
 from engine.bench.denoise_quality import (
+    BENCH_LONG_SIDE,
     SIGMA_GRID,
     DenoiseBenchConfig,
     load_bench_photos,
     method_inputs,
+    photo_at_bench_size,
     photo_split,
     psnr,
     ssim,
@@ -134,3 +137,13 @@ def test_nothing_is_tuned_where_every_condition_has_a_true_sigma(photo_folder):
     held_out, _ = photo_split(folder, split)
     config = DenoiseBenchConfig(folder, held_out, [], ["shrink"], [25.0], kinds=["gaussian-8bit", "gaussian-jpeg"])
     assert tune_methods(config, [shrinking([])]) == {}
+
+
+def test_photos_are_measured_at_the_benchmark_photos_size(tmp_path):
+    """A full-resolution corpus photo is shrunk to the benchmark's long side; a smaller one is kept."""
+    Image.fromarray(np.full((1000, 1536, 3), 200, np.uint8)).save(tmp_path / "large.png")
+    Image.fromarray(np.full((300, 200, 3), 100, np.uint8)).save(tmp_path / "small.jpg")
+    large, small = photo_at_bench_size(tmp_path / "large.png"), photo_at_bench_size(tmp_path / "small.jpg")
+    assert large.shape == (500, BENCH_LONG_SIDE, 3) and large.dtype == np.float32
+    assert large.mean() == pytest.approx(200 / 255, abs=1e-3)
+    assert small.shape == (300, 200, 3)
