@@ -134,6 +134,8 @@ def channel_independence(pixels: np.ndarray) -> float:
     grey photo, one too small to measure or one with no detail at all (nothing to discount)."""
     if pixels.ndim != 3 or pixels.shape[2] != 3:
         return 1.0
+    if (pixels.shape[0] // 2) * (pixels.shape[1] // 2) * QUIET_FRACTION < MIN_INDEPENDENCE_BLOCKS:
+        return 1.0
     bands = [block_bands(pixels[:, :, c], (pixels[:, :, c] == 0) | (pixels[:, :, c] == 1)) for c in range(3)]
     activity = sum(b.activity for b in bands)
     unclipped = bands[0].unclipped & bands[1].unclipped & bands[2].unclipped

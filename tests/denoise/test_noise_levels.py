@@ -79,6 +79,8 @@ def test_map_follows_brightness_for_signal_dependent_noise():
 def test_flat_and_tiny_images_read_zero():
     assert estimate_noise_levels(np.full((64, 64, 3), 0.5, np.float32)).overall == 0
     assert estimate_noise_levels(np.zeros((3, 5, 1), np.float32)).overall == 0
+    for shape in ((1, 1, 3), (3, 5, 3), (1, 4000, 3)):  # too small for the channels' covariance too
+        assert estimate_noise_levels(np.full(shape, 0.5, np.float32)).texture_scale == 1
 
 
 def jpeg_file(quality: int, subsampling: int) -> Image.Image:
