@@ -42,6 +42,7 @@ import numpy as np
 from engine.denoise.noise_estimate import (
     QUIET_FRACTION,
     SCALE_255,
+    BlockBands,
     block_bands,
     median_sigma,
     quiet_coefficients,
@@ -116,7 +117,7 @@ def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False,
     centres = (INTENSITY_BINS[:-1] + INTENSITY_BINS[1:]) / 2
     kept = JPEG_NOISE_KEPT if from_jpeg else 1.0
     texture_scale = (1.0 if from_jpeg or noise_independence <= 0
-                     else min(1.0, channel_independence(array) / noise_independence))
+                     else min(1.0, channel_independence([c.finest for c in channels]) / noise_independence))
     sigmas = np.stack([_fill_bands(c.band_levels(), centres, c.whole_level()) / kept for c in channels]) * texture_scale
     readings = np.stack([c.bands for c in channels])
     trust = np.array([c.coarse_trust for c in channels])
@@ -125,18 +126,17 @@ def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False,
     return NoiseLevels(centres, sigmas, overall, readings, trust, texture_scale)
 
 
-def channel_independence(pixels: np.ndarray) -> float:
-    """How much of the finest detail of `pixels` (H, W, 3) the colour channels do not share: the
-    square root of the mean of the two smaller eigenvalues of the channels' covariance of Haar
-    diagonal coefficients over the photo's quietest blocks (least activity summed over the
-    channels, none clipped), relative to the mean of all three. 1 for detail independent in each
-    channel (white noise), near 0 for detail all in one direction (texture of brightness). 1 for a
-    grey photo, one too small to measure or one with no detail at all (nothing to discount)."""
-    if pixels.ndim != 3 or pixels.shape[2] != 3:
+def channel_independence(finest: list[BlockBands | None]) -> float:
+    """How much of a photo's finest detail its colour channels do not share, from each channel's
+    finest Haar bands (`ChannelReadings.finest`, None where the photo is too small to have them):
+    the square root of the mean of the two smaller eigenvalues of the channels' covariance of
+    diagonal coefficients over the quietest blocks (least activity summed over the channels, none
+    clipped), relative to the mean of all three. 1 for detail independent in each channel (white
+    noise), near 0 for detail all in one direction (texture of brightness). 1 for a grey photo,
+    one too small to measure or one with no detail at all (nothing to discount)."""
+    bands = [b for b in finest if b is not None]
+    if len(bands) != 3:
         return 1.0
-    if (pixels.shape[0] // 2) * (pixels.shape[1] // 2) * QUIET_FRACTION < MIN_INDEPENDENCE_BLOCKS:
-        return 1.0
-    bands = [block_bands(pixels[:, :, c], (pixels[:, :, c] == 0) | (pixels[:, :, c] == 1)) for c in range(3)]
     activity = sum(b.activity for b in bands)
     unclipped = bands[0].unclipped & bands[1].unclipped & bands[2].unclipped
     if unclipped.sum() * QUIET_FRACTION < MIN_INDEPENDENCE_BLOCKS:
@@ -151,11 +151,13 @@ def channel_independence(pixels: np.ndarray) -> float:
 class ChannelReadings:
     """One channel's readings (0-255 units, NaN where unmeasured): `bands` (K, S) per brightness
     band and scale, `whole` (S,) over the whole channel (for photos too small to read by band),
-    and `coarse_trust` in [0, 1]."""
+    `coarse_trust` in [0, 1], and `finest`: the finest scale's Haar bands (None for a photo too
+    small to have them), which `channel_independence` compares across channels."""
 
     bands: np.ndarray
     whole: np.ndarray
     coarse_trust: float
+    finest: BlockBands | None
 
     def band_levels(self) -> np.ndarray:
         """(K,): the finer reading plus the trusted share of the coarser one's excess, at most
@@ -188,12 +190,13 @@ def _channel_readings(channel: np.ndarray) -> ChannelReadings:
     at every scale) and the trust in the coarser scale."""
     readings = np.full((len(INTENSITY_BINS) - 1, SCALES), np.nan)
     whole = np.full(SCALES, np.nan)
-    trust = 0.0
+    trust, finest = 0.0, None
     image, clipped = channel, (channel == 0) | (channel == 1)
     for scale in range(SCALES):
         if min(image.shape) < 2:
             break
         bands = block_bands(image, clipped)
+        finest = bands if finest is None else finest
         brightness = window_sum(bands.means, 3) / 18  # block means are 2x a block's mean; 3 x 3 blocks
         band_of_block = np.digitize(brightness, INTENSITY_BINS[1:-1])
         unclipped = bands.unclipped if bands.unclipped.any() else np.ones_like(bands.unclipped)
@@ -205,7 +208,7 @@ def _channel_readings(channel: np.ndarray) -> ChannelReadings:
             if candidates.sum() * QUIET_FRACTION >= MIN_QUIET_BLOCKS:
                 readings[band, scale] = quiet_median_sigma(bands, candidates) * 2**scale
         image, clipped = bands.means / 2, bands.clipped  # the next scale: 2x2 block averages
-    return ChannelReadings(readings, whole, trust)
+    return ChannelReadings(readings, whole, trust, finest)
 
 
 def _gaussianity(coefficients: np.ndarray) -> float:
