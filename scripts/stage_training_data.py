@@ -80,8 +80,9 @@ def main() -> None:
     total = 0
     for job in jobs:
         staged = stage(job, args.source, args.dest)
-        total += size_of(staged)
-        print(f"{job}: {staged} ({size_of(staged) / 1e6:.1f} MB)")
+        size = size_of(staged)
+        total += size
+        print(f"{job}: {staged} ({size / 1e6:.1f} MB)")
     print(f"{total / 1e6:.1f} MB in {args.dest}")
 
 
