@@ -90,6 +90,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              "along a solve: ||f_k - f_1||^2 per element over its evaluations after the first) to the loss, so that "
              "Euler, midpoint and rk4 agree; needs a solver (or --solver-mix) with two or more evaluations per block, without the adjoint method",
              type=float, metavar="WEIGHT")
+    _setting(p, "distil_mix", "cUNet: distil the network's own solver (the teacher) into cheaper or finer ones: each "
+             "optimizer step also runs the ODE blocks with a student solver drawn from this mix (the --solver-mix "
+             "syntax, e.g. euler:1) and pulls its output towards the teacher's on the same batch, held fixed; the "
+             "teacher learns from the denoising loss alone. Not with --solver-mix", metavar="MIX")
+    _setting(p, "distil_weight", "with --distil-mix: the weight of the student's squared distance from the teacher",
+             type=float, metavar="WEIGHT")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",

@@ -69,6 +69,8 @@ class TrainingConfig:
     solver_mix: str = ""  # ODE solvers drawn per step (training/solver_mix.py); "": the network's own only
     kinetic_weight: float = 0.0  # > 0: adds this x the ODE blocks' kinetic energy to the loss (models/ode_block.py)
     bend_weight: float = 0.0  # > 0: adds this x the ODE blocks' bend to the loss (models/ode_block.py FlowPenalties)
+    distil_mix: str = ""  # student ODE solvers drawn per step, pulled towards the network's own (solver_mix.py)
+    distil_weight: float = 1.0  # with distil_mix: the weight of the students' squared distance from the teacher
 
     def __post_init__(self) -> None:
         checks = [
@@ -95,12 +97,14 @@ class TrainingConfig:
             (self.classes or not self.class_balance, "class balance needs a class-conditional run (--classes)"),
             (0 <= self.kinetic_weight < math.inf, "the kinetic-energy weight must be a number >= 0"),
             (0 <= self.bend_weight < math.inf, "the bend weight must be a number >= 0"),
+            (0 < self.distil_weight < math.inf, "the distillation weight must be a number > 0"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        if self.solver_mix:  # stored as written back, so that a resume compares mixes, not their spelling
-            object.__setattr__(self, "solver_mix", SolverMix.parse(self.solver_mix).text())
+        for name in ("solver_mix", "distil_mix"):  # stored as written back: a resume compares mixes, not spellings
+            if getattr(self, name):
+                object.__setattr__(self, name, SolverMix.parse(getattr(self, name)).text())
 
     @classmethod
     def default(cls, name: str) -> Any:

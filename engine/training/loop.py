@@ -3,7 +3,8 @@
 Per optimizer step: load the step's batch (deterministic, see batches.py), draw t and noise from
 the step's generator (and, with a solver mix, the step's ODE solver: solver_mix.py), regress the
 network output onto the eps/v target (plus, with --kinetic-weight and --bend-weight, the weighted
-kinetic energy and bend of the ODE blocks, logged on their own), clip, AdamW, EMA. Around it:
+kinetic energy and bend of the ODE blocks, and with --distil-mix the weighted distance of a student
+solver's output from the network's own, each logged on its own), clip, AdamW, EMA. Around it:
 validation loss of the EMA weights on a fixed noisy batch, a fixed-seed sample grid, atomic
 checkpoints, and a JSONL log. Stop and pause always save a checkpoint first. Validation and
 sample grids use the network's own solver (what the model samples with), so that a solver mix
@@ -148,6 +149,7 @@ class StepLosses:
     loss: float
     kinetic_energy: float | None = None
     bend: float | None = None
+    distil: float | None = None  # with --distil-mix: the student's squared distance from the teacher (unweighted)
 
 
 def _flow_penalised(config: TrainingConfig) -> bool:
@@ -166,15 +168,17 @@ def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
     micro = config.batch_size // (run.group.world_size * config.grad_accumulation)
     # One solver for all micro-batches: they split one batch.
     solver = {"solver": run.solver_mix.drawn(config.seed, state.step)} if run.solver_mix else {}
-    totals = torch.zeros(3, dtype=torch.float64)  # loss, kinetic energy, bend
+    student = {"solver": run.distil_mix.drawn(config.seed, state.step, "distil")} if run.distil_mix else None
+    totals = torch.zeros(4, dtype=torch.float64)  # loss, kinetic energy, bend, distillation
+    weights = torch.tensor([1.0, config.kinetic_weight, config.bend_weight, config.distil_weight])
     for k in range(config.grad_accumulation):
-        loss, penalties = _micro_batch_losses(run, batch.part(slice(k * micro, (k + 1) * micro)), solver)
+        loss, penalties, distil = _micro_batch_losses(run, batch.part(slice(k * micro, (k + 1) * micro)), solver, student)
         energy, bend = (penalties.mean(), penalties.mean_bend()) if penalties is not None else (torch.zeros(()), torch.zeros(()))
-        parts = torch.stack([loss, energy.float(), bend.float()]) / config.grad_accumulation
-        (parts[0] + config.kinetic_weight * parts[1] + config.bend_weight * parts[2]).backward()
+        parts = torch.stack([loss, energy.float(), bend.float(), distil]) / config.grad_accumulation
+        (parts * weights).sum().backward()
         totals += parts.detach().double()
-    total_loss, total_energy, total_bend = totals.tolist()
-    if not math.isfinite(total_loss + total_energy + total_bend):
+    total_loss, total_energy, total_bend, total_distil = totals.tolist()
+    if not math.isfinite(total_loss + total_energy + total_bend + total_distil):
         raise ConfigError(f"training diverged at step {state.step} (loss is {total_loss}); try a lower learning rate")
     torch.nn.utils.clip_grad_norm_(model.network.parameters(), config.grad_clip)
     model.optimizer.step()
@@ -182,21 +186,24 @@ def _optimizer_step(run: TrainingRun) -> tuple[StepLosses, float]:
     state.step += 1
     model.ema.update(model.network, state.step)
     state.images_seen += config.batch_size
-    if not _flow_penalised(config):
-        return StepLosses(total_loss), lr
-    return StepLosses(total_loss, total_energy, total_bend), lr
+    flows = (total_energy, total_bend) if _flow_penalised(config) else (None, None)
+    return StepLosses(total_loss, *flows, total_distil if run.distil_mix else None), lr
 
 
-def _micro_batch_losses(run: TrainingRun, part: NoisedBatch,
-                        options: dict[str, Any]) -> tuple[torch.Tensor, FlowPenalties | None]:
-    """The denoising loss of one micro-batch and, with a flow regulariser, what its ODE blocks
-    measured of their flows: the network called with `options` (a cUNet's solver)."""
+def _micro_batch_losses(run: TrainingRun, part: NoisedBatch, options: dict[str, Any],
+                        student: dict[str, Any] | None) -> tuple[torch.Tensor, FlowPenalties | None, torch.Tensor]:
+    """The denoising loss of one micro-batch, with a flow regulariser what its ODE blocks measured
+    of their flows (the network called with `options`: a cUNet's solver), and the distillation
+    loss: the mean squared distance of the network's output with the `student` options from that
+    output held fixed (0 without a student)."""
     penalties = FlowPenalties() if _flow_penalised(run.config) else None
     if penalties is not None:
         options = options | {"penalties": penalties}
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
         output = _run_network(run.model.forward, part, run.config.compile, options)
-    return part.squared_error(output.float()), penalties
+        student_output = _run_network(run.model.forward, part, run.config.compile, student) if student else None
+    distil = torch.zeros(()) if student_output is None else (student_output.float() - output.detach().float()).square().mean()
+    return part.squared_error(output.float()), penalties, distil
 
 
 def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: deque[float],
@@ -208,6 +215,8 @@ def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: de
     record = {"step": state.step, "loss": loss, "lr": lr, "images_per_second": speed}
     if losses.kinetic_energy is not None:
         record |= {"kinetic_energy": losses.kinetic_energy, "bend": losses.bend}
+    if losses.distil is not None:
+        record["distil"] = losses.distil
     val_loss = None
     if run.data.validation_batch is not None and (state.step % config.validate_every == 0 or state.step == config.steps):
         val_loss = _validation_loss(model.averaged(), run.data.validation_batch, run.device)
@@ -253,6 +262,7 @@ def _finish(run: TrainingRun, stopped: bool, last_loss: float | None, emit: Prog
                 **network, "seconds": round(state.elapsed_seconds, 1),
             } | ({"kinetic_weight": config.kinetic_weight} if config.kinetic_weight else {})
             | ({"bend_weight": config.bend_weight} if config.bend_weight else {})
+            | ({"distil_mix": config.distil_mix, "distil_weight": config.distil_weight} if config.distil_mix else {})
             | ({"class_balance": config.class_balance} if config.class_balance else {})
         }
         save_model_folder(model_dir, dataclasses.replace(run.spec, card=card), run.model.ema.state_dict())

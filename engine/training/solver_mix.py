@@ -12,6 +12,13 @@ The draw is made once per optimizer step (the micro-batches of gradient accumula
 split one batch, whose gradient is that of one solver), from (seed, step) alone: a resumed run
 draws what the uninterrupted one did with nothing saved, and every process of a distributed run
 draws the same, as it must to train one batch with one solver.
+
+Distillation (`engine train --distil-mix`) draws from a mix of the same syntax the *students*: each
+step also runs the network with a student solver and pulls its output towards what the network's
+own solver (the teacher) output on the same batch, held fixed. The teacher keeps learning only from
+the denoising loss, so agreement is asked of the cheap solver without asking the trained one to
+follow it (a solver mix trains every solver on the noisy target: docs/models.md, "Distilling the
+trained step into Euler").
 """
 
 from __future__ import annotations
@@ -55,11 +62,12 @@ class SolverMix:
         return ",".join(solver.text() + ("" if weight == 1 else f"={weight:g}")
                         for solver, weight in zip(self.solvers, self.weights))
 
-    def drawn(self, seed: int, step: int) -> SolverSettings:
+    def drawn(self, seed: int, step: int, stream: str = "solver-mix") -> SolverSettings:
         """The solver of optimizer step `step` of the run seeded `seed`. A string seed is hashed
         (SHA-512) by `random`, the same on every platform and Python version: a stream of its own,
-        apart from the per-process step generators (training/batches.py)."""
-        return random.Random(f"solver-mix {seed} {step}").choices(self.solvers, self.weights)[0]
+        apart from the per-process step generators (training/batches.py); `stream` names it, so
+        that two mixes of one run (the solver mix, the distillation's students) draw independently."""
+        return random.Random(f"{stream} {seed} {step}").choices(self.solvers, self.weights)[0]
 
 
 def run_solver_mix(text: str, nominal: SolverSettings | None) -> SolverMix | None:
@@ -75,8 +83,29 @@ def run_solver_mix(text: str, nominal: SolverSettings | None) -> SolverMix | Non
     if not any(_same_grid(nominal, solver) for solver in mix.solvers):
         raise ConfigError(f"the solver mix {text} leaves out the network's own solver {nominal.text()}, "
                           "which it samples with: add it to the mix")
-    fitted = tuple(dataclasses.replace(nominal, method=solver.method, steps=solver.steps) for solver in mix.solvers)
-    return SolverMix(fitted, mix.weights)
+    return _fitted(mix, nominal)
+
+
+def run_distil_mix(text: str, nominal: SolverSettings | None) -> SolverMix | None:
+    """The students of a distilling run (`engine train --distil-mix`), for a network whose own
+    solver is `nominal`, the teacher: each student keeps the nominal's other settings. None without
+    one. Refuses a network without ODE blocks, and the teacher among its own students (it would be
+    pulled towards its own output: a loss of zero)."""
+    if not text:
+        return None
+    if nominal is None:
+        raise ConfigError("distillation (--distil-mix) needs a cUNet: this network has no ODE blocks to solve")
+    mix = SolverMix.parse(text)
+    if any(_same_grid(nominal, solver) for solver in mix.solvers):
+        raise ConfigError(f"the distillation mix {text} names the network's own solver {nominal.text()}, which is "
+                          "the teacher: name only the solvers that should learn to agree with it")
+    return _fitted(mix, nominal)
+
+
+def _fitted(mix: SolverMix, nominal: SolverSettings) -> SolverMix:
+    """`mix` with each solver given the nominal's other settings (the adjoint)."""
+    return SolverMix(tuple(dataclasses.replace(nominal, method=s.method, steps=s.steps) for s in mix.solvers),
+                     mix.weights)
 
 
 def _parsed_entry(entry: str) -> tuple[SolverSettings, float]:

@@ -37,7 +37,7 @@ from engine.training.noised_batch import NoisedBatch, noised_batch
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS
 from engine.training.resume import resumed_config
 from engine.training.run_folder import RunFolder
-from engine.training.solver_mix import SolverMix, run_solver_mix
+from engine.training.solver_mix import SolverMix, run_distil_mix, run_solver_mix
 from engine.training.state import TrainingState, load_checkpoint
 
 
@@ -82,6 +82,7 @@ class TrainingRun:
     model: ModelInTraining
     state: TrainingState
     solver_mix: SolverMix | None  # the solvers its steps draw from; None: the network's own at every step
+    distil_mix: SolverMix | None  # the students its steps draw from (pulled towards the network's own solver)
 
 
 def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: torch.device,
@@ -123,7 +124,8 @@ def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: to
     order = DataOrder(len(train_set), config.seed, balanced_image_weights(train_set, config.class_balance))
     data = TrainingData(images, train_set, held_out, validation_batch, order)
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
-    return TrainingRun(config, folder, group, device, spec, schedule, data, model, state, solver_mix)
+    distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver)
+    return TrainingRun(config, folder, group, device, spec, schedule, data, model, state, solver_mix, distil_mix)
 
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder, int]:
@@ -169,9 +171,14 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
                          (config.bend_weight, "bend regulariser (--bend-weight)")):
         if weight and spec.trained_solver is None:
             raise ConfigError(f"the {name} needs a cUNet: this network has no ODE blocks")
-    # A solver-robust run's model says which solvers it was trained for (its own among them).
+    if config.solver_mix and config.distil_mix:
+        raise ConfigError("train with a solver mix (--solver-mix) or distillation (--distil-mix), not both: "
+                          "distillation's teacher is the network's own solver at every step")
+    # A solver-robust or distilled run's model says which solvers it was trained for (its own among them).
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
-    trained_with = solver_mix.solvers if solver_mix else (spec.trained_solver,)
+    distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver)
+    trained_with = (solver_mix.solvers if solver_mix else
+                    (spec.trained_solver, *distil_mix.solvers) if distil_mix else (spec.trained_solver,))
     if config.bend_weight and all(solver.evals_per_block() == 1 for solver in trained_with):
         raise ConfigError("the bend regulariser (--bend-weight) compares a block's evaluations, but every solver this "
                           "run trains with makes one (euler:1): train with midpoint or rk4 too (--solver-mix)")
@@ -179,7 +186,7 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
         # The adjoint method solves forward without a graph: the bend would be measured but never trained.
         raise ConfigError("the bend regulariser (--bend-weight) needs gradients through the solver's evaluations, "
                           "which the adjoint method does not keep: train with the solver's adjoint off")
-    return dataclasses.replace(spec, trained_solvers=solver_mix.solvers) if solver_mix else spec
+    return dataclasses.replace(spec, trained_solvers=trained_with) if solver_mix or distil_mix else spec
 
 
 def _check_resumed_classes(checkpoint: Path, spec: ModelSpec) -> None:

@@ -12,11 +12,11 @@ from engine.checkpoints import load_model
 from engine.cli.main import main
 from engine.errors import ConfigError, DatasetError, ModelLoadError
 from engine.generate import GenerationRequest, generate
-from engine.training import TrainingConfig, TrainingControl, train
+from engine.training import TrainingConfig, train
 from engine.training.class_labels import dropped_labels
 from engine.training.init_from import check_weights_fit
 from engine.training import model_spec_for
-from training.test_training import TINY_NETWORK, tiny_config, weights
+from training.test_training import TINY_NETWORK, tiny_config, weights, weights_after_a_stop_and_resume
 
 
 def conditional_config(tmp_path, out="run", **changes) -> TrainingConfig:
@@ -72,15 +72,7 @@ def test_label_dropout_replaces_the_given_share_by_the_null_label_reproducibly()
 
 def test_a_resumed_conditional_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     train(conditional_config(tmp_path, "straight"))
-    control = TrainingControl()
-
-    def stop_half_way(event):
-        if event.event == "step" and event.step == 3:
-            control.request_stop()
-
-    train(conditional_config(tmp_path, "split"), progress=stop_half_way, control=control)
-    train(conditional_config(tmp_path, "split"), resume=True)
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    a, b = weights(tmp_path / "straight"), weights_after_a_stop_and_resume(conditional_config(tmp_path, "split"))
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 

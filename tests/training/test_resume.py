@@ -28,7 +28,7 @@ KEPT_CHANGES = {
     "cache_megabytes": 10, "validation_fraction": 0.1, "validation_images": 8, "sample_count": 8,
     "compile": True, "seed": 1, "card": {"display_name": "mine"}, "init_from": "digits", "classes": False,
     "class_dropout": 0.2, "class_names": ["dark", "light"], "solver_mix": "euler:1,midpoint:1",
-    "kinetic_weight": 0.01, "bend_weight": 0.5, "class_balance": 0.5,
+    "kinetic_weight": 0.01, "bend_weight": 0.5, "class_balance": 0.5, "distil_mix": "euler:1", "distil_weight": 3.0,
 }
 
 # A run folder as `engine train` wrote it at commit 2e2608f (before the resume policy moved into

@@ -12,10 +12,10 @@ from engine.checkpoints import ModelSpec, load_model, read_spec, save_model_fold
 from engine.cli.main import main
 from engine.errors import ConfigError, ModelLoadError
 from engine.models import CUNet, SolverSettings
-from engine.training import TrainingConfig, TrainingControl, train
+from engine.training import TrainingConfig, train
 from engine.training.solver_mix import RECOMMENDED_MIX, SolverMix, run_solver_mix
 from helpers import tiny_spec, two_level_npz
-from training.test_training import tiny_config, weights
+from training.test_training import tiny_config, weights, weights_after_a_stop_and_resume
 
 MIDPOINT = SolverSettings(method="midpoint", steps=1)
 
@@ -89,15 +89,7 @@ def test_every_training_step_runs_the_network_with_the_solver_drawn_for_it(tmp_p
 def test_a_resumed_mixed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     mix = "euler:1,midpoint:1,rk4:2"
     train(tiny_config(tmp_path, "straight", solver_mix=mix))
-    control = TrainingControl()
-
-    def stop_half_way(event):
-        if event.event == "step" and event.step == 3:
-            control.request_stop()
-
-    train(tiny_config(tmp_path, "split", solver_mix=mix), progress=stop_half_way, control=control)
-    train(tiny_config(tmp_path, "split", solver_mix=mix), resume=True)
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    a, b = weights(tmp_path / "straight"), weights_after_a_stop_and_resume(tiny_config(tmp_path, "split", solver_mix=mix))
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 

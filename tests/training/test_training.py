@@ -41,18 +41,24 @@ def weights(run_dir: Path) -> dict[str, torch.Tensor]:
     return load_file(str(list_checkpoints(run_dir)[-1][1]))
 
 
+def weights_after_a_stop_and_resume(config: TrainingConfig, stop_at: int = 3) -> dict[str, torch.Tensor]:
+    """The final checkpoint of `config`'s run trained in two parts: stopped (as the Stop button
+    does) after step `stop_at`, then resumed to its end."""
+    control = TrainingControl()
+
+    def stop_there(event):
+        if event.event == "step" and event.step == stop_at:
+            control.request_stop()
+
+    assert train(config, progress=stop_there, control=control).step == stop_at
+    train(config, resume=True)
+    return weights(Path(config.out))
+
+
 def test_resumed_run_is_bit_identical_to_an_uninterrupted_one(tmp_path):
     straight = train(tiny_config(tmp_path, "straight"))
     assert straight.step == 6 and not straight.stopped
-    control = TrainingControl()
-
-    def stop_half_way(event):
-        if event.event == "step" and event.step == 3:
-            control.request_stop()
-
-    assert train(tiny_config(tmp_path, "split", steps=6), progress=stop_half_way, control=control).step == 3
-    train(tiny_config(tmp_path, "split", steps=6), resume=True)
-    a, b = weights(tmp_path / "straight"), weights(tmp_path / "split")
+    a, b = weights(tmp_path / "straight"), weights_after_a_stop_and_resume(tiny_config(tmp_path, "split", steps=6))
     assert a.keys() == b.keys()
     assert all(torch.equal(a[k], b[k]) for k in a), "model, EMA and optimizer state must all match"
     log = [json.loads(line) for line in (tmp_path / "split" / "log.jsonl").read_text().splitlines()]
