@@ -3,8 +3,9 @@ conditions of `engine bench denoise` (as the literature adds noise, and as users
 Per photo and condition: the true level (the RMS of the noise std before storage, 0-255 units),
 the engine's estimate (`estimate_noise_levels(...).overall`, told whether the photo came from a
 lossy JPEG, as `denoise_photo` does) and the old finest-scale estimate
-(`combined_sigma(estimate_noise_sigma(...))`); and both estimates on the clean photo. Prints a
-Markdown table.
+(`combined_sigma(estimate_noise_sigma(...))`); and both estimates on the clean photo, as it is
+and stored as a JPEG of quality 90 (most photos users have: a clean JPEG should read near 0 too).
+Prints a Markdown table.
 
     python benchmarks/noise_estimate.py --crop 512 --json benchmarks/results/noise-estimate.json
 
@@ -23,10 +24,11 @@ import numpy as np
 
 from engine.atomic import atomic_write_text
 from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split
-from engine.bench.noise_conditions import INPUT_KINDS, conditions_for, make_noisy, ordered_kinds
+from engine.bench.noise_conditions import INPUT_KINDS, NoiseCondition, conditions_for, make_noisy, ordered_kinds
 from engine.denoise import combined_sigma, estimate_noise_levels, estimate_noise_sigma
 
 CLEAN = "clean (no noise added)"
+CLEAN_JPEG = NoiseCondition("gaussian-jpeg", sigma=0.0, jpeg_quality=90)  # named "gaussian 0, jpeg 90"
 COLUMNS = ("true", "estimate", "finest scale")
 
 
@@ -57,7 +59,7 @@ def main(argv: list[str]) -> int:
     for photo in load_bench_photos(photos_dir, held_out, args.crop):
         rows.append({"photo": photo.name, "condition": CLEAN, "kind": None, "true": 0.0}
                     | estimates(photo.clean, lossy_jpeg=False))
-        for condition in conditions:
+        for condition in (CLEAN_JPEG, *conditions):
             noisy = make_noisy(photo, condition, args.seed)
             rows.append({"photo": photo.name, "condition": condition.name, "kind": condition.kind,
                          "true": noisy.true_sigma} | estimates(noisy.pixels, noisy.lossy_jpeg))

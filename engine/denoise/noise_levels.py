@@ -26,7 +26,8 @@ in each channel, and camera noise nearly so. So the levels are scaled by how muc
 blocks' detail the channels do not share (`channel_independence`), relative to the share that
 noise itself shows (NOISE_INDEPENDENCE): noise keeps its level, texture reads far less. JPEG's
 chroma subsampling removes the colour channels' own finest detail, noise's too, so a photo read
-from a lossy JPEG is not scaled (it would read as all texture).
+from a lossy JPEG is measured one scale coarser, where noise keeps part of its independence, and
+against a lower share (JPEG_INDEPENDENCE_SCALE, JPEG_NOISE_INDEPENDENCE).
 
 `NoiseLevels.per_pixel` turns the function into a map (noise std per pixel and channel) by the
 local brightness, and `overall` is its root mean square over the photo: the single level a
@@ -73,6 +74,16 @@ MAX_BAND_TO_WHOLE = 2.0
 # the colour channels share"): 0.8 lost 0.05 dB on light camera noise on crops drawn at random,
 # 0.7 0.01, and kept most of the gain on textured crops; 0.6 kept less of it.
 NOISE_INDEPENDENCE = 0.7
+# A lossy JPEG's 4:2:0 chroma subsampling halves the colour channels' resolution, so at the finest
+# scale all its detail looks shared; at the next (4-pixel blocks) noise keeps some of its own per
+# channel. Read there, clean textured training crops stored at quality 75-90 read 0.07-0.08
+# (median), light noise on random crops 0.19-0.23, stronger noise 0.33-0.73: the two overlap, so the
+# constant is low. Chosen on the 120 training/validation crops of `benchmarks/texture_scale_probe.py
+# --jpeg` (docs/benchmarks.md, "Texture in JPEGs"): 0.15 gave light camera noise on textured crops
+# +0.42 dB and took the clean ones' reading from 15 to 7.6, at 0.00 dB on the random crops; 0.2 and
+# 0.3 cost those 0.01-0.12 dB.
+JPEG_INDEPENDENCE_SCALE = 1
+JPEG_NOISE_INDEPENDENCE = 0.15
 MIN_INDEPENDENCE_BLOCKS = 256  # fewer quiet blocks (a tiny photo): no scaling
 
 
@@ -105,19 +116,19 @@ class NoiseLevels:
 
 
 def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False,
-                          noise_independence: float = NOISE_INDEPENDENCE) -> NoiseLevels:
+                          noise_independence: float | None = None) -> NoiseLevels:
     """The noise-level function of `pixels` (H, W) or (H, W, C) in [0, 1] (values beyond are fine);
     `from_jpeg`: they were read from a lossy JPEG (`Photo.lossy_jpeg`). A photo too small or too
-    flat to measure gets level 0. `noise_independence`: NOISE_INDEPENDENCE, or another value to
-    measure the choice (0: no texture scale, the estimator before session 24)."""
+    flat to measure gets level 0. `noise_independence`: None for the module's constant for the
+    photo's kind (NOISE_INDEPENDENCE, JPEG_NOISE_INDEPENDENCE), or another value to measure the
+    choice (0: no texture scale, the estimator before session 24)."""
     array = np.asarray(pixels, np.float32)
     if array.ndim == 2:
         array = array[:, :, None]
     channels = [_channel_readings(array[:, :, c]) for c in range(array.shape[2])]
     centres = (INTENSITY_BINS[:-1] + INTENSITY_BINS[1:]) / 2
     kept = JPEG_NOISE_KEPT if from_jpeg else 1.0
-    texture_scale = (1.0 if from_jpeg or noise_independence <= 0
-                     else min(1.0, channel_independence([c.finest for c in channels]) / noise_independence))
+    texture_scale = _texture_scale(channels, from_jpeg, noise_independence)
     sigmas = np.stack([_fill_bands(c.band_levels(), centres, c.whole_level()) / kept for c in channels]) * texture_scale
     readings = np.stack([c.bands for c in channels])
     trust = np.array([c.coarse_trust for c in channels])
@@ -126,15 +137,27 @@ def estimate_noise_levels(pixels: np.ndarray, from_jpeg: bool = False,
     return NoiseLevels(centres, sigmas, overall, readings, trust, texture_scale)
 
 
-def channel_independence(finest: list[BlockBands | None]) -> float:
-    """How much of a photo's finest detail its colour channels do not share, from each channel's
-    finest Haar bands (`ChannelReadings.finest`, None where the photo is too small to have them):
+def _texture_scale(channels: list[ChannelReadings], from_jpeg: bool, noise_independence: float | None) -> float:
+    """What the levels are multiplied by for detail the channels share (module docstring): read at
+    the finest scale, or for a lossy JPEG at JPEG_INDEPENDENCE_SCALE."""
+    if noise_independence is None:
+        noise_independence = JPEG_NOISE_INDEPENDENCE if from_jpeg else NOISE_INDEPENDENCE
+    if noise_independence <= 0:
+        return 1.0
+    scale = JPEG_INDEPENDENCE_SCALE if from_jpeg else 0
+    bands = [c.haar[scale] if len(c.haar) > scale else None for c in channels]
+    return min(1.0, channel_independence(bands) / noise_independence)
+
+
+def channel_independence(haar: list[BlockBands | None]) -> float:
+    """How much of a photo's detail at one scale its colour channels do not share, from each
+    channel's Haar bands at that scale (`ChannelReadings.haar`, None where the photo is too small):
     the square root of the mean of the two smaller eigenvalues of the channels' covariance of
     diagonal coefficients over the quietest blocks (least activity summed over the channels, none
     clipped), relative to the mean of all three. 1 for detail independent in each channel (white
     noise), near 0 for detail all in one direction (texture of brightness). 1 for a grey photo,
     one too small to measure or one with no detail at all (nothing to discount)."""
-    bands = [b for b in finest if b is not None]
+    bands = [b for b in haar if b is not None]
     if len(bands) != 3:
         return 1.0
     activity = sum(b.activity for b in bands)
@@ -151,13 +174,14 @@ def channel_independence(finest: list[BlockBands | None]) -> float:
 class ChannelReadings:
     """One channel's readings (0-255 units, NaN where unmeasured): `bands` (K, S) per brightness
     band and scale, `whole` (S,) over the whole channel (for photos too small to read by band),
-    `coarse_trust` in [0, 1], and `finest`: the finest scale's Haar bands (None for a photo too
-    small to have them), which `channel_independence` compares across channels."""
+    `coarse_trust` in [0, 1], and `haar`: the Haar bands of each scale read, finest first (fewer
+    than SCALES for a photo too small to have them), which `channel_independence` compares across
+    channels."""
 
     bands: np.ndarray
     whole: np.ndarray
     coarse_trust: float
-    finest: BlockBands | None
+    haar: tuple[BlockBands, ...]
 
     def band_levels(self) -> np.ndarray:
         """(K,): the finer reading plus the trusted share of the coarser one's excess, at most
@@ -190,13 +214,13 @@ def _channel_readings(channel: np.ndarray) -> ChannelReadings:
     at every scale) and the trust in the coarser scale."""
     readings = np.full((len(INTENSITY_BINS) - 1, SCALES), np.nan)
     whole = np.full(SCALES, np.nan)
-    trust, finest = 0.0, None
+    trust, haar = 0.0, []
     image, clipped = channel, (channel == 0) | (channel == 1)
     for scale in range(SCALES):
         if min(image.shape) < 2:
             break
         bands = block_bands(image, clipped)
-        finest = bands if finest is None else finest
+        haar.append(bands)
         brightness = window_sum(bands.means, 3) / 18  # block means are 2x a block's mean; 3 x 3 blocks
         band_of_block = np.digitize(brightness, INTENSITY_BINS[1:-1])
         unclipped = bands.unclipped if bands.unclipped.any() else np.ones_like(bands.unclipped)
@@ -208,7 +232,7 @@ def _channel_readings(channel: np.ndarray) -> ChannelReadings:
             if candidates.sum() * QUIET_FRACTION >= MIN_QUIET_BLOCKS:
                 readings[band, scale] = quiet_median_sigma(bands, candidates) * 2**scale
         image, clipped = bands.means / 2, bands.clipped  # the next scale: 2x2 block averages
-    return ChannelReadings(readings, whole, trust, finest)
+    return ChannelReadings(readings, whole, trust, tuple(haar))
 
 
 def _gaussianity(coefficients: np.ndarray) -> float:

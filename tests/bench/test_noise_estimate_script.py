@@ -18,10 +18,10 @@ def test_one_row_per_held_out_photo_and_condition(tmp_path, photo_folder, capsys
     assert data["kinds"] == ["gaussian", "gaussian-8bit"] and data["sigmas"] == [20.0]
     rows = {(row["photo"], row["condition"]): row for row in data["rows"]}
     assert list(rows) == [(photo, condition) for photo in HELD_OUT
-                          for condition in (script.CLEAN, "gaussian 20", "gaussian 20, 8-bit")]
+                          for condition in (script.CLEAN, "gaussian 0, jpeg 90", "gaussian 20", "gaussian 20, 8-bit")]
     for photo in HELD_OUT:
         clean, unclipped, stored = (rows[photo, c] for c in (script.CLEAN, "gaussian 20", "gaussian 20, 8-bit"))
-        assert clean["true"] == 0 and clean["finest scale"] < 10
+        assert clean["true"] == rows[photo, "gaussian 0, jpeg 90"]["true"] == 0 and clean["finest scale"] < 10
         assert unclipped["true"] == stored["true"] == 20
         assert unclipped["finest scale"] == pytest.approx(20, rel=0.3)
         assert all(row["estimate"] >= 0 for row in (clean, unclipped, stored))

@@ -147,7 +147,7 @@ def test_light_noise_on_texture_reads_nearer_its_level_than_without_the_texture_
     assert abs(levels.overall - sigma) < 0.5 * abs(unscaled - sigma)
 
 
-def test_noise_alone_and_jpeg_are_not_scaled():
+def test_noise_alone_is_not_scaled():
     clean = smooth_photo()
     white = clean + np.random.default_rng(8).normal(0, 15 / 255, clean.shape).astype(np.float32)
     assert estimate_noise_levels(white).texture_scale == 1
@@ -155,6 +155,23 @@ def test_noise_alone_and_jpeg_are_not_scaled():
     camera = as_pixels(to_8bit(add_camera_noise(as_tensor(clean), sensor, torch.Generator().manual_seed(9))))
     assert estimate_noise_levels(camera).texture_scale > 0.9
     textured = clean + brightness_texture()
-    assert estimate_noise_levels(textured, from_jpeg=True).texture_scale == 1  # JPEG merges the channels' finest detail
     grey, tiny = textured[:, :, :1], textured[:16, :16]
     assert estimate_noise_levels(grey).texture_scale == 1 and estimate_noise_levels(tiny).texture_scale == 1
+
+
+def test_in_a_jpeg_texture_reads_less_and_noise_keeps_its_level():
+    """4:2:0 JPEG merges the channels' finest detail, noise's too: the channels are compared one
+    scale coarser, where noise keeps part of its own."""
+    def stored(pixels: np.ndarray) -> np.ndarray:
+        return as_pixels(jpeg_round_trip(as_tensor(np.clip(pixels, 0, 1)), 90))
+
+    clean = smooth_photo()
+    textured = stored(clean + brightness_texture())
+    levels, unscaled = (estimate_noise_levels(textured, from_jpeg=True, noise_independence=value) for value in (None, 0))
+    assert unscaled.overall > 6 and levels.overall < 0.5 * unscaled.overall
+    assert estimate_noise_levels(textured).texture_scale < levels.texture_scale, "read as a PNG, at the finest scale"
+    white = stored(clean + np.random.default_rng(10).normal(0, 15 / 255, clean.shape))
+    assert estimate_noise_levels(white, from_jpeg=True).texture_scale == 1
+    sensor = CameraNoise.with_typical_read_noise(2e-3)
+    camera = stored(as_pixels(add_camera_noise(as_tensor(clean), sensor, torch.Generator().manual_seed(11))))
+    assert estimate_noise_levels(camera, from_jpeg=True).texture_scale == 1
