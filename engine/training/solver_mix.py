@@ -15,10 +15,11 @@ draws the same, as it must to train one batch with one solver.
 
 Distillation (`engine train --distil-mix`) draws from a mix of the same syntax the *students*: each
 step also runs the network with a student solver and pulls its output towards what the network's
-own solver (the teacher) output on the same batch, held fixed. The teacher keeps learning only from
-the denoising loss, so agreement is asked of the cheap solver without asking the trained one to
-follow it (a solver mix trains every solver on the noisy target: docs/models.md, "Distilling the
-trained step into Euler").
+own solver (the teacher) output on the same batch, held fixed: the student is moved towards the
+teacher, never the teacher's output towards the student, and only the teacher fits the noisy
+target (a solver mix fits every drawn solver to it, which pulled the trained step towards what
+Euler can fit). The weights are shared, so the term still shapes the flow both integrate; its
+weight sets how much (docs/models.md, "Distilling the trained step into Euler").
 """
 
 from __future__ import annotations

@@ -58,7 +58,7 @@ def test_distillation_brings_the_student_closer_to_the_teacher_and_is_logged(tmp
     assert model.spec.trained_solvers_label() == "euler × 1 and midpoint × 1"
 
 
-def test_the_teacher_learns_from_the_denoising_loss_alone(tmp_path, monkeypatch):
+def test_the_teachers_output_gets_no_gradient_from_the_distillation_loss(tmp_path, monkeypatch):
     """A student whose output the weights cannot move (the teacher's, detached, plus 0.1) leaves
     the distillation loss nothing to train but the teacher: the run must train bit-identically to
     one without distillation, while the loss it logs is the distance, 0.1 squared."""

@@ -9,7 +9,13 @@ from helpers import two_level_npz
 
 
 @pytest.mark.slow
-def test_torchrun_two_cpu_processes_stay_in_sync(tmp_path):
+@pytest.mark.parametrize("robust", [
+    # DDP passes the step's solver and kinetic-energy record on to the network.
+    ["--solver-mix", "euler:1,midpoint:1,rk4:2", "--kinetic-weight", "0.1"],
+    # Two forward calls (the teacher's and the student's) before one backward.
+    ["--distil-mix", "euler:1,rk4:1"],
+], ids=["solver-mix", "distil-mix"])
+def test_torchrun_two_cpu_processes_stay_in_sync(tmp_path, robust):
     data = two_level_npz(tmp_path / "data.npz")
     run = tmp_path / "run"
     command = [
@@ -17,8 +23,7 @@ def test_torchrun_two_cpu_processes_stay_in_sync(tmp_path):
         "--data", str(data), "--out", str(run), "--steps", "4", "--batch", "8", "--size", "8", "--channels", "1",
         "--no-flip", "--save-every", "2", "--sample-every", "4", "--validate-every", "2", "--device", "cpu",
         "--threads", "1", "--network", json.dumps({"base_channels": 4, "channel_mults": [2, 4], "attention_levels": []}),
-        # DDP passes the step's solver and kinetic-energy record on to the network.
-        "--solver-mix", "euler:1,midpoint:1,rk4:2", "--kinetic-weight", "0.1",
+        *robust,
     ]
     result = subprocess.run(command, capture_output=True, text=True, timeout=300)
     # The CLI exits 1 if the ranks' final weights differ (checked with an all_gather of checksums).
