@@ -45,7 +45,7 @@ planned_steps() { echo $(( $1 * $2 / 10 )); }
 job_args() {
   case "$1" in
     photo-denoiser)
-      # The bundled v4's recipe (its card), on the 36 training photos a call can carry (the 113-photo
+      # The bundled model's recipe (v4's card; v5 ran it again at lr 1e-4), on the 36 training photos a call can carry (the 113-photo
       # folder it was trained on is 281 MB). Guessed rate: 4 steps/s of 64 crops of 128 px.
       echo "none - -"
       printf '%s\n' --data "$data/photos-train" --steps "$(planned_steps "$2" 40)" --lr-schedule cosine --size 128 \
