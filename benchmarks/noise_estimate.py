@@ -24,11 +24,10 @@ import numpy as np
 
 from engine.atomic import atomic_write_text
 from engine.bench.denoise_quality import PHOTOS_ENV, bench_photos_dir, default_split_file, load_bench_photos, photo_split
-from engine.bench.noise_conditions import INPUT_KINDS, NoiseCondition, conditions_for, make_noisy, ordered_kinds
+from engine.bench.noise_conditions import INPUT_KINDS, clean_as_jpeg, conditions_for, make_noisy, ordered_kinds
 from engine.denoise import combined_sigma, estimate_noise_levels, estimate_noise_sigma
 
 CLEAN = "clean (no noise added)"
-CLEAN_JPEG = NoiseCondition("gaussian-jpeg", sigma=0.0, jpeg_quality=90)  # named "gaussian 0, jpeg 90"
 COLUMNS = ("true", "estimate", "finest scale")
 
 
@@ -59,7 +58,7 @@ def main(argv: list[str]) -> int:
     for photo in load_bench_photos(photos_dir, held_out, args.crop):
         rows.append({"photo": photo.name, "condition": CLEAN, "kind": None, "true": 0.0}
                     | estimates(photo.clean, lossy_jpeg=False))
-        for condition in (CLEAN_JPEG, *conditions):
+        for condition in (clean_as_jpeg(90), *conditions):
             noisy = make_noisy(photo, condition, args.seed)
             rows.append({"photo": photo.name, "condition": condition.name, "kind": condition.kind,
                          "true": noisy.true_sigma} | estimates(noisy.pixels, noisy.lossy_jpeg))

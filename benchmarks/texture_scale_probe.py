@@ -27,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.bench.denoise_quality import BenchPhoto, photo_at_bench_size, psnr
-from engine.bench.noise_conditions import NoiseCondition, make_noisy
+from engine.bench.noise_conditions import NoiseCondition, clean_as_jpeg, make_noisy
 from engine.checkpoints import ModelStore, load_model
 from engine.denoise import DenoiseSettings, Photo, denoise_photo, estimate_noise_levels
 from engine.device import set_threads
@@ -43,8 +43,8 @@ CONDITIONS = {
     "camera high, png": NoiseCondition("camera-png", camera="high"),
 }
 JPEG_CONDITIONS = {
-    "clean, jpeg 90": NoiseCondition("gaussian-jpeg", sigma=0.0, jpeg_quality=90),
-    "clean, jpeg 75": NoiseCondition("gaussian-jpeg", sigma=0.0, jpeg_quality=75),
+    "clean, jpeg 90": clean_as_jpeg(90),
+    "clean, jpeg 75": clean_as_jpeg(75),
     "gaussian 5, jpeg 90": NoiseCondition("gaussian-jpeg", sigma=5.0, jpeg_quality=90),
     "gaussian 15, jpeg 90": NoiseCondition("gaussian-jpeg", sigma=15.0, jpeg_quality=90),
     "camera low, jpeg 75": NoiseCondition("camera-jpeg", camera="low", jpeg_quality=75),

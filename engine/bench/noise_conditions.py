@@ -110,6 +110,12 @@ def conditions_for(kinds: list[str], sigmas: list[float]) -> list[NoiseCondition
     return [condition for kind in ordered_kinds(kinds) for condition in _conditions_of(kind, sigmas)]
 
 
+def clean_as_jpeg(quality: int) -> NoiseCondition:
+    """A clean photo stored as a (4:2:0) JPEG of `quality`, as most photos users have are: white
+    noise of σ 0 (named "gaussian 0, jpeg Q"), so it is made, seeded and stored as every JPEG here."""
+    return NoiseCondition("gaussian-jpeg", sigma=0.0, jpeg_quality=quality)
+
+
 def _conditions_of(kind: str, sigmas: list[float]) -> list[NoiseCondition]:
     if kind in ("gaussian", "gaussian-8bit"):
         return [NoiseCondition(kind, sigma=sigma) for sigma in sigmas]

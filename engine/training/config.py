@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 from engine.training.photo_noise import GAUSSIAN_SHARE
-from engine.training.solver_mix import SolverMix
+from engine.training.solver_mix import DISTIL_MIX, SolverMix
 
 NOISE_KINDS = ("gaussian", "photo")
 
@@ -102,9 +102,10 @@ class TrainingConfig:
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
-        for name in ("solver_mix", "distil_mix"):  # stored as written back: a resume compares mixes, not spellings
+        # Stored as written back: a resume compares mixes, not spellings.
+        for name, what in (("solver_mix", "solver mix"), ("distil_mix", DISTIL_MIX)):
             if getattr(self, name):
-                object.__setattr__(self, name, SolverMix.parse(getattr(self, name)).text())
+                object.__setattr__(self, name, SolverMix.parse(getattr(self, name), what).text())
 
     @classmethod
     def default(cls, name: str) -> Any:

@@ -36,6 +36,7 @@ SYNTAX = "METHOD:STEPS or METHOD:STEPS=WEIGHT, comma-separated (e.g. euler:1,mid
 # A mix that trains the cUNet presets' midpoint × 1 for the whole dial, from half its evaluations
 # (euler × 1) to four times them (rk4 × 2); docs/models.md, "Solver-robust training".
 RECOMMENDED_MIX = "euler:1,midpoint:1,rk4:1,rk4:2"
+DISTIL_MIX = "distillation mix"  # what errors call a --distil-mix
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,14 @@ class SolverMix:
     weights: tuple[float, ...]
 
     @staticmethod
-    def parse(text: str) -> "SolverMix":
-        """The mix `text` writes (see SYNTAX); a ConfigError names the entry it cannot use."""
+    def parse(text: str, what: str = "solver mix") -> "SolverMix":
+        """The mix `text` writes (see SYNTAX); a ConfigError names `what` mix it is and the entry
+        it cannot use."""
         solvers, weights = [], []
         for entry in text.split(","):
-            solver, weight = _parsed_entry(entry.strip())
+            solver, weight = _parsed_entry(entry.strip(), what)
             if any(_same_grid(solver, other) for other in solvers):
-                raise ConfigError(f"the solver mix names {solver.text()} twice")
+                raise ConfigError(f"the {what} names {solver.text()} twice")
             solvers.append(solver)
             weights.append(weight)
         return SolverMix(tuple(solvers), tuple(weights))
@@ -96,7 +98,7 @@ def run_distil_mix(text: str, nominal: SolverSettings | None) -> SolverMix | Non
         return None
     if nominal is None:
         raise ConfigError("distillation (--distil-mix) needs a cUNet: this network has no ODE blocks to solve")
-    mix = SolverMix.parse(text)
+    mix = SolverMix.parse(text, DISTIL_MIX)
     if any(_same_grid(nominal, solver) for solver in mix.solvers):
         raise ConfigError(f"the distillation mix {text} names the network's own solver {nominal.text()}, which is "
                           "the teacher: name only the solvers that should learn to agree with it")
@@ -109,21 +111,21 @@ def _fitted(mix: SolverMix, nominal: SolverSettings) -> SolverMix:
                      mix.weights)
 
 
-def _parsed_entry(entry: str) -> tuple[SolverSettings, float]:
+def _parsed_entry(entry: str, what: str) -> tuple[SolverSettings, float]:
     grid, _, weight_text = entry.partition("=")
     method, _, steps_text = grid.partition(":")
     try:
         steps, weight = int(steps_text), float(weight_text or 1)
     except ValueError:
-        raise ConfigError(f"solver mix entry {entry!r} is not {SYNTAX}") from None
+        raise ConfigError(f"{what} entry {entry!r} is not {SYNTAX}") from None
     if is_adaptive_method(method):
-        raise ConfigError(f"the solver mix cannot train with {method}: it picks its own steps from the data, so a "
+        raise ConfigError(f"the {what} cannot train with {method}: it picks its own steps from the data, so a "
                           f"batch's cost is unknown; mix {', '.join(FIXED_GRID_METHODS)}")
     if method not in FIXED_GRID_METHODS:
-        raise ConfigError(f"solver mix entry {entry!r}: unknown solver {method!r}; mix "
+        raise ConfigError(f"{what} entry {entry!r}: unknown solver {method!r}; mix "
                           f"{', '.join(FIXED_GRID_METHODS)}")
     if not (math.isfinite(weight) and weight > 0):
-        raise ConfigError(f"solver mix entry {entry!r}: a weight must be a positive number")
+        raise ConfigError(f"{what} entry {entry!r}: a weight must be a positive number")
     return SolverSettings(method=method, steps=steps), weight
 
 

@@ -32,7 +32,7 @@ def test_each_micro_batch_runs_the_teacher_then_the_student_drawn_for_its_step(t
     students = [mix.drawn(config.seed, step, "distil") for step in range(config.steps) for _ in range(2)]
     assert calls == [call for student in students for call in (None, student)]
     assert len({s.label() for s in students}) > 1, "six steps should draw more than one student"
-    assert students != [SolverMix.parse(config.distil_mix).drawn(config.seed, step) for step in range(6) for _ in range(2)], \
+    assert students != [mix.drawn(config.seed, step) for step in range(config.steps) for _ in range(2)], \
         "the students are a stream of their own, not the solver mix's draws"
 
 
@@ -88,6 +88,8 @@ def test_what_distillation_cannot_do_is_refused_before_anything_is_written(tmp_p
     for bad in (0.0, -1.0, float("nan"), float("inf")):
         with pytest.raises(ConfigError, match="distillation weight must be a number > 0"):
             tiny_config(tmp_path, distil_mix="euler:1", distil_weight=bad)
+    with pytest.raises(ConfigError, match="^distillation mix entry 'bogus' is not METHOD:STEPS"):
+        tiny_config(tmp_path, distil_mix="bogus")
     with pytest.raises(ConfigError, match="names the network's own solver midpoint:1, which is the teacher"):
         train(tiny_config(tmp_path, distil_mix="euler:1,midpoint:1"))
     with pytest.raises(ConfigError, match="not both"):
