@@ -376,7 +376,11 @@ class CUNet(nn.Module):
                 _activation(act),
                 nn.Conv2d(widths[0], config.in_channels * config.unshuffle**2, 3, padding=1),
             )
-        self.to(memory_format=torch.channels_last)  # conv weights; the layout of every call (module docstring)
+        # Conv weights channels-last, the layout of every call (module docstring). Only theirs: a norm's
+        # (1, C, 1, 1) gain would take strides its gradient does not have, which torchrun's gradient
+        # buckets warn about ("grad strides do not match bucket view strides").
+        for conv in (module for module in self.modules() if isinstance(module, nn.Conv2d)):
+            conv.to(memory_format=torch.channels_last)
 
     def function_evaluations(self) -> int:
         """Vector-field evaluations over all blocks since the network was built."""
