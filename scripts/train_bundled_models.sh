@@ -45,8 +45,8 @@ planned_steps() { echo $(( $1 * $2 / 10 )); }
 job_args() {
   case "$1" in
     photo-denoiser)
-      # The bundled model's recipe (v4's card; v5 ran it again at lr 1e-4), on the 36 training photos a call can carry (the 113-photo
-      # folder it was trained on is 281 MB). Guessed rate: 4 steps/s of 64 crops of 128 px.
+      # The bundled model's recipe (v4's card; v5 ran it again at lr 1e-4), on the 36 training
+      # photos a call can carry (the 113-photo folder it was trained on is 281 MB). Guessed rate: 4 steps/s of 64 crops of 128 px.
       echo "none - -"
       printf '%s\n' --data "$data/photos-train" --steps "$(planned_steps "$2" 40)" --lr-schedule cosine --size 128 \
         --channels 3 --batch 64 --native-crops --max-downscale 6 --noise photo --max-step 420 --lr 2e-4 \

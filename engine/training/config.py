@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 from engine.training.photo_noise import GAUSSIAN_SHARE
-from engine.training.solver_mix import DISTIL_MIX, SolverMix
+from engine.training.solver_mix import DISTIL_MIX, SOLVER_MIX, SolverMix
 
 NOISE_KINDS = ("gaussian", "photo")
 
@@ -103,7 +103,7 @@ class TrainingConfig:
             if not ok:
                 raise ConfigError(message)
         # Stored as written back: a resume compares mixes, not spellings.
-        for name, what in (("solver_mix", "solver mix"), ("distil_mix", DISTIL_MIX)):
+        for name, what in (("solver_mix", SOLVER_MIX), ("distil_mix", DISTIL_MIX)):
             if getattr(self, name):
                 object.__setattr__(self, name, SolverMix.parse(getattr(self, name), what).text())
 

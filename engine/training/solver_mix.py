@@ -36,7 +36,8 @@ SYNTAX = "METHOD:STEPS or METHOD:STEPS=WEIGHT, comma-separated (e.g. euler:1,mid
 # A mix that trains the cUNet presets' midpoint × 1 for the whole dial, from half its evaluations
 # (euler × 1) to four times them (rk4 × 2); docs/models.md, "Solver-robust training".
 RECOMMENDED_MIX = "euler:1,midpoint:1,rk4:1,rk4:2"
-DISTIL_MIX = "distillation mix"  # what errors call a --distil-mix
+SOLVER_MIX = "solver mix"  # what errors call a --solver-mix
+DISTIL_MIX = "distillation mix"  # and a --distil-mix
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ class SolverMix:
     weights: tuple[float, ...]
 
     @staticmethod
-    def parse(text: str, what: str = "solver mix") -> "SolverMix":
+    def parse(text: str, what: str = SOLVER_MIX) -> "SolverMix":
         """The mix `text` writes (see SYNTAX); a ConfigError names `what` mix it is and the entry
         it cannot use."""
         solvers, weights = [], []
@@ -100,7 +101,7 @@ def run_distil_mix(text: str, nominal: SolverSettings | None) -> SolverMix | Non
         raise ConfigError("distillation (--distil-mix) needs a cUNet: this network has no ODE blocks to solve")
     mix = SolverMix.parse(text, DISTIL_MIX)
     if any(_same_grid(nominal, solver) for solver in mix.solvers):
-        raise ConfigError(f"the distillation mix {text} names the network's own solver {nominal.text()}, which is "
+        raise ConfigError(f"the {DISTIL_MIX} {text} names the network's own solver {nominal.text()}, which is "
                           "the teacher: name only the solvers that should learn to agree with it")
     return _fitted(mix, nominal)
 
