@@ -93,7 +93,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _setting(p, "distil_mix", "cUNet: distil the network's own solver (the teacher) into cheaper or finer ones: each "
              "optimizer step also runs the ODE blocks with a student solver drawn from this mix (the --solver-mix "
              "syntax, e.g. euler:1) and pulls its output towards the teacher's on the same batch, held fixed (only the "
-             "teacher fits the denoising target). Not with --solver-mix", metavar="MIX")
+             "teacher fits the denoising target; with --solver-mix, the solver drawn for the step fits it)",
+             metavar="MIX")
     _setting(p, "distil_weight", "with --distil-mix: the weight of the student's squared distance from the teacher",
              type=float, metavar="WEIGHT")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",

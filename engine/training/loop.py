@@ -194,16 +194,25 @@ def _micro_batch_losses(run: TrainingRun, part: NoisedBatch, options: dict[str, 
                         student: dict[str, Any] | None) -> tuple[torch.Tensor, FlowPenalties | None, torch.Tensor]:
     """The denoising loss of one micro-batch, with a flow regulariser what its ODE blocks measured
     of their flows (the network called with `options`: a cUNet's solver), and the distillation
-    loss: the mean squared distance of the network's output with the `student` options from that
-    output held fixed (0 without a student)."""
+    loss: the mean squared distance of the network's output with the `student` options from the
+    teacher's, the network's own solver's, held fixed (0 without a student)."""
     penalties = FlowPenalties() if _flow_penalised(run.config) else None
-    if penalties is not None:
-        options = options | {"penalties": penalties}
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
-        output = _run_network(run.model.forward, part, run.config.compile, options)
-        student_output = _run_network(run.model.forward, part, run.config.compile, student) if student else None
-    distil = torch.zeros(()) if student_output is None else (student_output.float() - output.detach().float()).square().mean()
+        output = _run_network(run.model.forward, part, run.config.compile,
+                              options | ({"penalties": penalties} if penalties is not None else {}))
+        distil = torch.zeros(()) if student is None else \
+            (_run_network(run.model.forward, part, run.config.compile, student).float()
+             - _teacher_output(run, part, options, output).float()).square().mean()
     return part.squared_error(output.float()), penalties, distil
+
+
+def _teacher_output(run: TrainingRun, part: NoisedBatch, options: dict[str, Any], output: torch.Tensor) -> torch.Tensor:
+    """What the network's own solver outputs on `part`, held fixed: `output` itself when the step
+    ran with it; when a solver mix drew another solver, one more forward without a graph."""
+    if options.get("solver", run.spec.trained_solver) == run.spec.trained_solver:
+        return output.detach()
+    with torch.no_grad():
+        return _run_network(run.model.forward, part, run.config.compile, {})
 
 
 def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: deque[float],

@@ -19,7 +19,10 @@ own solver (the teacher) output on the same batch, held fixed: the student is mo
 teacher, never the teacher's output towards the student, and only the teacher fits the noisy
 target (a solver mix fits every drawn solver to it, which pulled the trained step towards what
 Euler can fit). The weights are shared, so the term still shapes the flow both integrate; its
-weight sets how much (docs/models.md, "Distilling the trained step into Euler").
+weight sets how much (docs/models.md, "Distilling the trained step into Euler"). The two combine:
+the solver mix's draw fits the target, and the teacher is still the network's own solver (an extra
+forward without a graph when the mix drew another), so a run can give Euler some of the target and
+the rest of its pull towards the trained step.
 """
 
 from __future__ import annotations

@@ -171,14 +171,11 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
                          (config.bend_weight, "bend regulariser (--bend-weight)")):
         if weight and spec.trained_solver is None:
             raise ConfigError(f"the {name} needs a cUNet: this network has no ODE blocks")
-    if config.solver_mix and config.distil_mix:
-        raise ConfigError("train with a solver mix (--solver-mix) or distillation (--distil-mix), not both: "
-                          "distillation's teacher is the network's own solver at every step")
     # A solver-robust or distilled run's model says which solvers it was trained for (its own among them).
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
     distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver)
-    trained_with = (solver_mix.solvers if solver_mix else
-                    (spec.trained_solver, *distil_mix.solvers) if distil_mix else (spec.trained_solver,))
+    fitted = solver_mix.solvers if solver_mix else (spec.trained_solver,)
+    trained_with = fitted + tuple(s for s in (distil_mix.solvers if distil_mix else ()) if s not in fitted)
     if config.bend_weight and all(solver.evals_per_block() == 1 for solver in trained_with):
         raise ConfigError("the bend regulariser (--bend-weight) compares a block's evaluations, but every solver this "
                           "run trains with makes one (euler:1): train with midpoint or rk4 too (--solver-mix)")
