@@ -17,14 +17,17 @@ exactly the model it starts from:
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 
 import torch
 
-from engine.checkpoints import ModelSpec, ModelStore, load_model
+from engine.checkpoints import ModelSpec, ModelStore, load_model, read_spec
 from engine.errors import ConfigError, ModelLoadError
 from engine.models import class_embedding_weights, config_from_dict, grown_block_weights
 from engine.models.widen import widened_weights
 
+# What a fine-tune's card takes from its starting model's recommendation (`inherited_card`).
+INHERITED_RECOMMENDATION = ("sampler", "steps", "guidance")
 # Config fields an --init-from model may differ in: the solver has no weights; the classes, the
 # fine blocks and a cUNet's widths are checked on their own (the run may add any of them).
 _FREE_FIELDS = ("solver", "num_classes", "fine_blocks")
@@ -59,6 +62,18 @@ def initial_weights(model: str, spec: ModelSpec, seed: int = 0) -> dict[str, tor
             raise ConfigError(f"--init-from {model}: {error}") from None
     check_weights_fit(model, spec, weights)
     return weights
+
+
+def inherited_card(model: str, card: dict[str, Any]) -> dict[str, Any]:
+    """The card fields of a run that fine-tunes `model`: `card` (the run's --card) over the sampler,
+    steps and guidance `model` recommends. Without them a fine-tune of a bundled model would
+    recommend what a run from scratch does, its preview grids' ancestral 25 steps (chosen for early
+    training), and `engine sample --model RUN` or Generate would sample it worse than its parent
+    was measured to sample. The parent's quality figures and solver schedule are measurements of
+    its own weights, so they stay behind; a --card recommendation replaces the inherited one."""
+    recommended = read_spec(ModelStore().resolve(model)).card.get("recommended")
+    kept = {k: v for k, v in recommended.items() if k in INHERITED_RECOMMENDATION} if isinstance(recommended, dict) else {}
+    return ({"recommended": kept} if kept else {}) | card
 
 
 def _architecture(spec: ModelSpec) -> dict:

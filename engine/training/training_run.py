@@ -32,7 +32,7 @@ from engine.training.class_labels import balanced_image_weights, class_shares, i
 from engine.training.config import CONFIG_FILE, TrainingConfig
 from engine.training.control import TrainingControl
 from engine.training.ema import EMA
-from engine.training.init_from import initial_weights
+from engine.training.init_from import inherited_card, initial_weights
 from engine.training.noised_batch import NoisedBatch, noised_batch
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS
 from engine.training.resume import resumed_config
@@ -139,6 +139,8 @@ def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> t
     if is_main and (run.root / CONFIG_FILE).exists():
         raise ConfigError(f"{run.root} already holds a training run: continue it (engine train --resume, or "
                           "“Continue a run…” in the app) or choose another folder")
+    if config.init_from:  # stored with the run's settings, so a resumed run needs its parent no more
+        config = dataclasses.replace(config, card=inherited_card(config.init_from, config.card))
     return config, run, config.steps
 
 
@@ -161,8 +163,9 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
         channels=config.channels,
         schedule=ScheduleConfig(kind=config.schedule, max_step=config.max_step),
         prediction=config.prediction,
-        # The run recommends the sampler its preview grids show (a --card recommendation wins): every
-        # checkpoint and the final model folder carry it, so `engine sample --model RUN` matches them.
+        # The run recommends the sampler its preview grids show, unless its card says otherwise (a
+        # --card recommendation, or a fine-tune's parent's: `inherited_card`): every checkpoint and
+        # the final model folder carry it, so `engine sample --model RUN` samples as recommended.
         card={"recommended": {"sampler": SAMPLE_SAMPLER, "steps": SAMPLE_STEPS}}
         | ({"class_shares": shares} if shares else {}) | dict(config.card),
         class_names=class_names,

@@ -369,3 +369,22 @@ def test_init_from_a_model_of_another_architecture_is_refused(tmp_path):
     with pytest.raises(ConfigError, match="time_embedding_dim"):
         train(tiny_config(tmp_path, "other", network_overrides=other, init_from=str(source)))
     assert not (tmp_path / "other" / "config.json").exists()
+
+
+def test_a_fine_tune_recommends_its_parents_sampler_steps_and_guidance_not_its_measurements(tmp_path):
+    """A fine-tune of a bundled model used to recommend the preview grids' ddpm 25 (a run from
+    scratch's), so sampling it by name made worse images than its parent's card promised."""
+    parent_card = {"recommended": {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.5,
+                                   "solver_schedule": "euler:1@800,midpoint:1"}, "quality": {"FD": 3.0}}
+    parent = train(tiny_config(tmp_path, "parent", steps=1, card=parent_card)).model_dir
+    tuned = train(tiny_config(tmp_path, "tuned", steps=1, init_from=str(parent)))
+    card = load_model(tuned.model_dir).spec.card
+    assert card["recommended"] == {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.5}
+    assert "quality" not in card
+    assert json.loads((tuned.run_dir / "config.json").read_text())["card"] == {"recommended": card["recommended"]}, \
+        "stored with the run's settings: a resumed run does not read its parent again"
+    own = {"recommended": {"sampler": "ddim", "steps": 50}}
+    chosen = train(tiny_config(tmp_path, "chosen", steps=1, init_from=str(parent), card=own))
+    assert load_model(chosen.model_dir).spec.card["recommended"] == own["recommended"]
+    scratch = train(tiny_config(tmp_path, "scratch", steps=1))
+    assert load_model(scratch.model_dir).spec.card["recommended"] == {"sampler": "ddpm", "steps": 25}
