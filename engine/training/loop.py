@@ -201,15 +201,30 @@ def _micro_batch_losses(run: TrainingRun, part: NoisedBatch, options: dict[str, 
         output = _run_network(run.model.forward, part, run.config.compile,
                               options | ({"penalties": penalties} if penalties is not None else {}))
         distil = torch.zeros(()) if student is None else \
-            (_run_network(run.model.forward, part, run.config.compile, student).float()
+            (_student_output(run, part, options, student, output).float()
              - _teacher_output(run, part, options, output).float()).square().mean()
     return part.squared_error(output.float()), penalties, distil
+
+
+def _drawn_solver(run: TrainingRun, options: dict[str, Any]) -> Any:
+    """The solver a step's denoising forward ran with: the solver mix's draw, else the network's own."""
+    return options.get("solver", run.spec.trained_solver)
+
+
+def _student_output(run: TrainingRun, part: NoisedBatch, options: dict[str, Any], student: dict[str, Any],
+                    output: torch.Tensor) -> torch.Tensor:
+    """The student solver's output on `part`, with its graph: `output` itself when a solver mix drew
+    the student's solver for the step's denoising forward (the same function of the weights, so the
+    same gradient, without a second forward and backward), else one more forward."""
+    if student["solver"] == _drawn_solver(run, options):
+        return output
+    return _run_network(run.model.forward, part, run.config.compile, student)
 
 
 def _teacher_output(run: TrainingRun, part: NoisedBatch, options: dict[str, Any], output: torch.Tensor) -> torch.Tensor:
     """What the network's own solver outputs on `part`, held fixed: `output` itself when the step
     ran with it; when a solver mix drew another solver, one more forward without a graph."""
-    if options.get("solver", run.spec.trained_solver) == run.spec.trained_solver:
+    if _drawn_solver(run, options) == run.spec.trained_solver:
         return output.detach()
     with torch.no_grad():
         return _run_network(run.model.forward, part, run.config.compile, {})

@@ -15,7 +15,9 @@ from helpers import two_level_npz
     # Two forward calls (the teacher's and the student's) before one backward; the photo
     # denoiser's pixel norm, whose (1, C, 1, 1) gain once took strides its gradient lacks.
     (["--distil-mix", "euler:1,rk4:1"], "pixel"),
-], ids=["solver-mix", "distil-mix-pixel-norm"])
+    # Both: a step that draws Euler also runs the teacher, a third forward, without a graph.
+    (["--solver-mix", "euler:1,midpoint:1", "--distil-mix", "euler:1,rk4:1"], "group"),
+], ids=["solver-mix", "distil-mix-pixel-norm", "solver-mix-and-distil-mix"])
 def test_torchrun_two_cpu_processes_stay_in_sync(tmp_path, robust, norm):
     data = two_level_npz(tmp_path / "data.npz")
     run = tmp_path / "run"
