@@ -1,21 +1,24 @@
 """What RePaint resampling buys when inpainting: harmony of the regenerated part with the kept
 part, against the CPU time it costs.
 
-    OMP_NUM_THREADS=1 python benchmarks/inpainting_resample.py -n 200 --masks bottom,centre \
-        --out benchmarks/results/inpainting-resample-digits-cpu.json
+    OMP_NUM_THREADS=1 python benchmarks/inpainting_resample.py --model fashion -n 200 --masks bottom,centre \
+        --out benchmarks/results/inpainting-resample-fashion-cpu.json
 
-Held-out digits (the bundled digits model's own validation split: 500 MNIST images it never
-trained on, as `engine train` split them with its defaults, fraction 0.05 and seed 0) are
-masked (top, bottom or left half, or a centre square regenerated) and inpainted with ddpm at
-the model's recommended step count, from pure noise in the mask (strength 1, the CLI's
-default with --mask), once per resample count U; and once without resampling on twice the
-steps (`1@100`), as many network calls as U = 2, so that a gain of resampling is not taken
-for a gain of more calls. Harmony is measured by the frozen digits classifier
-(benchmarks/classifiers/digits): the share of inpainted digits it reads as the original's
+Held-out images (the model's own validation split of its training file, the file its frozen
+classifier names: images it never trained on, as `engine train` split them with its defaults,
+fraction 0.05 and seed 0) are masked (top, bottom or left half, or a centre square
+regenerated) and inpainted without a class, from pure noise in the mask (strength 1, the CLI's
+default with --mask), once per run of `--runs`: SAMPLER:STEPS:U, U RePaint passes per step
+(ddpm only). The default runs start with the model's recommended sampler without resampling
+(what `engine sample --mask` and the Generate page do unless ddpm is chosen), then ddpm 50 with
+U = 1, 2 and 5, and ddpm 100 with U = 1, as many network calls as U = 2, so that a gain of
+resampling is not taken for a gain of more calls. Harmony is measured by the model's frozen
+classifier (benchmarks/classifiers/): the share of inpainted images it reads as the original's
 label, and its mean probability for that label. A seam that does not continue the kept
-strokes, or a bottom half from another digit, lowers both. For scale, each mask also gets
-the classifier on the kept pixels alone (regenerated region black, the background), and the
-untouched originals are scored once. Every run inpaints the same images with the same seeds,
+strokes, or a bottom half from another digit or garment, lowers both. For scale, each mask also
+gets the classifier on the kept pixels alone (the regenerated region filled with the image's
+background, the median of its border pixels), and the untouched originals are scored once.
+Every run inpaints the same images with the same seeds,
 so runs differ only by their settings, and each counts the images it got right that the
 mask's first run got wrong and the other way round, with the exact McNemar p-value of that
 split. Time is CPU seconds of this process per image (`time.process_time`), which a busy
@@ -38,14 +41,16 @@ from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.data import NpzImageDataset, split_train_validation
 from engine.device import resolve_device, set_threads
 from engine.evaluation import FeatureClassifier, load_classifier
-from engine.paths import benchmarks_dir, shared_data_dir
-from engine.sampling import sample_ddpm, sampling_timesteps
+from engine.evaluation.reference import held_out_dataset_path
+from engine.paths import benchmarks_dir
+from engine.sampling import get_sampler, sampler_timesteps
 from engine.sampling.known_pixels import KnownPixels
 from engine.steering import start_step, starting_x
 
-DATA = "mnist-digits-10k.npz"
-TRAINING_VALIDATION = (0.05, 0)  # engine train's default --val-fraction and --seed, which the digits model used
+TRAINING_VALIDATION = (0.05, 0)  # engine train's default --val-fraction and --seed, which the bundled models used
 MASKS = ("top", "bottom", "left", "centre")
+RESAMPLE_RUNS = "ddpm:50:1,ddpm:50:2,ddpm:50:5,ddpm:100:1"  # after the recommended sampler's run
+Run = tuple[str, int, int]  # sampler, steps, RePaint passes per step
 
 
 def regenerated_region(name: str, size: int) -> torch.Tensor:
@@ -59,25 +64,36 @@ def regenerated_region(name: str, size: int) -> torch.Tensor:
     return mask
 
 
-def held_out_digits(model: LoadedModel, count: int, data: Path) -> tuple[torch.Tensor, np.ndarray]:
-    """The first `count` images of the model's validation split, (N, 1, S, S) in [-1, 1], and labels."""
+def held_out_images(model: LoadedModel, count: int, data: Path, classifier_classes: list[str]) -> tuple[torch.Tensor, np.ndarray]:
+    """The first `count` images of the model's validation split, (N, C, S, S) in [-1, 1], and their
+    labels as indices of the classifier's classes (the data's class names, as it stores them)."""
     dataset = NpzImageDataset(data, model.spec.image_size, model.spec.channels, hflip=False)
     _, validation = split_train_validation(dataset, *TRAINING_VALIDATION)
     indices = validation.indices[:count]
     images = torch.stack([dataset.load(i) for i in indices])
-    return images, np.asarray(dataset.labels)[indices].astype(int)
+    return images, np.array([classifier_classes.index(dataset.class_names[dataset.label(i)]) for i in indices])
 
 
-def inpaint(model: LoadedModel, images: torch.Tensor, mask: torch.Tensor, resample: int, steps: int,
-            seed: int) -> torch.Tensor:
+def background_filled(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """The images with the regenerated region filled with each image's background, the median of
+    its border pixels per channel (black for digits and garments, white for emoji)."""
+    border = torch.cat([images[..., 0, :], images[..., -1, :], images[..., 1:-1, 0], images[..., 1:-1, -1]], dim=-1)
+    background = border.median(dim=-1).values[..., None, None]
+    return images * (1 - mask) + background * mask
+
+
+def inpaint(model: LoadedModel, images: torch.Tensor, mask: torch.Tensor, run: Run, seed: int) -> torch.Tensor:
     """Image i inpainted from its own stream seed + i, as `generate` draws it: noise first."""
+    sampler, steps, resample = run
     generators = [torch.Generator().manual_seed(seed + i) for i in range(len(images))]
-    noise = torch.stack([torch.randn(images.shape[1:], generator=g) for g in generators])
+    noise = torch.stack([torch.randn(images.shape[1:], generator=g) for g in generators]).to(images.device)
     start = start_step(1.0, model.schedule.max_step)
     x = starting_x(model.schedule, images, noise, start)
     denoiser = KnownPixels(model.denoiser(), images, mask)
+    timesteps = sampler_timesteps(sampler, model.schedule, start, steps)
     with torch.inference_mode():
-        return sample_ddpm(denoiser, x, sampling_timesteps(start, steps), generator=generators, resample=resample)
+        return get_sampler(sampler)(denoiser, x, timesteps, generator=generators,
+                                    **({"resample": resample} if resample > 1 else {}))
 
 
 def label_probabilities(classifier: FeatureClassifier, images: torch.Tensor, labels: np.ndarray) -> np.ndarray:
@@ -102,58 +118,61 @@ def paired_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
     return {"fixed": fixed, "broken": broken, "p": round(min(1.0, 2 * tail), 4)}
 
 
-def parse_runs(text: str, steps: int) -> list[tuple[int, int]]:
-    """(resample, steps) per run: "1,2,1@100" -> [(1, steps), (2, steps), (1, 100)]."""
+def parse_runs(text: str) -> list[Run]:
+    """(sampler, steps, resample) per run: "dpmpp-2m-sde:20:1,ddpm:50:5" -> [("dpmpp-2m-sde", 20, 1), ("ddpm", 50, 5)]."""
     runs = []
     for item in text.split(","):
-        resample, _, run_steps = item.partition("@")
-        runs.append((int(resample), int(run_steps) if run_steps else steps))
+        sampler, steps, resample = item.split(":")
+        runs.append((sampler, int(steps), int(resample)))
     return runs
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="digits")
-    parser.add_argument("-n", "--count", type=int, default=200, help="held-out images (at most 500)")
+    parser.add_argument("-n", "--count", type=int, default=200, help="held-out images (at most the validation split)")
     parser.add_argument("--masks", default=",".join(MASKS), help=f"comma-separated, of {', '.join(MASKS)}")
-    parser.add_argument("--runs", default="1,2,5,1@100",
-                        help="comma-separated resample counts U, each optionally @steps (default: the model's)")
+    parser.add_argument("--runs", default=None,
+                        help="comma-separated SAMPLER:STEPS:U, U RePaint passes per step (ddpm only); the first is "
+                             f"the one the others are compared with (default: the model's recommended sampler, then {RESAMPLE_RUNS})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--data", type=Path, default=shared_data_dir() / DATA)
+    parser.add_argument("--data", type=Path, default=None, help="the model's training file (default: its classifier's)")
     parser.add_argument("--out", type=Path, required=True, help="JSON file of result rows")
     args = parser.parse_args()
 
     set_threads(args.threads)
     model = load_model(ModelStore().resolve(args.model), resolve_device(args.device))
     classifier, info = load_classifier(benchmarks_dir() / "classifiers" / str(model.spec.card["eval_classifier"]))
-    _, steps = model.spec.recommended_sampler()  # resampling is defined for ddpm only: the step count is taken
-    images, labels = held_out_digits(model, args.count, args.data)
-    labels = np.array([info.classes.index(str(label)) for label in labels])
+    sampler, steps = model.spec.recommended_sampler()
+    runs = parse_runs(args.runs or f"{sampler}:{steps}:1,{RESAMPLE_RUNS}")
+    images, labels = held_out_images(model, args.count, args.data or held_out_dataset_path(info.dataset), info.classes)
     images = images.to(model.device)
-    results = {"model": args.model, "count": len(images), "sampler": "ddpm", "steps": steps, "seed": args.seed,
+    results = {"model": args.model, "count": len(images), "seed": args.seed,
                "threads": torch.get_num_threads(), "device": str(model.device),
                "originals": harmony(label_probabilities(classifier, images, labels), labels), "rows": []}
-    inpaint(model, images[:2], regenerated_region("centre", images.shape[-1]), 1, 2, args.seed)  # warm-up
+    inpaint(model, images[:2], regenerated_region("centre", images.shape[-1]).to(model.device), ("ddpm", 2, 1),
+            args.seed)  # warm-up
     for mask_name in args.masks.split(","):
         mask = regenerated_region(mask_name, images.shape[-1]).to(model.device)
-        kept_only = images * (1 - mask) - mask  # the regenerated region left black
         results["rows"].append({"mask": mask_name, "resample": None, "steps": 0, "what": "kept pixels only",
-                                **harmony(label_probabilities(classifier, kept_only, labels), labels)})
+                                **harmony(label_probabilities(classifier, background_filled(images, mask), labels),
+                                          labels)})
         first_right = None  # which images the mask's first run got right: the others are compared with it
-        for resample, run_steps in parse_runs(args.runs, steps):
+        for run in runs:
             started = time.process_time()
-            inpainted = inpaint(model, images, mask, resample, run_steps, args.seed).cpu()
+            inpainted = inpaint(model, images, mask, run, args.seed).cpu()
             seconds = (time.process_time() - started) / len(images)
             kept = (mask == 0).cpu().expand_as(inpainted)
             assert torch.equal(inpainted[kept], images.cpu()[kept]), "known pixels changed"
             probabilities = label_probabilities(classifier, inpainted, labels)
             right = probabilities.argmax(1) == labels
             first_right = right if first_right is None else first_right
-            row = {"mask": mask_name, "resample": resample, "steps": run_steps, "what": f"ddpm {run_steps}, U={resample}",
-                   **harmony(probabilities, labels), "vs first run": paired_change(first_right, right),
-                   "cpu s/image": round(seconds, 4)}
+            sampler, run_steps, resample = run
+            row = {"mask": mask_name, "sampler": sampler, "resample": resample, "steps": run_steps,
+                   "what": f"{sampler} {run_steps}, U={resample}", **harmony(probabilities, labels),
+                   "vs first run": paired_change(first_right, right), "cpu s/image": round(seconds, 4)}
             results["rows"].append(row)
             atomic_write_text(args.out, json.dumps(results, indent=1) + "\n")
             print(json.dumps(row), flush=True)
