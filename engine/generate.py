@@ -24,8 +24,10 @@ from engine.imaging import to_uint8
 from engine.json_values import is_real
 from engine.sampling import CancelToken, SamplerStep, get_sampler, sampler_timesteps
 from engine.steering import (
+    INPAINTING_SAMPLER,
     MAX_RESAMPLE,
     check_fits,
+    recommended_sampler,
     resolved_resample,
     start_step,
     starting_x,
@@ -150,9 +152,12 @@ class GenerationResult:
 
 
 def resolved_sampler(spec: ModelSpec, request: GenerationRequest) -> tuple[str, int]:
-    """The sampler and step count `request` runs with, the model's recommendation filling what it
-    leaves open. Refuses an eta the sampler would ignore: it would still be saved with the image."""
-    sampler_name, steps = spec.recommended_sampler()
+    """The sampler and step count `request` runs with, the recommendation filling what it leaves
+    open: inpainting's when there is a mask and no other sampler is asked for (the step count
+    of ddpm asked for by name too), else the model's (`steering.recommended_sampler`). Refuses
+    an eta the sampler would ignore: it would still be saved with the image."""
+    inpainting = request.mask is not None and request.sampler in (None, INPAINTING_SAMPLER[0])
+    sampler_name, steps = recommended_sampler(spec, inpainting)
     sampler_name = request.sampler or sampler_name
     if request.eta and sampler_name != "ddim":
         raise ConfigError(f"eta sets the randomness of the ddim sampler only, not of {sampler_name}; "

@@ -12,7 +12,7 @@ import torch
 from engine.checkpoints import load_model
 from engine.errors import ConfigError
 from engine.generate import GenerationRequest, generate
-from engine.steering import DEFAULT_RESAMPLE, resolved_resample, start_step, steps_at_strength
+from engine.steering import DEFAULT_RESAMPLE, INPAINTING_SAMPLER, resolved_resample, start_step, steps_at_strength
 from helpers import save_tiny_model
 
 SIZE = 8
@@ -118,6 +118,23 @@ def test_resampling_defaults_to_the_measured_value_for_ddpm_inpainting_only():
     assert resolved_resample("ddim", None, masked=True) == 1 and resolved_resample("ddpm", None, masked=False) == 1
     with pytest.raises(ConfigError, match="ddpm sampler only, not ddim"):
         resolved_resample("ddim", 2, masked=True)
+
+
+def test_inpainting_without_a_sampler_asked_for_runs_the_harmonised_ddpm_the_measurements_chose(model):
+    """With a mask, the sampler left open is ddpm at INPAINTING_SAMPLER's steps with the default
+    harmonise passes; a sampler asked for keeps the model's step count, ddpm asked for by name
+    inpainting's; without a mask nothing changes (the model's recommendation)."""
+    assert model.spec.recommended_sampler() != INPAINTING_SAMPLER
+    masked = {"count": 1, "init_image": init_picture(), "mask": bottom_half_mask()}
+    chosen = generate(model, GenerationRequest(**masked))
+    assert (chosen.sampler, chosen.steps, chosen.resample) == (*INPAINTING_SAMPLER, DEFAULT_RESAMPLE)
+    assert len(chosen.timesteps) == INPAINTING_SAMPLER[1]
+    by_name = generate(model, GenerationRequest(sampler="ddpm", **masked))
+    assert (by_name.steps, by_name.resample) == (INPAINTING_SAMPLER[1], DEFAULT_RESAMPLE)
+    other = generate(model, GenerationRequest(sampler="ddim", **masked))
+    assert (other.sampler, other.steps, other.resample) == ("ddim", model.spec.recommended_sampler()[1], 1)
+    img2img = generate(model, GenerationRequest(count=1, init_image=init_picture(), strength=1.0))
+    assert (img2img.sampler, img2img.steps) == model.spec.recommended_sampler()
 
 
 def test_a_picture_of_another_size_is_refused(model):

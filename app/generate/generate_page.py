@@ -35,12 +35,14 @@ from app.generate.view_model import (
     PICTURE,
     PICTURE_BUSY,
     REFIT,
+    INPAINTING_SWITCH,
     GenerateViewModel,
     GenerationSettings,
     LoadedSettings,
     SettingsNotLoaded,
     enabled,
     live_caption,
+    sampler_for_mask_change,
 )
 from app.widgets.control_column import scroll_into_view
 from app.widgets.model_picker import ModelPicker
@@ -52,6 +54,7 @@ from app.workers.work import Work
 from engine.checkpoints import ModelSpec
 from engine.errors import EngineError
 from engine.generate import GenerationResult
+from engine.steering import recommended_sampler
 
 
 class GeneratePage(PageFrame):
@@ -65,6 +68,7 @@ class GeneratePage(PageFrame):
         self.view_model = GenerateViewModel()
         self._models = ModelCache()
         self._job: Job | None = None
+        self._masked = False  # whether the sampler controls were last set for a mask (`_follow_mask`)
         controls = self._build_controls()
         self.output = GenerationOutput(context)
         self.output.saved.connect(self.banner.show_info)
@@ -100,6 +104,7 @@ class GeneratePage(PageFrame):
         self.start_box.open_button.clicked.connect(self.open_start_picture)
         self.start_box.clear_button.clicked.connect(self.clear_start_picture)
         self.start_box.open_mask_button.clicked.connect(self.open_mask)
+        self.start_box.changed.connect(self._follow_mask)
         self.sampler.currentIndexChanged.connect(self._on_sampler_changed)
         self._on_sampler_changed()  # the first sampler may already be the model's: no change signal then
 
@@ -151,10 +156,8 @@ class GeneratePage(PageFrame):
         self.solver_dial.set_model(entry)
         self.class_controls.set_model(entry.spec if entry else None)
         if entry is not None:
-            sampler, steps = entry.spec.recommended_sampler()
-            index = self.sampler.findData(sampler)
-            self.sampler.setCurrentIndex(max(index, 0))
-            self.steps.setValue(steps)
+            self._masked = self.view_model.picture.masked
+            self._show_sampler(recommended_sampler(entry.spec, self._masked))
             refit = self.view_model.refit_paths(Geometry.of(entry.spec))
             if refit is not None:  # the start picture was fitted to another size or channel count
                 self._read_pictures(pictures_work(*refit, Geometry.of(entry.spec), self.view_model.begin_read(REFIT)))
@@ -167,6 +170,24 @@ class GeneratePage(PageFrame):
 
     def _on_sampler_changed(self) -> None:
         self.start_box.set_sampler(self.sampler.currentData())
+
+    def _show_sampler(self, sampler_and_steps: tuple[str, int]) -> None:
+        sampler, steps = sampler_and_steps
+        self.sampler.setCurrentIndex(max(self.sampler.findData(sampler), 0))
+        self.steps.setValue(steps)
+
+    def _follow_mask(self) -> None:
+        """A mask appeared or went: move the sampler to inpainting's recommendation or back, unless
+        the user chose another (`sampler_for_mask_change`), and say so."""
+        masked, entry = self.view_model.picture.masked, self.picker.current_entry()
+        if masked == self._masked or entry is None:
+            return
+        self._masked = masked
+        switch = sampler_for_mask_change(entry.spec, masked, (self.sampler.currentData(), self.steps.value()))
+        if switch is not None:
+            self._show_sampler(switch)
+            if masked:
+                self.banner.show_info(INPAINTING_SWITCH.format(sampler=switch[0], steps=switch[1]))
 
     # --- the start picture --------------------------------------------------------------------
 
@@ -267,8 +288,8 @@ class GeneratePage(PageFrame):
         settings = loaded.settings
         self.seed.setValue(settings.seed)
         self.count.setValue(settings.count)
-        self.sampler.setCurrentIndex(self.sampler.findData(settings.sampler))
-        self.steps.setValue(settings.steps)
+        self._show_sampler((settings.sampler, settings.steps))
+        self._masked = self.view_model.picture.masked  # the record's sampler stands, mask or not
         self.eta.setValue(settings.eta)
         self.class_controls.set_choice(settings.class_label, settings.guidance, settings.random_class)
         if settings.resample is not None:

@@ -39,6 +39,7 @@ from engine.sampling import SAMPLERS
 from engine.steering import (
     DEFAULT_RESAMPLE,
     IMG2IMG_STRENGTH,
+    INPAINTING_SAMPLER,
     INPAINTING_STRENGTH,
     default_strength,
     resolved_resample,
@@ -59,8 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                                                       f"checkpoint (default {DEFAULT_MODEL})")
     parser.add_argument("-n", "--count", type=int, default=None, help="number of images (default 16)")
     parser.add_argument("--seed", type=int, default=None, help="image i uses seed+i (default 0)")
-    parser.add_argument("--sampler", choices=list(SAMPLERS), default=None, help="default: the model's recommendation")
-    parser.add_argument("--steps", type=int, default=None, help="sampler steps (default: the model's recommendation)")
+    parser.add_argument("--sampler", choices=list(SAMPLERS), default=None,
+                        help="default: the model's recommendation; with --mask "
+                             f"{INPAINTING_SAMPLER[0]} (harmonised, see --resample)")
+    parser.add_argument("--steps", type=int, default=None,
+                        help=f"sampler steps (default: the model's recommendation; {INPAINTING_SAMPLER[1]} for "
+                             f"{INPAINTING_SAMPLER[0]} with --mask)")
     parser.add_argument("--eta", type=float, default=None, help="DDIM stochasticity (0 = deterministic, the default)")
     add_class_arguments(parser)
     parser.add_argument("--batch", type=int, default=16, help="images per network call")
@@ -79,7 +84,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              f"--steps steps run (default {IMG2IMG_STRENGTH:g}, or {INPAINTING_STRENGTH:g} with --mask)")
     parser.add_argument("--mask", type=Path, default=None, metavar="MASK",
                         help="inpainting, with --init: white (>= 50%% grey) = regenerate, black = keep; fitted "
-                             "like the picture; the kept pixels come out exactly as they went in")
+                             "like the picture; the kept pixels come out exactly as they went in; without --sampler "
+                             f"it runs {INPAINTING_SAMPLER[0]} {INPAINTING_SAMPLER[1]} with --resample "
+                             f"{DEFAULT_RESAMPLE}, whose regenerated part fits the kept one better than the "
+                             "models' fast samplers (docs/models.md, 'img2img and inpainting')")
     parser.add_argument("--resample", type=int, default=None, metavar="U",
                         help="with --mask and the ddpm sampler: RePaint resampling, U passes per step so the "
                              f"regenerated part fits the kept one, at U network calls per step (default "

@@ -16,6 +16,7 @@ from app_helpers import drop
 from engine.cli.main import main
 from engine.generation_record import GenerationRecord, SourceFile
 from engine.imaging import save_png
+from engine.steering import DEFAULT_RESAMPLE, INPAINTING_SAMPLER
 from helpers import save_tiny_model
 from test_generate_page import make_page
 
@@ -136,6 +137,34 @@ def test_a_painted_mask_redraws_only_there_and_the_run_starts_at_the_picture(qtb
     assert timeline.maximum() == 1 + 4  # the start picture, 4 steps, the final image
     timeline.setValue(0)
     assert page.output.reverse_view.caption.text() == "Start picture, as the model sees it"
+
+
+def test_a_mask_moves_the_sampler_to_inpaintings_recommendation_and_back_unless_the_user_chose_one(qtbot, context,
+                                                                                                   tmp_path):
+    page = make_page(qtbot, context)
+    box = page.start_box
+
+    def shown():
+        return page.sampler.currentData(), page.steps.value()
+
+    recommended = page.picker.current_entry().spec.recommended_sampler()
+    assert recommended != INPAINTING_SAMPLER
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    assert shown() == recommended  # img2img: the model's own
+    paint(qtbot, box.canvas, (1.5, 2.5), (6.5, 2.5))
+    assert shown() == INPAINTING_SAMPLER and box.resample.isEnabled() and box.resample.value() == DEFAULT_RESAMPLE
+    assert page.banner.kind == "info" and "the sampler is now ddpm 50 with harmonise passes" in page.banner.text()
+    page.count.setValue(1)
+    run = generate(qtbot, page)
+    assert (run.record.sampler, run.record.steps, run.record.resample) == (*INPAINTING_SAMPLER, DEFAULT_RESAMPLE)
+    box.clear_mask.click()
+    assert shown() == recommended
+
+    page.sampler.setCurrentIndex(page.sampler.findData("dpmpp-2m"))  # the user's choice stands, mask or not
+    paint(qtbot, box.canvas, (1.5, 2.5), (6.5, 2.5))
+    assert shown() == ("dpmpp-2m", recommended[1])
+    box.clear_mask.click()
+    assert shown() == ("dpmpp-2m", recommended[1])
 
 
 def test_img2img_runs_only_the_steps_below_its_strength_and_the_live_view_follows(qtbot, context, tmp_path):
