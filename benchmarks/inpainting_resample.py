@@ -64,7 +64,8 @@ def regenerated_region(name: str, size: int) -> torch.Tensor:
     return mask
 
 
-def held_out_images(model: LoadedModel, count: int, data: Path, classifier_classes: list[str]) -> tuple[torch.Tensor, np.ndarray]:
+def held_out_images(model: LoadedModel, count: int, data: Path,
+                    classifier_classes: list[str]) -> tuple[torch.Tensor, np.ndarray]:
     """The first `count` images of the model's validation split, (N, C, S, S) in [-1, 1], and their
     labels as indices of the classifier's classes (the data's class names, as it stores them)."""
     dataset = NpzImageDataset(data, model.spec.image_size, model.spec.channels, hflip=False)
@@ -119,7 +120,8 @@ def paired_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
 
 
 def parse_runs(text: str) -> list[Run]:
-    """(sampler, steps, resample) per run: "dpmpp-2m-sde:20:1,ddpm:50:5" -> [("dpmpp-2m-sde", 20, 1), ("ddpm", 50, 5)]."""
+    """(sampler, steps, resample) per run: "dpmpp-2m-sde:20:1,ddpm:50:5" ->
+    [("dpmpp-2m-sde", 20, 1), ("ddpm", 50, 5)]."""
     runs = []
     for item in text.split(","):
         sampler, steps, resample = item.split(":")
@@ -134,7 +136,8 @@ def main() -> None:
     parser.add_argument("--masks", default=",".join(MASKS), help=f"comma-separated, of {', '.join(MASKS)}")
     parser.add_argument("--runs", default=None,
                         help="comma-separated SAMPLER:STEPS:U, U RePaint passes per step (ddpm only); the first is "
-                             f"the one the others are compared with (default: the model's recommended sampler, then {RESAMPLE_RUNS})")
+                             "the one the others are compared with (default: the model's recommended sampler, "
+                             f"then {RESAMPLE_RUNS})")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")

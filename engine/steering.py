@@ -18,9 +18,9 @@ noise, the model's own denoising function.
 
 from __future__ import annotations
 
-import torch
-
 from typing import TYPE_CHECKING
+
+import torch
 
 from engine.diffusion.schedule import NoiseSchedule
 from engine.errors import ConfigError

@@ -58,8 +58,8 @@ STRENGTH_TIP = ("How far to move from the picture: 0 gives it back unchanged, 1 
                 "a new painted part). About steps × strength sampler steps run.")
 RESAMPLE_TIP = ("Harmonise passes: each step is taken this many times, so the redrawn part fits the part kept "
                 "(RePaint). Each pass costs a network call per step; 1 = none.")
-INPAINTING_SWITCH = ("Inpainting: the sampler is now {sampler} {steps} with harmonise passes, which fit the redrawn part "
-                     "to the kept one better than the model's fast sampler (choose another sampler for speed)")
+INPAINTING_SWITCH = ("Inpainting: the sampler is now {sampler} {steps} with harmonise passes, which fit the redrawn "
+                     "part to the kept one better than the model's fast sampler (choose another sampler for speed)")
 RESAMPLE_NEEDS_MASK = "Harmonising fits a redrawn part to the kept one: paint a mask to use it."
 RESAMPLE_NEEDS_DDPM = f"Harmonising works with the {RESAMPLING_SAMPLER} sampler only: choose it to use it."
 NEEDS_MODEL = "Choose a model first: a start picture is fitted to the model's size."
