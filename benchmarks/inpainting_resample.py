@@ -7,12 +7,16 @@ part, against the CPU time it costs.
 Held-out images (the model's own validation split of its training file, the file its frozen
 classifier names: images it never trained on, as `engine train` split them with its defaults,
 fraction 0.05 and seed 0) are masked (top, bottom or left half, or a centre square
-regenerated) and inpainted without a class, from pure noise in the mask (strength 1, the CLI's
-default with --mask), once per run of `--runs`: SAMPLER:STEPS:U, U RePaint passes per step
-(ddpm only). The default runs start with the model's recommended sampler without resampling
-(what `engine sample --mask` and the Generate page do unless ddpm is chosen), then ddpm 50 with
-U = 1, 2 and 5, and ddpm 100 with U = 1, as many network calls as U = 2, so that a gain of
-resampling is not taken for a gain of more calls. Harmony is measured by the model's frozen
+regenerated) and inpainted from pure noise in the mask (strength 1, the CLI's default with
+--mask; `whole` with --strength below 1 is img2img instead), once per run of `--runs`:
+SAMPLER:STEPS:U[:CLASS], U RePaint passes per step (ddpm only), CLASS the class each image is
+guided toward at the model's recommended scale (class-conditional models only): `none` (the
+default: no class, as `engine sample` without --class), `random` (a class per image drawn from
+its seed, the Generate page's default for such models) or `original` (the original's own
+label, the class a user who picks one would choose). The default runs start with the model's
+recommended sampler for plain generation without resampling, then ddpm 50 with U = 1, 2 and 5,
+and ddpm 100 with U = 1, as many network calls as U = 2, so that a gain of resampling is not
+taken for a gain of more calls. Harmony is measured by the model's frozen
 classifier (benchmarks/classifiers/): the share of inpainted images it reads as the original's
 label, and its mean probability for that label. A seam that does not continue the kept
 strokes, or a bottom half from another digit or garment, lowers both. For scale, each mask also
@@ -40,26 +44,32 @@ from engine.atomic import atomic_write_text
 from engine.checkpoints import LoadedModel, ModelStore, load_model
 from engine.data import NpzImageDataset, split_train_validation
 from engine.device import resolve_device, set_threads
+from engine.diffusion import ClassGuidance
 from engine.evaluation import FeatureClassifier, load_classifier
 from engine.evaluation.reference import held_out_dataset_path
+from engine.guidance import class_guidance
 from engine.paths import benchmarks_dir
 from engine.sampling import get_sampler, sampler_timesteps
 from engine.sampling.known_pixels import KnownPixels
-from engine.steering import start_step, starting_x
+from engine.steering import start_step, starting_x, steps_at_strength
 
 TRAINING_VALIDATION = (0.05, 0)  # engine train's default --val-fraction and --seed, which the bundled models used
-MASKS = ("top", "bottom", "left", "centre")
+INPAINTING_MASKS = ("top", "bottom", "left", "centre")
+MASKS = (*INPAINTING_MASKS, "whole")  # whole: every pixel regenerated, img2img
 RESAMPLE_RUNS = "ddpm:50:1,ddpm:50:2,ddpm:50:5,ddpm:100:1"  # after the recommended sampler's run
-Run = tuple[str, int, int]  # sampler, steps, RePaint passes per step
+CLASS_MODES = ("none", "random", "original")
+Run = tuple[str, int, int, str]  # sampler, steps, RePaint passes per step, one of CLASS_MODES
 
 
 def regenerated_region(name: str, size: int) -> torch.Tensor:
-    """(1, size, size) mask, 1 = regenerate: a half of the image, or a centre square of half its side."""
+    """(1, size, size) mask, 1 = regenerate: a half of the image, a centre square of half its side,
+    or the whole image (img2img: with --strength below 1 the picture's layout is what is kept)."""
     mask = torch.zeros(1, size, size)
     half, quarter = size // 2, size // 4
     region = {"top": (slice(0, half), slice(None)), "bottom": (slice(half, None), slice(None)),
               "left": (slice(None), slice(0, half)),
-              "centre": (slice(quarter, size - quarter), slice(quarter, size - quarter))}[name]
+              "centre": (slice(quarter, size - quarter), slice(quarter, size - quarter)),
+              "whole": (slice(None), slice(None))}[name]
     mask[(slice(None), *region)] = 1
     return mask
 
@@ -83,15 +93,28 @@ def background_filled(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return images * (1 - mask) + background * mask
 
 
-def inpaint(model: LoadedModel, images: torch.Tensor, mask: torch.Tensor, run: Run, seed: int) -> torch.Tensor:
-    """Image i inpainted from its own stream seed + i, as `generate` draws it: noise first."""
-    sampler, steps, resample = run
+def run_guidance(model: LoadedModel, mode: str, labels: np.ndarray, seed: int) -> ClassGuidance | None:
+    """The guidance of `mode` for the images seeded seed, seed + 1, ...: None for `none`, the
+    classes `generate` draws for `random`, the images' own `labels` for `original`; the model's
+    recommended scale (its class i is the classifier's class i, guidance_sweep.py says why)."""
+    seeds = range(seed, seed + len(labels))
+    if mode == "original":
+        return ClassGuidance(class_labels=tuple(int(label) for label in labels),
+                             null_label=len(model.spec.class_names), scale=model.spec.recommended_guidance())
+    return class_guidance(model.spec, model.name, None, None, seeds, random_class=mode == "random")
+
+
+def inpaint(model: LoadedModel, images: torch.Tensor, labels: np.ndarray, mask: torch.Tensor, run: Run,
+            seed: int, strength: float = 1.0) -> torch.Tensor:
+    """Image i inpainted from its own stream seed + i, as `generate` draws it: noise first, then
+    noised to `strength` and about steps * strength steps run, as `generate` does."""
+    sampler, steps, resample, mode = run
     generators = [torch.Generator().manual_seed(seed + i) for i in range(len(images))]
     noise = torch.stack([torch.randn(images.shape[1:], generator=g) for g in generators]).to(images.device)
-    start = start_step(1.0, model.schedule.max_step)
+    start = start_step(strength, model.schedule.max_step)
     x = starting_x(model.schedule, images, noise, start)
-    denoiser = KnownPixels(model.denoiser(), images, mask)
-    timesteps = sampler_timesteps(sampler, model.schedule, start, steps)
+    denoiser = KnownPixels(model.denoiser(guidance=run_guidance(model, mode, labels, seed)), images, mask)
+    timesteps = sampler_timesteps(sampler, model.schedule, start, steps_at_strength(steps, strength))
     with torch.inference_mode():
         return get_sampler(sampler)(denoiser, x, timesteps, generator=generators,
                                     **({"resample": resample} if resample > 1 else {}))
@@ -120,12 +143,15 @@ def paired_change(before: np.ndarray, after: np.ndarray) -> dict[str, float]:
 
 
 def parse_runs(text: str) -> list[Run]:
-    """(sampler, steps, resample) per run: "dpmpp-2m-sde:20:1,ddpm:50:5" ->
-    [("dpmpp-2m-sde", 20, 1), ("ddpm", 50, 5)]."""
+    """(sampler, steps, resample, class mode) per run: "dpmpp-2m-sde:20:1,ddpm:50:5:random" ->
+    [("dpmpp-2m-sde", 20, 1, "none"), ("ddpm", 50, 5, "random")]."""
     runs = []
     for item in text.split(","):
-        sampler, steps, resample = item.split(":")
-        runs.append((sampler, int(steps), int(resample)))
+        sampler, steps, resample, *mode = item.split(":")
+        mode = mode[0] if mode else CLASS_MODES[0]
+        if mode not in CLASS_MODES:
+            raise SystemExit(f"{item}: the class mode must be one of {', '.join(CLASS_MODES)}")
+        runs.append((sampler, int(steps), int(resample), mode))
     return runs
 
 
@@ -133,11 +159,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", default="digits")
     parser.add_argument("-n", "--count", type=int, default=200, help="held-out images (at most the validation split)")
-    parser.add_argument("--masks", default=",".join(MASKS), help=f"comma-separated, of {', '.join(MASKS)}")
+    parser.add_argument("--masks", default=",".join(INPAINTING_MASKS),
+                        help=f"comma-separated, of {', '.join(MASKS)} (default: all but whole)")
     parser.add_argument("--runs", default=None,
-                        help="comma-separated SAMPLER:STEPS:U, U RePaint passes per step (ddpm only); the first is "
+                        help="comma-separated SAMPLER:STEPS:U[:CLASS], U RePaint passes per step (ddpm only), CLASS "
+                             f"one of {', '.join(CLASS_MODES)}; the first is "
                              "the one the others are compared with (default: the model's recommended sampler, "
                              f"then {RESAMPLE_RUNS})")
+    parser.add_argument("--strength", type=float, default=1.0,
+                        help="how far the picture is noised (default 1, inpainting's; img2img's is 0.6)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--device", default="cpu")
@@ -152,11 +182,11 @@ def main() -> None:
     runs = parse_runs(args.runs or f"{sampler}:{steps}:1,{RESAMPLE_RUNS}")
     images, labels = held_out_images(model, args.count, args.data or held_out_dataset_path(info.dataset), info.classes)
     images = images.to(model.device)
-    results = {"model": args.model, "count": len(images), "seed": args.seed,
+    results = {"model": args.model, "count": len(images), "seed": args.seed, "strength": args.strength,
                "threads": torch.get_num_threads(), "device": str(model.device),
                "originals": harmony(label_probabilities(classifier, images, labels), labels), "rows": []}
-    inpaint(model, images[:2], regenerated_region("centre", images.shape[-1]).to(model.device), ("ddpm", 2, 1),
-            args.seed)  # warm-up
+    inpaint(model, images[:2], labels[:2], regenerated_region("centre", images.shape[-1]).to(model.device),
+            ("ddpm", 2, 1, "none"), args.seed)  # warm-up
     for mask_name in args.masks.split(","):
         mask = regenerated_region(mask_name, images.shape[-1]).to(model.device)
         results["rows"].append({"mask": mask_name, "resample": None, "steps": 0, "what": "kept pixels only",
@@ -165,16 +195,16 @@ def main() -> None:
         first_right = None  # which images the mask's first run got right: the others are compared with it
         for run in runs:
             started = time.process_time()
-            inpainted = inpaint(model, images, mask, run, args.seed).cpu()
+            inpainted = inpaint(model, images, labels, mask, run, args.seed, args.strength).cpu()
             seconds = (time.process_time() - started) / len(images)
             kept = (mask == 0).cpu().expand_as(inpainted)
             assert torch.equal(inpainted[kept], images.cpu()[kept]), "known pixels changed"
             probabilities = label_probabilities(classifier, inpainted, labels)
             right = probabilities.argmax(1) == labels
             first_right = right if first_right is None else first_right
-            sampler, run_steps, resample = run
-            row = {"mask": mask_name, "sampler": sampler, "resample": resample, "steps": run_steps,
-                   "what": f"{sampler} {run_steps}, U={resample}", **harmony(probabilities, labels),
+            sampler, run_steps, resample, mode = run
+            row = {"mask": mask_name, "sampler": sampler, "resample": resample, "steps": run_steps, "class": mode,
+                   "what": f"{sampler} {run_steps}, U={resample}, class {mode}", **harmony(probabilities, labels),
                    "vs first run": paired_change(first_right, right), "cpu s/image": round(seconds, 4)}
             results["rows"].append(row)
             atomic_write_text(args.out, json.dumps(results, indent=1) + "\n")
