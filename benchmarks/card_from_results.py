@@ -16,6 +16,10 @@ The folder holds what the docs' commands write:
   ...` at n = 5,000, the trained solver first: the card's `solver_schedules`. `--schedule TEXT`
   names the one the card recommends (`recommended.solver_schedule`, the Generate page's "Use the
   measured schedule"): chosen on the selection split beforehand, so it must be one of the rows.
+- `--samplers FILE,...` (optional): `engine eval --json` at the recommended settings but another
+  sampler or step count (n = 5,000, the trained solver): with the recommended run, the rows of
+  the card's `sampler_quality`, which the Generate page reads to say how the sampler and steps
+  chosen compare with the recommended ones.
 
 Only what was measured goes in: a solver without an n = 5,000 file keeps its n = 200 row alone
 (benchmarks/plot_dial.py then refuses the card rather than mix sample counts).
@@ -125,11 +129,39 @@ def schedule_rows(sweep: dict) -> list[dict]:
     return rows
 
 
-def measured_card(folder: Path, model_name: str, schedule: str | None = None) -> dict:
+def sampler_rows(result: dict, runs: list[dict]) -> list[dict]:
+    """The card's `sampler_quality`: the recommended run and each of `runs`, ordered by sampler
+    and steps. Every run must be the recommended one's but for the sampler and steps (class,
+    guidance, solver, n = 5,000): otherwise its FD would not say what the sampler changed."""
+    same = ("class", "guidance", "solver", "generated")
+    rows, seen = [], set()
+    for run in [result, *runs]:
+        setting = (run["sampler"], run["steps"])
+        if setting in seen:
+            raise ValueError(f"two runs of {run['sampler']} {run['steps']}")
+        seen.add(setting)
+        differs = [key for key in same if run.get(key) != result.get(key)]
+        if differs:
+            raise ValueError(f"the run of {run['sampler']} {run['steps']} differs from the recommended one in "
+                             f"{', '.join(differs)}: only the sampler and steps may")
+        row = {"sampler": run["sampler"], "steps": run["steps"], LARGE_N_FD: round(run["fd"], 2)}
+        if run.get("in_asked_class") is not None:
+            row[LARGE_N_IN_CLASS] = round(run["in_asked_class"], 3)
+        rows.append(row)
+    return sorted(rows, key=lambda row: (row["sampler"], row["steps"]))
+
+
+def measured_card(folder: Path, model_name: str, schedule: str | None = None,
+                  samplers: tuple[str, ...] = ()) -> dict:
     """The card fields measured in `folder` (see the module docstring); `schedule`, the text form
-    of the step-aware schedule to recommend."""
+    of the step-aware schedule to recommend; `samplers`, the files of the sampler table."""
     result = json.loads((folder / RECOMMENDED).read_text("utf-8"))
     card = {"quality": quality(result, model_name), "recommended": recommended(result)}
+    if samplers:
+        runs = [json.loads((folder / name).read_text("utf-8")) for name in samplers]
+        card["sampler_quality"] = sampler_rows(result, runs)
+        card["sampler_quality_note"] = (f"{settings_words(result).split(', ', 1)[-1]}, the trained solver; one "
+                                        "engine eval run per row; docs/models.md")
     sweep_file = folder / DIAL_SWEEP
     if sweep_file.exists():
         sweep = json.loads(sweep_file.read_text("utf-8"))
@@ -162,11 +194,14 @@ def main() -> int:
     parser.add_argument("folder", type=Path, help="the model's measurement folder (see above)")
     parser.add_argument("--name", required=True, help="the model's name as users call it (for 'measured by')")
     parser.add_argument("--schedule", help="the measured step-aware schedule to recommend (its text form)")
+    parser.add_argument("--samplers", default="",
+                        help="comma-separated eval files in the folder: other samplers or steps (see above)")
     parser.add_argument("--extra", default="{}", help="JSON fields written by hand (display name, description, "
                                                       "training), merged over the measured ones")
     parser.add_argument("--out", type=Path, help="write the JSON here (default: print it)")
     args = parser.parse_args()
-    text = json.dumps(measured_card(args.folder, args.name, args.schedule) | json.loads(args.extra), indent=1) + "\n"
+    text = json.dumps(measured_card(args.folder, args.name, args.schedule,
+                                    tuple(filter(None, args.samplers.split(",")))) | json.loads(args.extra), indent=1) + "\n"
     if args.out:
         atomic_write_bytes(args.out, text.encode("utf-8"))
     else:

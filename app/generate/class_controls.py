@@ -29,17 +29,17 @@ class ClassControls(QGroupBox):
         form.addRow("Class", self.choice)
         form.addRow("Guidance", self.guidance)
         self.choice.currentIndexChanged.connect(self._on_choice_changed)
-        self.set_model(None)
+        self.set_model(None, None)
 
-    def set_model(self, spec: ModelSpec | None) -> None:
-        """The model's classes, a random class per image chosen (its guided samples are better
-        pictures than its unconditional ones), its recommended guidance; hidden without classes."""
+    def set_model(self, spec: ModelSpec | None, choice: int | str | None) -> None:
+        """The model's classes with `choice` chosen (`picture_defaults.default_class_choice`), its
+        recommended guidance; hidden without classes."""
         choices = class_choices(spec)
         self.choice.blockSignals(True)
         self.choice.clear()
         for text, label in choices:
             self.choice.addItem(text, label)
-        self.choice.setCurrentIndex(max(0, self.choice.findData(RANDOM_CHOICE)))
+        self.select(choice)
         self.choice.blockSignals(False)
         if spec is not None and spec.is_conditional:
             self.guidance.set_value(spec.recommended_guidance())
@@ -57,10 +57,17 @@ class ClassControls(QGroupBox):
     def guidance_scale(self) -> float | None:
         return self.guidance.value() if self._guided() else None
 
+    def choice_made(self) -> int | str | None:
+        """What the picker holds: a class index, RANDOM_CHOICE or None (any class)."""
+        return self.choice.currentData()
+
+    def select(self, choice: int | str | None) -> None:
+        """Choose a class index, RANDOM_CHOICE or None (any class, the first item)."""
+        self.choice.setCurrentIndex(0 if choice is None else max(0, self.choice.findData(choice)))
+
     def set_choice(self, class_label: int | None, guidance: float | None, random_class: bool = False) -> None:
         """Show a saved image's class and guidance (any class: the guidance stays as it is)."""
-        choice = RANDOM_CHOICE if random_class else class_label
-        self.choice.setCurrentIndex(0 if choice is None else max(0, self.choice.findData(choice)))
+        self.select(RANDOM_CHOICE if random_class else class_label)
         if guidance is not None:
             self.guidance.set_value(guidance)
 

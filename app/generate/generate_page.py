@@ -20,15 +20,16 @@ from app.generate.class_controls import ClassControls
 from app.generate.generation_output import GenerationOutput
 from app.generate.generation_work import LiveFrame, WeightsCheck, generation_work, weights_check_work
 from app.generate.picture_work import Geometry, PicturesRead, pictures_work, recorded_pictures_work
+from app.generate.picture_defaults import INPAINTING_SWITCH, PICTURE_CLASS_SWITCH, PictureDefaults, default_class_choice
 from app.generate.sampling_controls import SamplingControls
 from app.generate.solver_dial import SolverDial
 from app.generate.start_picture import StartPictureBox
+from app.generate.tradeoff_words import sampler_in_words
 from app.generate.view_model import (
     CANCELLED,
     CANCELLED_MESSAGE,
     CANCELLING,
     FAILED,
-    INPAINTING_SWITCH,
     LOADING_MODEL,
     MASK,
     NEEDS_MODEL,
@@ -42,7 +43,6 @@ from app.generate.view_model import (
     SettingsNotLoaded,
     enabled,
     live_caption,
-    sampler_for_mask_change,
 )
 from app.widgets.control_column import scroll_into_view
 from app.widgets.model_picker import ModelPicker
@@ -68,7 +68,7 @@ class GeneratePage(PageFrame):
         self.view_model = GenerateViewModel()
         self._models = ModelCache()
         self._job: Job | None = None
-        self._masked = False  # whether the sampler controls were last set for a mask (`_follow_mask`)
+        self._defaults = PictureDefaults()  # what the sampler and class were last set for
         controls = self._build_controls()
         self.output = GenerationOutput(context)
         self.output.saved.connect(self.banner.show_info)
@@ -80,6 +80,8 @@ class GeneratePage(PageFrame):
         for changed in (self.sampler.currentIndexChanged, self.steps.valueChanged, self.solver_dial.changed,
                         self.start_box.changed):
             changed.connect(self._show_solver_cost)
+        for changed in (self.sampler.currentIndexChanged, self.steps.valueChanged, self.start_box.changed):
+            changed.connect(self._show_sampler_measured)
         self.picker.empty_notice.linkActivated.connect(self.train_requested)
         self._on_model_changed()
         self._set_busy(False)
@@ -93,7 +95,7 @@ class GeneratePage(PageFrame):
         model_box = QGroupBox("Model")
         QVBoxLayout(model_box).addWidget(self.picker)
 
-        sampling_box = SamplingControls()
+        sampling_box = self.sampling_box = SamplingControls()
         self.seed, self.count, self.sampler, self.steps, self.eta = (
             sampling_box.seed, sampling_box.count, sampling_box.sampler, sampling_box.steps, sampling_box.eta)
         self.from_image_button = sampling_box.from_image_button
@@ -154,19 +156,29 @@ class GeneratePage(PageFrame):
     def _on_model_changed(self) -> None:
         entry = self.picker.current_entry()
         self.solver_dial.set_model(entry)
-        self.class_controls.set_model(entry.spec if entry else None)
+        masked, pictured = self.view_model.picture.masked, self.view_model.picture.picture is not None
+        self._defaults.set_for(masked, pictured, class_moved=pictured)
+        self.class_controls.set_model(entry.spec if entry else None, default_class_choice(pictured))
         if entry is not None:
-            self._masked = self.view_model.picture.masked
-            self._show_sampler(recommended_sampler(entry.spec, self._masked))
+            self._show_sampler(recommended_sampler(entry.spec, masked))
             refit = self.view_model.refit_paths(Geometry.of(entry.spec))
             if refit is not None:  # the start picture was fitted to another size or channel count
                 self._read_pictures(pictures_work(*refit, Geometry.of(entry.spec), self.view_model.begin_read(REFIT)))
+        self._show_sampler_measured()  # the same sampler and steps may read otherwise on this model's card
         self.generate_button.setEnabled(enabled(self.is_busy(), entry is not None, self.view_model.reading).generate)
 
     def _show_solver_cost(self) -> None:
         entry = self.picker.current_entry()
         spec = entry.spec if entry else None
         self.solver_dial.show_cost(self.view_model.solver_cost(spec, self.generation_settings()))
+
+    def _show_sampler_measured(self) -> None:
+        """The card's words on the sampler and steps, for generation from noise: a start picture's
+        runs (fewer steps, or inpainting's own sampler) are not what the card measured."""
+        entry = self.picker.current_entry()
+        plain = entry is not None and self.view_model.picture.picture is None
+        self.sampling_box.show_measured(
+            sampler_in_words(entry, self.sampler.currentData(), self.steps.value()) if plain else "")
 
     def _on_sampler_changed(self) -> None:
         self.start_box.set_sampler(self.sampler.currentData())
@@ -177,17 +189,27 @@ class GeneratePage(PageFrame):
         self.steps.setValue(steps)
 
     def _follow_mask(self) -> None:
-        """A mask appeared or went: move the sampler to inpainting's recommendation or back, unless
-        the user chose another (`sampler_for_mask_change`), and say so."""
-        masked, entry = self.view_model.picture.masked, self.picker.current_entry()
-        if masked == self._masked or entry is None:
+        """A mask may have appeared or gone: move the sampler to inpainting's recommendation or
+        back, unless the user chose another (`PictureDefaults.sampler_move`), and say so."""
+        entry = self.picker.current_entry()
+        if entry is None:
             return
-        self._masked = masked
-        switch = sampler_for_mask_change(entry.spec, masked, (self.sampler.currentData(), self.steps.value()))
+        masked = self.view_model.picture.masked
+        switch = self._defaults.sampler_move(entry.spec, masked, (self.sampler.currentData(), self.steps.value()))
         if switch is not None:
             self._show_sampler(switch)
             if masked:
                 self.banner.show_info(INPAINTING_SWITCH.format(sampler=switch[0], steps=switch[1]))
+
+    def _follow_picture(self) -> str:
+        """A start picture may have appeared or gone: move the class picker to the new situation's
+        default unless the user chose a class (`PictureDefaults.class_move`). Returns what to tell
+        the user of a move to "Any" (else ""), for the picture's own message."""
+        entry, pictured = self.picker.current_entry(), self.view_model.picture.picture is not None
+        if entry is None or not self._defaults.class_move(entry.spec, pictured, self.class_controls.choice_made()):
+            return ""
+        self.class_controls.select(default_class_choice(pictured))
+        return PICTURE_CLASS_SWITCH if pictured else ""
 
     # --- the start picture --------------------------------------------------------------------
 
@@ -218,6 +240,7 @@ class GeneratePage(PageFrame):
 
     def clear_start_picture(self) -> None:
         self.view_model.clear_picture()
+        self._follow_picture()
         self.start_box.refresh()
         self._show_enabled()
 
@@ -238,10 +261,11 @@ class GeneratePage(PageFrame):
         if outcome is None:  # a later read, or a clear, came since
             return
         self._show_enabled()
+        class_note = self._follow_picture()
         if outcome.settings is not None:
             self._show_loaded(outcome.settings)
         else:
-            self.banner.show_message(outcome.kind, outcome.text)
+            self.banner.show_message(outcome.kind, f"{outcome.text} {class_note}".rstrip())
         self.start_box.refresh()
         if self.view_model.picture.picture is not None:
             scroll_into_view(self.start_box)  # it unfolds below the fold: show it
@@ -289,7 +313,8 @@ class GeneratePage(PageFrame):
         self.seed.setValue(settings.seed)
         self.count.setValue(settings.count)
         self._show_sampler((settings.sampler, settings.steps))
-        self._masked = self.view_model.picture.masked  # the record's sampler stands, mask or not
+        picture = self.view_model.picture  # the record's sampler and class stand, picture and mask or not
+        self._defaults.set_for(picture.masked, picture.picture is not None, class_moved=False)
         self.eta.setValue(settings.eta)
         self.class_controls.set_choice(settings.class_label, settings.guidance, settings.random_class)
         if settings.resample is not None:

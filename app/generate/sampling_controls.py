@@ -1,5 +1,6 @@
 """The Sampling box of the Generate page: seed, image count, sampler, its steps and DDIM's eta
-(shown only for the sampler that uses it), and the button that loads settings from a saved image."""
+(shown only for the sampler that uses it), what the model card measured of that sampler and
+those steps, and the button that loads settings from a saved image."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
+    QLabel,
     QPushButton,
     QSpinBox,
     QToolButton,
@@ -51,6 +53,10 @@ class SamplingControls(QGroupBox):
         self.eta.setRange(0.0, 1.0)
         self.eta.setSingleStep(0.1)
         self.eta.setToolTip("DDIM randomness: 0 = deterministic, 1 = like DDPM")
+        self.measured = QLabel()  # what the model card measured of this sampler and steps
+        self.measured.setWordWrap(True)
+        self.measured.setToolTip("From the model card: the Fréchet distance of 5,000 generated images to real ones "
+                                 "(lower is closer), at the model's recommended class and guidance")
         self.from_image_button = QPushButton("Settings from a saved image…")
         self.from_image_button.setToolTip("Make an image again: load the model, seed, sampler, steps, solver, class "
                                           "and start picture saved in a PNG from this app (or drop the PNG on this "
@@ -61,9 +67,16 @@ class SamplingControls(QGroupBox):
         self._form.addRow("Sampler", self.sampler)
         self._form.addRow("Steps", self.steps)
         self._form.addRow("DDIM eta", self.eta)
+        self._form.addRow(self.measured)
         self._form.addRow(self.from_image_button)
         self.sampler.currentIndexChanged.connect(self._show_eta)
         self._show_eta()
+
+    def show_measured(self, text: str) -> None:
+        """The card's words on the sampler and steps chosen (`tradeoff_words.sampler_in_words`);
+        hidden where there are none."""
+        self.measured.setText(text)
+        self.measured.setVisible(bool(text))
 
     def _show_eta(self) -> None:
         self._form.setRowVisible(self.eta, uses_eta(self.sampler.currentData()))

@@ -1,4 +1,5 @@
-"""The model card's measured solver trade-off in words a user can act on (pure Python, no Qt).
+"""The model card's measured trade-offs in words a user can act on (pure Python, no Qt): of the
+ODE solver (the speed/quality dial) and of the sampler and its steps.
 
 The card's table ("euler x1 · evals/block 1 · FD 200 · s/image 0.354 · FD n=5000 190") answers
 "which setting should I pick?" only for someone who knows what a Frechet distance is. So each
@@ -24,6 +25,8 @@ SAME_SPEED = 0.05  # within 5 % of the trained setting's time reads "same speed"
 BETTER, SAME, WORSE = 0.9, 1.15, 2.0  # distance ratios to the trained setting: better / about the same / worse / much worse
 CLASS_PREFIX = "in class"  # columns holding the share of images in the class asked for: higher is better
 CLASS_DROP = 0.02  # a share this much below the trained setting's is worth a word
+SAMPLE_COUNT_WORDS = "5,000 images"  # the sample count of the card's tables' "n=5000" columns
+SAMPLER_TABLE = "sampler_quality"  # the card's FD per sampler and steps (benchmarks/card_from_results.py)
 
 
 @dataclass(frozen=True)
@@ -49,6 +52,38 @@ def tradeoff_in_words(entry: ModelEntry, table_key: str = "solver_tradeoff") -> 
                            f"{_speed(_number(row[time_key]) / base_time)}, "
                            f"{_quality(_number(row[quality_key]) / base_quality)}{_class_fidelity(row, reference)}")
             for row in rows]
+
+
+def sampler_in_words(entry: ModelEntry, sampler: str, steps: int) -> str:
+    """What the card measured of generating with `sampler` and `steps` against the recommended
+    setting (its `sampler_quality`): "worse images than the recommended dpmpp-2m-sde 20 (FD 7.18
+    against 3.67), 2.5× its network calls"; for the recommended setting, any measured one that
+    made better images; for a setting the table lacks, which ones it holds. More steps are not
+    always better (fashion's 50 are worse than its 20), which only a measurement can tell the
+    user. "" where the card has no such table or it lacks the recommended setting."""
+    rows = tradeoff_rows(entry, SAMPLER_TABLE)
+    recommended = entry.spec.recommended_sampler()
+    by_setting = {(row.get("sampler"), row.get("steps")): row for row in rows or []}
+    reference = by_setting.get(recommended)
+    quality_key = _quality_key(rows) if reference else None
+    if quality_key is None:
+        return ""
+    base = _number(reference[quality_key])
+    row = by_setting.get((sampler, steps))
+    if row is None:
+        measured = ", ".join(f"{name} {count}" for name, count in by_setting)
+        return f"Not measured at this setting; measured on this model: {measured}."
+    if row is reference:
+        better = [f"{name} {count} (FD {_number(other[quality_key]):.2f}, {count / steps:.2g}× the calls)"
+                  for (name, count), other in by_setting.items() if _number(other[quality_key]) / base <= BETTER]
+        others = f"better images measured with {', '.join(better)}" if better else \
+            "no other setting measured made better images"
+        return f"Recommended: FD {base:.2f} on {SAMPLE_COUNT_WORDS}; {others}."
+    fd = _number(row[quality_key])
+    calls = steps / recommended[1]
+    cost = "as many network calls" if calls == 1 else f"{calls:.2g}× its network calls"
+    return (f"Measured: {_compared(fd / base)} the recommended {recommended[0]} {recommended[1]} (FD {fd:.2f} "
+            f"against {base:.2f}), {cost}{_class_fidelity(row, reference)}.")
 
 
 def _class_fidelity(row: dict[str, Any], reference: dict[str, Any]) -> str:
@@ -98,6 +133,12 @@ def _quality(ratio: float) -> str:
     if ratio < SAME:
         return "about as good"
     return "worse images" if ratio < WORSE else "much worse images"
+
+
+def _compared(ratio: float) -> str:
+    """`_quality`'s verdict as a comparison: "worse images than", "images about as good as"."""
+    verdict = _quality(ratio)
+    return "images about as good as" if verdict == _quality(1.0) else f"{verdict} than"
 
 
 def _number(value: Any) -> float | None:

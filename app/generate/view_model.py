@@ -26,7 +26,7 @@ from engine.generate import GenerationRequest, GenerationResult, solver_cost
 from engine.generation_record import GenerationRecord, NoGenerationRecord, SourceFile, read_generation_record
 from engine.guidance import RANDOM_CHOICE
 from engine.paths import user_models_dir
-from engine.steering import RESAMPLING_SAMPLER, recommended_sampler
+from engine.steering import RESAMPLING_SAMPLER
 
 SAMPLER_HINTS = {
     "ddpm": "DDPM: ancestral (stochastic), needs many steps",
@@ -50,16 +50,15 @@ FAILED, CANCELLED = "Failed", "Cancelled"
 CANCELLED_MESSAGE = "Generation cancelled; the unfinished images were discarded."
 BUSY_MESSAGE = "Settings can be loaded once this generation has finished (or been cancelled)."
 PICTURE_BUSY = "A start picture can be chosen once this generation has finished (or been cancelled)."
-CLASS_TIP = ("Which class to make: “Any” samples without a class, as a model without classes does; a random class "
-             "for each image guides every image toward a class of its own (usually the better pictures)")
+CLASS_TIP = ("Which class to make: “Any” samples without a class, as a model without classes does (the default "
+             "from a start picture, which then decides); a random class for each image guides every image toward a "
+             "class of its own (usually the better pictures)")
 GUIDANCE_TIP = ("How hard each image is pushed toward the chosen class: 1 = no extra push, higher = more typical "
                 "of the class but less varied, 0 = the class is ignored")
 STRENGTH_TIP = ("How far to move from the picture: 0 gives it back unchanged, 1 makes a new picture (with a mask, "
                 "a new painted part). About steps × strength sampler steps run.")
 RESAMPLE_TIP = ("Harmonise passes: each step is taken this many times, so the redrawn part fits the part kept "
                 "(RePaint). Each pass costs a network call per step; 1 = none.")
-INPAINTING_SWITCH = ("Inpainting: the sampler is now {sampler} {steps} with harmonise passes, which fit the redrawn "
-                     "part to the kept one better than the model's fast sampler (choose another sampler for speed)")
 RESAMPLE_NEEDS_MASK = "Harmonising fits a redrawn part to the kept one: paint a mask to use it."
 RESAMPLE_NEEDS_DDPM = f"Harmonising works with the {RESAMPLING_SAMPLER} sampler only: choose it to use it."
 NEEDS_MODEL = "Choose a model first: a start picture is fitted to the model's size."
@@ -140,15 +139,6 @@ def resample_note(sampler: str, masked: bool) -> str | None:
     if not masked:
         return RESAMPLE_NEEDS_MASK
     return None if sampler == RESAMPLING_SAMPLER else RESAMPLE_NEEDS_DDPM
-
-
-def sampler_for_mask_change(spec: ModelSpec, masked: bool, current: tuple[str, int]) -> tuple[str, int] | None:
-    """When a mask has just appeared (`masked`) or gone: the sampler and steps the controls move
-    to, the new situation's recommendation (`steering.recommended_sampler`, which the CLI's
-    defaults follow too), if they still hold the old one's; None where the user chose others,
-    which are kept."""
-    before, after = recommended_sampler(spec, not masked), recommended_sampler(spec, masked)
-    return after if current == before and after != before else None
 
 
 def class_choices(spec: ModelSpec | None) -> list[tuple[str, int | str | None]]:

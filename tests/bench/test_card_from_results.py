@@ -111,3 +111,29 @@ def test_a_schedule_not_measured_or_measured_on_few_images_is_refused(tmp_path):
     with pytest.raises(ValueError, match="measured 1000 images per row, not 5,000"):
         (tmp_path / "small").mkdir()
         module.measured_card(_with_schedules(tmp_path / "small", count=1000), "digits")
+
+
+def test_the_sampler_table_holds_the_recommended_run_and_each_other_sampler_in_order(tmp_path):
+    folder = _results(tmp_path, {})
+    (folder / "ddpm50.json").write_text(json.dumps(_eval(MIDPOINT, 2.02, 0.969, sampler="ddpm", steps=50)))
+    (folder / "dpmpp50.json").write_text(json.dumps(_eval(MIDPOINT, 1.977, 0.966, steps=50)))
+    card = load_benchmark_script("card_from_results").measured_card(folder, "digits",
+                                                                    samplers=("dpmpp50.json", "ddpm50.json"))
+    assert card["sampler_quality"] == [
+        {"sampler": "ddpm", "steps": 50, "FD n=5000": 2.02, "in class n=5000": 0.969},
+        {"sampler": "dpmpp-2m-sde", "steps": 20, "FD n=5000": 2.3, "in class n=5000": 0.976},
+        {"sampler": "dpmpp-2m-sde", "steps": 50, "FD n=5000": 1.98, "in class n=5000": 0.966}]
+    assert card["sampler_quality_note"].startswith("a random class per image, guidance 1.5, the trained solver")
+    assert "sampler_quality" not in load_benchmark_script("card_from_results").measured_card(folder, "digits")
+
+
+@pytest.mark.parametrize("changed, words", [({"guidance": 2.0}, "differs .* in guidance"),
+                                            ({"solver": {"method": "euler", "steps": 1}}, "differs .* in solver"),
+                                            ({"generated": 1000}, "differs .* in generated"),
+                                            ({}, "two runs of dpmpp-2m-sde 20")])
+def test_a_sampler_run_that_differs_in_more_than_the_sampler_is_refused(tmp_path, changed, words):
+    folder = _results(tmp_path, {})
+    (folder / "other.json").write_text(json.dumps(_eval(MIDPOINT, 2.0, 0.97, **({"steps": 50} if changed else {}))
+                                                  | changed))
+    with pytest.raises(ValueError, match=words):
+        load_benchmark_script("card_from_results").measured_card(folder, "digits", samplers=("other.json",))

@@ -161,6 +161,28 @@ def test_model_card_tradeoff_is_shown_beside_the_dial(qtbot, context, bundled_di
     assert "a measured model" in details and "MIT" in details and "test pixels" in details
 
 
+def test_the_card_s_measurement_of_the_sampler_and_steps_is_said_under_them(qtbot, context, bundled_dir, tmp_path):
+    rows = [{"sampler": "ddim", "steps": 10, "FD n=5000": 9.0}, {"sampler": "ddim", "steps": 30, "FD n=5000": 20.0}]
+    make_tiny_model(bundled_dir / "measured", channels=1,
+                    card={"recommended": {"sampler": "ddim", "steps": 10}, "sampler_quality": rows})
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    measured = page.sampling_box.measured
+    assert not measured.isVisible()  # the default model's card has no sampler table
+    assert page.picker.select("measured") and measured.isVisible()
+    assert measured.text() == "Recommended: FD 9.00 on 5,000 images; no other setting measured made better images."
+    page.steps.setValue(30)
+    assert measured.text().startswith("Measured: much worse images than the recommended ddim 10 (FD 20.00 against")
+    page.steps.setValue(12)
+    assert measured.text() == "Not measured at this setting; measured on this model: ddim 10, ddim 30."
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "start.png")
+    page.start_from_picture(tmp_path / "start.png")  # img2img runs are not what the card measured
+    qtbot.waitUntil(lambda: page.view_model.picture.picture is not None, timeout=10_000)
+    assert not measured.isVisible()
+    page.clear_start_picture()
+    assert measured.isVisible()
+
+
 def test_denoising_only_models_are_not_offered_for_generation(qtbot, context, bundled_dir):
     spec = tiny_spec(3)
     denoiser = dataclasses.replace(spec, schedule=ScheduleConfig(kind="cosine", max_step=400))

@@ -11,6 +11,7 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from app.generate.picture_defaults import PICTURE_CLASS_SWITCH
 from app.generate.view_model import ANY_CLASS, PICTURE_BUSY, RANDOM_CLASS, RESAMPLE_NEEDS_DDPM
 from app_helpers import drop
 from engine.cli.main import main
@@ -106,6 +107,7 @@ def test_a_dropped_picture_is_shown_as_the_model_sees_it_with_its_strength(qtbot
     assert page.banner.kind == "info" and page.banner.text().startswith(
         "Starting from photo.png (photo.png carries no settings of this app, so it is the start picture): "
         "converted to grey, cropped 40x24 to its centre 24x24, resized to 8x8."), page.banner.text()
+    assert PICTURE_CLASS_SWITCH not in page.banner.text()  # digits has no classes to move
     assert box.canvas._picture is not None and box.canvas._picture.width() == 8
     assert box.strength.value() == 0.6 and "cropped 40x24" in box.description.text()
     box.clear_button.click()
@@ -166,6 +168,35 @@ def test_a_mask_moves_the_sampler_to_inpaintings_recommendation_and_back_unless_
     assert shown() == ("dpmpp-2m", recommended[1])
     box.clear_mask.click()
     assert shown() == ("dpmpp-2m", recommended[1])
+
+
+def test_a_start_picture_moves_a_random_class_to_any_and_back_unless_the_user_chose_one(qtbot, context, shapes,
+                                                                                       tmp_path):
+    page = make_page(qtbot, context)
+    assert page.picker.select(shapes)
+    controls, box = page.class_controls, page.start_box
+    assert controls.random_class()  # the default without a picture
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    assert controls.choice_made() is None and not controls.guidance.isEnabled()  # any class: the picture decides
+    assert page.banner.kind == "info" and page.banner.text().startswith("Starting from photo.png")
+    assert page.banner.text().endswith(PICTURE_CLASS_SWITCH)
+    page.count.setValue(2)
+    run = generate(qtbot, page)
+    assert (run.record.class_label, run.record.random_class, run.result.class_labels) == (None, False, None)
+    box.clear_button.click()
+    assert controls.random_class()
+
+    controls.select(2)  # the user's class stands, picture or not
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    assert controls.class_label() == 2 and PICTURE_CLASS_SWITCH not in page.banner.text()
+    box.clear_button.click()
+    assert controls.class_label() == 2
+
+    controls.select(None)  # as does "Any" chosen by hand before the picture came
+    open_picture(qtbot, page, context, photo(tmp_path / "photo.png"))
+    assert controls.choice_made() is None and PICTURE_CLASS_SWITCH not in page.banner.text()
+    box.clear_button.click()
+    assert controls.choice_made() is None
 
 
 def test_img2img_runs_only_the_steps_below_its_strength_and_the_live_view_follows(qtbot, context, tmp_path):
