@@ -13,8 +13,9 @@ images). w = 0 is the unconditional model, w = 1 plain conditional sampling.
 `--baseline MODEL` adds the row the conditional model must not fall below: an unconditional model
 (the bundled one it was fine-tuned from) sampled as many times in all, its images grouped by the
 class the classifier gives them, and each group's FD taken against that class's held-out images.
-Grouping by the classifier picks each class's most typical samples, so this baseline is if anything
-easier to meet for the unconditional model than for guided samples, which are all counted.
+Grouping by the classifier picks each class's most typical samples, which lack the ambiguous images
+a real class holds: at 1,000 per class that raised the guided garments' FD (each class's "fd_classified",
+the same grouping) well above their FD over all images asked for (docs/models.md, fashion).
 
 The model's class i is the classifier's class i: both are the data's sorted labels (the model's may
 carry readable names, e.g. Fashion-MNIST's, where the classifier's are "0"-"9"; the JSON lists both).
