@@ -48,13 +48,18 @@ def solver_label(solver: dict) -> str:
 
 def settings_words(result: dict) -> str:
     """The sampling settings of an eval file in the card's words."""
-    words = f"{result['sampler']} {result['steps']}"
+    return ", ".join([f"{result['sampler']} {result['steps']}", *steering_words(result)])
+
+
+def steering_words(result: dict) -> list[str]:
+    """The class and guidance of an eval file in the card's words; none for an unconditional run."""
+    words = []
     if result.get("class") == "random":
-        words += ", a random class per image"
+        words.append("a random class per image")
     elif result.get("class") is not None:
-        words += f", class {result['class']}"
+        words.append(f"class {result['class']}")
     if result.get("guidance") is not None:
-        words += f", guidance {result['guidance']:g}"
+        words.append(f"guidance {result['guidance']:g}")
     return words
 
 
@@ -160,8 +165,8 @@ def measured_card(folder: Path, model_name: str, schedule: str | None = None,
     if samplers:
         runs = [json.loads((folder / name).read_text("utf-8")) for name in samplers]
         card["sampler_quality"] = sampler_rows(result, runs)
-        card["sampler_quality_note"] = (f"{settings_words(result).split(', ', 1)[-1]}, the trained solver; one "
-                                        "engine eval run per row; docs/models.md")
+        card["sampler_quality_note"] = ", ".join([*steering_words(result), "the trained solver; one engine eval run "
+                                                                          "per row; docs/models.md"])
     sweep_file = folder / DIAL_SWEEP
     if sweep_file.exists():
         sweep = json.loads(sweep_file.read_text("utf-8"))

@@ -137,8 +137,7 @@ def _quality(ratio: float) -> str:
 
 def _compared(ratio: float) -> str:
     """`_quality`'s verdict as a comparison: "worse images than", "images about as good as"."""
-    verdict = _quality(ratio)
-    return "images about as good as" if verdict == _quality(1.0) else f"{verdict} than"
+    return "images about as good as" if BETTER < ratio < SAME else f"{_quality(ratio)} than"
 
 
 def _number(value: Any) -> float | None:
