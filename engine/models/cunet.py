@@ -17,7 +17,7 @@ network to the tile size it was trained on), and a per-pixel noise-level map as 
 (`noise_map`), so noise that varies with brightness or place is removed where it is.
 
 With `num_classes` > 0 the network is class-conditional: a class vector joins the time embedding
-(`ClassEmbedding`, zero-initialised, with a null "no class" label for classifier-free guidance).
+(`ClassEmbedding`, whose null "no class" row starts at zero, for classifier-free guidance).
 
 Shapes: input (B, C, H, W) with any H, W (reflect-padded to a multiple of unshuffle * 2**levels
 internally), output (B, C, H, W); t is the diffusion step, shape (B,); the optional noise map is

@@ -1,11 +1,13 @@
 """Starting a run from a trained model's weights (`--init-from`): fine-tuning.
 
-The model must have the run's architecture (the ODE solver may differ: it has no weights), with two
-exceptions, each a part the new network zero-initialises so that the run starts out computing
-exactly the model it starts from:
+The model must have the run's architecture (the ODE solver may differ: it has no weights), with three
+exceptions, each a part the new network initialises so that the run starts out computing exactly
+the model it starts from:
 
 * an unconditional model may start a class-conditional run: its weights lack only the class
-  embedding (`ClassEmbedding`), so a conditional version of a bundled model is a fine-tune;
+  embedding (`ClassEmbedding`), whose "no class" row starts at zero, so a conditional version of a
+  bundled model is a fine-tune that starts as that model when asked for no class (the class rows
+  start small and random, so that the classes are told apart from the first step);
 * a cUNet may start a run with more fine blocks (`--network '{"fine_blocks": 3}'`): the added ODE
   blocks start as the identity (`grown_block_weights`), so a trained photo denoiser can be given
   detail capacity without starting over;
@@ -85,7 +87,7 @@ def _architecture(spec: ModelSpec) -> dict:
 
 
 def check_weights_fit(model: str, spec: ModelSpec, weights: dict[str, torch.Tensor]) -> None:
-    """Refuse weights that leave any of the network's weights unset but those that start at zero
+    """Refuse weights that leave any of the network's weights unset but those it starts on its own
     (its class embedding, added fine blocks), or that hold weights it does not have (the network is
     only shaped, on the meta device)."""
     with torch.device("meta"):

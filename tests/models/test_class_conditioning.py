@@ -1,5 +1,5 @@
-"""Class-conditional networks: a zero-initialised class embedding with a null label, joined to the
-time embedding, the same way in the cUNet and the discrete U-Net."""
+"""Class-conditional networks: a class embedding with a null label that starts at zero and class
+rows that start apart, joined to the time embedding, the same way in the cUNet and the discrete U-Net."""
 
 import dataclasses
 
@@ -9,6 +9,7 @@ import torch
 from engine.errors import ConfigError
 from engine.models import CUNet, UNet, UNetConfig, class_embedding_weights, count_parameters
 from engine.models.cunet import default_config, paper_config
+from engine.models.layers import CLASS_VECTOR_STD
 from helpers import perturb
 
 
@@ -25,9 +26,9 @@ NETWORKS = {"cunet": tiny_cunet, "unet": tiny_unet}
 
 
 @pytest.mark.parametrize("family", NETWORKS)
-def test_a_conditional_network_made_from_unconditional_weights_computes_the_unconditional_model(family):
-    """The embedding starts at zero: fine-tuning a bundled unconditional model into a conditional
-    one starts from exactly that model, whatever label it is given."""
+def test_a_conditional_network_made_from_unconditional_weights_computes_the_unconditional_model_for_no_class(family):
+    """The null row starts at zero: fine-tuning a bundled unconditional model into a conditional one
+    starts from exactly that model when asked for no class; each class already moves it its own way."""
     torch.manual_seed(0)
     unconditional = perturb(NETWORKS[family]()).eval()
     conditional = NETWORKS[family](num_classes=3).eval()
@@ -38,8 +39,28 @@ def test_a_conditional_network_made_from_unconditional_weights_computes_the_unco
     x, t = torch.randn(3, 1, 8, 8), torch.tensor([5, 400, 900])
     with torch.no_grad():
         expected = unconditional(x, t)
-        for labels in (None, torch.tensor([0, 1, 2]), torch.tensor([3, 3, 3])):
+        for labels in (None, torch.tensor([3, 3, 3])):
             assert torch.equal(conditional(x, t, class_labels=labels), expected)
+        by_class = [conditional(x, t, class_labels=torch.full((3,), label)) for label in range(3)]
+    assert all(not torch.allclose(output, expected) for output in by_class)
+    assert not torch.allclose(by_class[0], by_class[1])
+
+
+@pytest.mark.parametrize("family", NETWORKS)
+def test_class_rows_start_small_random_and_seeded_and_the_null_row_at_zero(family):
+    """Random class rows let training tell the classes apart from the first step (zero rows grew
+    apart too slowly: `ClassEmbedding`); small, so the diffusion step still dominates; drawn from
+    torch's seed, so a run's seed still makes the same network."""
+    rows = []
+    for _ in range(2):
+        torch.manual_seed(7)
+        rows.append(NETWORKS[family](num_classes=3).class_embedding.weight.detach())
+    assert torch.equal(rows[0], rows[1])
+    weight = rows[0]
+    assert torch.equal(weight[3], torch.zeros_like(weight[3]))
+    assert (weight[:3].norm(dim=1) > 0).all()
+    spread = weight[:3].std().item()
+    assert 0.5 * CLASS_VECTOR_STD < spread < 2 * CLASS_VECTOR_STD
 
 
 @pytest.mark.parametrize("family", NETWORKS)

@@ -28,7 +28,6 @@ def test_a_run_with_classes_trains_a_model_of_the_datas_classes(tmp_path):
     model = load_model(summary.model_dir)
     assert model.spec.class_names == ("dark", "light")
     assert model.network.class_embedding.num_embeddings == 3
-    assert model.network.class_embedding.weight.abs().sum() > 0  # it trained (it starts at zero)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["classes"] is True
     labels = np.load(tmp_path / "data.npz")["labels"]  # the card records how often each class is in the data
     assert model.spec.card["class_shares"] == [round(float(np.mean(labels == c)), 4) for c in (0, 1)]
@@ -84,9 +83,10 @@ def test_a_resumed_run_whose_data_now_has_other_classes_is_refused(tmp_path):
         train(conditional_config(tmp_path, steps=2), resume=True)
 
 
-def test_an_unconditional_model_starts_a_conditional_run_computing_exactly_itself(tmp_path):
-    """--init-from a bundled (unconditional) model: the class embedding starts at zero, so before
-    any training the conditional model samples what the unconditional one did, for every class."""
+def test_an_unconditional_model_starts_a_conditional_run_computing_exactly_itself_for_no_class(tmp_path):
+    """--init-from a bundled (unconditional) model: the "no class" row starts at zero, so before any
+    training the conditional model samples what the unconditional one did when guided to no class
+    (guidance 0), whichever class is asked for; the class rows start apart, so a class is heard at once."""
     source = load_model(train(tiny_config(tmp_path, "source", steps=3)).model_dir)
     tuned = train(conditional_config(tmp_path, "tuned", steps=1, lr=1e-12, warmup_steps=1, ema_decay=0.0,
                                      init_from=str(source.source)))
@@ -97,9 +97,10 @@ def test_an_unconditional_model_starts_a_conditional_run_computing_exactly_itsel
     request = dict(count=2, seed=3, sampler="ddpm", steps=5)
     expected = generate(source, GenerationRequest(**request)).images
     for label in (0, 1):
-        for guidance in (0.0, 1.0, 3.0):
-            made = generate(model, GenerationRequest(**request, class_label=label, guidance=guidance)).images
-            assert np.abs(made.astype(int) - expected.astype(int)).max() <= 1  # lr 1e-12: float rounding only
+        unconditional = generate(model, GenerationRequest(**request, class_label=label, guidance=0.0)).images
+        assert np.abs(unconditional.astype(int) - expected.astype(int)).max() <= 1  # lr 1e-12: float rounding only
+    by_class = [generate(model, GenerationRequest(**request, class_label=label, guidance=1.0)).images for label in (0, 1)]
+    assert not np.array_equal(by_class[0], by_class[1])
 
 
 def test_a_conditional_model_does_not_start_an_unconditional_run_or_one_of_other_classes(tmp_path):
