@@ -21,7 +21,8 @@ class QualityReport:
     classifier_accuracy: float  # on the held-out real images (how meaningful the features are)
     generated_confident: float  # fraction of generated images the classifier assigns with p >= 0.9
     real_confident: float  # the same for held-out real images: what "recognisable" looks like
-    generated_histogram: list[float]  # fraction of generated images per predicted class
+    generated_histogram: list[float]  # fraction of generated images per predicted class, unrounded (the
+    # share in a class asked for is read from it, so both say the same; rounding is for printing)
     real_histogram: list[float]
     classes: list[str]
     generated: int
@@ -47,8 +48,8 @@ def evaluate_samples(
         classifier_accuracy=float((real_classes == real_labels.numpy()).mean()),
         generated_confident=float((gen_confidence >= CONFIDENT).mean()),
         real_confident=float((real_confidence >= CONFIDENT).mean()),
-        generated_histogram=(np.bincount(gen_classes, minlength=count) / len(gen_classes)).round(4).tolist(),
-        real_histogram=(np.bincount(real_classes, minlength=count) / len(real_classes)).round(4).tolist(),
+        generated_histogram=(np.bincount(gen_classes, minlength=count) / len(gen_classes)).tolist(),
+        real_histogram=(np.bincount(real_classes, minlength=count) / len(real_classes)).tolist(),
         classes=list(info.classes),
         generated=len(gen_features),
         real=len(real_features),
