@@ -28,6 +28,10 @@ def test_a_run_with_classes_trains_a_model_of_the_datas_classes(tmp_path):
     model = load_model(summary.model_dir)
     assert model.spec.class_names == ("dark", "light")
     assert model.network.class_embedding.num_embeddings == 3
+    torch.manual_seed(conditional_config(tmp_path).seed)  # the run's start: its seed's weights
+    start = model_spec_for(conditional_config(tmp_path), ("dark", "light")).build_network().class_embedding.weight
+    moved = (model.network.class_embedding.weight - start).abs().amax(dim=1)
+    assert (moved[:2] > 0).all()  # the class rows trained (at lr 1e-30 they stay exactly at this start)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["classes"] is True
     labels = np.load(tmp_path / "data.npz")["labels"]  # the card records how often each class is in the data
     assert model.spec.card["class_shares"] == [round(float(np.mean(labels == c)), 4) for c in (0, 1)]
