@@ -24,12 +24,12 @@ def conditional_config(tmp_path, out="run", **changes) -> TrainingConfig:
 
 
 def test_a_run_with_classes_trains_a_model_of_the_datas_classes(tmp_path):
-    summary = train(conditional_config(tmp_path, steps=2, class_names=["dark", "light"]))
-    model = load_model(summary.model_dir)
+    config = conditional_config(tmp_path, steps=2, class_names=["dark", "light"])
+    model = load_model(train(config).model_dir)
     assert model.spec.class_names == ("dark", "light")
     assert model.network.class_embedding.num_embeddings == 3
-    torch.manual_seed(conditional_config(tmp_path).seed)  # the run's start: its seed's weights
-    start = model_spec_for(conditional_config(tmp_path), ("dark", "light")).build_network().class_embedding.weight
+    torch.manual_seed(config.seed)  # the run's start: its seed's weights
+    start = model_spec_for(config, ("dark", "light")).build_network().class_embedding.weight
     moved = (model.network.class_embedding.weight - start).abs().amax(dim=1)
     assert (moved[:2] > 0).all()  # the class rows trained (at lr 1e-30 they stay exactly at this start)
     assert json.loads((tmp_path / "run" / "config.json").read_text())["classes"] is True
