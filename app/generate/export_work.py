@@ -1,6 +1,10 @@
 """Work functions that write generated images and trajectories (off the GUI thread: encoding a
 long GIF or dozens of PNGs would otherwise stall the window).
 
+A result the user starts the next generations from ("Start from this") is saved the same way, into
+the app's own folder (`start_pictures_dir`): a start picture must be a file, for the records of the
+images made from it to name one that stays.
+
 A run made with a painted mask saves that mask too, beside the images, as "<first image>-mask.png"
 (never over an existing file), and their records name it: a record must name every file its image
 was made from, or "Settings from a saved image" could not make it again. Later saves of the same run
@@ -17,6 +21,7 @@ from app.generate.generation_run import GenerationRun, free_path
 from app.workers.work import Work
 from engine.generation_record import SourceFile, file_fingerprint
 from engine.imaging import save_animation, save_png, to_pil
+from engine.paths import user_data_dir
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,23 @@ def save_images_work(run: GenerationRun, indices: list[int], folder: Path) -> Wo
 def save_image_work(run: GenerationRun, index: int, path: Path) -> Work:
     def work(report, cancel) -> SavedFiles:
         return _save(run, [(index, path)])
+
+    return work
+
+
+def start_pictures_dir() -> Path:
+    """Where results used as start pictures are kept (a few kilobytes each)."""
+    return user_data_dir() / "start-pictures"
+
+
+def start_picture_work(run: GenerationRun, index: int) -> Work:
+    """Save image `index` into `start_pictures_dir` (never overwriting), with its settings, for
+    the page to start from."""
+
+    def work(report, cancel) -> SavedFiles:
+        folder = start_pictures_dir()
+        folder.mkdir(parents=True, exist_ok=True)
+        return _save(run, [(index, free_path(folder, run.file_name(index)))])
 
     return work
 

@@ -30,6 +30,7 @@ from app.generate.view_model import (
     CANCELLED_MESSAGE,
     CANCELLING,
     FAILED,
+    FROM_RESULT,
     LOADING_MODEL,
     MASK,
     NEEDS_MODEL,
@@ -73,6 +74,7 @@ class GeneratePage(PageFrame):
         self.output = GenerationOutput(context)
         self.output.saved.connect(self.banner.show_info)
         self.output.failed.connect(self.banner.show_error)
+        self.output.start_picture_saved.connect(lambda path: self.start_from_picture(path, FROM_RESULT))
         self.set_content(controls, self.footer, self.output, widths=(360, 900), min_controls_width=350,
                          keys=[(RUN_KEYS, self.generate_button), (CANCEL_KEYS, self.cancel_button),
                                (SAVE_KEYS, self.output.save_button), (SAVE_ALL_KEYS, self.output.save_all_button)])

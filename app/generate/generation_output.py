@@ -4,12 +4,20 @@ and this holds what a finished run shows and writes."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
 from app.common.context import AppContext
 from app.common.dialogs import start_folder
-from app.generate.export_work import SavedFiles, export_trajectory_work, save_image_work, save_images_work
+from app.generate.export_work import (
+    SavedFiles,
+    export_trajectory_work,
+    save_image_work,
+    save_images_work,
+    start_picture_work,
+)
 from app.generate.generation_history import GenerationHistory
 from app.generate.generation_run import GenerationRun
 from app.generate.results_grid import ResultsGrid
@@ -20,10 +28,12 @@ from app.workers.work import Work
 
 class GenerationOutput(QSplitter):
     """Shows one run at a time (the newest, or one picked from the Run list) and writes its images
-    in worker threads; `saved` and `failed` carry one line each for the page's banner."""
+    in worker threads; `saved` and `failed` carry one line each for the page's banner, and
+    `start_picture_saved` the file the selected image was written to for the page to start from."""
 
     saved = Signal(str)
     failed = Signal(str)
+    start_picture_saved = Signal(Path)
 
     def __init__(self, context: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(Qt.Orientation.Vertical, parent)
@@ -39,6 +49,10 @@ class GenerationOutput(QSplitter):
 
         self.results = ResultsGrid()
         self.results.selected.connect(self._on_result_selected)
+        self.start_button = QPushButton("Start from this image")
+        self.start_button.setToolTip("Start the next generations from the selected image: redraw it at a strength, "
+                                     "or paint a mask over it to redraw only part of it")
+        self.start_button.clicked.connect(self.start_from_selected)
         self.save_button = QPushButton("Save PNG…")
         self.save_button.setToolTip("Save the selected image; its settings go into the PNG metadata")
         self.save_button.clicked.connect(self.save_selected)
@@ -49,6 +63,7 @@ class GenerationOutput(QSplitter):
         self.export_button.setToolTip("Save the selected image's reverse process as an animated GIF or WebP")
         self.export_button.clicked.connect(self.export_trajectory)
         buttons = QHBoxLayout()
+        buttons.addWidget(self.start_button)
         buttons.addStretch(1)
         for button in (self.save_button, self.save_all_button, self.export_button):
             buttons.addWidget(button)
@@ -101,6 +116,7 @@ class GenerationOutput(QSplitter):
         ready = self._run is not None and not self._busy
         selected = ready and self.results.selected_index() >= 0
         self.save_button.setEnabled(selected)
+        self.start_button.setEnabled(selected)
         self.save_all_button.setEnabled(ready)
         self.export_button.setEnabled(selected)
 
@@ -156,6 +172,18 @@ class GenerationOutput(QSplitter):
         if path is not None:
             self._context.settings.set_folder("save-images", path.parent)
             self._start_export(export_trajectory_work(self._run, index, path))
+
+    def start_from_selected(self) -> None:
+        index = self.results.selected_index()
+        if self._run is None or index < 0:
+            return
+        job = Job(start_picture_work(self._run, index))
+        job.succeeded.connect(self._on_start_picture_saved)  # a bound slot: dropped if the page goes first
+        job.failed.connect(self.failed)
+        job.start()
+
+    def _on_start_picture_saved(self, saved: SavedFiles) -> None:
+        self.start_picture_saved.emit(saved.paths[0])
 
     def _start_export(self, work: Work) -> None:
         job = Job(work)

@@ -4,6 +4,7 @@ open a picture, paint a mask with the mouse, generate, save, and load the settin
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -11,8 +12,9 @@ from PIL import Image
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtTest import QTest
 
+from app.generate.export_work import start_pictures_dir
 from app.generate.picture_defaults import PICTURE_CLASS_SWITCH
-from app.generate.view_model import ANY_CLASS, PICTURE_BUSY, RANDOM_CLASS, RESAMPLE_NEEDS_DDPM
+from app.generate.view_model import ANY_CLASS, FROM_RESULT, PICTURE_BUSY, RANDOM_CLASS, RESAMPLE_NEEDS_DDPM
 from app_helpers import drop
 from engine.cli.main import main
 from engine.generation_record import GenerationRecord, SourceFile
@@ -261,6 +263,29 @@ def test_settings_from_a_saved_image_bring_back_class_picture_strength_and_paint
                  "--out", str(out), "--device", "cpu", "--threads", "1"]) == 0
     assert np.array_equal(np.asarray(Image.open(out / "sample-000000.png")),
                           np.asarray(Image.open(context.dialogs.save_path)))
+
+
+def test_a_result_becomes_the_start_picture_from_a_file_its_images_name(qtbot, context, tmp_path):
+    page = make_page(qtbot, context)
+    assert not page.output.start_button.isEnabled()  # no result yet
+    page.count.setValue(3)
+    first = generate(qtbot, page)
+    page.output.results.setCurrentRow(1)
+    with qtbot.waitSignal(page.pictures_read, timeout=10_000):
+        page.output.start_button.click()
+    picture = page.view_model.picture.picture
+    kept = Path(picture.source.path)
+    assert kept == start_pictures_dir() / first.file_name(1)
+    assert page.banner.kind == "info" and page.banner.text().startswith(f"Starting from {kept.name} ({FROM_RESULT})")
+    assert np.array_equal(page.view_model.picture.display(), first.result.images[1])  # the same size: as it was
+    assert json.loads(Image.open(kept).text["cunet-studio"])["seed"] == first.seed_of(1)  # saved with its settings
+    page.start_box.strength.spin.setValue(0.5)
+    again = generate(qtbot, page)
+    assert again.record.init == picture.source and again.record.strength == 0.5  # a record names the file kept
+    page.output.results.setCurrentRow(1)  # named as the first (the same seed): a second file, the first left as it was
+    with qtbot.waitSignal(page.pictures_read, timeout=10_000):
+        page.output.start_button.click()
+    assert Path(page.view_model.picture.picture.source.path) != kept and kept.exists()
 
 
 def test_a_saved_image_whose_start_picture_is_gone_changes_nothing(qtbot, context, tmp_path):
