@@ -6,11 +6,23 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QComboBox, QGroupBox, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, Qt, Signal
+from PySide6.QtGui import QGuiApplication, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QComboBox,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QMenu,
+    QPushButton,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from app.common.context import AppContext
 from app.common.dialogs import start_folder
+from app.common.images import to_qimage
 from app.generate.export_work import (
     SavedFiles,
     export_trajectory_work,
@@ -67,6 +79,11 @@ class GenerationOutput(QSplitter):
         buttons.addStretch(1)
         for button in (self.save_button, self.save_all_button, self.export_button):
             buttons.addWidget(button)
+        self.results.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.results.customContextMenuRequested.connect(self._show_results_menu)
+        copy = QShortcut(QKeySequence(QKeySequence.StandardKey.Copy), self.results)
+        copy.setContext(Qt.ShortcutContext.WidgetShortcut)
+        copy.activated.connect(self.copy_selected)
         self.history_box = QComboBox()
         self.history_box.setToolTip("This session's runs, newest first: pick an earlier one to look at, scrub and "
                                     "save its images again")
@@ -139,6 +156,29 @@ class GenerationOutput(QSplitter):
         index = self.results.selected_index()
         if self._run is not None and index >= 0:
             self.reverse_view.show_pair(*self._run.frame(index, position))
+
+    def results_menu(self) -> QMenu:
+        """A right click on a result offers what the buttons under the grid do, as they can be
+        used now, and copying the image."""
+        menu = QMenu(self)
+        for button in (self.start_button, self.save_button, self.export_button):
+            action = menu.addAction(button.text())
+            action.setEnabled(button.isEnabled())
+            action.triggered.connect(button.click)
+        copy = menu.addAction("Copy image")
+        copy.setShortcut(QKeySequence(QKeySequence.StandardKey.Copy))
+        copy.setEnabled(self.save_button.isEnabled())
+        copy.triggered.connect(self.copy_selected)
+        return menu
+
+    def _show_results_menu(self, position: QPoint) -> None:
+        self.results_menu().exec(self.results.viewport().mapToGlobal(position))
+
+    def copy_selected(self) -> None:
+        """The selected image onto the clipboard, at its own size (the saved PNG's pixels)."""
+        index = self.results.selected_index()
+        if self._run is not None and index >= 0 and not self._busy:
+            QGuiApplication.clipboard().setImage(to_qimage(self._run.result.images[index]))
 
     # --- saving -------------------------------------------------------------------------------
 

@@ -12,8 +12,9 @@ import time
 import numpy as np
 from PIL import Image
 from PySide6.QtCore import QTimer
-from PySide6.QtGui import QShortcut
+from PySide6.QtGui import QGuiApplication, QImage, QKeySequence, QShortcut
 
+from app.common.images import to_qimage
 from app.generate.generate_page import GeneratePage
 from app.generate.generation_work import LiveFrame
 from app.workers.job import wait_for_jobs
@@ -90,6 +91,34 @@ def test_generate_shows_results_and_a_scrubbable_trajectory(qtbot, context, tmp_
     page.output.export_button.click()
     qtbot.waitUntil(lambda: context.dialogs.save_path.exists(), timeout=10_000)
     assert Image.open(context.dialogs.save_path).n_frames > 1
+
+
+def test_a_right_click_on_a_result_offers_the_buttons_and_copying_the_image(qtbot, context):
+    page = make_page(qtbot, context)
+    output = page.output
+    menu = output.results_menu()
+    names = [action.text() for action in menu.actions()]
+    assert names == ["Start from this image", "Save PNG…", "Export trajectory…", "Copy image"]
+    assert not any(action.isEnabled() for action in menu.actions())  # nothing generated yet
+    page.count.setValue(2)
+    with qtbot.waitSignal(page.generation_done, timeout=20_000):
+        page.generate_button.click()
+    output.results.setCurrentRow(1)
+    menu = output.results_menu()
+    assert all(action.isEnabled() for action in menu.actions())
+    clipboard = QGuiApplication.clipboard()
+    clipboard.clear()
+    menu.actions()[-1].trigger()
+    copied = clipboard.image().convertToFormat(QImage.Format.Format_Grayscale8)
+    first, selected = (to_qimage(image) for image in output.current_run().result.images)
+    assert copied == selected != first  # the selected image, at its own size
+    clipboard.clear()
+    copy = next(s for s in output.results.findChildren(QShortcut) if s.key().matches(QKeySequence.StandardKey.Copy))
+    copy.activated.emit()  # Ctrl+C on the grid
+    assert not clipboard.image().isNull()
+    with qtbot.waitSignal(page.pictures_read, timeout=10_000):
+        menu.actions()[0].trigger()
+    assert page.view_model.picture.picture is not None
 
 
 def test_cancel_stops_within_one_step_and_returns_to_idle(qtbot, context):
