@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -109,9 +110,15 @@ class DenoisePage(PageFrame):
         self.retry_button = QPushButton("Queue again")
         self.retry_button.setToolTip("Put the selected photo back in the queue (e.g. after changing settings)")
         self.retry_button.clicked.connect(self._requeue_selected)
+        self.remove_button = QPushButton("Remove")
+        self.remove_button.setToolTip("Take the selected photo off the queue; the file itself is not touched (Delete)")
+        self.remove_button.clicked.connect(self._remove_selected)
         self.queue_view = PhotoQueueView()
         self.queue_view.setMinimumHeight(110)
         self.queue_view.selected.connect(self._show_row)
+        remove_key = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.queue_view)
+        remove_key.setContext(Qt.ShortcutContext.WidgetShortcut)  # not in the page's text fields
+        remove_key.activated.connect(self.remove_button.click)
         hint = QLabel("Drop photos or folders anywhere on this page.")
         hint.setWordWrap(True)
         hint.setStyleSheet("color:#6b6b6b;")
@@ -120,13 +127,15 @@ class DenoisePage(PageFrame):
         add_row.addWidget(self.open_folder_button)
         add_row.addStretch(1)
         manage_row = QHBoxLayout()
-        manage_row.addWidget(hint, 1)
+        manage_row.addStretch(1)
         manage_row.addWidget(self.retry_button)
+        manage_row.addWidget(self.remove_button)
         manage_row.addWidget(self.clear_button)
         photos_box = QGroupBox("Photos")
         photos_layout = QVBoxLayout(photos_box)
         photos_layout.addLayout(add_row)
         photos_layout.addWidget(self.queue_view, 1)
+        photos_layout.addWidget(hint)
         photos_layout.addLayout(manage_row)
 
         self.controls = DenoiseControls()
@@ -209,6 +218,11 @@ class DenoisePage(PageFrame):
         self.queue.remove_finished()
         self.queue_view.set_items(self.queue.items)
         self._update_buttons()
+
+    def _remove_selected(self) -> None:
+        if self.view_model.remove(self._selected_item()):
+            self.queue_view.set_items(self.queue.items)
+            self._update_buttons()
 
     def _requeue_selected(self) -> None:
         item = self._selected_item()
@@ -357,6 +371,7 @@ class DenoisePage(PageFrame):
         self.output.save_button.setEnabled(can.save)
         self.output.save_all_button.setEnabled(can.save_all)
         self.retry_button.setEnabled(can.requeue)
+        self.remove_button.setEnabled(can.remove)
         self.clear_button.setEnabled(can.clear_finished)
 
     def cancel_all(self) -> None:

@@ -68,6 +68,13 @@ class DenoiseQueue:
         """Forget a done or failed photo's result so it is denoised again (new settings)."""
         item.status, item.fraction, item.message, item.outcome, item.saved_to = QUEUED, 0.0, "", None, None
 
+    def remove(self, item: QueueItem) -> None:
+        """Take one photo off the queue, whatever its state but working (stopping that one is a
+        cancel): the runner takes the next queued photo from `items`, so it never sees it again."""
+        if item.status == WORKING:
+            raise ValueError("the photo being denoised is stopped by cancelling, not removed")
+        self.items.remove(item)
+
     def remove_finished(self) -> None:
         self.items = [item for item in self.items if item.status in (QUEUED, WORKING)]
 

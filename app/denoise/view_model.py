@@ -52,6 +52,7 @@ class Buttons:
     save: bool
     save_all: bool
     requeue: bool
+    remove: bool
     clear_finished: bool
 
 
@@ -171,12 +172,21 @@ class DenoiseViewModel:
         self.queue.requeue(item)
         return True
 
+    def remove(self, item: QueueItem | None) -> bool:
+        """Take a photo off the queue: one added by mistake, or a result not wanted (the original
+        file is never touched). Not the photo being denoised: Cancel stops that one."""
+        if item is None or item.status == WORKING:
+            return False
+        self.queue.remove(item)
+        return True
+
     def buttons(self, busy: bool, has_model: bool, selected: QueueItem | None) -> Buttons:
         return Buttons(
             denoise=not busy and has_model,
             save=not self.saving and is_saveable(selected),
             save_all=not self.saving and bool(self.queue.done()),
             requeue=selected is not None and selected.status in (DONE, ERROR),
+            remove=selected is not None and selected.status != WORKING,
             clear_finished=any(item.status in (DONE, ERROR) for item in self.queue.items),
         )
 

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image, JpegImagePlugin
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtTest import QTest
 
 import app.denoise.denoise_runner
@@ -83,6 +84,25 @@ def test_corrupt_file_shows_its_error_and_the_queue_continues(qtbot, context, tm
     assert good_item.status == "done"
     page.queue_view.select_row(0)
     assert "Error" in page.output.info.text()
+
+
+def test_a_photo_taken_off_the_queue_is_not_denoised_and_its_file_stays(qtbot, context, tmp_path):
+    first, second, third = (noisy_photo(tmp_path / f"{name}.png", seed=i) for i, name in enumerate(("a", "b", "c")))
+    page = make_page(qtbot, context)
+    drop(page, first, second, third)
+    page.queue_view.select_row(1)
+    page.remove_button.click()
+    assert [item.path for item in page.queue.items] == [first, third] and page.queue_view.topLevelItemCount() == 2
+    page.queue_view.select_row(1)
+    remove_key = next(s for s in page.queue_view.findChildren(QShortcut)
+                      if s.key().matches(QKeySequence.StandardKey.Delete))
+    remove_key.activated.emit()  # the Delete key on the queue
+    assert [item.path for item in page.queue.items] == [first]
+    run_queue(qtbot, page)
+    assert [item.status for item in page.queue.items] == [DONE]
+    page.queue_view.select_row(0)
+    assert page.remove_button.isEnabled()  # a result can go too
+    assert second.exists() and third.exists() and not (tmp_path / "b-denoised.png").exists()
 
 
 def test_dropped_folder_adds_its_images_and_manual_noise_level_is_used(qtbot, context, tmp_path):

@@ -91,6 +91,19 @@ def test_only_done_or_failed_photos_are_queued_again(tmp_path):
     assert view_model.requeue(done) and done.status == QUEUED and done.outcome is None
 
 
+def test_any_photo_but_the_one_being_denoised_can_be_taken_off_the_queue(tmp_path):
+    view_model = DenoiseViewModel()
+    queued, working = view_model.queue.add([tmp_path / "queued.png", tmp_path / "working.png"])
+    working.status = WORKING
+    done = denoised(view_model, tmp_path / "done.png")
+    assert view_model.buttons(busy=True, has_model=True, selected=queued).remove
+    assert not view_model.buttons(busy=True, has_model=True, selected=working).remove
+    assert not view_model.buttons(busy=False, has_model=True, selected=None).remove
+    assert not view_model.remove(working) and not view_model.remove(None)
+    assert view_model.remove(queued) and view_model.remove(done)
+    assert view_model.queue.items == [working] and view_model.queue.next_queued() is None
+
+
 def test_what_the_selected_photo_shows_in_each_state(tmp_path):
     view_model = DenoiseViewModel()
     assert selection_view(None, None) == SelectionView(None, None, EMPTY_TEXT, "")
