@@ -1,7 +1,7 @@
 """Work functions that write generated images and trajectories (off the GUI thread: encoding a
 long GIF or dozens of PNGs would otherwise stall the window).
 
-A result the user starts the next generations from ("Start from this") is saved the same way, into
+A result the user starts the next generations from ("Start from this image") is saved the same way, into
 the app's own folder (`start_pictures_dir`): a start picture must be a file, for the records of the
 images made from it to name one that stays.
 

@@ -172,7 +172,9 @@ class GenerationOutput(QSplitter):
         return menu
 
     def _show_results_menu(self, position: QPoint) -> None:
-        self.results_menu().exec(self.results.viewport().mapToGlobal(position))
+        menu = self.results_menu()
+        menu.exec(self.results.viewport().mapToGlobal(position))
+        menu.deleteLater()
 
     def copy_selected(self) -> None:
         """The selected image onto the clipboard, at its own size (the saved PNG's pixels)."""

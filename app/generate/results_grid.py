@@ -25,7 +25,7 @@ class ResultsGrid(QListWidget):
         self.setMovement(QListView.Movement.Static)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.setUniformItemSizes(True)
-        self.setToolTip("Generated images: click one to scrub its reverse process and to save it")
+        self.setToolTip("Generated images: click one to scrub its reverse process and to save it; right-click for more")
         self.currentRowChanged.connect(self.selected)
 
     def set_images(self, images: np.ndarray, labels: list[str], tooltips: list[str] | None = None) -> None:
