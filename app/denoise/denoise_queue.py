@@ -69,9 +69,9 @@ class DenoiseQueue:
         item.status, item.fraction, item.message, item.outcome, item.saved_to = QUEUED, 0.0, "", None, None
 
     def remove(self, item: QueueItem) -> None:
-        """Take one photo off the queue, whatever its state but working (stopping that one is a
-        cancel): the runner takes the next queued photo from `items`, so it never sees it again."""
-        if item.status == WORKING:
+        """Take one photo off the queue (`removable`): the runner takes the next queued photo
+        from `items`, so it never sees it again."""
+        if not removable(item):
             raise ValueError("the photo being denoised is stopped by cancelling, not removed")
         self.items.remove(item)
 
@@ -80,6 +80,11 @@ class DenoiseQueue:
 
     def index(self, item: QueueItem) -> int:
         return self.items.index(item)
+
+
+def removable(item: QueueItem | None) -> bool:
+    """Any photo can be taken off the queue but the one being denoised: Cancel stops that one."""
+    return item is not None and item.status != WORKING
 
 
 def expand_dropped(paths: Iterable[Path]) -> tuple[list[Path], int]:

@@ -25,6 +25,7 @@ from app.denoise.denoise_queue import (
     DenoiseQueue,
     QueueItem,
     expand_dropped,
+    removable,
 )
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport
 from engine.denoise import DEFAULT_DENOISER, DENOISED_SUFFIX, DenoiseProgress
@@ -174,8 +175,8 @@ class DenoiseViewModel:
 
     def remove(self, item: QueueItem | None) -> bool:
         """Take a photo off the queue: one added by mistake, or a result not wanted (the original
-        file is never touched). Not the photo being denoised: Cancel stops that one."""
-        if item is None or item.status == WORKING:
+        file is never touched), unless it is not `removable`."""
+        if not removable(item):
             return False
         self.queue.remove(item)
         return True
@@ -186,7 +187,7 @@ class DenoiseViewModel:
             save=not self.saving and is_saveable(selected),
             save_all=not self.saving and bool(self.queue.done()),
             requeue=selected is not None and selected.status in (DONE, ERROR),
-            remove=selected is not None and selected.status != WORKING,
+            remove=removable(selected),
             clear_finished=any(item.status in (DONE, ERROR) for item in self.queue.items),
         )
 

@@ -63,10 +63,11 @@ def start_picture_work(run: GenerationRun, index: int) -> Work:
     """Save image `index` into `start_pictures_dir` (never overwriting), with its settings, for
     the page to start from."""
 
+    save = save_images_work(run, [index], start_pictures_dir())
+
     def work(report, cancel) -> SavedFiles:
-        folder = start_pictures_dir()
-        folder.mkdir(parents=True, exist_ok=True)
-        return _save(run, [(index, free_path(folder, run.file_name(index)))])
+        start_pictures_dir().mkdir(parents=True, exist_ok=True)
+        return save(report, cancel)
 
     return work
 

@@ -62,7 +62,7 @@ RESAMPLE_TIP = ("Harmonise passes: each step is taken this many times, so the re
 RESAMPLE_NEEDS_MASK = "Harmonising fits a redrawn part to the kept one: paint a mask to use it."
 RESAMPLE_NEEDS_DDPM = f"Harmonising works with the {RESAMPLING_SAMPLER} sampler only: choose it to use it."
 NEEDS_MODEL = "Choose a model first: a start picture is fitted to the model's size."
-FROM_RESULT = "the selected result"  # why a start picture is the one it is, when "Start from this" chose it
+FROM_RESULT = "the selected result"  # why a start picture is the one it is, when "Start from this image" chose it
 PICTURE, MASK, REFIT, RESTORE = "picture", "mask", "refit", "restore"  # what a read of picture files is for
 
 
