@@ -8,6 +8,7 @@ from pathlib import Path
 from app.denoise.denoise_queue import QueueItem
 
 TOOLTIP_PATHS = 12  # a save of a whole folder lists this many paths in its tooltip, then a count
+UNSAVED_TITLE = "Denoised photos not saved"
 EMPTY_TEXT = "Drop photos here or use Open… — the result appears here, before | after."
 
 
@@ -43,6 +44,14 @@ def saved_paths_text(paths: list[Path]) -> str:
     if len(paths) > TOOLTIP_PATHS:
         lines.append(f"and {len(paths) - TOOLTIP_PATHS} more")
     return "\n".join(lines)
+
+
+def unsaved_warning(count: int, action: str) -> str:
+    """The question asked before `action` (e.g. "closing") throws away results not saved anywhere:
+    how many, and that the originals are safe (so the user is not afraid to say yes)."""
+    many = count > 1
+    return (f"{count} denoised photo{'s are' if many else ' is'} not saved; {action} loses "
+            f"{'them' if many else 'it'} (the originals are untouched).")
 
 
 def save_failure_text(saved: list[Path], failed: list[tuple[QueueItem, str]]) -> str:

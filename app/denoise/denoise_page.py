@@ -25,6 +25,7 @@ from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS
 from app.denoise.compare_panel import ComparePanel
 from app.denoise.denoise_controls import DenoiseControls
 from app.denoise.denoise_output import DenoiseOutput
+from app.denoise.denoise_messages import UNSAVED_TITLE, unsaved_warning
 from app.denoise.denoise_queue import QueueItem
 from app.denoise.denoise_runner import DenoiseRunner
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport, save_results_work
@@ -215,14 +216,23 @@ class DenoisePage(PageFrame):
             self.add_photos([folder])
 
     def _clear_finished(self) -> None:
-        self.queue.remove_finished()
-        self.queue_view.set_items(self.queue.items)
-        self._update_buttons()
-
-    def _remove_selected(self) -> None:
-        if self.view_model.remove(self._selected_item()):
+        if self._may_discard(self.view_model.unsaved(), "clearing the finished photos", "Clear without saving"):
+            self.queue.remove_finished()
             self.queue_view.set_items(self.queue.items)
             self._update_buttons()
+
+    def _remove_selected(self) -> None:
+        item = self._selected_item()
+        unsaved = [item] if item in self.view_model.unsaved() else []
+        if self._may_discard(unsaved, "taking it off the queue", "Remove without saving") and self.view_model.remove(item):
+            self.queue_view.set_items(self.queue.items)
+            self._update_buttons()
+
+    def _may_discard(self, unsaved: list[QueueItem], action: str, yes_label: str) -> bool:
+        """A result saved nowhere is lost when it leaves the queue, as when the window closes: ask
+        first (Cancel is the default answer)."""
+        return not unsaved or self._context.dialogs.confirm(UNSAVED_TITLE, unsaved_warning(len(unsaved), action),
+                                                            yes_label)
 
     def _requeue_selected(self) -> None:
         item = self._selected_item()

@@ -19,6 +19,7 @@ from app.common.context import AppContext
 from app.common.dialogs import Dialogs
 from app.common.model_catalog import ModelCatalog
 from app.common.settings import APPLICATION, AppSettings
+from app.denoise.denoise_messages import UNSAVED_TITLE, unsaved_warning
 from app.denoise.denoise_page import DenoisePage
 from app.generate.generate_page import GeneratePage
 from app.shell.compute_status import ComputeStatus
@@ -167,9 +168,7 @@ class MainWindow(QMainWindow):
             return
         unsaved = self.denoise_page.unsaved_count()
         if unsaved and not self.dialogs.confirm(
-                "Denoised photos not saved",
-                f"{unsaved} denoised photo{'s are' if unsaved > 1 else ' is'} not saved; closing loses "
-                f"{'them' if unsaved > 1 else 'it'} (the originals are untouched).", "Close without saving"):
+                UNSAVED_TITLE, unsaved_warning(unsaved, "closing"), "Close without saving"):
             event.ignore()
             self.tabs.setCurrentWidget(self.denoise_page)
             return

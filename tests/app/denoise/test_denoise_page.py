@@ -14,6 +14,7 @@ from PySide6.QtTest import QTest
 
 import app.denoise.denoise_runner
 from app.common.model_card import denoising_facts
+from app.denoise.denoise_messages import UNSAVED_TITLE
 from app.denoise.denoise_page import DenoisePage
 from app.denoise.denoise_queue import DONE, QueueItem
 from app_helpers import drop
@@ -103,6 +104,30 @@ def test_a_photo_taken_off_the_queue_is_not_denoised_and_its_file_stays(qtbot, c
     page.queue_view.select_row(0)
     assert page.remove_button.isEnabled()  # a result can go too
     assert second.exists() and third.exists() and not (tmp_path / "b-denoised.png").exists()
+
+
+def test_a_result_saved_nowhere_is_not_taken_off_the_queue_without_asking(qtbot, context, tmp_path):
+    first, second = (noisy_photo(tmp_path / f"{name}.png", seed=i) for i, name in enumerate(("a", "b")))
+    page = make_page(qtbot, context)
+    drop(page, first, second)
+    run_queue(qtbot, page)
+    saved, unsaved = page.queue.items
+    page.queue_view.select_row(0)
+    page.output.save_button.click()
+    qtbot.waitUntil(lambda: saved.saved_to is not None, timeout=10_000)
+    context.dialogs.asked.clear()
+    context.dialogs.confirm_answer = False  # the user says Cancel: nothing goes
+    page.clear_button.click()
+    page.queue_view.select_row(1)
+    page.remove_button.click()
+    assert page.queue.items == [saved, unsaved] and context.dialogs.asked == [UNSAVED_TITLE, UNSAVED_TITLE]
+    page.queue_view.select_row(0)
+    page.remove_button.click()  # a saved result goes without a question
+    assert page.queue.items == [unsaved] and len(context.dialogs.asked) == 2
+    context.dialogs.confirm_answer = True
+    page.clear_button.click()
+    assert page.queue.items == [] and len(context.dialogs.asked) == 3
+    assert first.exists() and second.exists()
 
 
 def test_dropped_folder_adds_its_images_and_manual_noise_level_is_used(qtbot, context, tmp_path):
