@@ -59,7 +59,7 @@ def fails_on_call(real_write, call: int, path_argument: int | None):
 def train_args(data: Path, out: Path, steps: int, resume: bool = False) -> list[str]:
     return ["train", "--data", str(data), "--out", str(out), "--steps", str(steps), "--batch", "4", "--size", "8",
             "--channels", "1", "--warmup", "2", "--save-every", "2", "--sample-every", "3", "--validate-every",
-            "1000", "--val-fraction", "0", "--keep", "2", "--no-flip", "--device", "cpu",
+            "1000", "--val-fraction", "0", "--keep", "2", "--no-flip", "--device", "cpu", "--threads", "1",
             "--network", json.dumps(TINY_NETWORK)] + (["--resume"] if resume else [])
 
 
