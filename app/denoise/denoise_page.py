@@ -24,8 +24,8 @@ from app.common.model_card import denoising_facts
 from app.common.shortcuts import CANCEL_KEYS, OPEN_KEYS, RUN_KEYS, SAVE_ALL_KEYS, SAVE_KEYS
 from app.denoise.compare_panel import ComparePanel
 from app.denoise.denoise_controls import DenoiseControls
-from app.denoise.denoise_output import DenoiseOutput
 from app.denoise.denoise_messages import UNSAVED_TITLE, unsaved_warning
+from app.denoise.denoise_output import DenoiseOutput
 from app.denoise.denoise_queue import QueueItem
 from app.denoise.denoise_runner import DenoiseRunner
 from app.denoise.denoise_work import PhotoForDisplay, SaveReport, save_results_work
