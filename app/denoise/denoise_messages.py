@@ -51,7 +51,7 @@ def unsaved_warning(count: int, action: str) -> str:
     how many, and that the originals are safe (so the user is not afraid to say yes)."""
     many = count > 1
     return (f"{count} denoised photo{'s are' if many else ' is'} not saved; {action} loses "
-            f"{'them' if many else 'it'} (the originals are untouched).")
+            f"{'them' if many else 'it'} (the original{'s are' if many else ' is'} untouched).")
 
 
 def save_failure_text(saved: list[Path], failed: list[tuple[QueueItem, str]]) -> str:

@@ -216,23 +216,22 @@ class DenoisePage(PageFrame):
             self.add_photos([folder])
 
     def _clear_finished(self) -> None:
-        if self._may_discard(self.view_model.unsaved(), "clearing the finished photos", "Clear without saving"):
+        if self._may_discard(self.unsaved_count(), "clearing the finished photos", "Clear without saving"):
             self.queue.remove_finished()
             self.queue_view.set_items(self.queue.items)
             self._update_buttons()
 
     def _remove_selected(self) -> None:
         item = self._selected_item()
-        unsaved = [item] if item in self.view_model.unsaved() else []
+        unsaved = 1 if item in self.view_model.unsaved() else 0
         if self._may_discard(unsaved, "taking it off the queue", "Remove without saving") and self.view_model.remove(item):
             self.queue_view.set_items(self.queue.items)
             self._update_buttons()
 
-    def _may_discard(self, unsaved: list[QueueItem], action: str, yes_label: str) -> bool:
+    def _may_discard(self, unsaved: int, action: str, yes_label: str) -> bool:
         """A result saved nowhere is lost when it leaves the queue, as when the window closes: ask
         first (Cancel is the default answer)."""
-        return not unsaved or self._context.dialogs.confirm(UNSAVED_TITLE, unsaved_warning(len(unsaved), action),
-                                                            yes_label)
+        return not unsaved or self._context.dialogs.confirm(UNSAVED_TITLE, unsaved_warning(unsaved, action), yes_label)
 
     def _requeue_selected(self) -> None:
         item = self._selected_item()
