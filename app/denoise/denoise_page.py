@@ -217,7 +217,7 @@ class DenoisePage(PageFrame):
 
     def _clear_finished(self) -> None:
         if self._may_discard(self.unsaved_count(), "clearing the finished photos", "Clear without saving"):
-            self.queue.remove_finished()
+            self.view_model.clear_finished()
             self.queue_view.set_items(self.queue.items)
             self._update_buttons()
 

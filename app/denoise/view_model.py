@@ -181,6 +181,11 @@ class DenoiseViewModel:
         self.queue.remove(item)
         return True
 
+    def clear_finished(self) -> None:
+        """Take every done or failed photo off the queue (the originals are never touched); the
+        queued ones and the one being denoised stay."""
+        self.queue.remove_finished()
+
     def buttons(self, busy: bool, has_model: bool, selected: QueueItem | None) -> Buttons:
         return Buttons(
             denoise=not busy and has_model,
