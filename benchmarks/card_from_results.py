@@ -29,9 +29,11 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections import Counter
 from pathlib import Path
 
 from engine.atomic import atomic_write_bytes
+from engine.guidance import guidance_listing
 
 RECOMMENDED = "recommended.json"
 DIAL_SWEEP = "dial-n200.json"
@@ -60,7 +62,16 @@ def steering_words(result: dict) -> list[str]:
         words.append(f"class {result['class']}")
     if result.get("guidance") is not None:
         words.append(f"guidance {result['guidance']:g}")
+    elif result.get("guidance_by_class"):
+        words.append(f"guidance {guidance_listing(*usual_and_own(result['guidance_by_class']))}")
     return words
+
+
+def usual_and_own(by_class: dict[str, float]) -> tuple[float, dict[str, float]]:
+    """A run of each class at its own scale (`engine eval --json`'s `guidance_by_class`) as a
+    card recommends it: the scale most classes had, and the classes that had another."""
+    usual = Counter(by_class.values()).most_common(1)[0][0]
+    return usual, {name: scale for name, scale in by_class.items() if scale != usual}
 
 
 def quality(result: dict, model_name: str) -> dict:
@@ -85,6 +96,8 @@ def recommended(result: dict) -> dict:
     settings = {"sampler": result["sampler"], "steps": result["steps"]}
     if result.get("guidance") is not None:
         settings["guidance"] = result["guidance"]
+    elif result.get("guidance_by_class"):
+        settings["guidance"], settings["class_guidance"] = usual_and_own(result["guidance_by_class"])
     return settings
 
 
@@ -138,7 +151,7 @@ def sampler_rows(result: dict, runs: list[dict]) -> list[dict]:
     """The card's `sampler_quality`: the recommended run and each of `runs`, ordered by sampler
     and steps. Every run must be the recommended one's but for the sampler and steps (class,
     guidance, solver, n = 5,000): otherwise its FD would not say what the sampler changed."""
-    same = ("class", "guidance", "solver", "generated")
+    same = ("class", "guidance", "guidance_by_class", "solver", "generated")
     rows, seen = [], set()
     for run in [result, *runs]:
         setting = (run["sampler"], run["steps"])

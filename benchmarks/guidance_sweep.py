@@ -44,19 +44,25 @@ from engine.generate import GenerationRequest, generate
 MIN_GROUP = 10  # images classified into one class, fewest for a per-class FD of the baseline
 
 
-def guidance_scales(text: str) -> list[float]:
-    """"0,1,2.5" -> [0.0, 1.0, 2.5]."""
+CARD = "card"  # the --guidance entry of each class's recommended scale (the card's, per class where it says)
+
+
+def guidance_scales(text: str) -> list[float | None]:
+    """"0,1,2.5,card" -> [0.0, 1.0, 2.5, None]: None samples each class at its recommended scale."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
     try:
-        scales = [float(part) for part in text.split(",") if part.strip()]
+        scales = [None if part == CARD else float(part) for part in parts]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers") from None
-    if not scales or any(scale < 0 for scale in scales):
-        raise argparse.ArgumentTypeError("give one or more guidance scales >= 0")
+        raise argparse.ArgumentTypeError(f"{text!r} is not a comma-separated list of numbers (or {CARD})") from None
+    if not scales or any(scale is not None and scale < 0 for scale in scales):
+        raise argparse.ArgumentTypeError(f"give one or more guidance scales >= 0 (or {CARD})")
     return scales
 
 
-def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float, request: GenerationRequest) -> dict:
-    """One scale: every class sampled with `request` (count and seeds), measured per class and overall.
+def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float | None,
+              request: GenerationRequest) -> dict:
+    """One scale (None: each class at its recommended one): every class sampled with `request`
+    (count and seeds), measured per class and overall.
     Each class has two FDs: of all its images ("fd"), and of those the classifier puts in it
     ("fd_classified"), the baseline's grouping, so that the guided and unconditional images of a
     class can also be compared on equal terms."""
@@ -64,16 +70,18 @@ def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float, 
     for index, name in enumerate(model.spec.class_names):
         asked = GenerationRequest(**{**asdict(request), "class_label": index, "guidance": scale,
                                      "seed": request.seed + index * request.count})
-        images = generate(model, asked).images
+        generated = generate(model, asked)
+        images = generated.images
         accuracy, report = reference.evaluate_class(images, index)
-        per_class.append({"class": name, "classifier_class": reference.info.classes[index], "accuracy": accuracy,
+        per_class.append({"class": name, "classifier_class": reference.info.classes[index],
+                          "guidance": generated.guidance, "accuracy": accuracy,
                           "fd": report.fd if report else None,
                           "fd_real_split": report.fd_real_split if report else None,
                           "fd_classified": classified_group_fd(reference, images, reference.classified(images), index),
                           "held_out_real": report.real if report else 0})
         everything.append(images)
     overall = reference.evaluate(np.concatenate(everything))
-    return {"guidance": scale, "accuracy": float(np.mean([row["accuracy"] for row in per_class])),
+    return {"guidance": CARD if scale is None else scale, "accuracy": float(np.mean([row["accuracy"] for row in per_class])),
             "fd": overall.fd, "fd_real_split": overall.fd_real_split,
             "mean_class_fd": mean_fd(per_class, "fd"), "mean_class_fd_classified": mean_fd(per_class, "fd_classified"),
             "classes": per_class}
@@ -110,7 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("model", help="a class-conditional model: name, model folder or run folder")
     parser.add_argument("--guidance", type=guidance_scales, default=guidance_scales("0,1,1.5,2,3,5"),
-                        help="guidance scales, comma-separated (default 0,1,1.5,2,3,5)")
+                        help=f"guidance scales, comma-separated, {CARD} for each class's recommended one "
+                             "(default 0,1,1.5,2,3,5)")
     parser.add_argument("-n", "--count", type=int, default=500, help="images per class and scale (default 500)")
     parser.add_argument("--sampler", default=None, help="default: the model's recommendation")
     parser.add_argument("--steps", type=int, default=None, help="default: the model's recommendation")
@@ -153,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
         results["rows"].append(row)
         atomic_write_text(args.out, json.dumps(results, indent=1) + "\n")
         class_fd = "n/a" if row["mean_class_fd"] is None else f"{row['mean_class_fd']:.3f}"
-        print(f"{scale:>8g}  {row['accuracy']:>8.3f}  {row['fd']:>8.3f}  {class_fd:>8}", flush=True)
+        print(f"{row['guidance']:>8}  {row['accuracy']:>8.3f}  {row['fd']:>8.3f}  {class_fd:>8}", flush=True)
     if args.baseline:
         baseline = load_model(ModelStore().resolve(args.baseline), model.device)
         row = {"model": args.baseline, **baseline_row(baseline, reference, len(model.spec.class_names), request)}

@@ -96,11 +96,12 @@ def background_filled(images: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 def run_guidance(model: LoadedModel, mode: str, labels: np.ndarray, seed: int) -> ClassGuidance | None:
     """The guidance of `mode` for the images seeded seed, seed + 1, ...: None for `none`, the
     classes `generate` draws for `random`, the images' own `labels` for `original`; the model's
-    recommended scale (its class i is the classifier's class i, guidance_sweep.py says why)."""
+    recommended scale for each class (its class i is the classifier's class i, guidance_sweep.py says why)."""
     seeds = range(seed, seed + len(labels))
     if mode == "original":
-        return ClassGuidance(class_labels=tuple(int(label) for label in labels),
-                             null_label=len(model.spec.class_names), scale=model.spec.recommended_guidance())
+        classes = tuple(int(label) for label in labels)
+        return ClassGuidance(class_labels=classes, null_label=len(model.spec.class_names),
+                             scales=tuple(model.spec.recommended_guidance(label) for label in classes))
     return class_guidance(model.spec, model.name, None, None, seeds, random_class=mode == "random")
 
 

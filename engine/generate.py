@@ -131,13 +131,19 @@ class GenerationResult:
     steps: int  # as asked (the full-strength count); `timesteps` is the grid that ran
     timesteps: list[int]
     model_weights: str  # the model's weights_id: which weights made these images
-    guidance: float | None = None  # the scale used (the model's own if none was asked for); None: no class
     class_labels: tuple[int, ...] | None = None  # the class of each image; None: unconditional
+    guidance_scales: tuple[float, ...] | None = None  # each image's guidance scale; None: unconditional
     resample: int = 1  # RePaint passes per step
     init_image: np.ndarray | None = None  # (H, W, C) uint8: the init picture as the model saw it
     # Per step, (N, H, W, C) uint8 of x_t and of the predicted clean image (keep_trajectory only).
     trajectory_x_t: list[np.ndarray] = field(default_factory=list)
     trajectory_x0: list[np.ndarray] = field(default_factory=list)
+
+    @property
+    def guidance(self) -> float | None:
+        """The scale every image was guided with (the one asked for, else the model's); None
+        without a class, and where images of different classes had their classes' own scales."""
+        return None if self.guidance_scales is None or len(set(self.guidance_scales)) > 1 else self.guidance_scales[0]
 
     def steps_done(self) -> str:
         """What ran, for a front end's outcome line: "ddpm, 50 steps"; from an init picture "ddpm,
@@ -289,8 +295,8 @@ def generate(
         steps=steps,
         timesteps=timesteps,
         model_weights=model.weights_id,
-        guidance=guidance.scale if guidance else None,
         class_labels=guidance.class_labels if guidance else None,
+        guidance_scales=guidance.scales if guidance else None,
         resample=resample,
         init_image=None if request.init_image is None else to_uint8(request.init_image[None])[0],
         trajectory_x_t=[np.concatenate(f) for f in x_t_frames] if request.keep_trajectory else [],

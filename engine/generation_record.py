@@ -33,6 +33,7 @@ from engine.data.image_files import check_regular_file, image_reading_errors
 from engine.diffusion import SolverChoice, SteppedSolver, as_schedule
 from engine.errors import ConfigError, ImageLoadError
 from engine.generate import MAX_IMAGES, MAX_SEED, MAX_STEPS, GenerationRequest, GenerationResult
+from engine.guidance import guidance_words
 from engine.json_values import is_real, is_whole
 from engine.models import SolverSettings
 from engine.sampling import SAMPLERS
@@ -78,7 +79,8 @@ class GenerationRecord:
     `weights`: the model's weights_id when it was made; None in records written before it.
     `class_label`, `guidance`: the class (index from 0) and guidance scale it was made with; None
     for an unconditional image. `random_class`: a generation of a class per image (`of_image`
-    gives each image's record its class).
+    gives each image's record its class and scale), its guidance None where each image had its
+    class's recommended scale.
     `init`, `mask`: the init picture and mask it was made from (None: plain generation), with the
     `strength` and RePaint `resample` they were used with; `steps` is the full-strength count."""
 
@@ -117,14 +119,15 @@ class GenerationRecord:
                    class_label=request.class_label, guidance=result.guidance, strength=request.strength,
                    resample=result.resample, init=init, mask=mask, random_class=request.random_class)
 
-    def of_image(self, index: int, class_labels: tuple[int, ...] | None) -> GenerationRecord:
-        """The record that makes image `index` of this generation again on its own: its seed, and
-        its class among the generation's `class_labels` (`GenerationResult.class_labels`; None for
-        an unconditional generation)."""
+    def of_image(self, index: int, result: GenerationResult) -> GenerationRecord:
+        """The record that makes image `index` of this generation (`result`) again on its own: its
+        seed, and its class and guidance scale (each image's own where a random class per image
+        guided each at its class's scale)."""
         one = dataclasses.replace(self, seed=self.seed + index, count=1)
-        if class_labels is None:
+        if result.class_labels is None or result.guidance_scales is None:
             return one
-        return dataclasses.replace(one, class_label=class_labels[index], random_class=False)
+        return dataclasses.replace(one, class_label=result.class_labels[index], random_class=False,
+                                   guidance=result.guidance_scales[index])
 
     def png_text(self) -> dict[str, str]:
         fields = dataclasses.asdict(self)
@@ -139,7 +142,7 @@ class GenerationRecord:
         solver = [f"{as_schedule(self.solver).label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
         which = "a random class" if self.random_class else _class_words(self.class_label, class_names)
-        guided = [] if self.guidance is None else [f"{which} (guidance {self.guidance:g})"]
+        guided = [f"{which} ({guidance_words(self.guidance)})"] if self.random_class or self.class_label is not None else []
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
 
     def _steering_parts(self) -> list[str]:
@@ -252,15 +255,17 @@ def _source_file(fields: dict, key: str) -> SourceFile | None:
 
 
 def _class_and_guidance(fields: dict) -> tuple[int | None, float | None, bool]:
-    """(class, guidance, random class): an image of a class (or a generation of a random class
-    per image) was made with some guidance scale, which reproduces it; neither for an
-    unconditional one."""
+    """(class, guidance, random class): an image of a class was made with some guidance scale,
+    which reproduces it, and so was a generation of a random class per image, unless each image
+    had its class's recommended scale (guidance None); neither for an unconditional one."""
     random_class = fields.get("random_class", False)
     if not isinstance(random_class, bool):
         raise ValueError(f"random_class must be true or false, got {random_class!r}")
     if fields.get("class_label") is None and fields.get("guidance") is None and not random_class:
         return None, None, False
     guidance = fields.get("guidance")
+    if random_class and guidance is None and fields.get("class_label") is None:
+        return None, None, True
     if not is_real(guidance) or guidance < 0:
         raise ValueError(f"guidance must be a number >= 0 for an image of a class, got {guidance!r}")
     if random_class:

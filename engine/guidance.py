@@ -22,6 +22,34 @@ def class_listing(class_names: tuple[str, ...]) -> str:
     return ", ".join(name if name == str(index) else f"{index} {name}" for index, name in enumerate(class_names))
 
 
+def guidance_words(scale: float | None) -> str:
+    """"guidance 1.4"; for None, a generation whose images each had their own class's recommended
+    scale (a random class per image on a model that recommends scales per class)."""
+    return "each class's recommended guidance" if scale is None else f"guidance {scale:g}"
+
+
+def recommended_guidance_listing(spec: ModelSpec) -> str:
+    """"1.4", or "1.2 (T-shirt/top 1, Trouser 1)" where the card recommends some classes a scale
+    of their own: what guidance a class gets when none is asked for."""
+    own = spec.class_guidance_scales()
+    return guidance_listing(spec.recommended_guidance(),
+                            {spec.class_names[index]: scale for index, scale in sorted(own.items())})
+
+
+def guidance_listing(usual: float, own: dict[str, float]) -> str:
+    """"1.2 (T-shirt/top 1, Trouser 1)": the scale most classes get, then the classes with their own."""
+    exceptions = ", ".join(f"{name} {scale:g}" for name, scale in own.items())
+    return f"{usual:g}" + (f" ({exceptions})" if exceptions else "")
+
+
+def scales_by_class(class_names: tuple[str, ...], class_labels: tuple[int, ...],
+                    scales: tuple[float, ...]) -> dict[str, float]:
+    """Each class's guidance scale in a generation whose images had their classes' own (class name
+    -> scale, in class order): what `engine eval --json` records of such a run, so a card's
+    recommendation can be rebuilt from the run that measured it."""
+    return {class_names[label]: scale for label, scale in sorted(set(zip(class_labels, scales)))}
+
+
 def class_share_listing(spec: ModelSpec) -> str | None:
     """"People & Body 59.7 %, Flags 7.1 %, ...": how often a random class per image draws each
     class, most often first, where the card records the training data's shares (`class_shares`);
@@ -59,8 +87,8 @@ def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, gu
                    seeds: range, random_class: bool = False) -> ClassGuidance | None:
     """The guidance of a generation of the images seeded `seeds`: None without a class (an
     unconditional sample, as from any model), else `class_label`, checked against the model, for
-    every image, or with `random_class` a class per image (`drawn_class`), at `guidance` or the
-    model's recommended scale."""
+    every image, or with `random_class` a class per image (`drawn_class`), at `guidance` or each
+    image's class's recommended scale."""
     if random_class and class_label is not None:
         raise ConfigError("choose one class or a random class per image, not both")
     if class_label is None and not random_class:
@@ -71,8 +99,8 @@ def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, gu
         labels = tuple(drawn_class(len(spec.class_names), seed, shares) for seed in seeds)
     else:
         labels = (_checked(spec, model_name, class_label),) * len(seeds)
-    scale = spec.recommended_guidance() if guidance is None else guidance
-    return ClassGuidance(class_labels=labels, null_label=len(spec.class_names), scale=scale)
+    scales = tuple(spec.recommended_guidance(label) if guidance is None else guidance for label in labels)
+    return ClassGuidance(class_labels=labels, null_label=len(spec.class_names), scales=scales)
 
 
 def drawn_class(class_count: int, seed: int, shares: tuple[float, ...] | None = None) -> int:

@@ -99,6 +99,7 @@ def test_models_lists_the_classes_of_a_conditional_model(conditional, tmp_path, 
     lines = capsys.readouterr().out.splitlines()
     listed = lines[lines.index(next(line for line in lines if line.startswith("shapes"))) + 1]
     assert listed.strip() == "classes (engine sample --class): 0 Circle, 1 Square, 2 Star"
+    assert lines[lines.index(listed) + 1].strip() == "recommended guidance (engine sample --guidance): 2"
     plain = next(index for index, line in enumerate(lines) if line.startswith("plain"))
     assert not lines[plain + 1].strip().startswith("classes")
     assert main(["models", "--json"]) == 0
@@ -113,7 +114,7 @@ def test_models_says_how_often_a_random_class_is_each_where_the_card_records_the
     assert main(["models"]) == 0
     lines = capsys.readouterr().out.splitlines()
     shapes = next(index for index, line in enumerate(lines) if line.startswith("shapes"))
-    assert lines[shapes + 2].strip() == ("--class random draws them as often as its training data: "
+    assert lines[shapes + 3].strip() == ("--class random draws them as often as its training data: "
                                          "Square 50.0\u00a0%, Circle 25.0\u00a0%, Star 25.0\u00a0%")
     assert main(["models", "--json"]) == 0
     listing = {entry["name"]: entry for entry in json.loads(capsys.readouterr().out)}
@@ -138,6 +139,29 @@ def test_a_random_class_per_image_is_each_image_of_its_class_and_seed(conditiona
                   "--guidance", "2.5") == 0
     assert (tmp_path / "fixed" / "sample-000003.png").read_bytes() == (
         tmp_path / "random" / "sample-000003.png").read_bytes()
+
+
+def test_a_card_s_scales_per_class_guide_each_random_image_at_its_class_s_and_replay_alike(tmp_path, monkeypatch,
+                                                                                           capsys):
+    """Without --guidance, a random class per image guides each image at its class's recommended
+    scale: each image's file records its own, the grid's records none (each its class's), and
+    both make the same images again."""
+    monkeypatch.setenv("CUNET_STUDIO_HOME", str(tmp_path))
+    card = {"recommended": {"guidance": 2.0, "class_guidance": {"Star": 0.5}}}
+    model = save_tiny_model(tmp_path / "models" / "shapes", class_names=CLASSES, card=card)
+    assert main(["models"]) == 0
+    assert "recommended guidance (engine sample --guidance): 2 (Star 0.5)" in capsys.readouterr().out
+    assert sample(model, tmp_path / "random", "--class", "random", "-n", "8", "--grid") == 0
+    images = [settings(tmp_path / "random" / f"sample-{i:06d}.png") for i in range(8)]
+    assert all(image["guidance"] == (0.5 if image["class_label"] == 2 else 2.0) for image in images)
+    assert {0.5, 2.0} <= {image["guidance"] for image in images}
+    grid = settings(tmp_path / "random" / "grid.png")
+    assert (grid["random_class"], grid["guidance"]) == (True, None)
+    for made in ("grid.png", "sample-000003.png"):
+        assert main(["sample", "--settings-from", str(tmp_path / "random" / made), "--out", str(tmp_path / made),
+                     "--device", "cpu", "--threads", "1", "--grid"]) == 0
+        assert (tmp_path / made / "sample-000003.png").read_bytes() == (
+            tmp_path / "random" / "sample-000003.png").read_bytes()
 
 
 def test_a_class_named_random_is_that_class(tmp_path):

@@ -12,7 +12,7 @@ from typing import Any
 
 from engine.checkpoints import ModelEntry, ModelSpec
 from engine.denoise import auto_tile_size
-from engine.guidance import class_listing, class_share_listing
+from engine.guidance import class_listing, class_share_listing, recommended_guidance_listing
 
 ARCH_NAMES = {"cunet": "cUNet (continuous U-Net)", "unet": "U-Net (discrete)"}
 CHANNEL_NAMES = {1: "greyscale", 3: "colour"}
@@ -30,7 +30,7 @@ def model_facts(entry: ModelEntry) -> Facts:
     """The rows for the Generate page's card, most useful first."""
     spec, card = entry.spec, entry.spec.card
     sampler, steps = spec.recommended_sampler()
-    guidance = f", guidance {spec.recommended_guidance():g}" if spec.is_conditional else ""
+    guidance = f", guidance {recommended_guidance_listing(spec)}" if spec.is_conditional else ""
     rows = [
         ("Description", str(card.get("description", ""))),
         ("Architecture", ARCH_NAMES.get(spec.arch, spec.arch)),

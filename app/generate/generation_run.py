@@ -70,7 +70,7 @@ class GenerationRun:
 
     def image_record(self, index: int, mask: SourceFile | None = None) -> GenerationRecord:
         """What makes image `index` again on its own; `mask`: the file a painted mask was saved to."""
-        one = self.record.of_image(index, self.result.class_labels)
+        one = self.record.of_image(index, self.result)
         return dataclasses.replace(one, mask=mask or one.mask)
 
     def png_text(self, index: int, mask: SourceFile | None = None) -> dict[str, str]:

@@ -118,12 +118,30 @@ class ModelSpec:
         rec = self.card.get("recommended")
         return isinstance(rec, dict) and rec.get("precision") == "bf16"
 
-    def recommended_guidance(self) -> float:
-        """The card's guidance scale for a class-conditional model, else DEFAULT_GUIDANCE (a
+    def recommended_guidance(self, class_label: int | None = None) -> float:
+        """The card's guidance scale for a class-conditional model: class `class_label`'s own where
+        the card gives one (`class_guidance_scales`), else the model's, else DEFAULT_GUIDANCE (a
         malformed one falls back, as for the sampler)."""
+        own = self.class_guidance_scales().get(class_label) if class_label is not None else None
+        if own is not None:
+            return own
         rec = self.card.get("recommended")
         guidance = rec.get("guidance") if isinstance(rec, dict) else None
         return float(guidance) if is_real(guidance) and guidance >= 0 else DEFAULT_GUIDANCE
+
+    def class_guidance_scales(self) -> dict[int, float]:
+        """The classes the card recommends a scale of their own for, by index: its
+        `"recommended": {"class_guidance": {name: scale}}`. Why per class: one scale can be too
+        weak for some classes and too strong for others (fashion's T-shirts lose their variety at
+        a scale the other garments need to be recognisable; docs/models.md). Names are matched as
+        the model spells them; unknown names and scales that are not numbers >= 0 are left out."""
+        rec = self.card.get("recommended")
+        scales = rec.get("class_guidance") if isinstance(rec, dict) else None
+        if not isinstance(scales, dict):
+            return {}
+        index = {name: position for position, name in enumerate(self.class_names)}
+        return {index[name]: float(scale) for name, scale in scales.items()
+                if name in index and is_real(scale) and scale >= 0}
 
     def class_shares(self) -> tuple[float, ...] | None:
         """How often a random class per image draws each class: the card's `class_shares` (the

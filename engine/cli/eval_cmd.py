@@ -21,6 +21,7 @@ from engine.cli.common import (
 from engine.errors import ConfigError
 from engine.evaluation import DATA_ENV, open_reference, reference_warnings
 from engine.generate import GenerationRequest, generate
+from engine.guidance import guidance_words, scales_by_class
 from engine.sampling import SAMPLERS
 
 
@@ -68,13 +69,16 @@ def run(args: argparse.Namespace) -> int:
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
               "solver": asdict(solver) if solver else None, "class": args.class_choice, "guidance": result.guidance,
               "in_asked_class": in_class, "warnings": warnings}
+    if result.guidance is None and result.class_labels is not None:  # each class at its own scale
+        output["guidance_by_class"] = scales_by_class(model.spec.class_names, result.class_labels,
+                                                      result.guidance_scales)
     if args.json:
         print(json.dumps(output))
     else:
         print(f"FD {report.fd:.3f} (real-vs-real floor {report.fd_real_split:.3f}); classifier accuracy "
               f"{report.classifier_accuracy:.4f}; {report.generated} generated vs {report.real} held-out images")
         if in_class is not None:
-            print(f"in the class asked for: {in_class:.4f} (guidance {result.guidance:g})")
+            print(f"in the class asked for: {in_class:.4f} ({guidance_words(result.guidance)})")
         print(f"clearly one class (p >= 0.9): generated {report.generated_confident:.3f}, "
               f"real {report.real_confident:.3f}")
         for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):

@@ -15,7 +15,7 @@ from engine import __version__
 from engine.checkpoints import ModelEntry, ModelStore, create_model_folder, load_model
 from engine.cli.common import json_object_arg
 from engine.errors import ConfigError
-from engine.guidance import class_listing, class_share_listing
+from engine.guidance import class_listing, class_share_listing, recommended_guidance_listing
 from engine.device import available_devices
 
 
@@ -55,6 +55,8 @@ def run_models(args: argparse.Namespace) -> int:
               f"{e.spec.channels}x{e.spec.image_size}px  {description}")
         if e.spec.is_conditional:
             print(f"{'':<{name_width}} classes (engine sample --class): {class_listing(e.spec.class_names)}")
+            print(f"{'':<{name_width}} recommended guidance (engine sample --guidance): "
+                  f"{recommended_guidance_listing(e.spec)}")
             shares = class_share_listing(e.spec)
             if shares is not None:
                 print(f"{'':<{name_width}} --class random draws them as often as its training data: {shares}")

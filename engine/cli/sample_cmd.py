@@ -198,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     new_paths = [path for path in planned if not path.exists()]
     try:
         for i, (path, image) in enumerate(zip(sample_paths, result.images)):
-            save_png(path, to_pil(image), record.of_image(i, result.class_labels).png_text())
+            save_png(path, to_pil(image), record.of_image(i, result).png_text())
         if args.grid:
             sheet = upscale_nearest(grid(result.images), min_width=SAVED_MIN_WIDTH)
             save_png(grid_path, to_pil(sheet), record.png_text())

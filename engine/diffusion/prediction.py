@@ -31,37 +31,44 @@ Network = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 @dataclass(frozen=True)
 class ClassGuidance:
-    """Sample classes `class_labels` with guidance `scale` w (diffusers' guidance_scale, the "CFG
-    scale" of Stable Diffusion): output = uncond + w (cond - uncond), where cond is the network's
-    output for the class and uncond its output for `null_label` (no class). w = 1 is plain
-    conditional sampling, w = 0 unconditional, w > 1 pushes further toward the class.
-    `class_labels` holds the class of each image (row of x_t)."""
+    """Sample classes `class_labels` with guidance scales `scales` w, one per image (row of x_t),
+    as diffusers' guidance_scale (the "CFG scale" of Stable Diffusion): output = uncond + w (cond -
+    uncond), where cond is the network's output for the image's class and uncond its output for
+    `null_label` (no class). w = 1 is plain conditional sampling, w = 0 unconditional, w > 1 pushes
+    further toward the class. A scale per image, not one per generation, because a random class
+    per image guides each image at its own class's recommended scale (`ModelSpec.recommended_guidance`)."""
 
     class_labels: tuple[int, ...]
     null_label: int
-    scale: float
+    scales: tuple[float, ...]
+
+    def __post_init__(self) -> None:
+        if len(self.scales) != len(self.class_labels):
+            raise ValueError(f"guidance holds {len(self.scales)} scales for {len(self.class_labels)} class labels")
 
     def label_rows(self, rows: int) -> torch.Tensor:
         """The labels of the stacked rows of one guided call on `rows` images, in the order
-        `combine` takes the outputs: the classes if the output for them is needed, then the null
-        label if the unconditional one is (a scale of 1 needs no unconditional output and a scale
-        of 0 no conditional one: half the network cost)."""
+        `combine` takes the outputs: the classes if any image needs the output for them, then the
+        null label if any needs the unconditional one (scales of 1 need no unconditional output and
+        scales of 0 no conditional one: half the network cost)."""
         if len(self.class_labels) != rows:
             raise ValueError(f"guidance holds {len(self.class_labels)} class labels for a batch of {rows} images")
-        conditional = [torch.tensor(self.class_labels)] if self.scale != 0 else []
-        unconditional = [torch.full((rows,), self.null_label)] if self.scale != 1 else []
+        conditional = [torch.tensor(self.class_labels)] if any(scale != 0 for scale in self.scales) else []
+        unconditional = [torch.full((rows,), self.null_label)] if any(scale != 1 for scale in self.scales) else []
         return torch.cat(conditional + unconditional)
 
     def of_images(self, first: int, count: int) -> "ClassGuidance":
         """The guidance of `count` images from image `first`: a batch of a generation."""
-        return ClassGuidance(self.class_labels[first : first + count], self.null_label, self.scale)
+        return ClassGuidance(self.class_labels[first : first + count], self.null_label,
+                             self.scales[first : first + count])
 
     def combine(self, outputs: list[torch.Tensor]) -> torch.Tensor:
         """The guided output from the outputs for `label_rows`' parts, in that order."""
         if len(outputs) == 1:
             return outputs[0]
         conditional, unconditional = outputs
-        return unconditional + self.scale * (conditional - unconditional)
+        scales = torch.tensor(self.scales, dtype=conditional.dtype, device=conditional.device)
+        return unconditional + scales.view(-1, *[1] * (conditional.dim() - 1)) * (conditional - unconditional)
 
 
 def check_prediction_type(prediction: str) -> str:

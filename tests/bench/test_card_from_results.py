@@ -48,6 +48,20 @@ def test_the_card_takes_quality_settings_and_each_solvers_large_run(tmp_path):
          "in class n=5000": 0.972}]
 
 
+def test_a_run_of_each_class_at_its_own_scale_is_recommended_as_the_usual_scale_and_the_exceptions(tmp_path):
+    folder = _results(tmp_path, {})
+    (folder / "dial-n200.json").unlink()  # sampled at guidance 1.5: the card refuses to mix the two
+    by_class = {"T-shirt/top": 1.0, "Trouser": 1.0, "Pullover": 1.2, "Dress": 1.2, "Coat": 1.2}
+    (folder / "recommended.json").write_text(json.dumps(_eval(MIDPOINT, 2.301, 0.9761, guidance=None,
+                                                              guidance_by_class=by_class)))
+    script = load_benchmark_script("card_from_results")
+    card = script.measured_card(folder, "fashion")
+    assert card["recommended"] == {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.2,
+                                   "class_guidance": {"T-shirt/top": 1.0, "Trouser": 1.0}}
+    assert script.settings_words(json.loads((folder / "recommended.json").read_text())) == (
+        "dpmpp-2m-sde 20, a random class per image, guidance 1.2 (T-shirt/top 1, Trouser 1)")
+
+
 def test_the_card_it_writes_is_one_the_dial_plot_reads(tmp_path):
     folder = _results(tmp_path, {"euler1": _eval({"method": "euler", "steps": 1}, 2.117, 0.9),
                                  "rk4x2": _eval({"method": "rk4", "steps": 2}, 2.36, 0.97)})

@@ -69,8 +69,22 @@ def test_an_unconditional_model_or_another_classifier_is_refused(tmp_path, class
     assert not (tmp_path / "o.json").exists()
 
 
+def test_card_samples_each_class_at_its_recommended_scale(tmp_path, classifier):
+    card = {"recommended": {"guidance": 2.0, "class_guidance": {"light": 0.5}}}
+    model = save_tiny_model(tmp_path / "model", class_names=("dark", "light"), card=card)
+    data = two_level_npz(tmp_path / "data.npz", count=80)
+    out = tmp_path / "sweep.json"
+    sweep.main([str(model), "--guidance", "card,2", "-n", "4", "--steps", "2", "--classifier", str(classifier),
+                "--data", str(data), "--device", "cpu", "--threads", "1", "--out", str(out)])
+    card_row, fixed = json.loads(out.read_text())["rows"]
+    assert card_row["guidance"] == "card" and [c["guidance"] for c in card_row["classes"]] == [2.0, 0.5]
+    assert [c["guidance"] for c in fixed["classes"]] == [2.0, 2.0]
+    assert card_row["classes"][0] == fixed["classes"][0]  # the same class at the same scale: the same images
+    assert card_row["classes"][1]["fd"] != fixed["classes"][1]["fd"]
+
+
 def test_scales_are_a_list_of_numbers_from_zero():
-    assert sweep.guidance_scales("0, 1,2.5") == [0.0, 1.0, 2.5]
+    assert sweep.guidance_scales("0, 1,2.5,card") == [0.0, 1.0, 2.5, None]
     for text in ("", "1,x", "-1"):
         with pytest.raises(argparse.ArgumentTypeError, match="guidance scales|numbers"):
             sweep.guidance_scales(text)

@@ -10,7 +10,7 @@ from engine.checkpoints import ModelSpec, load_model
 from engine.checkpoints.model_files import MODEL_JSON
 from engine.checkpoints.spec import DEFAULT_GUIDANCE
 from engine.errors import ConfigError, ModelLoadError
-from engine.guidance import class_guidance, class_index
+from engine.guidance import class_guidance, class_index, recommended_guidance_listing
 from helpers import save_tiny_model, tiny_spec
 
 FASHION = ("T-shirt/top", "Trouser", "Pullover")
@@ -51,6 +51,29 @@ def test_guidance_defaults_to_the_cards_recommendation_else_the_default():
         assert dataclasses.replace(spec, card=card).recommended_guidance() == expected
 
 
+def test_a_card_may_recommend_some_classes_a_scale_of_their_own():
+    spec = tiny_spec(class_names=FASHION)
+    own = {"T-shirt/top": 1.0, "Pullover": 0, "Hat": 3.0, "Trouser": "strong"}  # a class it lacks, a bad scale
+    card = spec.card | {"recommended": {"guidance": 1.2, "class_guidance": own}}
+    spec = dataclasses.replace(spec, card=card)
+    assert spec.class_guidance_scales() == {0: 1.0, 2: 0.0}
+    assert [spec.recommended_guidance(label) for label in (0, 1, 2, None)] == [1.0, 1.2, 0.0, 1.2]
+    assert recommended_guidance_listing(spec) == "1.2 (T-shirt/top 1, Pullover 0)"
+    guidance = class_guidance(spec, "fashion", None, None, range(3), random_class=True)
+    assert guidance.scales == tuple(spec.recommended_guidance(label) for label in guidance.class_labels)
+    assert class_guidance(spec, "fashion", 0, None, range(2)).scales == (1.0, 1.0)
+    assert class_guidance(spec, "fashion", 0, 2.5, range(2)).scales == (2.5, 2.5)  # asked for: the card's is not used
+
+
+def test_a_card_without_scales_per_class_gives_every_class_the_models_one():
+    spec = tiny_spec(class_names=FASHION)
+    for malformed in (None, [1.0, 2.0], "1.0"):
+        card = spec.card | {"recommended": {"guidance": 1.5, "class_guidance": malformed}}
+        changed = dataclasses.replace(spec, card=card)
+        assert changed.class_guidance_scales() == {} and changed.recommended_guidance(0) == 1.5
+        assert recommended_guidance_listing(changed) == "1.5"
+
+
 def test_a_class_is_chosen_by_name_in_any_case_or_by_index():
     spec = tiny_spec(class_names=FASHION)
     assert class_index(spec, "fashion", "trouser") == 1
@@ -79,8 +102,8 @@ def test_a_class_of_an_unconditional_model_is_refused_naming_the_model():
 
 def test_guidance_is_the_class_of_every_image_the_null_label_and_the_scale():
     guidance = class_guidance(tiny_spec(class_names=FASHION), "fashion", 2, None, range(5, 8))
-    assert (guidance.class_labels, guidance.null_label, guidance.scale) == ((2, 2, 2), 3, DEFAULT_GUIDANCE)
-    assert class_guidance(tiny_spec(class_names=FASHION), "fashion", 0, 0.5, range(1)).scale == 0.5
+    assert (guidance.class_labels, guidance.null_label, guidance.scales) == ((2, 2, 2), 3, (DEFAULT_GUIDANCE,) * 3)
+    assert class_guidance(tiny_spec(class_names=FASHION), "fashion", 0, 0.5, range(1)).scales == (0.5,)
     with pytest.raises(ConfigError, match="fashion has no class 7"):
         class_guidance(tiny_spec(class_names=FASHION), "fashion", 7, 1.0, range(1))
 

@@ -78,7 +78,9 @@ class LabelledNetwork:
 
 
 def guided(network, scale, prediction="eps", clip_x0=False, **options):
-    guidance = ClassGuidance(class_labels=(1, 1), null_label=3, scale=scale)
+    """Both images of X_T guided toward class 1 at `scale`, or each at its own with a pair."""
+    scales = scale if isinstance(scale, tuple) else (scale, scale)
+    guidance = ClassGuidance(class_labels=(1, 1), null_label=3, scales=scales)
     return Denoiser(network, NoiseSchedule(ScheduleConfig(kind="cosine")), prediction, clip_x0=clip_x0,
                     guidance=guidance, **options)
 
@@ -112,6 +114,22 @@ def test_guidance_runs_both_halves_in_one_call_and_guides_eps_and_x0_alike(predi
     eps_u, x0_u = unguided_with_label(3, prediction)(X_T, 400)
     assert torch.allclose(eps, eps_u + 3 * (eps_c - eps_u), atol=1e-5)
     assert torch.allclose(x0, x0_u + 3 * (x0_c - x0_u), atol=1e-5)
+
+
+def test_each_image_is_guided_at_its_own_scale_in_the_same_one_call():
+    """A random class per image guides each image at its class's scale: image i of a mixed batch
+    is exactly what guiding the batch at image i's scale gives it."""
+    network = LabelledNetwork()
+    eps, x0 = guided(network, (1.0, 3.0))(X_T, 400)
+    assert [call["labels"] for call in network.calls] == [[1, 1, 3, 3]]  # one scale of 1: the null rows still run
+    for row, scale in enumerate((1.0, 3.0)):
+        eps_alone, x0_alone = guided(LabelledNetwork(), scale)(X_T, 400)
+        assert torch.allclose(eps[row], eps_alone[row], atol=1e-6) and torch.allclose(x0[row], x0_alone[row], atol=1e-6)
+
+
+def test_a_guidance_needs_one_scale_per_image():
+    with pytest.raises(ValueError, match="2 scales for 3 class labels"):
+        ClassGuidance(class_labels=(1, 1, 2), null_label=3, scales=(1.0, 2.0))
 
 
 def test_clipping_acts_on_the_guided_clean_image():

@@ -127,6 +127,12 @@ def test_eval_of_a_class_or_random_classes_reports_the_share_in_the_class_asked_
         assert report["guidance"] == 3.0 and 0 <= report["in_asked_class"] <= 1 and report["fd"] > 0
     assert reports["random"]["real"] == 20 and reports["light"]["real"] < 20  # one class: its held-out images
     assert reports["light"]["in_asked_class"] == reports["light"]["generated_histogram"][1]  # one share, unrounded
+    card = {"recommended": {"guidance": 2.0, "class_guidance": {"light": 0.5}}}
+    own = save_tiny_model(tmp_path / "own", class_names=("dark", "light"), card=card)
+    assert main(["eval", "--model", str(own), "-n", "12", "--steps", "2", "--classifier", str(classifier),
+                 "--class", "random", "--json", "--device", "cpu"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["guidance"] is None and report["guidance_by_class"] == {"dark": 2.0, "light": 0.5}
     three = save_tiny_model(tmp_path / "three", class_names=("a", "b", "c"))
     assert main(["eval", "--model", str(three), "-n", "4", "--steps", "2", "--classifier", str(classifier),
                  "--class", "random", "--device", "cpu"]) == 2

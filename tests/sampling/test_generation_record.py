@@ -103,7 +103,7 @@ def test_an_image_of_a_class_keeps_its_class_and_guidance_and_older_records_read
     ({"guidance": 2.0}, "class_label must be a whole number"),
     ({"class_label": -1, "guidance": 2.0}, "class_label must be a whole number"),
     ({"random_class": 1, "guidance": 2.0}, "random_class must be true or false"),
-    ({"random_class": True}, "guidance must be a number >= 0"),
+    ({"random_class": True, "guidance": "strong"}, "guidance must be a number >= 0"),
     ({"random_class": True, "class_label": 3, "guidance": 2.0}, "a record of a random class per image names no one"),
 ])
 def test_a_damaged_record_is_refused_with_what_is_wrong(tmp_path, change, message):
@@ -220,7 +220,8 @@ def test_one_constructor_records_what_was_asked_and_what_the_engine_resolved():
     request = GenerationRequest(count=2, seed=5, sampler="ddpm", steps=40, solver=SolverSettings("rk4", 2),
                                 class_label=1, init_image=picture, strength=0.8, mask=mask)
     result = GenerationResult(np.zeros((2, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[799, 400],
-                              model_weights="0123456789abcdef", guidance=2.0, resample=5)
+                              model_weights="0123456789abcdef", class_labels=(1, 1), guidance_scales=(2.0, 2.0),
+                              resample=5)
     init, hole = EDITED.init, EDITED.mask
     record = GenerationRecord.of("digits", request, result, init, hole)
     assert record == GenerationRecord(model="digits", seed=5, sampler="ddpm", steps=40, eta=0.0,
@@ -235,12 +236,27 @@ def test_one_constructor_records_what_was_asked_and_what_the_engine_resolved():
 def test_a_random_class_generation_records_each_image_as_the_class_it_got(tmp_path):
     request = GenerationRequest(count=3, seed=7, random_class=True, guidance=1.5)
     result = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[1],
-                              model_weights="0123456789abcdef", guidance=1.5, class_labels=(4, 0, 9))
+                              model_weights="0123456789abcdef", class_labels=(4, 0, 9), guidance_scales=(1.5,) * 3)
     record = GenerationRecord.of("digits", request, result)
     assert (record.class_label, record.random_class) == (None, True)
     assert record.summary() == "digits, a random class (guidance 1.5), ddpm 40 steps, 3 images from seed 7"
     assert read_generation_record(png_with(tmp_path / "grid.png", record.png_text())) == record
-    third = record.of_image(2, result.class_labels)
+    third = record.of_image(2, result)
     assert (third.seed, third.count, third.class_label, third.random_class) == (9, 1, 9, False)
     assert third.summary() == "digits, class 9 (guidance 1.5), ddpm 40 steps, seed 9"
-    assert RECORD.of_image(1, None) == dataclasses.replace(RECORD, seed=RECORD.seed + 1)
+    unconditional = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[1],
+                                     model_weights="0123456789abcdef")
+    assert RECORD.of_image(1, unconditional) == dataclasses.replace(RECORD, seed=RECORD.seed + 1)
+
+
+def test_a_random_class_at_each_classs_own_scale_records_none_and_each_image_its_scale(tmp_path):
+    request = GenerationRequest(count=3, seed=7, random_class=True)
+    result = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=40, timesteps=[1],
+                              model_weights="0123456789abcdef", class_labels=(4, 0, 9), guidance_scales=(1.2, 1.0, 1.2))
+    record = GenerationRecord.of("fashion", request, result)
+    assert (record.class_label, record.guidance, record.random_class) == (None, None, True)
+    assert record.summary() == ("fashion, a random class (each class's recommended guidance), ddpm 40 steps, "
+                                "3 images from seed 7")
+    assert read_generation_record(png_with(tmp_path / "grid.png", record.png_text())) == record
+    second = record.of_image(1, result)
+    assert (second.seed, second.class_label, second.guidance, second.random_class) == (8, 0, 1.0, False)

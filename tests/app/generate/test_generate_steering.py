@@ -76,6 +76,8 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
     assert not controls.guidance.isEnabled()  # any class: nothing to guide toward
     assert "1 = no extra push" in controls.guidance.spin.toolTip()
     controls.choice.setCurrentIndex(4)
+    assert controls.recommended.isChecked() and not controls.guidance.isEnabled()  # the card's scale until unticked
+    controls.recommended.setChecked(False)
     controls.guidance.spin.setValue(3.5)
     assert controls.guidance.isEnabled()
     page.count.setValue(2)
@@ -88,7 +90,7 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
 def test_a_random_class_per_image_names_each_image_s_class_and_saves_it(qtbot, context, shapes, tmp_path):
     page = make_page(qtbot, context)
     assert page.picker.select(shapes)
-    assert page.class_controls.random_class() and page.class_controls.guidance.isEnabled()  # the default
+    assert page.class_controls.random_class() and page.class_controls.recommended.isChecked()  # the default
     page.count.setValue(6)
     run = generate(qtbot, page)
     assert run.record.random_class and len(set(run.result.class_labels)) > 1
@@ -98,6 +100,30 @@ def test_a_random_class_per_image_names_each_image_s_class_and_saves_it(qtbot, c
     assert run.frame(5, run.frame_count - 1)[2] == f"Final image (seed 5 · {CLASSES[run.result.class_labels[5]]})"
     records = [run.image_record(i) for i in range(6)]
     assert [(r.class_label, r.random_class) for r in records] == [(label, False) for label in run.result.class_labels]
+
+
+def test_recommended_guidance_follows_the_class_and_guides_random_classes_each_at_its_own(qtbot, context,
+                                                                                          bundled_dir):
+    card = {"recommended": {"sampler": "ddim", "steps": 4, "guidance": 1.2, "class_guidance": {"Star": 0.5}}}
+    save_tiny_model(bundled_dir / "shapes", class_names=CLASSES, card=card)
+    context.catalog.refresh()
+    page = make_page(qtbot, context)
+    controls = page.class_controls
+    assert page.picker.select("shapes") and controls.guidance.value() == 1.2
+    controls.choice.setCurrentIndex(4)
+    assert controls.guidance.value() == 0.5 and controls.guidance_scale() is None  # Star's own, left to the engine
+    controls.choice.setCurrentIndex(1)
+    page.count.setValue(8)
+    run = generate(qtbot, page)
+    assert run.record.random_class and run.record.guidance is None
+    assert "a random class (each class's recommended guidance)" in page.output.history_box.itemText(0)
+    scales = [run.image_record(i).guidance for i in range(8)]
+    assert scales == [0.5 if label == 2 else 1.2 for label in run.result.class_labels] and 2 in run.result.class_labels
+    controls.recommended.setChecked(False)
+    controls.set_choice(None, None, random_class=True)  # a saved grid of each class's own scale
+    assert controls.recommended.isChecked()
+    controls.set_choice(2, 3.0)  # a saved image of its own scale
+    assert not controls.recommended.isChecked() and controls.guidance_scale() == 3.0
 
 
 def test_a_dropped_picture_is_shown_as_the_model_sees_it_with_its_strength(qtbot, context, tmp_path):

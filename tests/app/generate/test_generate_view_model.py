@@ -184,7 +184,9 @@ def test_the_class_picker_offers_any_class_then_each_by_name_and_guidance_goes_w
 
 def test_a_random_class_grid_loads_as_a_random_class_and_one_of_its_images_as_its_class(tmp_path):
     grid = GenerationRecord(model="shapes", seed=4, sampler="ddpm", steps=4, count=3, guidance=1.5, random_class=True)
-    for record, expected in ((grid, (None, 1.5, True)), (grid.of_image(2, (0, 2, 1)), (1, 1.5, False))):
+    made = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=4, timesteps=[1],
+                            model_weights="0123456789abcdef", class_labels=(0, 2, 1), guidance_scales=(1.5,) * 3)
+    for record, expected in ((grid, (None, 1.5, True)), (grid.of_image(2, made), (1, 1.5, False))):
         loaded = GenerateViewModel().load_settings(saved_image(tmp_path / "made.png", record), lambda name: CONDITIONAL)
         assert (loaded.settings.class_label, loaded.settings.guidance, loaded.settings.random_class) == expected
 
@@ -201,7 +203,8 @@ def fitted_run(tmp_path) -> tuple[GenerateViewModel, GenerationRun]:
     chosen = dataclasses.replace(settings("ddpm"), class_label=1, guidance=2.5, resample=4)
     request = view_model.start("shapes", chosen, now=0.0)
     result = GenerationResult(np.zeros((3, 8, 8, 1), np.uint8), sampler="ddpm", steps=12, timesteps=[899, 500],
-                              model_weights="0123456789abcdef", guidance=2.5, resample=request.resample,
+                              model_weights="0123456789abcdef", class_labels=(1,) * 3, guidance_scales=(2.5,) * 3,
+                              resample=request.resample,
                               init_image=np.zeros((8, 8, 1), np.uint8))
     run, text = view_model.generated(result, now=1.0)
     assert text == "3 images in 1.0 s (ddpm, 2 of 12 steps from t=899, resample 4)"
