@@ -29,7 +29,7 @@ from engine.models import class_embedding_weights, config_from_dict, grown_block
 from engine.models.widen import widened_weights
 
 # What a fine-tune's card takes from its starting model's recommendation (`inherited_card`).
-INHERITED_RECOMMENDATION = ("sampler", "steps", "guidance")
+INHERITED_RECOMMENDATION = ("sampler", "steps", "guidance", "class_guidance")
 # Config fields an --init-from model may differ in: the solver has no weights; the classes, the
 # fine blocks and a cUNet's widths are checked on their own (the run may add any of them).
 _FREE_FIELDS = ("solver", "num_classes", "fine_blocks")
@@ -68,7 +68,7 @@ def initial_weights(model: str, spec: ModelSpec, seed: int = 0) -> dict[str, tor
 
 def inherited_card(model: str, card: dict[str, Any]) -> dict[str, Any]:
     """The card fields of a run that fine-tunes `model`: `card` (the run's --card) over the sampler,
-    steps and guidance `model` recommends. Without them a fine-tune of a bundled model would
+    steps and guidance (with any scales per class) `model` recommends. Without them a fine-tune of a bundled model would
     recommend what a run from scratch does, its preview grids' ancestral 25 steps (chosen for early
     training), and `engine sample --model RUN` or Generate would sample it worse than its parent
     was measured to sample. The parent's quality figures and solver schedule are measurements of

@@ -375,11 +375,13 @@ def test_a_fine_tune_recommends_its_parents_sampler_steps_and_guidance_not_its_m
     """A fine-tune of a bundled model used to recommend the preview grids' ddpm 25 (a run from
     scratch's), so sampling it by name made worse images than its parent's card promised."""
     parent_card = {"recommended": {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.5,
-                                   "solver_schedule": "euler:1@800,midpoint:1"}, "quality": {"FD": 3.0}}
+                                   "class_guidance": {"Star": 1.0}, "solver_schedule": "euler:1@800,midpoint:1"},
+                   "quality": {"FD": 3.0}}
     parent = train(tiny_config(tmp_path, "parent", steps=1, card=parent_card)).model_dir
     tuned = train(tiny_config(tmp_path, "tuned", steps=1, init_from=str(parent)))
     card = load_model(tuned.model_dir).spec.card
-    assert card["recommended"] == {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.5}
+    assert card["recommended"] == {"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.5,
+                                   "class_guidance": {"Star": 1.0}}
     assert "quality" not in card
     assert json.loads((tuned.run_dir / "config.json").read_text())["card"] == {"recommended": card["recommended"]}, \
         "stored with the run's settings: a resumed run does not read its parent again"
