@@ -142,7 +142,8 @@ class GenerationRecord:
         solver = [f"{as_schedule(self.solver).label()} per ODE block"] if self.solver else []
         eta = f" (eta {self.eta:g})" if self.sampler == "ddim" and self.eta else ""
         which = "a random class" if self.random_class else _class_words(self.class_label, class_names)
-        guided = [f"{which} ({guidance_words(self.guidance)})"] if self.random_class or self.class_label is not None else []
+        steered = self.random_class or self.class_label is not None
+        guided = [f"{which} ({guidance_words(self.guidance)})"] if steered else []
         return [self.model, *guided, f"{self.sampler}{eta} {self.steps} steps", *solver, *self._steering_parts(), images]
 
     def _steering_parts(self) -> list[str]:
