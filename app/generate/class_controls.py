@@ -2,7 +2,7 @@
 classes (there is nothing to choose), the guidance usable only once a class (or a random class per
 image) is chosen. "Recommended" leaves the scale to the model's card, which may give some classes a
 scale of their own: the slider then shows the chosen class's, and a random class per image guides
-each image at its own class's scale."""
+each image at its own class's scale; moving the slider sets one scale of the user's own instead."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class ClassControls(QGroupBox):
         form.addRow("", self.recommended)
         self.choice.currentIndexChanged.connect(self._on_choice_changed)
         self.recommended.toggled.connect(self._on_choice_changed)
+        self.guidance.value_changed.connect(lambda _: self.recommended.setChecked(False))  # the user's own scale
         self.set_model(None, None)
 
     def set_model(self, spec: ModelSpec | None, choice: int | str | None) -> None:
@@ -90,9 +91,9 @@ class ClassControls(QGroupBox):
 
     def _on_choice_changed(self) -> None:
         """The slider follows the card while Recommended is ticked: the chosen class's scale (the
-        model's one for a random class), and cannot be dragged until it is unticked."""
-        following = self.recommended.isChecked()
-        if following and self._spec is not None:
+        model's one for a random class). Moving the slider unticks it; ticking it again brings
+        the card's scale back."""
+        if self.recommended.isChecked() and self._spec is not None:
             self.guidance.set_value(self._spec.recommended_guidance(self.class_label()))
         self.recommended.setEnabled(self._guided())
-        self.guidance.setEnabled(self._guided() and not following)
+        self.guidance.setEnabled(self._guided())

@@ -76,10 +76,9 @@ def test_a_class_is_offered_for_a_class_conditional_model_only_and_recorded(qtbo
     assert not controls.guidance.isEnabled()  # any class: nothing to guide toward
     assert "1 = no extra push" in controls.guidance.spin.toolTip()
     controls.choice.setCurrentIndex(4)
-    assert controls.recommended.isChecked() and not controls.guidance.isEnabled()  # the card's scale until unticked
-    controls.recommended.setChecked(False)
+    assert controls.recommended.isChecked() and controls.guidance_scale() is None  # the card's scale
     controls.guidance.spin.setValue(3.5)
-    assert controls.guidance.isEnabled()
+    assert controls.guidance.isEnabled() and not controls.recommended.isChecked()  # moved: the user's own
     page.count.setValue(2)
     run = generate(qtbot, page)
     assert run.count == 2 and (run.record.class_label, run.record.guidance) == (2, 3.5)
@@ -119,6 +118,11 @@ def test_recommended_guidance_follows_the_class_and_guides_random_classes_each_a
     assert "a random class (each class's recommended guidance)" in page.output.history_box.itemText(0)
     scales = [run.image_record(i).guidance for i in range(8)]
     assert scales == [0.5 if label == 2 else 1.2 for label in run.result.class_labels] and 2 in run.result.class_labels
+    controls.choice.setCurrentIndex(4)
+    controls.guidance.spin.setValue(2.0)
+    assert not controls.recommended.isChecked()
+    controls.recommended.setChecked(True)
+    assert controls.guidance.value() == 0.5 and controls.guidance_scale() is None  # ticked again: the card's back
     controls.recommended.setChecked(False)
     controls.set_choice(None, None, random_class=True)  # a saved grid of each class's own scale
     assert controls.recommended.isChecked()
