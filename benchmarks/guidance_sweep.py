@@ -81,7 +81,8 @@ def sweep_row(model: LoadedModel, reference: EvaluationReference, scale: float |
                           "held_out_real": report.real if report else 0})
         everything.append(images)
     overall = reference.evaluate(np.concatenate(everything))
-    return {"guidance": CARD if scale is None else scale, "accuracy": float(np.mean([row["accuracy"] for row in per_class])),
+    return {"guidance": CARD if scale is None else scale,
+            "accuracy": float(np.mean([row["accuracy"] for row in per_class])),
             "fd": overall.fd, "fd_real_split": overall.fd_real_split,
             "mean_class_fd": mean_fd(per_class, "fd"), "mean_class_fd_classified": mean_fd(per_class, "fd_classified"),
             "classes": per_class}

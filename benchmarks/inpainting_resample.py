@@ -47,7 +47,7 @@ from engine.device import resolve_device, set_threads
 from engine.diffusion import ClassGuidance
 from engine.evaluation import FeatureClassifier, load_classifier
 from engine.evaluation.reference import held_out_dataset_path
-from engine.guidance import class_guidance
+from engine.guidance import class_guidance, labelled_guidance
 from engine.paths import benchmarks_dir
 from engine.sampling import get_sampler, sampler_timesteps
 from engine.sampling.known_pixels import KnownPixels
@@ -99,9 +99,7 @@ def run_guidance(model: LoadedModel, mode: str, labels: np.ndarray, seed: int) -
     recommended scale for each class (its class i is the classifier's class i, guidance_sweep.py says why)."""
     seeds = range(seed, seed + len(labels))
     if mode == "original":
-        classes = tuple(int(label) for label in labels)
-        return ClassGuidance(class_labels=classes, null_label=len(model.spec.class_names),
-                             scales=tuple(model.spec.recommended_guidance(label) for label in classes))
+        return labelled_guidance(model.spec, tuple(int(label) for label in labels), None)
     return class_guidance(model.spec, model.name, None, None, seeds, random_class=mode == "random")
 
 

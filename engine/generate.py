@@ -143,7 +143,9 @@ class GenerationResult:
     def guidance(self) -> float | None:
         """The scale every image was guided with (the one asked for, else the model's); None
         without a class, and where images of different classes had their classes' own scales."""
-        return None if self.guidance_scales is None or len(set(self.guidance_scales)) > 1 else self.guidance_scales[0]
+        if self.guidance_scales is None or len(set(self.guidance_scales)) > 1:
+            return None
+        return self.guidance_scales[0]
 
     def steps_done(self) -> str:
         """What ran, for a front end's outcome line: "ddpm, 50 steps"; from an init picture "ddpm,

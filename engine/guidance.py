@@ -99,6 +99,12 @@ def class_guidance(spec: ModelSpec, model_name: str, class_label: int | None, gu
         labels = tuple(drawn_class(len(spec.class_names), seed, shares) for seed in seeds)
     else:
         labels = (_checked(spec, model_name, class_label),) * len(seeds)
+    return labelled_guidance(spec, labels, guidance)
+
+
+def labelled_guidance(spec: ModelSpec, labels: tuple[int, ...], guidance: float | None) -> ClassGuidance:
+    """The guidance of images of classes `labels` (already checked against the model): at
+    `guidance`, or each image at its class's recommended scale."""
     scales = tuple(spec.recommended_guidance(label) if guidance is None else guidance for label in labels)
     return ClassGuidance(class_labels=labels, null_label=len(spec.class_names), scales=scales)
 

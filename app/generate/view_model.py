@@ -57,7 +57,7 @@ GUIDANCE_TIP = ("How hard each image is pushed toward the chosen class: 1 = no e
                 "of the class but less varied, 0 = the class is ignored")
 RECOMMENDED_GUIDANCE_TIP = ("Guide as the model's card recommends: the chosen class's scale (some models give some "
                             "classes a scale of their own), and with a random class each image its class's scale. "
-                            "Untick to set the scale yourself.")
+                            "Moving the slider sets one scale of your own.")
 STRENGTH_TIP = ("How far to move from the picture: 0 gives it back unchanged, 1 makes a new picture (with a mask, "
                 "a new painted part). About steps × strength sampler steps run.")
 RESAMPLE_TIP = ("Harmonise passes: each step is taken this many times, so the redrawn part fits the part kept "

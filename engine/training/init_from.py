@@ -68,9 +68,9 @@ def initial_weights(model: str, spec: ModelSpec, seed: int = 0) -> dict[str, tor
 
 def inherited_card(model: str, card: dict[str, Any]) -> dict[str, Any]:
     """The card fields of a run that fine-tunes `model`: `card` (the run's --card) over the sampler,
-    steps and guidance (with any scales per class) `model` recommends. Without them a fine-tune of a bundled model would
-    recommend what a run from scratch does, its preview grids' ancestral 25 steps (chosen for early
-    training), and `engine sample --model RUN` or Generate would sample it worse than its parent
+    steps and guidance (with any scales per class) `model` recommends. Without them a fine-tune of
+    a bundled model would recommend what a run from scratch does, its preview grids' ancestral 25
+    steps (chosen for early training), and `engine sample --model RUN` or Generate would sample it worse than its parent
     was measured to sample. The parent's quality figures and solver schedule are measurements of
     its own weights, so they stay behind; a --card recommendation replaces the inherited one."""
     recommended = read_spec(ModelStore().resolve(model)).card.get("recommended")
