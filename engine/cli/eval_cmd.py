@@ -10,6 +10,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from engine.checkpoints import LoadedModel
 from engine.cli.common import (
     add_class_arguments,
     add_device_arguments,
@@ -20,8 +21,10 @@ from engine.cli.common import (
 )
 from engine.errors import ConfigError
 from engine.evaluation import DATA_ENV, open_reference, reference_warnings
-from engine.generate import GenerationRequest, generate
+from engine.evaluation.image_parts import joined_result, load_part, part_of, run_settings, save_part
+from engine.generate import GenerationRequest, GenerationResult, generate
 from engine.guidance import guidance_words, scales_by_class
+from engine.output_folder import check_output_folder
 from engine.sampling import SAMPLERS
 
 
@@ -39,6 +42,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--batch", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--json", action="store_true")
+    parts = p.add_mutually_exclusive_group()
+    parts.add_argument("--save-images", type=Path, default=None, metavar="PART",
+                       help="also keep the images and how they were made in PART (.npz): runs of other seeds "
+                            "measure together as one run with --from-images")
+    parts.add_argument("--from-images", type=Path, nargs="+", default=None, metavar="PART",
+                       help="measure these parts (--save-images) as the one run of -n images from --seed, "
+                            "instead of sampling; give the options they were made with")
     add_class_arguments(p)
     add_solver_arguments(p)
     add_device_arguments(p)
@@ -58,12 +68,13 @@ def run(args: argparse.Namespace) -> int:
     request = GenerationRequest(count=args.count, seed=args.seed, sampler=args.sampler, steps=args.steps,
                                 batch_size=args.batch, solver=solver_from_args(args), class_label=class_label,
                                 random_class=random_class, guidance=args.guidance)
-    with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
-        def on_progress(p) -> None:
-            bar.total = p.total
-            bar.update(p.done - bar.n)
-
-        result = generate(model, request, progress=on_progress)
+    settings = run_settings(model, request)
+    if args.from_images:
+        result = joined_result([(path, load_part(path)) for path in args.from_images], settings, args.seed, args.count)
+    else:
+        result = sampled(model, request, args.save_images)
+        if args.save_images is not None:
+            save_part(args.save_images, part_of(result, settings, args.seed))
     report, in_class = reference.evaluate_generation(result.images, class_label, result.class_labels)
     solver = model.spec.solver_used(request.solver)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
@@ -85,3 +96,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0
 
+
+
+def sampled(model: LoadedModel, request: GenerationRequest, part: Path | None) -> GenerationResult:
+    """`request`'s images, with a progress bar; a folder that cannot take the `part` file they
+    will be kept in is refused before the sampling, not after."""
+    if part is not None:
+        size = request.count * model.spec.image_size ** 2 * model.spec.channels
+        check_output_folder(part.expanduser().parent, needed_bytes=size)
+    with tqdm(total=None, unit="step", desc="sampling", leave=False) as bar:
+        def on_progress(p) -> None:
+            bar.total = p.total
+            bar.update(p.done - bar.n)
+
+        return generate(model, request, progress=on_progress)
