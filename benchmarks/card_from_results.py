@@ -13,7 +13,11 @@ The folder holds what the docs' commands write:
 - `dial-*.json` besides it: `engine eval --json` with `--solver`: each solver's FD (and share in
   the class asked for) at n = 5,000, the number the dial plot and the Generate page report;
 - `schedules-n5000.json` (optional): `benchmarks/quality_sweep.py --rows SAMPLER:STEPS --schedule-rows
-  ...` at n = 5,000, the trained solver first: the card's `solver_schedules`. `--schedule TEXT`
+  ...` at n = 5,000, the trained solver first: the card's `solver_schedules`. Or, as for the dial,
+  `schedules-n200.json`, the same sweep at n = 200 for the seconds (one process), with each
+  schedule's FD from an `engine eval --json --solver-schedule ...` run at n = 5,000 beside it
+  (`schedule-*.json`; the trained solver's is the recommended run), which can be measured in
+  parts (`--save-images`) instead of in one process for hours. `--schedule TEXT`
   names the one the card recommends (`recommended.solver_schedule`, the Generate page's "Use the
   measured schedule"): chosen on the selection split beforehand, so it must be one of the rows.
 - `--samplers FILE,...` (optional): `engine eval --json` at the recommended settings but another
@@ -30,14 +34,17 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
+from dataclasses import asdict
 from pathlib import Path
 
 from engine.atomic import atomic_write_bytes
+from engine.diffusion.solver_schedule import SteppedSolver
 from engine.guidance import guidance_listing
 
 RECOMMENDED = "recommended.json"
 DIAL_SWEEP = "dial-n200.json"
 SCHEDULES = "schedules-n5000.json"
+SCHEDULES_TIMED = "schedules-n200.json"  # seconds only: the FDs come from the schedule-*.json runs
 LARGE_N_FD = "FD n=5000"  # the column benchmarks/plot_dial.py and the Generate page read
 LARGE_N_IN_CLASS = "in class n=5000"
 TRAINED_SUFFIX = " (trained)"  # how the card marks the trained row (plot_dial strips it and marks the point)
@@ -117,10 +124,7 @@ def tradeoff_rows(sweep: dict, large_runs: list[dict]) -> list[dict]:
                  "evals/block": row["evals/block"], "FD": round(row["fd"], 2), "s/image": round(row["s/image"], 3)}
         run = large.pop(row["solver"], None)
         if run is not None:
-            if (run["sampler"], run["steps"], run.get("class"), run.get("guidance")) != (
-                    row["sampler"], row["steps"], sweep.get("class"), sweep.get("guidance")):
-                raise ValueError(f"the n = 5,000 run of {row['solver']} ({settings_words(run)}) was not "
-                                 f"sampled like the sweep ({row['sampler']} {row['steps']})")
+            check_sampled_like(run, row, sweep)
             entry[LARGE_N_FD] = round(run["fd"], 2)
             if run.get("in_asked_class") is not None:
                 entry[LARGE_N_IN_CLASS] = round(run["in_asked_class"], 3)
@@ -130,21 +134,50 @@ def tradeoff_rows(sweep: dict, large_runs: list[dict]) -> list[dict]:
     return rows
 
 
-def schedule_rows(sweep: dict) -> list[dict]:
-    """The card's `solver_schedules`: each row of a schedules sweep, the trained solver marked."""
+def check_sampled_like(run: dict, row: dict, sweep: dict) -> None:
+    """ValueError unless the n = 5,000 `run` was sampled like the sweep's `row`: otherwise its FD
+    would sit in the wrong row."""
+    if (run["sampler"], run["steps"], run.get("class"), run.get("guidance")) != (
+            row["sampler"], row["steps"], sweep.get("class"), sweep.get("guidance")):
+        raise ValueError(f"the n = 5,000 run of {row['solver']} ({settings_words(run)}) was not "
+                         f"sampled like the sweep ({row['sampler']} {row['steps']})")
+
+
+def schedule_rows(sweep: dict, large_runs: list[dict]) -> list[dict]:
+    """The card's `solver_schedules`: each row of a schedules sweep, the trained solver marked,
+    with the FD of its n = 5,000 run in `large_runs` (row for row; the sweep's own rows where it
+    sampled 5,000 images)."""
     if sweep["rows"][0].get("schedule") is not None:
         raise ValueError("the schedules sweep must start with the trained solver throughout (its reference row)")
     rows = []
-    for index, row in enumerate(sweep["rows"]):
+    for index, (row, run) in enumerate(zip(sweep["rows"], large_runs)):
         entry = {"solver": row["solver"] + (TRAINED_SUFFIX if index == 0 else "")}
         if row.get("schedule"):
             entry["schedule"] = row["schedule"]
         entry.update({"evals/image": row["evals/image"], "s/image": round(row["s/image"], 3),
-                      LARGE_N_FD: round(row["fd"], 2)})
-        if row.get("in_asked_class") is not None:
-            entry[LARGE_N_IN_CLASS] = round(row["in_asked_class"], 3)
+                      LARGE_N_FD: round(run["fd"], 2)})
+        if run.get("in_asked_class") is not None:
+            entry[LARGE_N_IN_CLASS] = round(run["in_asked_class"], 3)
         rows.append(entry)
     return rows
+
+
+def schedule_runs(folder: Path, sweep: dict, result: dict) -> list[dict]:
+    """The n = 5,000 run of each row of a timed (n = 200) schedules sweep: the recommended run
+    for the trained solver, a `schedule-*.json` run of the same schedule for each other row."""
+    runs = [json.loads(path.read_text("utf-8")) for path in sorted(folder.glob("schedule-*.json"))]
+    matched = [result]
+    for row in sweep["rows"][1:]:
+        solver = asdict(SteppedSolver.from_text(row["schedule"]))
+        found = [run for run in runs if run["solver"] == solver]
+        if not found:
+            raise ValueError(f"no n = 5,000 engine eval run of the schedule {row['schedule']} (schedule-*.json)")
+        matched.append(found[0])
+    for row, run in zip(sweep["rows"], matched):
+        check_sampled_like(run, row, sweep)
+        if run["generated"] < 5000:
+            raise ValueError(f"the run of {row['solver']} measured {run['generated']} images, not 5,000")
+    return matched
 
 
 def sampler_rows(result: dict, runs: list[dict]) -> list[dict]:
@@ -190,15 +223,18 @@ def measured_card(folder: Path, model_name: str, schedule: str | None = None,
         card["solver_tradeoff_note"] = (
             f"{settings_words(result)}; FD and s/image: one run of {sweep['count']} images per row, one "
             f"process (read the seconds as ratios); {LARGE_N_FD}: one engine eval run per row; docs/models.md")
-    schedules_file = folder / SCHEDULES
-    if schedules_file.exists():
+    schedules_file = next((folder / name for name in (SCHEDULES, SCHEDULES_TIMED) if (folder / name).exists()), None)
+    if schedules_file is not None:
         sweep = json.loads(schedules_file.read_text("utf-8"))
-        if sweep["count"] < 5000:
+        timed_only = schedules_file.name == SCHEDULES_TIMED
+        if not timed_only and sweep["count"] < 5000:
             raise ValueError(f"{SCHEDULES} measured {sweep['count']} images per row, not 5,000")
-        card["solver_schedules"] = schedule_rows(sweep)
+        card["solver_schedules"] = schedule_rows(sweep, schedule_runs(folder, sweep, result) if timed_only
+                                                 else sweep["rows"])
+        fds = f"; {LARGE_N_FD}: one engine eval run per row" if timed_only else ""
         card["solver_schedules_note"] = (
             f"{settings_words(result)}; one process, {sweep['count']:,} images per row (read the seconds as "
-            "ratios); evals/image: evaluations of each ODE block per image; docs/models.md")
+            f"ratios){fds}; evals/image: evaluations of each ODE block per image; docs/models.md")
     if schedule is not None:
         texts = [row.get("schedule") for row in card.get("solver_schedules", [])]
         if schedule not in texts:

@@ -102,7 +102,7 @@ BAND = "euler:1@950,midpoint:1@500"
 
 def _with_schedules(tmp_path, count=5000):
     folder = _results(tmp_path, {})
-    (folder / "schedules-n5000.json").write_text(json.dumps({"count": count, "rows": [
+    (folder / "schedules-n5000.json").write_text(json.dumps({"count": count, "class": "random", "guidance": 1.5, "rows": [
         _schedule_row("midpoint x1", None, 40.0, 2.3, 0.976),
         _schedule_row("euler x1 while t>=950, midpoint x1 down to t=500, then euler x1 again", BAND, 26.0, 2.2, 0.97)]}))
     return folder
@@ -125,6 +125,25 @@ def test_a_schedule_not_measured_or_measured_on_few_images_is_refused(tmp_path):
     with pytest.raises(ValueError, match="measured 1000 images per row, not 5,000"):
         (tmp_path / "small").mkdir()
         module.measured_card(_with_schedules(tmp_path / "small", count=1000), "digits")
+
+
+def test_a_timed_schedules_sweep_takes_each_schedules_fd_from_its_own_large_run(tmp_path):
+    folder = _with_schedules(tmp_path, count=200)
+    (folder / "schedules-n5000.json").rename(folder / "schedules-n200.json")
+    module = load_benchmark_script("card_from_results")
+    with pytest.raises(ValueError, match=f"no n = 5,000 engine eval run of the schedule {BAND}"):
+        module.measured_card(folder, "digits", BAND)
+    band = {"noisy": {"method": "euler", "steps": 1, "rtol": 0.001, "atol": 0.001, "adjoint": False},
+            "fine": {"method": "midpoint", "steps": 1, "rtol": 0.001, "atol": 0.001, "adjoint": False},
+            "switch": 950, "until": 500}
+    (folder / "schedule-band.json").write_text(json.dumps(_eval(band, 2.254, 0.9712)))
+    card = module.measured_card(folder, "digits", BAND)
+    assert [(row["s/image"], row["FD n=5000"], row["in class n=5000"]) for row in card["solver_schedules"]] == [
+        (0.1, 2.3, 0.976), (0.065, 2.25, 0.971)]  # seconds from the sweep, FDs from the recommended and band runs
+    assert "FD n=5000: one engine eval run per row" in card["solver_schedules_note"]
+    (folder / "schedule-band.json").write_text(json.dumps(_eval(band, 2.254, 0.9712, guidance=3.0)))
+    with pytest.raises(ValueError, match="was not sampled like the sweep"):
+        module.measured_card(folder, "digits", BAND)
 
 
 def test_the_sampler_table_holds_the_recommended_run_and_each_other_sampler_in_order(tmp_path):
