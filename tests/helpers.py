@@ -12,6 +12,9 @@ from PIL import Image
 
 from engine.checkpoints import ModelSpec, save_model_folder
 from engine.diffusion import ScheduleConfig
+from engine.evaluation import save_classifier, train_classifier
+from engine.evaluation.classifier import ClassifierInfo
+from engine.evaluation.labelled_data import load_labelled
 from engine.models import preset_config
 
 
@@ -79,3 +82,11 @@ def random_photos(folder: Path, count: int, size: tuple[int, int], name: str = "
         Image.fromarray(rng.integers(0, 256, (*size, 3), dtype=np.uint8)).save(path)
         paths.append(path)
     return paths
+
+
+def classifier_of(npz: Path) -> Path:
+    """A one-epoch classifier stored, as the bundled ones are, with its dataset's file name only."""
+    data = load_labelled(npz, 8, 1)
+    model = train_classifier(data.train_images, data.train_labels, 2, epochs=1, batch=32)
+    save_classifier(npz.parent / "clf", model, ClassifierInfo(1, 8, data.classes, 1.0, npz.name))
+    return npz.parent / "clf"

@@ -6,14 +6,13 @@ import numpy as np
 import pytest
 
 from engine.cli.main import main
-from helpers import save_tiny_model, two_level_npz
-from test_quality import _classifier_of
+from helpers import classifier_of, save_tiny_model, two_level_npz
 
 
 @pytest.fixture
 def setup(tmp_path, monkeypatch):
     (tmp_path / "data").mkdir()
-    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    classifier = classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
     monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))
     model = save_tiny_model(tmp_path / "tiny", class_names=("dark", "light"))
     # --batch 1: each image alone in the network, so a part's numbers cannot differ from the whole run's

@@ -9,7 +9,7 @@ from engine.evaluation import frechet_distance, load_classifier, save_classifier
 from engine.evaluation.classifier import ClassifierInfo, FeatureClassifier, predict
 from engine.evaluation.labelled_data import load_labelled
 from engine.evaluation.reference import EvaluationReference
-from helpers import save_tiny_model, two_level_npz
+from helpers import classifier_of, save_tiny_model, two_level_npz
 
 
 def test_frechet_distance_of_gaussians():
@@ -37,17 +37,9 @@ def test_classifier_learns_labels_and_round_trips(tmp_path):
     assert torch.equal(loaded.features(data.held_out_images), model.features(data.held_out_images))
 
 
-def _classifier_of(npz):
-    """A one-epoch classifier stored, as the bundled ones are, with its dataset's file name only."""
-    data = load_labelled(npz, 8, 1)
-    model = train_classifier(data.train_images, data.train_labels, 2, epochs=1, batch=32)
-    save_classifier(npz.parent / "clf", model, ClassifierInfo(1, 8, data.classes, 1.0, npz.name))
-    return npz.parent / "clf"
-
-
 def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys, monkeypatch):
     (tmp_path / "data").mkdir()
-    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    classifier = classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
     monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))  # where the dataset is found by name
     tiny = save_tiny_model(tmp_path / "tiny")
     code = main(["eval", "--model", str(tiny), "-n", "16", "--steps", "3", "--classifier", str(classifier),
@@ -63,7 +55,7 @@ def test_eval_command_reports_fd_accuracy_and_histogram(tmp_path, capsys, monkey
 
 def test_eval_refuses_data_the_classifier_cannot_rate_and_warns_about_other_data(tmp_path, capsys, monkeypatch):
     (tmp_path / "data").mkdir()
-    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    classifier = classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
     tiny = str(save_tiny_model(tmp_path / "tiny"))
     common = ["eval", "--model", tiny, "-n", "4", "--steps", "2", "--classifier", str(classifier), "--device", "cpu"]
     three = np.zeros((30, 8, 8), np.uint8)
@@ -78,7 +70,7 @@ def test_eval_refuses_data_the_classifier_cannot_rate_and_warns_about_other_data
 
 def test_eval_without_the_dataset_says_where_it_looked(tmp_path, capsys, monkeypatch):
     (tmp_path / "data").mkdir()
-    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    classifier = classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
     monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "elsewhere"))
     code = main(["eval", "--model", str(save_tiny_model(tmp_path / "tiny")), "-n", "4", "--steps", "2",
                  "--classifier", str(classifier), "--device", "cpu"])
@@ -89,7 +81,7 @@ def test_eval_without_the_dataset_says_where_it_looked(tmp_path, capsys, monkeyp
 
 def test_eval_refuses_a_classifier_for_other_images_and_too_few_samples(tmp_path, capsys, monkeypatch):
     (tmp_path / "data").mkdir()
-    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))  # 8 px, 1 channel
+    classifier = classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))  # 8 px, 1 channel
     monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))
     for model, expected in ((save_tiny_model(tmp_path / "colour", channels=3), "8 px images with 3"),
                             (save_tiny_model(tmp_path / "larger", image_size=16), "16 px images with 1")):
@@ -115,7 +107,7 @@ def test_the_selection_reference_measures_against_training_images_never_the_held
 
 def test_eval_of_a_class_or_random_classes_reports_the_share_in_the_class_asked_for(tmp_path, capsys, monkeypatch):
     (tmp_path / "data").mkdir()
-    classifier = _classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
+    classifier = classifier_of(two_level_npz(tmp_path / "data" / "d.npz", count=100))
     monkeypatch.setenv("CUNET_STUDIO_DATA", str(tmp_path / "data"))
     model = save_tiny_model(tmp_path / "tiny", class_names=("dark", "light"))
     reports = {}
