@@ -86,7 +86,13 @@ def load_part(path: Path) -> ImagePart:
             or len(seeds) != len(images) or (labels is None) != (scales is None)
             or any(len(values) != len(images) for values in (labels, scales) if values is not None)):
         raise DatasetError(f"{path} is damaged: its images, seeds and classes do not match")
-    return ImagePart(json.loads(str(arrays["settings"])), seeds, images, labels, scales)
+    try:
+        settings = json.loads(str(arrays["settings"]))
+    except ValueError:
+        settings = None
+    if not isinstance(settings, dict):
+        raise DatasetError(f"{path} is damaged: the settings it was made with cannot be read")
+    return ImagePart(settings, seeds, images, labels, scales)
 
 
 def joined_result(files: list[tuple[Path, ImagePart]], settings: dict, seed: int, count: int) -> GenerationResult:

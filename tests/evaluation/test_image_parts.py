@@ -65,6 +65,13 @@ def test_parts_made_otherwise_or_not_adding_up_are_refused_by_name(setup, capsys
         assert "not a file of images written by engine eval --save-images" in refused(
             "-n", "4", "--from-images", str(tmp_path / path))
     assert "no such file" in refused("-n", "4", "--from-images", str(tmp_path / "missing.npz"))
+    with np.load(a) as part:
+        arrays = dict(part)
+    np.savez(tmp_path / "damaged.npz", **(arrays | {"settings": np.array("{not json")}))
+    assert "damaged.npz is damaged: the settings" in refused("-n", "4", "--from-images", str(tmp_path / "damaged.npz"))
+    np.savez(tmp_path / "short.npz", **(arrays | {"seeds": arrays["seeds"][:2]}))
+    assert "short.npz is damaged: its images, seeds and classes do not match" in refused(
+        "-n", "4", "--from-images", str(tmp_path / "short.npz"))
 
 
 def test_a_part_the_folder_cannot_take_is_refused_before_sampling(setup, capsys):
