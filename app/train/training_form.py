@@ -1,5 +1,10 @@
 """The Train page's model, class and schedule settings, as the `TrainingConfig` fields they set.
 
+"Train for the speed/quality dial" sets the solver mix and kinetic-energy weight the bundled
+models were trained with (`RECOMMENDED_MIX`): a cUNet trained with one solver learns that solver's
+discrete map, and Generate's cheaper solvers then make noise (docs/models.md, "Solver-robust
+training"). It is off by default, as the engine's defaults are: its steps cost more.
+
 A new run starts at the engine's defaults (`TrainingConfig.default`) but for its length
 (`FIRST_RUN_STEPS`). While the form shows a run to continue, only the settings a resume may change
 (the engine's `RESUMABLE_FIELDS`) stay editable, and only they are given: the run keeps the rest.
@@ -10,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -23,6 +29,7 @@ from PySide6.QtWidgets import (
 
 from engine.models import PRESETS, WIDTH_FIELDS
 from engine.training import RESUMABLE_FIELDS, TrainingConfig
+from engine.training.solver_mix import RECOMMENDED_KINETIC_WEIGHT, RECOMMENDED_MIX
 
 # The step target a new run in the app starts with, shorter than the engine's default (which suits
 # scripted runs): a first run of the small preset should end in about the hour on a laptop CPU
@@ -82,6 +89,13 @@ class TrainingForm(QWidget):
                                       "as the folder holds them, 1 every class equally often. Raise it when a small "
                                       "class comes out as smears")
         self.classes.currentIndexChanged.connect(self._enable_class_balance)
+        self.dial = QCheckBox("for the speed/quality dial")
+        self.dial.setToolTip(
+            "Train for Generate's speed/quality dial: each step solves the ODE blocks with one of Euler × 1, "
+            "midpoint × 1, RK4 × 1 and RK4 × 2, with a small penalty on the flow's kinetic energy, as the bundled "
+            "models were trained. Without it the model learns its one solver only, and cheaper solvers make "
+            "noise. Steps take longer: the ODE blocks are evaluated about twice as often on average. cUNet only")
+        self.preset.currentIndexChanged.connect(self._enable_dial)
         self.batch = _spin(1, 1024, default("batch_size"), "Images per optimizer step")
         self.steps = _spin(1, 10_000_000, FIRST_RUN_STEPS, "Train until this optimizer step", 100)
         self.lr = QDoubleSpinBox()
@@ -100,7 +114,10 @@ class TrainingForm(QWidget):
 
         model_box = QGroupBox("Model")
         model_form = QFormLayout(model_box)
-        model_form.addRow("Architecture", self.preset)
+        architecture_row = QHBoxLayout()  # the dial beside the architecture it needs: no extra row to scroll to
+        architecture_row.addWidget(self.preset, 1)
+        architecture_row.addWidget(self.dial)
+        model_form.addRow("Architecture", architecture_row)
         model_form.addRow("Width", self.network_width)
         model_form.addRow("Image size", self.image_size)
         model_form.addRow("Channels", self.channels)
@@ -132,6 +149,7 @@ class TrainingForm(QWidget):
         }
         self._continuing = False
         self._enable_class_balance()
+        self._enable_dial()
 
     def settings(self) -> dict[str, Any]:
         """The TrainingConfig fields the form sets; while it shows a run to continue, only those a
@@ -143,6 +161,10 @@ class TrainingForm(QWidget):
             values["network_overrides"] = {WIDTH_FIELDS[arch]: width} if width else {}
         if "classes" in values and not values["classes"]:  # a balance without classes has nothing to balance
             values["class_balance"] = 0.0
+        if not self._continuing:  # a run keeps its mix
+            dial = self.dial.isChecked() and self._has_ode_blocks()
+            values["solver_mix"] = RECOMMENDED_MIX if dial else ""
+            values["kinetic_weight"] = RECOMMENDED_KINETIC_WEIGHT if dial else 0.0
         return values
 
     def show_run(self, config: TrainingConfig, reached_step: int) -> None:
@@ -161,6 +183,7 @@ class TrainingForm(QWidget):
         self.save_every.setValue(config.save_every)
         self.sample_every.setValue(config.sample_every)
         self.validate_every.setValue(config.validate_every)
+        self.dial.setChecked(bool(config.solver_mix))
         self.set_locked(True)
 
     def set_locked(self, locked: bool) -> None:
@@ -170,7 +193,15 @@ class TrainingForm(QWidget):
         for name, box in self._inputs.items():
             box.setEnabled(not locked or name in RESUMABLE_FIELDS)
         self._enable_class_balance()
+        self._enable_dial()
 
     def _enable_class_balance(self) -> None:
         """The balance applies to a run with classes, and is fixed once the run has started."""
         self.class_balance.setEnabled(not self._continuing and bool(self.classes.currentData()))
+
+    def _has_ode_blocks(self) -> bool:
+        return PRESETS[self.preset.currentData()][0] == "cunet"
+
+    def _enable_dial(self) -> None:
+        """The dial is a cUNet's (a U-Net has no ODE blocks to solve), and fixed once the run has started."""
+        self.dial.setEnabled(not self._continuing and self._has_ode_blocks())

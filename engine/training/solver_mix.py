@@ -39,6 +39,8 @@ SYNTAX = "METHOD:STEPS or METHOD:STEPS=WEIGHT, comma-separated (e.g. euler:1,mid
 # A mix that trains the cUNet presets' midpoint × 1 for the whole dial, from half its evaluations
 # (euler × 1) to four times them (rk4 × 2); docs/models.md, "Solver-robust training".
 RECOMMENDED_MIX = "euler:1,midpoint:1,rk4:1,rk4:2"
+# The kinetic-energy weight the bundled models were trained with beside it (`--kinetic-weight`).
+RECOMMENDED_KINETIC_WEIGHT = 0.01
 SOLVER_MIX = "solver mix"  # what errors call a --solver-mix
 DISTIL_MIX = "distillation mix"  # and a --distil-mix
 

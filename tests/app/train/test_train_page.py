@@ -17,7 +17,9 @@ from app.train.train_page import TrainPage
 from app.train.training_form import FIRST_RUN_STEPS, TrainingForm
 from app.train.training_work import SampleGrid, StepBatch
 from engine.data import open_training_images
+from engine.checkpoints import load_model
 from engine.training import RESUMABLE_FIELDS, TrainingConfig, TrainingProgress, training_run
+from engine.training.solver_mix import RECOMMENDED_KINETIC_WEIGHT, RECOMMENDED_MIX
 
 
 def make_page(qtbot, context) -> TrainPage:
@@ -256,6 +258,36 @@ def test_classes_and_their_balance_are_set_together_and_fixed_when_a_run_continu
     assert form.classes.currentData() is True and form.class_balance.value() == 0.75
     assert not form.classes.isEnabled() and not form.class_balance.isEnabled()
     assert "classes" not in form.settings() and "class_balance" not in form.settings()
+
+
+def test_training_for_the_dial_sets_the_bundled_models_mix_for_a_cunet_only_and_is_fixed_when_continuing(qtbot):
+    form = TrainingForm()
+    qtbot.addWidget(form)
+    assert not form.dial.isChecked() and form.dial.isEnabled()  # off, as the engine's default
+    form.dial.setChecked(True)
+    assert (form.settings()["solver_mix"], form.settings()["kinetic_weight"]) == (RECOMMENDED_MIX,
+                                                                                 RECOMMENDED_KINETIC_WEIGHT)
+    form.preset.setCurrentIndex(form.preset.findData("unet-small"))  # no ODE blocks: nothing to mix
+    assert not form.dial.isEnabled() and (form.settings()["solver_mix"], form.settings()["kinetic_weight"]) == ("", 0.0)
+    form.show_run(TrainingConfig(data="data.npz", out="run", solver_mix="euler:1,midpoint:1"), reached_step=3)
+    assert form.dial.isChecked() and not form.dial.isEnabled()
+    assert "solver_mix" not in form.settings() and "kinetic_weight" not in form.settings()
+    form.show_run(TrainingConfig(data="data.npz", out="run"), reached_step=3)
+    assert not form.dial.isChecked()
+
+
+def test_a_run_trained_for_the_dial_makes_a_model_trained_for_every_solver(qtbot, context, tmp_path, studio_home):
+    page = make_page(qtbot, context)
+    tiny_form(page, two_level_npz(tmp_path / "levels.npz", count=16), tmp_path / "run", steps=4)
+    page.form.dial.setChecked(True)
+    context.dialogs.text = "<default>"
+    with qtbot.waitSignal(page.registration_finished, timeout=60_000):
+        page.start_button.click()
+    assert page.banner.kind == "info", page.banner.text()
+    config = TrainingConfig.load(tmp_path / "run")
+    assert (config.solver_mix, config.kinetic_weight) == (RECOMMENDED_MIX, RECOMMENDED_KINETIC_WEIGHT)
+    spec = load_model(tmp_path / "run" / "model").spec
+    assert spec.trained_solvers_label() == "euler × 1, midpoint × 1, rk4 × 1 and rk4 × 2"
 
 
 def test_a_run_with_classes_makes_a_model_that_generate_asks_for_a_class(qtbot, context, tmp_path, studio_home):
