@@ -36,8 +36,8 @@ def part_files(folder: Path, count: int, seed: int, size: int) -> list[tuple[Pat
 
 
 def claim(part: Path) -> bool:
-    """Take `part` for this process: create its claim file holding our pid, or take over one
-    whose process is gone; False while another live process holds it."""
+    """Take `part` for this process: create its claim file naming us (`_process_id`), or take over
+    one whose process is gone; False while another live process holds it."""
     claim_file = part.with_suffix(".claim")
     for _ in range(2):
         try:
@@ -48,25 +48,35 @@ def claim(part: Path) -> bool:
             claim_file.unlink(missing_ok=True)  # a stopped process's claim
             continue
         with os.fdopen(descriptor, "w") as handle:
-            handle.write(str(os.getpid()))
+            handle.write(_process_id(os.getpid()))
         return True
     return False
 
 
-def _holder_alive(claim_file: Path) -> bool:
-    try:
-        pid = int(claim_file.read_text().strip() or 0)
-    except (OSError, ValueError):
-        return False
-    if pid <= 0:
-        return False
+def _process_id(pid: int) -> str:
+    """"PID START": the pid and, where /proc tells it, when the process started, so that a claim
+    left by a stopped session is not mistaken for a later process given the same pid; "" for a
+    process that is gone."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
-        return False
+        return ""
     except PermissionError:
-        return True
-    return True
+        pass
+    try:  # field 22 of /proc/PID/stat, after the parenthesised command name, which may hold spaces
+        start = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        start = "?"
+    return f"{pid} {start}"
+
+
+def _holder_alive(claim_file: Path) -> bool:
+    try:
+        text = claim_file.read_text().strip()
+        pid = int(text.split()[0])
+    except (OSError, ValueError, IndexError):
+        return False
+    return pid > 0 and _process_id(pid) == text
 
 
 def eval_json(arguments: list[str]) -> str:

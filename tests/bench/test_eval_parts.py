@@ -30,13 +30,17 @@ def test_the_parts_add_up_to_the_one_run_and_a_finished_part_is_not_sampled_agai
         ("part-000000004-4.npz", 4, 4), ("part-000000008-4.npz", 8, 4), ("part-000000012-3.npz", 12, 3)]
     # Another live process holds the middle part: this one samples the others and leaves the measuring to it.
     folder.mkdir()
-    (folder / "part-000000008-4.claim").write_text(str(os.getppid()))
+    (folder / "part-000000008-4.claim").write_text(script._process_id(os.getppid()))
     assert script.main([str(folder), "-n", "11", "--seed", "4", "--part", "4", "--out", str(out), "--", *options]) == 0
     assert "1 of 3 parts are still being sampled elsewhere: part-000000008-4.npz" in capsys.readouterr().out
     assert not out.exists() and (folder / "part-000000004-4.npz").exists()
     first_part_time = (folder / "part-000000004-4.npz").stat().st_mtime_ns
-    # That process is gone (a stopped session): its claim is taken over, and only its part is sampled.
-    (folder / "part-000000008-4.claim").write_text(str(_dead_pid()))
+    # A live process given the pid of a stopped one, or that process gone: the claim is taken over.
+    parent_pid = script._process_id(os.getppid()).split()[0]
+    (folder / "part-000000008-4.claim").write_text(f"{parent_pid} 1")
+    assert not script._holder_alive(folder / "part-000000008-4.claim")
+    (folder / "part-000000008-4.claim").write_text(f"{_dead_pid()} 5")
+    assert not script._holder_alive(folder / "part-000000008-4.claim")
     assert script.main([str(folder), "-n", "11", "--seed", "4", "--part", "4", "--out", str(out), "--", *options]) == 0
     assert "measured 3 parts as one run of 11 images" in capsys.readouterr().out
     assert (folder / "part-000000004-4.npz").stat().st_mtime_ns == first_part_time
