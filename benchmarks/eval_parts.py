@@ -97,7 +97,8 @@ def run(folder: Path, count: int, seed: int, size: int, out: Path, options: list
         if path.exists() or not claim(path):
             continue
         try:
-            report = eval_json([*options, "-n", str(images), "--seed", str(first), "--json", "--save-images", str(path)])
+            report = eval_json([*options, "-n", str(images), "--seed", str(first), "--json",
+                                "--save-images", str(path)])
             atomic_write_text(path.with_suffix(".json"), report)
         finally:
             path.with_suffix(".claim").unlink(missing_ok=True)

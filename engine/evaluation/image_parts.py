@@ -96,11 +96,12 @@ def load_part(path: Path) -> ImagePart:
 
 
 def joined_result(files: list[tuple[Path, ImagePart]], settings: dict, seed: int, count: int) -> GenerationResult:
-    """The generation that the parts (with the files they came from) add up to, as the run of `count` images from `seed`
-    with `settings` would have returned it; a ConfigError naming the first part made otherwise,
-    a seed held twice or the seeds no part holds."""
+    """The generation that the parts (with the files they came from) add up to, as the run of
+    `count` images from `seed` with `settings` would have returned it; a ConfigError naming the
+    first part made otherwise, a seed held twice or the seeds no part holds."""
     for path, part in files:
-        differing = [key for key in sorted(set(settings) | set(part.settings)) if settings.get(key) != part.settings.get(key)]
+        keys = sorted(set(settings) | set(part.settings))
+        differing = [key for key in keys if settings.get(key) != part.settings.get(key)]
         if differing:
             key = differing[0]
             raise ConfigError(f"{path.name} was made with {key} {part.settings.get(key)!r}, this command asks for "
