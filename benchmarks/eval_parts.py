@@ -31,8 +31,9 @@ OWN_OPTIONS = ("-n", "--count", "--seed", "--json", "--save-images", "--from-ima
 
 def part_files(folder: Path, count: int, seed: int, size: int) -> list[tuple[Path, int, int]]:
     """(file, first seed, images) of each part: seeds seed to seed + count - 1 in runs of `size`."""
-    return [(folder / f"part-{first:09d}-{min(size, seed + count - first)}.npz", first, min(size, seed + count - first))
-            for first in range(seed, seed + count, size)]
+    firsts = range(seed, seed + count, size)
+    sizes = [min(size, seed + count - first) for first in firsts]
+    return [(folder / f"part-{first:09d}-{images}.npz", first, images) for first, images in zip(firsts, sizes)]
 
 
 def claim(part: Path) -> bool:

@@ -76,9 +76,8 @@ def run(args: argparse.Namespace) -> int:
         if args.save_images is not None:
             save_part(args.save_images, part_of(result, settings, args.seed))
     report, in_class = reference.evaluate_generation(result.images, class_label, result.class_labels)
-    solver = model.spec.solver_used(request.solver)
     output = {"model": args.model, **asdict(report), "sampler": result.sampler, "steps": result.steps,
-              "solver": asdict(solver) if solver else None, "class": args.class_choice, "guidance": result.guidance,
+              "solver": settings["solver"], "class": args.class_choice, "guidance": result.guidance,
               "in_asked_class": in_class, "warnings": warnings}
     if result.guidance is None and result.class_labels is not None:  # each class at its own scale
         output["guidance_by_class"] = scales_by_class(model.spec.class_names, result.class_labels,
@@ -95,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
         for name, gen, real in zip(report.classes, report.generated_histogram, report.real_histogram):
             print(f"  {name:<24} generated {gen:6.3f}  real {real:6.3f}")
     return 0
-
 
 
 def sampled(model: LoadedModel, request: GenerationRequest, part: Path | None) -> GenerationResult:
