@@ -24,9 +24,11 @@ import sys
 from pathlib import Path
 
 from engine.atomic import atomic_write_text
+from engine.cli import eval_cmd
 from engine.cli.main import main as engine_main
 
-OWN_OPTIONS = ("-n", "--count", "--seed", "--json", "--save-images", "--from-images")
+OWN_OPTIONS = {"count": "-n/--count", "seed": "--seed", "json": "--json", "save_images": "--save-images",
+               "from_images": "--from-images"}  # engine eval's options this script sets, by argparse destination
 
 
 def part_files(folder: Path, count: int, seed: int, size: int) -> list[tuple[Path, int, int]]:
@@ -111,6 +113,18 @@ def run(folder: Path, count: int, seed: int, size: int, out: Path, options: list
     return f"measured {len(parts)} parts as one run of {count} images: {out}"
 
 
+def own_options_given(options: list[str]) -> list[str]:
+    """The options among `options` that this script sets, as `engine eval` itself reads them (so `-n5`,
+    `--count=5` and an abbreviation such as `--see 3` are caught); exits on options engine eval would
+    refuse (a missing --model, an unknown option), before any sampling."""
+    subparsers = argparse.ArgumentParser(prog="engine").add_subparsers()
+    eval_cmd.register(subparsers)
+    parser = subparsers.choices["eval"]
+    unset = object()  # argparse leaves an attribute the namespace already has alone unless the option is given
+    parsed = parser.parse_args(options, argparse.Namespace(**{dest: unset for dest in OWN_OPTIONS}))
+    return [name for dest, name in OWN_OPTIONS.items() if getattr(parsed, dest) is not unset]
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     split = argv.index("--") if "--" in argv else len(argv)
@@ -122,11 +136,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="the JSON file of the whole run")
     args = parser.parse_args(argv[:split])
     options = argv[split + 1:]
-    own = [option for option in options if option.split("=")[0] in OWN_OPTIONS]
+    own = own_options_given(options)
     if own:
         parser.error(f"{', '.join(own)}: set by this script, not given after --")
-    if "--model" not in [option.split("=")[0] for option in options]:
-        parser.error("give engine eval's options after --, --model among them")
     if args.count < 2 or args.part < 2 or args.count % args.part == 1:
         parser.error("-n, --part and the last part (-n modulo --part) must be at least 2 images (an FD compares "
                      "covariances)")

@@ -48,11 +48,19 @@ def test_the_parts_add_up_to_the_one_run_and_a_finished_part_is_not_sampled_agai
     assert not list(folder.glob("*.claim"))
 
 
-def test_options_the_script_sets_are_refused(tmp_path, options):
+def test_options_the_script_sets_are_refused_as_engine_eval_would_read_them(tmp_path, options, capsys):
     script = load_benchmark_script("eval_parts")
-    for extra in (["-n", "5"], ["--json"], ["--seed=3"]):
+    assert script.own_options_given(options) == []
+    for extra, named in ((["-n", "5"], "-n/--count"), (["-n5"], "-n/--count"), (["--count=5"], "-n/--count"),
+                         (["--json"], "--json"), (["--seed=3"], "--seed"), (["--see", "3"], "--seed"),
+                         (["--save-images", "x.npz"], "--save-images")):
         with pytest.raises(SystemExit):
             script.main([str(tmp_path / "p"), "--out", str(tmp_path / "r.json"), "--", *options, *extra])
+        assert f"{named}: set by this script" in capsys.readouterr().err
+    for refused_by_engine_eval in (options[2:], [*options, "--no-such-option"]):  # no --model; an unknown option
+        with pytest.raises(SystemExit):
+            script.main([str(tmp_path / "p"), "--out", str(tmp_path / "r.json"), "--", *refused_by_engine_eval])
+    assert not (tmp_path / "p").exists()
     with pytest.raises(SystemExit):  # a last part of one image
         script.main([str(tmp_path / "p"), "-n", "9", "--part", "4", "--out", str(tmp_path / "r.json"), "--", *options])
 
