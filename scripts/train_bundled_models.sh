@@ -74,7 +74,8 @@ job_args() {
         --size 28 --channels 1 $(init_from "$1") \
         --card "$(card "Fashion-MNIST" "Clothing and shoes by class, 28x28 grey (10 classes)" \
           "Fashion-MNIST training set: 60,000 images (Zalando Research)" \
-          "MIT (dataset, (c) 2017 Zalando SE); weights MIT" fashion "$(guided 1.4)")" ;;
+          "MIT (dataset, (c) 2017 Zalando SE); weights MIT" fashion \
+          '{"sampler": "dpmpp-2m-sde", "steps": 20, "guidance": 1.2, "class_guidance": {"T-shirt/top": 1.0, "Trouser": 1.0}}')" ;;
     digits)
       # Guessed rate: 8 steps/s of 64 images.
       echo "recommended $data/mnist-digits-10k.npz random"

@@ -59,7 +59,7 @@ def sampler_in_words(entry: ModelEntry, sampler: str, steps: int) -> str:
     setting (its `sampler_quality`): "worse images than the recommended dpmpp-2m-sde 20 (FD 7.18
     against 3.67), 2.5× its network calls"; for the recommended setting, any measured one that
     made better images; for a setting the table lacks, which ones it holds. More steps are not
-    always better (fashion's 50 are worse than its 20), which only a measurement can tell the
+    always better (the narrow fashion's 50 were worse than its 20), which only a measurement can tell the
     user. "" where the card has no such table or it lacks the recommended setting."""
     rows = tradeoff_rows(entry, SAMPLER_TABLE)
     recommended = entry.spec.recommended_sampler()

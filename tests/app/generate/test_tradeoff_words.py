@@ -53,7 +53,7 @@ def test_another_table_of_the_card_is_put_in_words_the_same_way():
 
 
 SAMPLERS = {"recommended": {"sampler": "dpmpp-2m-sde", "steps": 20},
-            "sampler_quality": [  # the bundled fashion's
+            "sampler_quality": [  # the narrow fashion's (sessions 18-36)
                 {"sampler": "ddpm", "steps": 50, "FD n=5000": 6.01, "in class n=5000": 0.922},
                 {"sampler": "dpmpp-2m-sde", "steps": 10, "FD n=5000": 6.34, "in class n=5000": 0.935},
                 {"sampler": "dpmpp-2m-sde", "steps": 20, "FD n=5000": 3.67, "in class n=5000": 0.919},
