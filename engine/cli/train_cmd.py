@@ -97,6 +97,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
              metavar="MIX")
     _setting(p, "distil_weight", "with --distil-mix: the weight of the student's squared distance from the teacher",
              type=float, metavar="WEIGHT")
+    _setting(p, "distil_teacher", "with --distil-mix: the teacher's solver, METHOD:STEPS (e.g. rk4:2, so that every "
+             "coarser setting learns to approximate one fine solve of the flow); default: the network's own solver",
+             metavar="SOLVER")
     p.add_argument("--time-limit", type=float, default=None, metavar="SECONDS",
                    help="stop after this much wall time, saving a checkpoint and the model folder as Ctrl-C does")
     p.add_argument("--stop-at", type=int, default=None, metavar="STEP",

@@ -14,7 +14,7 @@ from typing import Any
 
 from engine.errors import ConfigError
 from engine.training.photo_noise import GAUSSIAN_SHARE
-from engine.training.solver_mix import DISTIL_MIX, SOLVER_MIX, SolverMix
+from engine.training.solver_mix import DISTIL_MIX, DISTIL_TEACHER, SOLVER_MIX, SolverMix
 
 NOISE_KINDS = ("gaussian", "photo")
 
@@ -71,6 +71,7 @@ class TrainingConfig:
     bend_weight: float = 0.0  # > 0: adds this x the ODE blocks' bend to the loss (models/ode_block.py FlowPenalties)
     distil_mix: str = ""  # student ODE solvers drawn per step, pulled towards the network's own (solver_mix.py)
     distil_weight: float = 1.0  # with distil_mix: the weight of the students' squared distance from the teacher
+    distil_teacher: str = ""  # with distil_mix: the teacher's solver (METHOD:STEPS); "": the network's own
 
     def __post_init__(self) -> None:
         checks = [
@@ -98,12 +99,14 @@ class TrainingConfig:
             (0 <= self.kinetic_weight < math.inf, "the kinetic-energy weight must be a number >= 0"),
             (0 <= self.bend_weight < math.inf, "the bend weight must be a number >= 0"),
             (0 < self.distil_weight < math.inf, "the distillation weight must be a number > 0"),
+            (self.distil_mix or not self.distil_teacher, "a distillation teacher (--distil-teacher) needs students "
+                                                         "to teach (--distil-mix)"),
         ]
         for ok, message in checks:
             if not ok:
                 raise ConfigError(message)
         # Stored as written back: a resume compares mixes, not spellings.
-        for name, what in (("solver_mix", SOLVER_MIX), ("distil_mix", DISTIL_MIX)):
+        for name, what in (("solver_mix", SOLVER_MIX), ("distil_mix", DISTIL_MIX), ("distil_teacher", DISTIL_TEACHER)):
             if getattr(self, name):
                 object.__setattr__(self, name, SolverMix.parse(getattr(self, name), what).text())
 

@@ -195,7 +195,8 @@ def _micro_batch_losses(run: TrainingRun, part: NoisedBatch, options: dict[str, 
     """The denoising loss of one micro-batch, with a flow regulariser what its ODE blocks measured
     of their flows (the network called with `options`: a cUNet's solver), and the distillation
     loss: the mean squared distance of the network's output with the `student` options from the
-    teacher's, the network's own solver's, held fixed (0 without a student)."""
+    teacher's (the network's own solver's unless --distil-teacher names another), held fixed (0
+    without a student)."""
     penalties = FlowPenalties() if _flow_penalised(run.config) else None
     with torch.autocast(run.device.type, dtype=torch.bfloat16, enabled=run.config.bf16):
         output = _run_network(run.model.forward, part, run.config.compile,
@@ -222,12 +223,12 @@ def _student_output(run: TrainingRun, part: NoisedBatch, options: dict[str, Any]
 
 
 def _teacher_output(run: TrainingRun, part: NoisedBatch, options: dict[str, Any], output: torch.Tensor) -> torch.Tensor:
-    """What the network's own solver outputs on `part`, held fixed: `output` itself when the step
-    ran with it; when a solver mix drew another solver, one more forward without a graph."""
-    if _drawn_solver(run, options) == run.spec.trained_solver:
+    """What the teacher's solver outputs on `part`, held fixed: `output` itself when the step ran
+    with it; otherwise one more forward without a graph."""
+    if _drawn_solver(run, options) == run.distil_teacher:
         return output.detach()
     with torch.no_grad():
-        return _run_network(run.model.forward, part, run.config.compile, {})
+        return _run_network(run.model.forward, part, run.config.compile, {"solver": run.distil_teacher})
 
 
 def _report_step(run: TrainingRun, losses: StepLosses, lr: float, step_times: deque[float],
@@ -287,6 +288,7 @@ def _finish(run: TrainingRun, stopped: bool, last_loss: float | None, emit: Prog
             } | ({"kinetic_weight": config.kinetic_weight} if config.kinetic_weight else {})
             | ({"bend_weight": config.bend_weight} if config.bend_weight else {})
             | ({"distil_mix": config.distil_mix, "distil_weight": config.distil_weight} if config.distil_mix else {})
+            | ({"distil_teacher": config.distil_teacher} if config.distil_teacher else {})
             | ({"class_balance": config.class_balance} if config.class_balance else {})
         }
         save_model_folder(model_dir, dataclasses.replace(run.spec, card=card), run.model.ema.state_dict())

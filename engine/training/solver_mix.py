@@ -22,7 +22,9 @@ Euler can fit). The weights are shared, so the term still shapes the flow both i
 weight sets how much (docs/models.md, "Distilling the trained step into Euler"). The two combine:
 the solver mix's draw fits the target, and the teacher is still the network's own solver (an extra
 forward without a graph when the mix drew another), so a run can give Euler some of the target and
-the rest of its pull towards the trained step.
+the rest of its pull towards the trained step. The teacher may be another solver than the network's
+own (`--distil-teacher rk4:2`): a finer one makes every coarser setting approximate one fine solve
+of the flow, the trained step among them, rather than the trained step's discrete map.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ RECOMMENDED_MIX = "euler:1,midpoint:1,rk4:1,rk4:2"
 RECOMMENDED_KINETIC_WEIGHT = 0.01
 SOLVER_MIX = "solver mix"  # what errors call a --solver-mix
 DISTIL_MIX = "distillation mix"  # and a --distil-mix
+DISTIL_TEACHER = "distillation teacher"  # and a --distil-teacher (one solver, no weight)
 
 
 @dataclass(frozen=True)
@@ -95,19 +98,32 @@ def run_solver_mix(text: str, nominal: SolverSettings | None) -> SolverMix | Non
     return _fitted(mix, nominal)
 
 
-def run_distil_mix(text: str, nominal: SolverSettings | None) -> SolverMix | None:
+def run_distil_teacher(text: str, nominal: SolverSettings) -> SolverSettings:
+    """The teacher of a distilling run whose network's own solver is `nominal`: the solver `text`
+    names (METHOD:STEPS, with the nominal's other settings), or the nominal itself where it is ""."""
+    if not text:
+        return nominal
+    mix = SolverMix.parse(text, DISTIL_TEACHER)
+    if len(mix.solvers) != 1 or mix.weights != (1.0,):
+        raise ConfigError(f"the {DISTIL_TEACHER} {text} must be one solver, METHOD:STEPS without a weight (e.g. rk4:2)")
+    return _fitted(mix, nominal).solvers[0]
+
+
+def run_distil_mix(text: str, nominal: SolverSettings | None, teacher_text: str = "") -> SolverMix | None:
     """The students of a distilling run (`engine train --distil-mix`), for a network whose own
-    solver is `nominal`, the teacher: each student keeps the nominal's other settings. None without
-    one. Refuses a network without ODE blocks, and the teacher among its own students (it would be
-    pulled towards its own output: a loss of zero)."""
+    solver is `nominal`; the teacher is `teacher_text`'s solver (`run_distil_teacher`). Each student
+    keeps the nominal's other settings. None without one. Refuses a network without ODE blocks, and
+    the teacher among its own students (it would be pulled towards its own output: a loss of zero)."""
     if not text:
         return None
     if nominal is None:
         raise ConfigError("distillation (--distil-mix) needs a cUNet: this network has no ODE blocks to solve")
     mix = SolverMix.parse(text, DISTIL_MIX)
-    if any(_same_grid(nominal, solver) for solver in mix.solvers):
-        raise ConfigError(f"the {DISTIL_MIX} {text} names the network's own solver {nominal.text()}, which is "
-                          "the teacher: name only the solvers that should learn to agree with it")
+    teacher = run_distil_teacher(teacher_text, nominal)
+    if any(_same_grid(teacher, solver) for solver in mix.solvers):
+        raise ConfigError(f"the {DISTIL_MIX} {text} names the teacher's solver {teacher.text()} (the network's own "
+                          "unless --distil-teacher names another): name only the solvers that should learn to "
+                          "agree with it")
     return _fitted(mix, nominal)
 
 

@@ -25,7 +25,7 @@ from engine.checkpoints.model_files import list_checkpoints
 from engine.data import TrainingImages, open_training_images, split_train_validation
 from engine.diffusion import NoiseSchedule, ScheduleConfig
 from engine.errors import ConfigError, ModelLoadError
-from engine.models import config_from_dict, preset_config
+from engine.models import SolverSettings, config_from_dict, preset_config
 from engine.training import distributed
 from engine.training.batches import DataOrder
 from engine.training.class_labels import balanced_image_weights, class_shares, image_labels, run_class_names
@@ -37,7 +37,7 @@ from engine.training.noised_batch import NoisedBatch, noised_batch
 from engine.training.preview_grid import SAMPLE_SAMPLER, SAMPLE_STEPS
 from engine.training.resume import resumed_config
 from engine.training.run_folder import RunFolder
-from engine.training.solver_mix import SolverMix, run_distil_mix, run_solver_mix
+from engine.training.solver_mix import SolverMix, run_distil_mix, run_distil_teacher, run_solver_mix
 from engine.training.state import TrainingState, load_checkpoint
 
 
@@ -82,7 +82,8 @@ class TrainingRun:
     model: ModelInTraining
     state: TrainingState
     solver_mix: SolverMix | None  # the solvers its steps draw from; None: the network's own at every step
-    distil_mix: SolverMix | None  # the students its steps draw from (pulled towards the network's own solver)
+    distil_mix: SolverMix | None  # the students its steps draw from (pulled towards the teacher's output)
+    distil_teacher: SolverSettings | None  # the solver whose output the students are pulled towards
 
 
 def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: torch.device,
@@ -124,8 +125,10 @@ def open_run(config: TrainingConfig, folder: RunFolder, resume: bool, device: to
     order = DataOrder(len(train_set), config.seed, balanced_image_weights(train_set, config.class_balance))
     data = TrainingData(images, train_set, held_out, validation_batch, order)
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
-    distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver)
-    return TrainingRun(config, folder, group, device, spec, schedule, data, model, state, solver_mix, distil_mix)
+    distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver, config.distil_teacher)
+    teacher = run_distil_teacher(config.distil_teacher, spec.trained_solver) if distil_mix else None
+    return TrainingRun(config, folder, group, device, spec, schedule, data, model, state, solver_mix, distil_mix,
+                       teacher)
 
 
 def resolve_run(config: TrainingConfig, resume: bool, is_main: bool = True) -> tuple[TrainingConfig, RunFolder, int]:
@@ -176,9 +179,10 @@ def model_spec_for(config: TrainingConfig, class_names: tuple[str, ...] = (),
             raise ConfigError(f"the {name} needs a cUNet: this network has no ODE blocks")
     # A solver-robust or distilled run's model says which solvers it was trained for (its own among them).
     solver_mix = run_solver_mix(config.solver_mix, spec.trained_solver)
-    distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver)
+    distil_mix = run_distil_mix(config.distil_mix, spec.trained_solver, config.distil_teacher)
     fitted = solver_mix.solvers if solver_mix else (spec.trained_solver,)
-    trained_with = fitted + tuple(s for s in (distil_mix.solvers if distil_mix else ()) if s not in fitted)
+    distilled = (*distil_mix.solvers, run_distil_teacher(config.distil_teacher, spec.trained_solver)) if distil_mix else ()
+    trained_with = fitted + tuple(dict.fromkeys(s for s in distilled if s not in fitted))
     if config.bend_weight and all(solver.evals_per_block() == 1 for solver in trained_with):
         raise ConfigError("the bend regulariser (--bend-weight) compares a block's evaluations, but every solver this "
                           "run trains with makes one (euler:1): train with midpoint or rk4 too (--solver-mix)")

@@ -1,5 +1,6 @@
 """`engine train --distil-mix`: each step also runs the network with a student solver and pulls its
-output towards the network's own solver's (the teacher's) output, held fixed."""
+output towards the teacher's output, held fixed: the network's own solver's, or the one
+--distil-teacher names."""
 
 import json
 
@@ -59,12 +60,44 @@ def test_with_a_solver_mix_the_drawn_solver_fits_the_target_and_the_own_solver_t
     for step, drawn in enumerate(draws):
         student = students.drawn(config.seed, step, "distil")
         expected += [(drawn, True)] + ([] if student == drawn else [(student, True)])
-        expected += [] if drawn == own else [(None, False)]
+        expected += [] if drawn == own else [(own, False)]
     assert any(students.drawn(config.seed, step, "distil") == drawn for step, drawn in enumerate(draws)), \
         "ten steps should draw the student's solver for some denoising forward"
     assert calls == expected
     model = load_model(result.model_dir)
     assert model.spec.trained_solvers_label() == "euler × 1, midpoint × 1 and rk4 × 1"
+
+
+def test_a_named_teacher_runs_without_a_graph_unless_the_mix_drew_it_and_the_model_says_it_was_trained_for(
+        tmp_path, monkeypatch):
+    """With --distil-teacher rk4:2 the students are pulled towards rk4 x 2's output: one forward
+    without a graph per micro-batch, except where the solver mix drew rk4 x 2 for the step (its
+    output, detached, is the teacher's then); the network's own midpoint step may be a student."""
+    calls: list[tuple[SolverSettings | None, bool]] = []
+    forward = CUNet.forward
+
+    def recording(self, *args, solver=None, **kwargs):
+        if self.training:
+            calls.append((solver, torch.is_grad_enabled()))
+        return forward(self, *args, solver=solver, **kwargs)
+
+    monkeypatch.setattr(CUNet, "forward", recording)
+    config = tiny_config(tmp_path, steps=10, solver_mix="midpoint:1,rk4:2", distil_mix="euler:1,midpoint:1",
+                         distil_teacher="rk4:2")
+    result = train(config)
+    mix, students = SolverMix.parse(config.solver_mix), SolverMix.parse(config.distil_mix)
+    teacher = SolverSettings(method="rk4", steps=2)
+    draws = [mix.drawn(config.seed, step) for step in range(config.steps)]
+    assert teacher in draws and set(draws) != {teacher}, "ten steps should draw the teacher and another solver"
+    expected = []
+    for step, drawn in enumerate(draws):
+        student = students.drawn(config.seed, step, "distil")
+        expected += [(drawn, True)] + ([] if student == drawn else [(student, True)])
+        expected += [] if drawn == teacher else [(teacher, False)]
+    assert calls == expected
+    model = load_model(result.model_dir)
+    assert model.spec.card["training"]["distil_teacher"] == "rk4:2"
+    assert model.spec.trained_solvers_label() == "euler × 1, midpoint × 1 and rk4 × 2"
 
 
 def test_distillation_brings_the_student_closer_to_the_teacher_and_is_logged(tmp_path):
@@ -121,8 +154,17 @@ def test_what_distillation_cannot_do_is_refused_before_anything_is_written(tmp_p
             tiny_config(tmp_path, distil_mix="euler:1", distil_weight=bad)
     with pytest.raises(ConfigError, match="^distillation mix entry 'bogus' is not METHOD:STEPS"):
         tiny_config(tmp_path, distil_mix="bogus")
-    with pytest.raises(ConfigError, match="names the network's own solver midpoint:1, which is the teacher"):
+    with pytest.raises(ConfigError, match="names the teacher's solver midpoint:1 \\(the network's own unless"):
         train(tiny_config(tmp_path, distil_mix="euler:1,midpoint:1"))
+    with pytest.raises(ConfigError, match="names the teacher's solver rk4:2"):
+        train(tiny_config(tmp_path, distil_mix="euler:1,rk4:2", distil_teacher="rk4:2"))
+    for bad in ("rk4:2,euler:1", "rk4:2=3"):
+        with pytest.raises(ConfigError, match=f"^the distillation teacher {bad} must be one solver, METHOD:STEPS"):
+            train(tiny_config(tmp_path, distil_mix="euler:1", distil_teacher=bad))
+    with pytest.raises(ConfigError, match="^distillation teacher entry 'rk4' is not METHOD:STEPS"):
+        tiny_config(tmp_path, distil_mix="euler:1", distil_teacher="rk4")
+    with pytest.raises(ConfigError, match=r"a distillation teacher \(--distil-teacher\) needs students"):
+        tiny_config(tmp_path, distil_teacher="rk4:2")
     with pytest.raises(ConfigError, match="needs a cUNet"):
         train(tiny_config(tmp_path, preset="unet-small", network_overrides={}, distil_mix="euler:1"))
     assert not (tmp_path / "run").exists()

@@ -28,7 +28,8 @@ KEPT_CHANGES = {
     "cache_megabytes": 10, "validation_fraction": 0.1, "validation_images": 8, "sample_count": 8,
     "compile": True, "seed": 1, "card": {"display_name": "mine"}, "init_from": "digits", "classes": False,
     "class_dropout": 0.2, "class_names": ["dark", "light"], "solver_mix": "euler:1,midpoint:1",
-    "kinetic_weight": 0.01, "bend_weight": 0.5, "class_balance": 0.5, "distil_mix": "euler:1", "distil_weight": 3.0,
+    "kinetic_weight": 0.01, "bend_weight": 0.5, "class_balance": 0.5, "distil_mix": "euler:1,rk4:1", "distil_weight": 3.0,
+    "distil_teacher": "rk4:2",
 }
 
 # A run folder as `engine train` wrote it at commit 2e2608f (before the resume policy moved into
@@ -56,7 +57,7 @@ def test_a_resume_may_change_each_resumable_setting(tmp_path, name, value):
 
 @pytest.mark.parametrize("name, value", KEPT_CHANGES.items())
 def test_a_resume_refuses_to_change_any_other_setting_in_one_line_naming_it(tmp_path, name, value):
-    stored = tiny_config(tmp_path, classes=True)
+    stored = tiny_config(tmp_path, classes=True, distil_mix="euler:1")  # students, so that a teacher may be named
     refusal = resume_refusal(stored, stored.with_changes(**{name: value}))
     assert refusal.startswith(f"a resumed run keeps its {name} (") and "start a new run" in refusal
     assert "\n" not in refusal
